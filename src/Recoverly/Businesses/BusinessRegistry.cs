@@ -1,0 +1,76 @@
+using Microsoft.EntityFrameworkCore;
+using Recoverly.Consent;
+using Recoverly.Data;
+using Recoverly.Dispatch;
+using Recoverly.Telephony;
+using Recoverly.Texts;
+
+namespace Recoverly.Businesses;
+
+public sealed record NewBusiness(string Name, string Number, string BusinessPhone, string? OwnerPhone, string? OwnerEmail,
+    CallMode Mode, string TimeZone);
+
+/// <summary>Creates businesses (CLI, demo seed, onboarding) and starts the owner's alert opt-in when a phone is given.</summary>
+public sealed class BusinessRegistry(RecoverlyDb db, IWriteGate gate, TimeProvider time, DispatchSignal signal)
+{
+    /// <summary>Validates everything first; returns the problem in one line, or null and the new business.</summary>
+    public static string? Validate(NewBusiness b)
+    {
+        if (string.IsNullOrWhiteSpace(b.Name) || b.Name.Length > 120) return "--name is required (at most 120 characters)";
+        if (Phones.NormalizeUserInput(b.Number) is null) return $"--number '{b.Number}' is not a phone number";
+        if (Phones.NormalizeUserInput(b.BusinessPhone) is null) return $"--business-phone '{b.BusinessPhone}' is not a phone number";
+        if (b.OwnerPhone is not null && Phones.NormalizeUserInput(b.OwnerPhone) is null) return $"--owner-phone '{b.OwnerPhone}' is not a phone number";
+        if (b.OwnerEmail is not null && (b.OwnerEmail.Length > 254 || !b.OwnerEmail.Contains('@'))) return $"--owner-email '{b.OwnerEmail}' is not an email address";
+        if (!TimeZoneInfo.TryFindSystemTimeZoneById(b.TimeZone, out _)) return $"--time-zone '{b.TimeZone}' is not an IANA time zone";
+        return null;
+    }
+
+    public async Task<(Business? Business, string? Error)> CreateAsync(NewBusiness request, string consentEvidence, CancellationToken ct)
+    {
+        if (Validate(request) is { } problem) return (null, problem);
+        var number = Phones.NormalizeUserInput(request.Number)!;
+        var businessPhone = Phones.NormalizeUserInput(request.BusinessPhone)!;
+        var ownerPhone = request.OwnerPhone is null ? null : Phones.NormalizeUserInput(request.OwnerPhone);
+        if (number == businessPhone || number == ownerPhone) return (null, "--number must be the Recoverly number, not the business line or owner's phone");
+
+        using var _ = await gate.EnterAsync(ct);
+        if (await db.Numbers.AnyAsync(n => n.E164 == number, ct)) return (null, $"--number {number} is already assigned to a business");
+        var now = time.GetUtcNow().UtcDateTime;
+        await using var tx = await db.Database.BeginTransactionAsync(ct);
+        var business = new Business
+        {
+            Name = request.Name.Trim(),
+            BusinessPhone = businessPhone,
+            OwnerPhone = ownerPhone,
+            OwnerEmail = request.OwnerEmail,
+            Mode = request.Mode,
+            TimeZone = request.TimeZone,
+            CreatedAt = now,
+            TrialEndsAt = now + Entitlement.TrialLength,
+            Numbers = [new RecoverlyNumber { E164 = number, AssignedAt = now }],
+        };
+        db.Businesses.Add(business);
+        await db.SaveChangesAsync(ct);
+        if (ownerPhone is not null) RequestOwnerAlerts(business, ownerPhone, number, ConsentSource.Operator, consentEvidence, now);
+        await db.SaveChangesAsync(ct);
+        await tx.CommitAsync(ct);
+        signal.Notify();
+        return (business, null);
+    }
+
+    /// <summary>Records the owner's opt-in request and queues the "reply YES" text; alerts wait for that YES.</summary>
+    private void RequestOwnerAlerts(Business business, string ownerPhone, string fromNumber, ConsentSource source, string evidence, DateTime now)
+    {
+        ConsentLedger.Append(db, business.Id, ownerPhone, ConsentKind.OwnerOptIn, source, "owner alert request", evidence, now);
+        db.OutboundMessages.Add(new OutboundMessage
+        {
+            BusinessId = business.Id,
+            Kind = OutboundKind.OwnerOptInRequest,
+            To = ownerPhone,
+            From = fromNumber,
+            Body = TextTemplates.OwnerOptInRequest(business.Name),
+            CreatedAt = now,
+            NextAttemptAt = now,
+        });
+    }
+}

@@ -1,0 +1,63 @@
+namespace Recoverly.Calls;
+
+/// <summary>The outcome codes of SPEC 1.2, in the order the checks run.</summary>
+public enum CallOutcome
+{
+    Withheld,
+    Internal,
+    ShortCode,
+    International,
+    UnverifiedCaller,
+    Landline,
+    OptedOut,
+    Repeat,
+    Inactive,
+    Paused,
+    DailyLimit,
+    Texted,
+}
+
+public sealed class MissedCall
+{
+    public long Id { get; set; }
+    public long BusinessId { get; set; }
+    public long? ContactId { get; set; }
+    public required string CallSid { get; set; }
+    /// <summary>The caller ID exactly as the provider sent it (may be "anonymous").</summary>
+    public required string FromRaw { get; set; }
+    public string? FromE164 { get; set; }
+    public required string To { get; set; }
+    public DateTime At { get; set; }
+    public CallOutcome Outcome { get; set; }
+    /// <summary>The first call of the episode this call belongs to; null when this call started it.</summary>
+    public long? EpisodeFirstCallId { get; set; }
+    public string? StirVerstat { get; set; }
+    public string? ForwardedFrom { get; set; }
+    public string? CallStatus { get; set; }
+    public int? DurationSeconds { get; set; }
+    public string? RecordingUrl { get; set; }
+    public string? Transcription { get; set; }
+}
+
+/// <summary>A caller as seen by one business: episode bookkeeping lives here.</summary>
+public sealed class Contact
+{
+    public long Id { get; set; }
+    public long BusinessId { get; set; }
+    public required string Phone { get; set; }
+    public DateTime CreatedAt { get; set; }
+    public DateTime? EpisodeStartedAt { get; set; }
+    public long? EpisodeFirstCallId { get; set; }
+    public int EpisodeCallCount { get; set; }
+    public DateTime? LastTextBackAt { get; set; }
+    public DateTime LastActivityAt { get; set; }
+}
+
+/// <summary>Line types learned from provider errors (21614/30006/21635); global, a number's line type is not per business.</summary>
+public sealed class LearnedLineType
+{
+    public required string Phone { get; set; }
+    public required string LineType { get; set; }
+    public int? ErrorCode { get; set; }
+    public DateTime LearnedAt { get; set; }
+}

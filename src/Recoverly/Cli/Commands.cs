@@ -1,0 +1,240 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using Microsoft.EntityFrameworkCore;
+using Recoverly.Businesses;
+using Recoverly.Consent;
+using Recoverly.Data;
+using Recoverly.Hosting;
+using Recoverly.Telephony;
+
+namespace Recoverly.Cli;
+
+/// <summary>
+/// The operator CLI of SPEC 2.4. Bad arguments print one line naming the problem and exit 2
+/// before anything is written; with --json, standard output carries only the JSON.
+/// </summary>
+public static class Commands
+{
+    private static readonly string[] CliVerbs = ["migrate", "business", "calls", "consent"];
+
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { WriteIndented = true };
+
+    public static bool IsCliCommand(string[] args) => args.Length > 0 && CliVerbs.Contains(args[0]);
+
+    /// <summary>`serve` is the default command; what follows it is ordinary ASP.NET Core configuration.</summary>
+    public static string[] ServeArguments(string[] args) => args.Length > 0 && args[0] == "serve" ? args[1..] : args;
+
+    public static async Task<int> RunAsync(string[] args)
+    {
+        var root = Build();
+        var parsed = root.Parse(args);
+        if (parsed.Errors.Count > 0)
+        {
+            await Console.Error.WriteLineAsync($"error: {parsed.Errors[0].Message}");
+            return 2;
+        }
+        try
+        {
+            return await parsed.InvokeAsync();
+        }
+        catch (CliError e)
+        {
+            await Console.Error.WriteLineAsync($"error: {e.Message}");
+            return 2;
+        }
+    }
+
+    private sealed class CliError(string message) : Exception(message);
+
+    private static RootCommand Build()
+    {
+        var root = new RootCommand("Recoverly: missed-call text-back. Run without a command (or `serve`) to start the app.");
+
+        var migrate = new Command("migrate", "Apply database migrations and exit.");
+        migrate.SetAction(async (_, ct) =>
+        {
+            using var host = await OpenAsync(migrate: false);
+            await DatabaseSetup.MigrateAsync(host.Services, ct);
+            await Console.Error.WriteLineAsync("Database is up to date.");
+            return 0;
+        });
+        root.Subcommands.Add(migrate);
+        root.Subcommands.Add(BusinessCommand());
+        root.Subcommands.Add(CallsCommand());
+        root.Subcommands.Add(ConsentCommand());
+        return root;
+    }
+
+    private static Command BusinessCommand()
+    {
+        var name = new Option<string>("--name") { Description = "Business name as callers know it", Required = true };
+        var number = new Option<string>("--number") { Description = "The Recoverly number (E.164) at the provider", Required = true };
+        var businessPhone = new Option<string>("--business-phone") { Description = "The number customers dial", Required = true };
+        var ownerPhone = new Option<string?>("--owner-phone") { Description = "Owner's mobile; an alert opt-in request is texted to it" };
+        var ownerEmail = new Option<string?>("--owner-email") { Description = "Owner's email" };
+        var mode = new Option<string>("--mode") { Description = "forwarding or call-through", DefaultValueFactory = _ => "forwarding" };
+        mode.AcceptOnlyFromAmong("forwarding", "call-through");
+        var timeZone = new Option<string>("--time-zone") { Description = "IANA time zone", DefaultValueFactory = _ => "America/Chicago" };
+
+        var add = new Command("add", "Create a business and assign its Recoverly number.") { name, number, businessPhone, ownerPhone, ownerEmail, mode, timeZone };
+        add.SetAction(async (r, ct) =>
+        {
+            var request = new NewBusiness(r.GetValue(name)!, r.GetValue(number)!, r.GetValue(businessPhone)!, r.GetValue(ownerPhone),
+                r.GetValue(ownerEmail), r.GetValue(mode) == "call-through" ? CallMode.CallThrough : CallMode.Forwarding, r.GetValue(timeZone)!);
+            if (BusinessRegistry.Validate(request) is { } problem) throw new CliError(problem);
+            using var host = await OpenAsync();
+            await using var scope = host.Services.CreateAsyncScope();
+            var (business, error) = await scope.ServiceProvider.GetRequiredService<BusinessRegistry>()
+                .CreateAsync(request, "business add (operator CLI)", ct);
+            if (error is not null) throw new CliError(error);
+            Console.WriteLine($"Created business {business!.Id} \"{business.Name}\" on {business.Numbers[0].E164}." +
+                (business.OwnerPhone is null ? "" : " Owner alert opt-in request queued; alerts start after the owner replies YES."));
+            return 0;
+        });
+
+        var json = JsonOption();
+        var list = new Command("list", "List businesses.") { json };
+        list.SetAction(async (r, ct) =>
+        {
+            using var host = await OpenAsync();
+            await using var scope = host.Services.CreateAsyncScope();
+            var db = scope.ServiceProvider.GetRequiredService<RecoverlyDb>();
+            var rows = await db.Businesses.AsNoTracking().OrderBy(b => b.Id)
+                .Select(b => new { id = b.Id, name = b.Name, numbers = b.Numbers.Select(n => n.E164).ToList(), businessPhone = b.BusinessPhone, ownerPhone = b.OwnerPhone })
+                .ToListAsync(ct);
+            if (r.GetValue(json)) Console.WriteLine(JsonSerializer.Serialize(rows, Json));
+            else foreach (var b in rows) Console.WriteLine($"{b.id}\t{b.name}\t{string.Join(',', b.numbers)}\tline {b.businessPhone}\towner {b.ownerPhone ?? "-"}");
+            return 0;
+        });
+        return new Command("business", "Manage businesses.") { add, list };
+    }
+
+    private static Command CallsCommand()
+    {
+        var business = BusinessOption();
+        var json = JsonOption();
+        var list = new Command("list", "Missed calls with their outcome and texts.") { business, json };
+        list.SetAction(async (r, ct) =>
+        {
+            using var host = await OpenAsync();
+            await using var scope = host.Services.CreateAsyncScope();
+            var db = scope.ServiceProvider.GetRequiredService<RecoverlyDb>();
+            var id = await RequireBusinessAsync(db, r.GetValue(business), ct);
+            var calls = await db.MissedCalls.AsNoTracking().Where(c => c.BusinessId == id).OrderByDescending(c => c.Id).ToListAsync(ct);
+            var texts = (await db.OutboundMessages.AsNoTracking().Where(m => m.BusinessId == id && m.MissedCallId != null
+                    && m.Kind == Texts.OutboundKind.TextBack).ToListAsync(ct))
+                .ToLookup(m => m.MissedCallId);
+            var rows = calls.Select(c => new
+            {
+                id = c.Id, callSid = c.CallSid, from = c.FromE164 ?? c.FromRaw, at = c.At, outcome = OutcomeCode(c.Outcome),
+                texts = texts[c.Id].Select(t => new { sid = t.ProviderSid, to = t.To, body = t.Body, status = t.Status.ToString().ToLowerInvariant() }).ToList(),
+            }).ToList();
+            if (r.GetValue(json)) Console.WriteLine(JsonSerializer.Serialize(rows, Json));
+            else foreach (var c in rows)
+                Console.WriteLine($"{c.id}\t{c.at:u}\t{c.from}\t{c.outcome}\t{string.Join(", ", c.texts.Select(t => t.status))}");
+            return 0;
+        });
+        return new Command("calls", "Missed calls.") { list };
+    }
+
+    private static Command ConsentCommand()
+    {
+        var business = BusinessOption();
+        var phone = new Option<string>("--phone") { Description = "The phone number (E.164)", Required = true };
+        var json = JsonOption();
+        var show = new Command("show", "A number's consent history.") { business, phone, json };
+        show.SetAction(async (r, ct) =>
+        {
+            var e164 = Phones.NormalizeUserInput(r.GetValue(phone)) ?? throw new CliError($"--phone '{r.GetValue(phone)}' is not a phone number");
+            using var host = await OpenAsync();
+            await using var scope = host.Services.CreateAsyncScope();
+            var db = scope.ServiceProvider.GetRequiredService<RecoverlyDb>();
+            var id = await RequireBusinessAsync(db, r.GetValue(business), ct);
+            var events = await db.ConsentEvents.AsNoTracking().Where(e => e.BusinessId == id && e.Phone == e164).OrderBy(e => e.Id).ToListAsync(ct);
+            var rows = events.Select(e => new { kind = KindCode(e.Kind), source = SourceCode(e.Source), at = e.At, evidence = Evidence(e) }).ToList();
+            if (r.GetValue(json)) Console.WriteLine(JsonSerializer.Serialize(rows, Json));
+            else foreach (var e in rows) Console.WriteLine($"{e.at:u}\t{e.kind}\t{e.source}\t{e.evidence}");
+            return 0;
+        });
+
+        var exportBusiness = BusinessOption();
+        var export = new Command("export", "CSV of all consent events of a business.") { exportBusiness };
+        export.SetAction(async (r, ct) =>
+        {
+            using var host = await OpenAsync();
+            await using var scope = host.Services.CreateAsyncScope();
+            var db = scope.ServiceProvider.GetRequiredService<RecoverlyDb>();
+            var id = await RequireBusinessAsync(db, r.GetValue(exportBusiness), ct);
+            var events = await db.ConsentEvents.AsNoTracking().Where(e => e.BusinessId == id).OrderBy(e => e.Id).ToListAsync(ct);
+            Console.Write(ConsentCsv.Write(events));
+            return 0;
+        });
+        return new Command("consent", "The consent ledger.") { show, export };
+    }
+
+    private static Option<long> BusinessOption() => new("--business") { Description = "Business id (see `business list`)", Required = true };
+
+    private static Option<bool> JsonOption() => new("--json") { Description = "Print JSON only on standard output" };
+
+    private static async Task<long> RequireBusinessAsync(RecoverlyDb db, long id, CancellationToken ct) =>
+        await db.Businesses.AnyAsync(b => b.Id == id, ct) ? id : throw new CliError($"--business {id}: no such business");
+
+    public static string OutcomeCode(Calls.CallOutcome outcome) => SnakeCase(outcome.ToString());
+
+    public static string KindCode(ConsentKind kind) => SnakeCase(kind.ToString());
+
+    public static string SourceCode(ConsentSource source) => SnakeCase(source.ToString());
+
+    private static string Evidence(ConsentEvent e) => string.Join(" | ", new[] { e.EvidenceRef, e.EvidenceText }.Where(s => !string.IsNullOrEmpty(s)));
+
+    private static string SnakeCase(string pascal)
+    {
+        var sb = new StringBuilder();
+        foreach (var ch in pascal)
+        {
+            if (char.IsUpper(ch) && sb.Length > 0) sb.Append('_');
+            sb.Append(char.ToLowerInvariant(ch));
+        }
+        return sb.ToString();
+    }
+
+    /// <summary>A host without a web server: the same configuration and services as `serve`, logs to standard error.</summary>
+    private static async Task<IHost> OpenAsync(bool migrate = true)
+    {
+        var builder = Host.CreateApplicationBuilder();
+        builder.Logging.ClearProviders();
+        builder.Logging.AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
+        builder.Logging.SetMinimumLevel(LogLevel.Warning);
+        builder.Logging.AddRecoverlyFilters();
+        builder.Services.AddRecoverlyCore(builder.Configuration);
+        var host = builder.Build();
+        if (migrate && builder.Configuration.GetValue("Database:MigrateOnStartup", true)) await DatabaseSetup.MigrateAsync(host.Services);
+        return host;
+    }
+}
+
+public static class ConsentCsv
+{
+    public static string Write(IEnumerable<ConsentEvent> events)
+    {
+        var csv = new StringBuilder("id,business_id,phone,kind,source,at_utc,evidence_ref,evidence_text\n");
+        foreach (var e in events)
+            csv.AppendJoin(',', e.Id.ToString(CultureInfo.InvariantCulture), e.BusinessId.ToString(CultureInfo.InvariantCulture), Field(e.Phone),
+                    Commands.KindCode(e.Kind), Commands.SourceCode(e.Source), e.At.ToString("O", CultureInfo.InvariantCulture),
+                    Field(e.EvidenceRef), Field(e.EvidenceText))
+                .Append('\n');
+        return csv.ToString();
+    }
+
+    /// <summary>RFC 4180 quoting, and a leading quote on formula-like cells so spreadsheets don't execute them.</summary>
+    private static string Field(string? value)
+    {
+        if (string.IsNullOrEmpty(value)) return "";
+        if (value[0] is '=' or '+' or '-' or '@' && !PhoneLike(value)) value = "'" + value;
+        return value.IndexOfAny([',', '"', '\n', '\r']) >= 0 ? $"\"{value.Replace("\"", "\"\"")}\"" : value;
+    }
+
+    private static bool PhoneLike(string value) => value[0] == '+' && value.Skip(1).All(char.IsAsciiDigit);
+}

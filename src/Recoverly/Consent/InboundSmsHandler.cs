@@ -1,0 +1,200 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+using Recoverly.Businesses;
+using Recoverly.Calls;
+using Recoverly.Data;
+using Recoverly.Dispatch;
+using Recoverly.Owners;
+using Recoverly.Telephony;
+using Recoverly.Texts;
+
+namespace Recoverly.Consent;
+
+public sealed record IncomingSms(string MessageSid, string From, string To, string Body, string? OptOutType);
+
+/// <summary>
+/// What happens when a text arrives (SPEC 1.4): STOP, START, HELP or conversation from a caller,
+/// and YES / STOP / HELP / replies from the owner. One transaction records the message, the consent
+/// event and any answer (queued in the outbox, never sent from here).
+/// </summary>
+public sealed class InboundSmsHandler(RecoverlyDb db, IWriteGate gate, TimeProvider time, IOptions<TwilioOptions> twilio,
+    PublicUrls urls, DispatchSignal signal, ILogger<InboundSmsHandler> log)
+{
+    /// <summary>The FCC allows one confirmation within five minutes of an opt-out; later it would be a new text.</summary>
+    public static readonly TimeSpan OptOutConfirmationWindow = TimeSpan.FromMinutes(5);
+
+    public async Task HandleAsync(IncomingSms sms, CancellationToken ct)
+    {
+        var business = await db.Businesses.AsNoTracking()
+            .Where(b => db.Numbers.Any(n => n.BusinessId == b.Id && n.E164 == sms.To))
+            .FirstOrDefaultAsync(ct);
+        if (business is null) return;
+        if (Phones.ParseCaller(sms.From) is not { Kind: CallerIdKind.Number, E164: { } from }) return;
+        if (await db.InboundMessages.AnyAsync(m => m.MessageSid == sms.MessageSid, ct)) return;
+
+        InboundIntent intent;
+        using (await gate.EnterAsync(ct))
+        {
+            await using var tx = await db.Database.BeginTransactionAsync(ct);
+            var now = time.GetUtcNow().UtcDateTime;
+            var context = new Inbound(business, sms, from, now, ProviderAnswersKeywords(sms));
+            intent = from == business.OwnerPhone
+                ? await FromOwnerAsync(context, ct)
+                : await FromCallerAsync(context, ct);
+            try
+            {
+                await db.SaveChangesAsync(ct);
+            }
+            catch (DbUpdateException)
+            {
+                db.ChangeTracker.Clear();
+                if (await db.InboundMessages.AsNoTracking().AnyAsync(m => m.MessageSid == sms.MessageSid, ct)) return; // a concurrent retry won
+                throw;
+            }
+            await tx.CommitAsync(ct);
+        }
+        log.LogInformation("Inbound SMS {MessageSid} for business {BusinessId} from {Sender}: {Intent}",
+            sms.MessageSid, business.Id, Phones.Mask(from), intent);
+        signal.Notify();
+    }
+
+    private sealed record Inbound(Business Business, IncomingSms Sms, string From, DateTime Now, bool ProviderAnswers);
+
+    private bool ProviderAnswersKeywords(IncomingSms sms) => twilio.Value.AdvancedOptOut || !string.IsNullOrEmpty(sms.OptOutType);
+
+    private async Task<InboundIntent> FromCallerAsync(Inbound m, CancellationToken ct)
+    {
+        var (business, sms, from, now, providerAnswers) = m;
+        var contact = await ContactsFor.UpsertAsync(db, business.Id, from, now, ct);
+        var state = await ConsentLedger.CallerStateAsync(db, business.Id, from, ct);
+        var intent = ProviderIntent(sms.OptOutType) ?? KeywordClassifier.Classify(sms.Body, state == CallerConsent.OptedOut);
+        Store(m, contact.Id, intent, fromOwner: false);
+
+        switch (intent)
+        {
+            case InboundIntent.OptOut:
+                ConsentLedger.Append(db, business.Id, from, ConsentKind.OptOut, KeywordSource(sms.Body), sms.MessageSid, sms.Body, now);
+                await ConsentLedger.CancelPendingAsync(db, business.Id, from, "Cancelled — the caller opted out", ct);
+                // A repeated STOP gets no second confirmation; neither does one the provider already answered.
+                if (state != CallerConsent.OptedOut && !providerAnswers)
+                    Queue(m, contact.Id, OutboundKind.OptOutConfirmation, TextTemplates.OptOutConfirmation(business.Name),
+                        expiresAt: now + OptOutConfirmationWindow);
+                break;
+            case InboundIntent.OptIn:
+                ConsentLedger.Append(db, business.Id, from, ConsentKind.OptIn, ConsentSource.Keyword, sms.MessageSid, sms.Body, now);
+                if (!providerAnswers)
+                    Queue(m, contact.Id, OutboundKind.OptInConfirmation, TextTemplates.OptInConfirmation(business.Name));
+                break;
+            case InboundIntent.Help:
+                ConsentLedger.Append(db, business.Id, from, ConsentKind.Help, ConsentSource.Keyword, sms.MessageSid, sms.Body, now);
+                if (!providerAnswers)
+                    Queue(m, contact.Id, OutboundKind.HelpReply, TextTemplates.HelpReply(business));
+                break;
+            default:
+                await db.Contacts.Where(c => c.Id == contact.Id)
+                    .ExecuteUpdateAsync(s => s.SetProperty(c => c.LastActivityAt, now), ct);
+                await db.SaveChangesAsync(ct); // the reply alert reads this message back
+                await OwnerAlerts.QueueReplyAlertAsync(db, business, contact, sms.To, urls.For($"/inbox/contacts/{contact.Id}"), now, ct);
+                break;
+        }
+        return intent;
+    }
+
+    private async Task<InboundIntent> FromOwnerAsync(Inbound m, CancellationToken ct)
+    {
+        var (business, sms, from, now, providerAnswers) = m;
+        var state = await ConsentLedger.OwnerStateAsync(db, business.Id, from, ct);
+        var awaitingYes = state is OwnerAlertConsent.Requested or OwnerAlertConsent.OptedOut;
+        var intent = ProviderIntent(sms.OptOutType) ?? KeywordClassifier.Classify(sms.Body, awaitingYes);
+        Store(m, null, intent, fromOwner: true);
+
+        switch (intent)
+        {
+            case InboundIntent.OptOut:
+                ConsentLedger.Append(db, business.Id, from, ConsentKind.OwnerOptOut, KeywordSource(sms.Body), sms.MessageSid, sms.Body, now);
+                await db.OutboundMessages
+                    .Where(o => o.BusinessId == business.Id && o.To == from && o.Status == OutboundStatus.Pending)
+                    .ExecuteUpdateAsync(s => s
+                        .SetProperty(o => o.Status, OutboundStatus.Cancelled)
+                        .SetProperty(o => o.StatusReason, "Cancelled — the owner turned alerts off"), ct);
+                if (state != OwnerAlertConsent.OptedOut && !providerAnswers)
+                    Queue(m, null, OutboundKind.OwnerConfirmation, TextTemplates.OwnerAlertsOff(business.Name), now + OptOutConfirmationWindow);
+                break;
+            case InboundIntent.OptIn when awaitingYes:
+                ConsentLedger.Append(db, business.Id, from, ConsentKind.OwnerConfirmed, ConsentSource.Keyword, sms.MessageSid, sms.Body, now);
+                Queue(m, null, OutboundKind.OwnerConfirmation, TextTemplates.OwnerAlertsOn(business.Name));
+                break;
+            case InboundIntent.Help:
+                if (!providerAnswers) Queue(m, null, OutboundKind.OwnerConfirmation, TextTemplates.OwnerHelp(business.Name));
+                break;
+            default:
+                await RelayOwnerReplyAsync(m, ct);
+                break;
+        }
+        return intent;
+    }
+
+    /// <summary>An owner's reply to an alert goes to the caller of the most recently alerted conversation.</summary>
+    private async Task RelayOwnerReplyAsync(Inbound m, CancellationToken ct)
+    {
+        var contactId = await OwnerAlerts.RelayTargetAsync(db, m.Business.Id, m.Now, ct);
+        var contact = contactId is null ? null : await db.Contacts.AsNoTracking().FirstOrDefaultAsync(c => c.Id == contactId, ct);
+        if (contact is null)
+        {
+            Queue(m, null, OutboundKind.OwnerNotice, TextTemplates.OwnerUseDashboard(urls.For("/inbox")));
+            return;
+        }
+        db.OutboundMessages.Add(new OutboundMessage
+        {
+            BusinessId = m.Business.Id,
+            ContactId = contact.Id,
+            Kind = OutboundKind.OwnerReply,
+            To = contact.Phone,
+            From = m.Sms.To,
+            Body = m.Sms.Body.Length <= 1600 ? m.Sms.Body : m.Sms.Body[..1600],
+            DedupeKey = $"relay:{m.Sms.MessageSid}",
+            CreatedAt = m.Now,
+            NextAttemptAt = m.Now,
+        });
+    }
+
+    private void Store(Inbound m, long? contactId, InboundIntent intent, bool fromOwner) =>
+        db.InboundMessages.Add(new InboundMessage
+        {
+            BusinessId = m.Business.Id,
+            ContactId = contactId,
+            MessageSid = m.Sms.MessageSid,
+            From = m.From,
+            To = m.Sms.To,
+            Body = m.Sms.Body.Length <= 1600 ? m.Sms.Body : m.Sms.Body[..1600],
+            At = m.Now,
+            Intent = intent,
+            FromOwner = fromOwner,
+        });
+
+    private void Queue(Inbound m, long? contactId, OutboundKind kind, string body, DateTime? expiresAt = null) =>
+        db.OutboundMessages.Add(new OutboundMessage
+        {
+            BusinessId = m.Business.Id,
+            ContactId = contactId,
+            Kind = kind,
+            To = m.From,
+            From = m.Sms.To,
+            Body = body,
+            DedupeKey = $"answer:{m.Sms.MessageSid}",
+            CreatedAt = m.Now,
+            NextAttemptAt = m.Now,
+            ExpiresAt = expiresAt,
+        });
+
+    private static InboundIntent? ProviderIntent(string? optOutType) => optOutType?.Trim().ToUpperInvariant() switch
+    {
+        "STOP" => InboundIntent.OptOut,
+        "START" => InboundIntent.OptIn,
+        "HELP" => InboundIntent.Help,
+        _ => null,
+    };
+
+    private static ConsentSource KeywordSource(string body) =>
+        body.Trim().Split(' ', StringSplitOptions.RemoveEmptyEntries).Length <= 2 ? ConsentSource.Keyword : ConsentSource.Phrase;
+}

@@ -1,0 +1,143 @@
+using System.Data.Common;
+using Microsoft.Data.Sqlite;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Design;
+using Microsoft.EntityFrameworkCore.Diagnostics;
+
+namespace Recoverly.Data;
+
+public static class DatabaseSetup
+{
+    public const string DefaultSqlite = "Data Source=data/recoverly.db";
+
+    public static DatabaseProvider ProviderFrom(IConfiguration config)
+    {
+        var name = config["Database:Provider"] ?? "Sqlite";
+        return name.Trim().ToLowerInvariant() switch
+        {
+            "sqlite" => DatabaseProvider.Sqlite,
+            "postgres" or "postgresql" or "npgsql" => DatabaseProvider.Postgres,
+            _ => throw new InvalidOperationException($"Database:Provider must be Sqlite or Postgres, not '{name}'."),
+        };
+    }
+
+    public static IServiceCollection AddRecoverlyDb(this IServiceCollection services, IConfiguration config)
+    {
+        var provider = ProviderFrom(config);
+        var connection = config.GetConnectionString("Recoverly");
+        if (provider == DatabaseProvider.Sqlite)
+        {
+            connection = PrepareSqlite(string.IsNullOrWhiteSpace(connection) ? DefaultSqlite : connection);
+            services.AddDbContextPool<SqliteRecoverlyDb>(o => o
+                .UseSqlite(connection)
+                .AddInterceptors(SqlitePragmas.Instance));
+            services.AddScoped<RecoverlyDb>(sp => sp.GetRequiredService<SqliteRecoverlyDb>());
+            services.AddSingleton<IWriteGate, SingleWriterGate>();
+        }
+        else
+        {
+            if (string.IsNullOrWhiteSpace(connection))
+                throw new InvalidOperationException("ConnectionStrings:Recoverly is required when Database:Provider is Postgres.");
+            services.AddDbContextPool<PostgresRecoverlyDb>(o => o.UseNpgsql(connection));
+            services.AddScoped<RecoverlyDb>(sp => sp.GetRequiredService<PostgresRecoverlyDb>());
+            services.AddSingleton<IWriteGate, NoWriteGate>();
+        }
+        return services;
+    }
+
+    /// <summary>Creates the database folder and turns on WAL once (it is persistent in the file).</summary>
+    private static string PrepareSqlite(string connection)
+    {
+        var builder = new SqliteConnectionStringBuilder(connection);
+        if (builder.DataSource is { Length: > 0 } file && file != ":memory:" && builder.Mode != SqliteOpenMode.Memory)
+        {
+            var dir = Path.GetDirectoryName(Path.GetFullPath(file));
+            if (!string.IsNullOrEmpty(dir)) Directory.CreateDirectory(dir);
+            using var conn = new SqliteConnection(builder.ConnectionString);
+            conn.Open();
+            using var cmd = conn.CreateCommand();
+            cmd.CommandText = "PRAGMA journal_mode=WAL;";
+            cmd.ExecuteNonQuery();
+        }
+        if (!connection.Contains("Default Timeout", StringComparison.OrdinalIgnoreCase))
+            builder.DefaultTimeout = 30;
+        return builder.ConnectionString;
+    }
+
+    public static async Task MigrateAsync(IServiceProvider services, CancellationToken ct = default)
+    {
+        await using var scope = services.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<RecoverlyDb>();
+        await db.Database.MigrateAsync(ct);
+    }
+
+    /// <summary>Per-connection SQLite settings: a busy timeout for other processes (the CLI) and durable-enough WAL syncing.</summary>
+    private sealed class SqlitePragmas : DbConnectionInterceptor
+    {
+        public static readonly SqlitePragmas Instance = new();
+        private const string Sql = "PRAGMA busy_timeout=10000; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;";
+
+        public override void ConnectionOpened(DbConnection connection, ConnectionEndEventData eventData)
+        {
+            using var cmd = connection.CreateCommand();
+            cmd.CommandText = Sql;
+            cmd.ExecuteNonQuery();
+        }
+
+        public override async Task ConnectionOpenedAsync(DbConnection connection, ConnectionEndEventData eventData, CancellationToken cancellationToken = default)
+        {
+            await using var cmd = connection.CreateCommand();
+            cmd.CommandText = Sql;
+            await cmd.ExecuteNonQueryAsync(cancellationToken);
+        }
+    }
+}
+
+/// <summary>
+/// SQLite has one writer; queueing writers in-process is fairer and faster than letting them
+/// spin on SQLITE_BUSY. PostgreSQL needs no gate.
+/// </summary>
+public interface IWriteGate
+{
+    ValueTask<IDisposable> EnterAsync(CancellationToken ct);
+}
+
+internal sealed class SingleWriterGate : IWriteGate
+{
+    private readonly SemaphoreSlim _gate = new(1, 1);
+
+    public async ValueTask<IDisposable> EnterAsync(CancellationToken ct)
+    {
+        await _gate.WaitAsync(ct);
+        return new Release(_gate);
+    }
+
+    private sealed class Release(SemaphoreSlim gate) : IDisposable
+    {
+        private int _done;
+        public void Dispose()
+        {
+            if (Interlocked.Exchange(ref _done, 1) == 0) gate.Release();
+        }
+    }
+}
+
+internal sealed class NoWriteGate : IWriteGate
+{
+    private static readonly IDisposable Nothing = new Empty();
+    public ValueTask<IDisposable> EnterAsync(CancellationToken ct) => ValueTask.FromResult(Nothing);
+    private sealed class Empty : IDisposable { public void Dispose() { } }
+}
+
+/// <summary>Design-time factories so `dotnet ef` can build each migration set without a running app.</summary>
+public sealed class SqliteDesignFactory : IDesignTimeDbContextFactory<SqliteRecoverlyDb>
+{
+    public SqliteRecoverlyDb CreateDbContext(string[] args) =>
+        new(new DbContextOptionsBuilder<SqliteRecoverlyDb>().UseSqlite("Data Source=design.db").Options);
+}
+
+public sealed class PostgresDesignFactory : IDesignTimeDbContextFactory<PostgresRecoverlyDb>
+{
+    public PostgresRecoverlyDb CreateDbContext(string[] args) =>
+        new(new DbContextOptionsBuilder<PostgresRecoverlyDb>().UseNpgsql("Host=localhost;Database=recoverly_design").Options);
+}

@@ -1,0 +1,150 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
+using Recoverly.Businesses;
+using Recoverly.Calls;
+using Recoverly.Consent;
+using Recoverly.Texts;
+
+namespace Recoverly.Data;
+
+/// <summary>
+/// The system of record. Each database provider has its own subclass so each keeps its own
+/// migration set (docs/decisions/0003-two-migration-sets.md).
+/// </summary>
+public abstract class RecoverlyDb(DbContextOptions options) : DbContext(options)
+{
+    public DbSet<Business> Businesses => Set<Business>();
+    public DbSet<RecoverlyNumber> Numbers => Set<RecoverlyNumber>();
+    public DbSet<MissedCall> MissedCalls => Set<MissedCall>();
+    public DbSet<Contact> Contacts => Set<Contact>();
+    public DbSet<LearnedLineType> LearnedLineTypes => Set<LearnedLineType>();
+    public DbSet<ConsentEvent> ConsentEvents => Set<ConsentEvent>();
+    public DbSet<OutboundMessage> OutboundMessages => Set<OutboundMessage>();
+    public DbSet<InboundMessage> InboundMessages => Set<InboundMessage>();
+    public DbSet<MessageStatusEvent> MessageStatusEvents => Set<MessageStatusEvent>();
+
+    public abstract DatabaseProvider Provider { get; }
+
+    protected override void ConfigureConventions(ModelConfigurationBuilder builder)
+    {
+        // Every timestamp is UTC; SQLite hands back Unspecified without this.
+        builder.Properties<DateTime>().HaveConversion<UtcDateTimeConverter>();
+        builder.Properties<DateTime?>().HaveConversion<UtcDateTimeConverter>();
+    }
+
+    protected override void OnModelCreating(ModelBuilder model)
+    {
+        model.Entity<Business>(e =>
+        {
+            e.Property(b => b.Name).HasMaxLength(120);
+            e.Property(b => b.BusinessPhone).HasMaxLength(20);
+            e.Property(b => b.OwnerPhone).HasMaxLength(20);
+            e.Property(b => b.OwnerEmail).HasMaxLength(254);
+            e.Property(b => b.Mode).HasConversion<string>().HasMaxLength(20);
+            e.Property(b => b.Greeting).HasConversion<string>().HasMaxLength(20);
+            e.Property(b => b.Plan).HasConversion<string>().HasMaxLength(20);
+            e.Property(b => b.TimeZone).HasMaxLength(64);
+            e.Property(b => b.TextBackTemplate).HasMaxLength(1600);
+            e.Property(b => b.CapDay).HasMaxLength(10);
+            e.HasMany(b => b.Numbers).WithOne().HasForeignKey(n => n.BusinessId);
+        });
+        model.Entity<RecoverlyNumber>(e =>
+        {
+            e.Property(n => n.E164).HasMaxLength(20);
+            e.HasIndex(n => n.E164).IsUnique();
+        });
+        model.Entity<MissedCall>(e =>
+        {
+            e.Property(c => c.CallSid).HasMaxLength(64);
+            e.Property(c => c.FromRaw).HasMaxLength(64);
+            e.Property(c => c.FromE164).HasMaxLength(20);
+            e.Property(c => c.To).HasMaxLength(20);
+            e.Property(c => c.Outcome).HasConversion<string>().HasMaxLength(20);
+            e.Property(c => c.StirVerstat).HasMaxLength(64);
+            e.Property(c => c.ForwardedFrom).HasMaxLength(64);
+            e.Property(c => c.CallStatus).HasMaxLength(20);
+            e.Property(c => c.RecordingUrl).HasMaxLength(500);
+            e.Property(c => c.Transcription).HasMaxLength(4000);
+            e.HasIndex(c => c.CallSid).IsUnique();
+            e.HasIndex(c => new { c.BusinessId, c.At });
+            e.HasIndex(c => c.ContactId);
+            e.HasOne<Business>().WithMany().HasForeignKey(c => c.BusinessId);
+        });
+        model.Entity<Contact>(e =>
+        {
+            e.Property(c => c.Phone).HasMaxLength(20);
+            e.HasIndex(c => new { c.BusinessId, c.Phone }).IsUnique();
+            e.HasOne<Business>().WithMany().HasForeignKey(c => c.BusinessId);
+        });
+        model.Entity<LearnedLineType>(e =>
+        {
+            e.HasKey(l => l.Phone);
+            e.Property(l => l.Phone).HasMaxLength(20);
+            e.Property(l => l.LineType).HasMaxLength(20);
+        });
+        model.Entity<ConsentEvent>(e =>
+        {
+            e.Property(c => c.Phone).HasMaxLength(20);
+            e.Property(c => c.Kind).HasConversion<string>().HasMaxLength(20);
+            e.Property(c => c.Source).HasConversion<string>().HasMaxLength(20);
+            e.Property(c => c.EvidenceRef).HasMaxLength(200);
+            e.Property(c => c.EvidenceText).HasMaxLength(2000);
+            e.HasIndex(c => new { c.BusinessId, c.Phone, c.Id });
+            e.HasOne<Business>().WithMany().HasForeignKey(c => c.BusinessId);
+        });
+        model.Entity<OutboundMessage>(e =>
+        {
+            e.Property(m => m.Kind).HasConversion<string>().HasMaxLength(24);
+            e.Property(m => m.Status).HasConversion<string>().HasMaxLength(16);
+            e.Property(m => m.To).HasMaxLength(20);
+            e.Property(m => m.From).HasMaxLength(40);
+            e.Property(m => m.Body).HasMaxLength(1600);
+            e.Property(m => m.DedupeKey).HasMaxLength(100);
+            e.Property(m => m.LeaseOwner).HasMaxLength(64);
+            e.Property(m => m.ProviderSid).HasMaxLength(64);
+            e.Property(m => m.ProviderStatus).HasMaxLength(20);
+            e.Property(m => m.StatusReason).HasMaxLength(300);
+            e.HasIndex(m => m.DedupeKey).IsUnique();
+            e.HasIndex(m => m.ProviderSid).IsUnique();
+            // The dispatcher's claim scans only unfinished rows.
+            e.HasIndex(m => new { m.Status, m.NextAttemptAt });
+            e.HasIndex(m => new { m.BusinessId, m.To, m.Status });
+            e.HasIndex(m => m.MissedCallId);
+            e.HasIndex(m => new { m.BusinessId, m.Kind, m.CreatedAt });
+            e.HasOne<Business>().WithMany().HasForeignKey(m => m.BusinessId);
+        });
+        model.Entity<InboundMessage>(e =>
+        {
+            e.Property(m => m.MessageSid).HasMaxLength(64);
+            e.Property(m => m.From).HasMaxLength(20);
+            e.Property(m => m.To).HasMaxLength(20);
+            e.Property(m => m.Body).HasMaxLength(1600);
+            e.Property(m => m.Intent).HasConversion<string>().HasMaxLength(20);
+            e.HasIndex(m => m.MessageSid).IsUnique();
+            e.HasIndex(m => new { m.BusinessId, m.ContactId, m.At });
+            e.HasOne<Business>().WithMany().HasForeignKey(m => m.BusinessId);
+        });
+        model.Entity<MessageStatusEvent>(e =>
+        {
+            e.Property(s => s.MessageSid).HasMaxLength(64);
+            e.Property(s => s.Status).HasMaxLength(20);
+            e.HasIndex(s => new { s.MessageSid, s.Status }).IsUnique();
+        });
+    }
+
+    internal sealed class UtcDateTimeConverter() : ValueConverter<DateTime, DateTime>(
+        v => v.Kind == DateTimeKind.Utc ? v : v.ToUniversalTime(),
+        v => DateTime.SpecifyKind(v, DateTimeKind.Utc));
+}
+
+public enum DatabaseProvider { Sqlite, Postgres }
+
+public sealed class SqliteRecoverlyDb(DbContextOptions<SqliteRecoverlyDb> options) : RecoverlyDb(options)
+{
+    public override DatabaseProvider Provider => DatabaseProvider.Sqlite;
+}
+
+public sealed class PostgresRecoverlyDb(DbContextOptions<PostgresRecoverlyDb> options) : RecoverlyDb(options)
+{
+    public override DatabaseProvider Provider => DatabaseProvider.Postgres;
+}

@@ -1,0 +1,20 @@
+namespace Recoverly.Dispatch;
+
+public sealed class DispatchOptions
+{
+    public int BatchSize { get; set; } = 100;
+    /// <summary>Sends in flight at once per process.</summary>
+    public int Concurrency { get; set; } = 64;
+    /// <summary>How long a claimed row stays ours; a crashed dispatcher's rows are picked up after this.</summary>
+    public double LeaseSeconds { get; set; } = 30;
+    public double PollMilliseconds { get; set; } = 200;
+    /// <summary>Per-send timeout; past it the outcome is unknown and the row is reconciled before any resend.</summary>
+    public double SendTimeoutSeconds { get; set; } = 10;
+
+    public static TimeSpan Backoff(int attempt)
+    {
+        // 1 s, 2 s, 4 s … capped at 30 s: the lead is hot, so retries stay close together.
+        var seconds = Math.Min(30, Math.Pow(2, Math.Max(0, attempt - 1)));
+        return TimeSpan.FromSeconds(seconds);
+    }
+}

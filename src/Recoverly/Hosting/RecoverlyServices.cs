@@ -1,0 +1,59 @@
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Recoverly.Billing;
+using Recoverly.Businesses;
+using Recoverly.Calls;
+using Recoverly.Consent;
+using Recoverly.Data;
+using Recoverly.Dispatch;
+using Recoverly.Telephony;
+using Recoverly.Telephony.Simulator;
+using Recoverly.Texts;
+
+namespace Recoverly.Hosting;
+
+public static class RecoverlyServices
+{
+    /// <summary>Everything both the web app and the CLI need: options, database, provider adapter, domain handlers.</summary>
+    public static IServiceCollection AddRecoverlyCore(this IServiceCollection services, IConfiguration config)
+    {
+        services.Configure<RecoverlyOptions>(config.GetSection("Recoverly"));
+        services.Configure<TelephonyOptions>(config.GetSection("Telephony"));
+        services.Configure<TwilioOptions>(config.GetSection("Twilio"));
+        services.Configure<DispatchOptions>(config.GetSection("Dispatch"));
+        services.PostConfigure<TwilioOptions>(o =>
+        {
+            var telephony = config.GetSection("Telephony").Get<TelephonyOptions>() ?? new TelephonyOptions();
+            if (!telephony.IsSimulator) return;
+            o.AccountSid ??= TwilioOptions.SimulatorAccountSid;
+            o.AuthToken ??= TwilioOptions.SimulatorAuthToken;
+        });
+
+        services.TryAddSingleton(TimeProvider.System);
+        services.AddRecoverlyDb(config);
+        services.AddSingleton<BillingSettings>();
+        services.AddSingleton<PublicUrls>();
+        services.AddSingleton<DispatchSignal>();
+        services.AddSingleton<SendPacer>();
+        services.AddSingleton<Dispatcher>();
+        services.AddTransient<ApiBaseUrlHandler>();
+        services.AddHttpClient(TwilioGateway.HttpClientName, (sp, http) =>
+            {
+                var dispatch = sp.GetRequiredService<Microsoft.Extensions.Options.IOptions<DispatchOptions>>().Value;
+                http.Timeout = TimeSpan.FromSeconds(dispatch.SendTimeoutSeconds + 5);
+            })
+            .AddHttpMessageHandler<ApiBaseUrlHandler>()
+            .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler
+            {
+                AllowAutoRedirect = false,
+                PooledConnectionLifetime = TimeSpan.FromMinutes(5),
+                MaxConnectionsPerServer = 256,
+            });
+        services.AddSingleton<TwilioGateway>();
+        services.AddScoped<MissedCallRecorder>();
+        services.AddScoped<InboundSmsHandler>();
+        services.AddScoped<StatusCallbackHandler>();
+        services.AddScoped<BusinessRegistry>();
+        services.AddSimulator();
+        return services;
+    }
+}

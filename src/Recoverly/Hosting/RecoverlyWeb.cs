@@ -1,0 +1,58 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+using Recoverly.Businesses;
+using Recoverly.Data;
+using Recoverly.Dispatch;
+using Recoverly.Telephony;
+using Recoverly.Telephony.Simulator;
+
+namespace Recoverly.Hosting;
+
+public static class RecoverlyWeb
+{
+    /// <summary>Library chatter that would put phone numbers (HttpClient URLs) or SQL in the logs stays at Warning.</summary>
+    public static ILoggingBuilder AddRecoverlyFilters(this ILoggingBuilder logging) => logging
+        .AddFilter("Microsoft.EntityFrameworkCore", LogLevel.Warning)
+        .AddFilter("System.Net.Http.HttpClient", LogLevel.Warning)
+        .AddFilter("Microsoft.AspNetCore", LogLevel.Warning)
+        .AddFilter("Microsoft.Hosting.Lifetime", LogLevel.Information);
+
+    public static IServiceCollection AddRecoverlyWeb(this IServiceCollection services, IConfiguration config)
+    {
+        var roles = config.GetSection("Recoverly").Get<RecoverlyOptions>() ?? new RecoverlyOptions();
+        services.AddRazorPages();
+        if (roles.HasRole("dispatcher")) services.AddHostedService<DispatcherService>();
+        return services;
+    }
+
+    /// <summary>Applies migrations (Database:MigrateOnStartup) and seeds the simulator demo into an empty database.</summary>
+    public static async Task PrepareDatabaseAsync(this WebApplication app)
+    {
+        if (app.Configuration.GetValue("Database:MigrateOnStartup", true))
+            await DatabaseSetup.MigrateAsync(app.Services);
+        if (app.Services.GetRequiredService<IOptions<TelephonyOptions>>().Value.IsSimulator)
+            await DemoSeed.SeedAsync(app);
+    }
+
+    public static void MapRecoverly(this WebApplication app)
+    {
+        app.MapGet("/healthz", async (RecoverlyDb db, CancellationToken ct) =>
+        {
+            try
+            {
+                // A real query: the database answers and its schema is in place.
+                await db.Businesses.AnyAsync(ct);
+                return Results.Text("ok");
+            }
+            catch (Exception)
+            {
+                return Results.Text("database unavailable", statusCode: 503);
+            }
+        });
+        var options = app.Services.GetRequiredService<IOptions<RecoverlyOptions>>().Value;
+        if (!options.HasRole("web")) return;
+        app.MapTwilioWebhooks();
+        if (app.Services.GetRequiredService<IOptions<TelephonyOptions>>().Value.IsSimulator) app.MapSimulator();
+        app.MapRazorPages();
+    }
+}

@@ -1,0 +1,52 @@
+namespace Recoverly.Telephony;
+
+/// <summary>What a provider error means for the message and for the caller.</summary>
+public enum ErrorCategory
+{
+    /// <summary>Not processed; safe to send again after backing off.</summary>
+    Retry,
+    OptedOut,
+    Landline,
+    Invalid,
+    Filtered,
+    Unreachable,
+    /// <summary>The operator must act (sender registration, credentials).</summary>
+    Configuration,
+    Permanent,
+}
+
+public sealed record ProviderError(int Code, ErrorCategory Category, string Reason)
+{
+    public string Link => $"https://www.twilio.com/docs/errors/{Code}";
+}
+
+/// <summary>Twilio error codes in plain words (SPEC 1.7; reference/compliance.md §5.4).</summary>
+public static class ProviderErrors
+{
+    private static readonly Dictionary<int, ProviderError> Known = new ProviderError[]
+    {
+        new(20429, ErrorCategory.Retry, "Provider busy (too many requests); retrying"),
+        new(21610, ErrorCategory.OptedOut, "Not sent — the caller has opted out (replied STOP) with the carrier"),
+        new(21614, ErrorCategory.Landline, "Not sent — the number can't receive texts (landline)"),
+        new(21635, ErrorCategory.Landline, "Not sent — the number is a landline"),
+        new(30006, ErrorCategory.Landline, "Not delivered — landline or unreachable carrier"),
+        new(21211, ErrorCategory.Invalid, "Not sent — not a valid phone number"),
+        new(21265, ErrorCategory.Invalid, "Not sent — short codes can't be texted"),
+        new(21408, ErrorCategory.Invalid, "Not sent — texting that country isn't enabled"),
+        new(21608, ErrorCategory.Configuration, "Not sent — provider account not verified for this number (trial account)"),
+        new(21606, ErrorCategory.Configuration, "Not sent — the sending number can't send texts; the operator must fix the number"),
+        new(21212, ErrorCategory.Configuration, "Not sent — the sending number is invalid; the operator must fix the number"),
+        new(20003, ErrorCategory.Configuration, "Not sent — provider credentials were refused; the operator must fix them"),
+        new(30034, ErrorCategory.Configuration, "Not delivered — sending number not registered (10DLC); the operator must register it"),
+        new(30032, ErrorCategory.Configuration, "Not delivered — toll-free sending number not verified; the operator must verify it"),
+        new(30007, ErrorCategory.Filtered, "Not delivered — filtered by the carrier (message content)"),
+        new(30003, ErrorCategory.Unreachable, "Not delivered — the phone is off or unreachable"),
+        new(30005, ErrorCategory.Unreachable, "Not delivered — unknown or inactive number"),
+        new(30008, ErrorCategory.Unreachable, "Not delivered — unknown carrier error"),
+    }.ToDictionary(e => e.Code);
+
+    public static ProviderError Describe(int code) =>
+        Known.TryGetValue(code, out var e) ? e : new(code, ErrorCategory.Permanent, $"Not sent — provider error {code}");
+
+    public static ProviderError? Find(int code) => Known.GetValueOrDefault(code);
+}

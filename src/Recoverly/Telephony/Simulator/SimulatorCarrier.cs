@@ -1,0 +1,146 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+using Microsoft.Extensions.Options;
+
+namespace Recoverly.Telephony.Simulator;
+
+public sealed class SimMessage
+{
+    public required string Sid { get; init; }
+    public required string From { get; init; }
+    public required string To { get; init; }
+    public required string Body { get; init; }
+    /// <summary>"outbound" = sent by Recoverly through the API; "inbound" = typed on a simulated phone.</summary>
+    public required string Direction { get; init; }
+    public DateTime CreatedAt { get; init; }
+    public string Status { get; set; } = "queued";
+}
+
+/// <summary>
+/// A Twilio-compatible carrier inside the app (Telephony:Provider=Simulator): it accepts the
+/// adapter's Messages.json requests and signs and posts the same webhooks Twilio would.
+/// Its state is in memory: the simulator is a demo and a test bench, not a record.
+/// </summary>
+public sealed class SimulatorCarrier(IHttpClientFactory httpClients, PublicUrls urls, IOptions<TwilioOptions> twilio,
+    TimeProvider time, ILogger<SimulatorCarrier> log)
+{
+    public const string HttpClientName = "simulator";
+    private const int MaxKept = 5000;
+
+    private readonly List<SimMessage> _messages = [];
+    private readonly Lock _lock = new();
+
+    public static string NewSid(string prefix) => prefix + Guid.NewGuid().ToString("N");
+
+    public SimMessage AcceptFromApi(string from, string to, string body, string? statusCallback)
+    {
+        var message = new SimMessage
+        {
+            Sid = NewSid("SM"), From = from, To = to, Body = body, Direction = "outbound", CreatedAt = time.GetUtcNow().UtcDateTime,
+        };
+        Keep(message);
+        if (statusCallback is not null) _ = ReportDeliveryAsync(message, statusCallback);
+        return message;
+    }
+
+    public IReadOnlyList<SimMessage> Find(string? to, string? from)
+    {
+        lock (_lock)
+            return _messages.Where(m => (to is null || m.To == to) && (from is null || m.From == from))
+                .OrderByDescending(m => m.CreatedAt).ToList();
+    }
+
+    /// <summary>Everything a simulated phone has sent or received, oldest first.</summary>
+    public IReadOnlyList<SimMessage> Conversation(string phone)
+    {
+        lock (_lock)
+            return _messages.Where(m => m.To == phone || m.From == phone).OrderBy(m => m.CreatedAt).ToList();
+    }
+
+    /// <summary>A call from <paramref name="from"/> rings out and is forwarded to the Recoverly number: Twilio's voice webhook.</summary>
+    public async Task<string> PlaceMissedCallAsync(string from, string to, CancellationToken ct)
+    {
+        var callSid = NewSid("CA");
+        var fields = new Dictionary<string, string>
+        {
+            ["AccountSid"] = twilio.Value.AccountSid ?? "", ["ApiVersion"] = "2010-04-01", ["CallSid"] = callSid,
+            ["CallStatus"] = "ringing", ["Direction"] = "inbound", ["From"] = from, ["To"] = to, ["Caller"] = from, ["Called"] = to,
+            ["StirVerstat"] = "TN-Validation-Passed-A",
+        };
+        using var response = await PostWebhookAsync(urls.For("/twilio/voice"), fields, ct);
+        var twiml = await response.Content.ReadAsStringAsync(ct);
+        fields["CallStatus"] = "completed";
+        fields["CallDuration"] = "6";
+        using var _ = await PostWebhookAsync(urls.For("/twilio/voice/status"), fields, ct);
+        return twiml;
+    }
+
+    /// <summary>A simulated phone texts a Recoverly number: Twilio's incoming-message webhook.</summary>
+    public async Task<SimMessage> SendFromPhoneAsync(string from, string to, string body, CancellationToken ct)
+    {
+        var message = new SimMessage
+        {
+            Sid = NewSid("SM"), From = from, To = to, Body = body, Direction = "inbound", CreatedAt = time.GetUtcNow().UtcDateTime,
+            Status = "received",
+        };
+        Keep(message);
+        var fields = new Dictionary<string, string>
+        {
+            ["AccountSid"] = twilio.Value.AccountSid ?? "", ["ApiVersion"] = "2010-04-01", ["MessageSid"] = message.Sid,
+            ["SmsSid"] = message.Sid, ["SmsMessageSid"] = message.Sid, ["SmsStatus"] = "received", ["From"] = from, ["To"] = to,
+            ["Body"] = body, ["NumMedia"] = "0", ["NumSegments"] = "1",
+        };
+        using var _ = await PostWebhookAsync(urls.For("/twilio/sms"), fields, ct);
+        return message;
+    }
+
+    /// <summary>HMAC-SHA1 over URL + sorted name/value pairs, base64 — Twilio's X-Twilio-Signature.</summary>
+    public static string Sign(string authToken, string url, IReadOnlyDictionary<string, string> fields)
+    {
+        var text = new StringBuilder(url);
+        foreach (var key in fields.Keys.OrderBy(k => k, StringComparer.Ordinal)) text.Append(key).Append(fields[key]);
+        return Convert.ToBase64String(HMACSHA1.HashData(Encoding.UTF8.GetBytes(authToken), Encoding.UTF8.GetBytes(text.ToString())));
+    }
+
+    private async Task ReportDeliveryAsync(SimMessage message, string callbackUrl)
+    {
+        try
+        {
+            foreach (var status in new[] { "sent", "delivered" })
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(150));
+                message.Status = status;
+                var fields = new Dictionary<string, string>
+                {
+                    ["AccountSid"] = twilio.Value.AccountSid ?? "", ["ApiVersion"] = "2010-04-01", ["MessageSid"] = message.Sid,
+                    ["SmsSid"] = message.Sid, ["MessageStatus"] = status, ["SmsStatus"] = status, ["From"] = message.From, ["To"] = message.To,
+                };
+                using var _ = await PostWebhookAsync(callbackUrl, fields, CancellationToken.None);
+            }
+        }
+        catch (Exception e)
+        {
+            log.LogWarning(e, "Simulator: status callback for {Sid} failed", message.Sid);
+        }
+    }
+
+    private async Task<HttpResponseMessage> PostWebhookAsync(string url, Dictionary<string, string> fields, CancellationToken ct)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, url) { Content = new FormUrlEncodedContent(fields) };
+        request.Headers.Add("X-Twilio-Signature", Sign(twilio.Value.AuthToken ?? "", url, fields));
+        request.Headers.Add("I-Twilio-Idempotency-Token", Guid.NewGuid().ToString());
+        return await httpClients.CreateClient(HttpClientName).SendAsync(request, ct);
+    }
+
+    private void Keep(SimMessage message)
+    {
+        lock (_lock)
+        {
+            _messages.Add(message);
+            if (_messages.Count > MaxKept) _messages.RemoveRange(0, _messages.Count - MaxKept);
+        }
+    }
+
+    public static string Rfc2822(DateTime utc) => utc.ToString("ddd, dd MMM yyyy HH:mm:ss '+0000'", CultureInfo.InvariantCulture);
+}

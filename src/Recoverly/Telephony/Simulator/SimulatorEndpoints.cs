@@ -1,0 +1,115 @@
+using System.Net.Http.Headers;
+using System.Text;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+using Recoverly.Data;
+
+namespace Recoverly.Telephony.Simulator;
+
+public static class SimulatorEndpoints
+{
+    public static IServiceCollection AddSimulator(this IServiceCollection services)
+    {
+        services.AddSingleton<SimulatorCarrier>();
+        services.AddHttpClient(SimulatorCarrier.HttpClientName, http => http.Timeout = TimeSpan.FromSeconds(20));
+        return services;
+    }
+
+    public static void MapSimulator(this IEndpointRouteBuilder app)
+    {
+        // The Twilio REST surface the adapter calls (same paths, auth and JSON as api.twilio.com).
+        var api = app.MapGroup(ApiBaseUrlHandler.SimulatorPath + "/2010-04-01/Accounts/{accountSid}").DisableAntiforgery();
+        api.MapPost("/Messages.json", CreateMessageAsync);
+        api.MapGet("/Messages.json", ListMessages);
+
+        // What the /simulator page drives: place calls, text from a phone, read a phone's screen.
+        var control = app.MapGroup("/simulator/api").DisableAntiforgery();
+        control.MapGet("/businesses", BusinessesAsync);
+        control.MapPost("/call", CallAsync);
+        control.MapPost("/sms", SmsAsync);
+        control.MapGet("/phone", (string number, SimulatorCarrier carrier) =>
+            Results.Json(carrier.Conversation(number).Select(m => new { m.Sid, m.From, m.To, m.Body, m.Direction, m.Status, m.CreatedAt })));
+    }
+
+    private static bool Authorized(HttpRequest request, string accountSid, TwilioOptions twilio)
+    {
+        if (!AuthenticationHeaderValue.TryParse(request.Headers.Authorization, out var auth) || auth.Scheme != "Basic" || auth.Parameter is null)
+            return false;
+        string decoded;
+        try { decoded = Encoding.UTF8.GetString(Convert.FromBase64String(auth.Parameter)); }
+        catch (FormatException) { return false; }
+        return decoded == $"{twilio.AccountSid}:{twilio.AuthToken}" && accountSid == twilio.AccountSid;
+    }
+
+    private static IResult TwilioError(int status, int code, string message) =>
+        Results.Json(new { code, message, more_info = $"https://www.twilio.com/docs/errors/{code}", status }, statusCode: status);
+
+    private static async Task<IResult> CreateMessageAsync(string accountSid, HttpRequest request, SimulatorCarrier carrier,
+        IOptions<TwilioOptions> twilio, CancellationToken ct)
+    {
+        if (!Authorized(request, accountSid, twilio.Value)) return TwilioError(401, 20003, "Authenticate");
+        if (!request.HasFormContentType) return TwilioError(400, 20001, "Expected a form body");
+        var form = await request.ReadFormAsync(ct);
+        var to = form.Get("To");
+        var from = form.Get("From") ?? form.Get("MessagingServiceSid");
+        var body = form.Get("Body");
+        if (Phones.ParseCaller(to) is not { Kind: CallerIdKind.Number }) return TwilioError(400, 21211, $"The 'To' number {to} is not a valid phone number.");
+        if (from is null) return TwilioError(400, 21603, "A 'From' phone number is required.");
+        if (string.IsNullOrEmpty(body) || body.Length > 1600) return TwilioError(400, 21602, "Message body is required.");
+        var message = carrier.AcceptFromApi(from, to!, body, form.Get("StatusCallback"));
+        return Results.Json(Resource(message, accountSid), statusCode: StatusCodes.Status201Created);
+    }
+
+    private static IResult ListMessages(string accountSid, HttpRequest request, SimulatorCarrier carrier, IOptions<TwilioOptions> twilio)
+    {
+        if (!Authorized(request, accountSid, twilio.Value)) return TwilioError(401, 20003, "Authenticate");
+        var messages = carrier.Find(request.Query["To"].FirstOrDefault(), request.Query["From"].FirstOrDefault()).Take(50).ToList();
+        var uri = $"/2010-04-01/Accounts/{accountSid}/Messages.json";
+        return Results.Json(new Dictionary<string, object?>
+        {
+            ["messages"] = messages.Select(m => Resource(m, accountSid)).ToList(),
+            ["end"] = Math.Max(0, messages.Count - 1), ["first_page_uri"] = uri + "?PageSize=50&Page=0", ["next_page_uri"] = null,
+            ["page"] = 0, ["page_size"] = 50, ["previous_page_uri"] = null, ["start"] = 0, ["uri"] = uri,
+        });
+    }
+
+    private static Dictionary<string, object?> Resource(SimMessage m, string accountSid) => new()
+    {
+        ["account_sid"] = accountSid, ["api_version"] = "2010-04-01", ["body"] = m.Body,
+        ["date_created"] = SimulatorCarrier.Rfc2822(m.CreatedAt), ["date_sent"] = null, ["date_updated"] = SimulatorCarrier.Rfc2822(m.CreatedAt),
+        ["direction"] = "outbound-api", ["error_code"] = null, ["error_message"] = null, ["from"] = m.From, ["messaging_service_sid"] = null,
+        ["num_media"] = "0", ["num_segments"] = "1", ["price"] = null, ["price_unit"] = "USD", ["sid"] = m.Sid, ["status"] = m.Status,
+        ["subresource_uris"] = new Dictionary<string, string> { ["media"] = $"/2010-04-01/Accounts/{accountSid}/Messages/{m.Sid}/Media.json" },
+        ["to"] = m.To, ["uri"] = $"/2010-04-01/Accounts/{accountSid}/Messages/{m.Sid}.json",
+    };
+
+    private static async Task<IResult> BusinessesAsync(RecoverlyDb db, CancellationToken ct)
+    {
+        var list = await db.Businesses.AsNoTracking().OrderBy(b => b.Id)
+            .Select(b => new { b.Id, b.Name, b.BusinessPhone, b.OwnerPhone, Numbers = b.Numbers.Select(n => n.E164).ToList() })
+            .ToListAsync(ct);
+        return Results.Json(list);
+    }
+
+    public sealed record CallRequest(string From, string To);
+
+    public sealed record SmsRequest(string From, string To, string Body);
+
+    private static async Task<IResult> CallAsync(CallRequest call, SimulatorCarrier carrier, CancellationToken ct)
+    {
+        var from = string.IsNullOrWhiteSpace(call.From) ? "anonymous"
+            : Phones.NormalizeUserInput(call.From) ?? call.From.Trim();
+        if (Phones.NormalizeUserInput(call.To) is not { } to) return Results.BadRequest(new { error = "Choose a business number to call." });
+        var twiml = await carrier.PlaceMissedCallAsync(from, to, ct);
+        return Results.Json(new { from, to, twiml });
+    }
+
+    private static async Task<IResult> SmsAsync(SmsRequest sms, SimulatorCarrier carrier, CancellationToken ct)
+    {
+        if (Phones.NormalizeUserInput(sms.From) is not { } from) return Results.BadRequest(new { error = "The phone needs a valid number." });
+        if (Phones.NormalizeUserInput(sms.To) is not { } to) return Results.BadRequest(new { error = "Choose a business number to text." });
+        if (string.IsNullOrWhiteSpace(sms.Body) || sms.Body.Length > 1600) return Results.BadRequest(new { error = "Type a message (up to 1600 characters)." });
+        var message = await carrier.SendFromPhoneAsync(from, to, sms.Body, ct);
+        return Results.Json(new { message.Sid });
+    }
+}

@@ -1,0 +1,44 @@
+namespace Recoverly.Telephony;
+
+public sealed class RecoverlyOptions
+{
+    /// <summary>Externally visible base URL (webhook signatures, callback URLs). Empty: the request's own URL.</summary>
+    public string? PublicBaseUrl { get; set; }
+    public string Roles { get; set; } = "web,dispatcher";
+    /// <summary>Caller countries that may be texted (ISO 3166 region codes).</summary>
+    public string AllowedCountries { get; set; } = "US,CA";
+
+    public bool HasRole(string role) =>
+        Roles.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .Contains(role, StringComparer.OrdinalIgnoreCase);
+
+    public IReadOnlyCollection<string> AllowedRegions =>
+        AllowedCountries.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+}
+
+public sealed class TelephonyOptions
+{
+    public const string Simulator = "Simulator";
+    public const string Twilio = "Twilio";
+
+    public string Provider { get; set; } = Simulator;
+    /// <summary>Outbound messages per second per sending number (long code: 1).</summary>
+    public double SendRatePerSecond { get; set; } = 1;
+
+    public bool IsSimulator => string.Equals(Provider, Simulator, StringComparison.OrdinalIgnoreCase);
+}
+
+public sealed class TwilioOptions
+{
+    /// <summary>Credentials the built-in simulator uses; not secrets (the simulator is local).</summary>
+    public const string SimulatorAccountSid = "AC00000000000000000000000000000000";
+    public const string SimulatorAuthToken = "simulator-auth-token";
+
+    public string? AccountSid { get; set; }
+    public string? AuthToken { get; set; }
+    /// <summary>Null: https://api.twilio.com, or the built-in simulator when the provider is Simulator.</summary>
+    public string? ApiBaseUrl { get; set; }
+    public string? LookupBaseUrl { get; set; }
+    public string? MessagingServiceSid { get; set; }
+    public bool AdvancedOptOut { get; set; }
+}

@@ -1,0 +1,116 @@
+using System.Net.Sockets;
+using Microsoft.Extensions.Options;
+using Twilio.Clients;
+using Twilio.Exceptions;
+using Twilio.Http;
+using Twilio.Rest.Api.V2010.Account;
+using Twilio.Types;
+
+namespace Recoverly.Telephony;
+
+public enum SendOutcome { Accepted, Retry, InDoubt, OptedOut, Landline, Permanent, Configuration }
+
+/// <summary>The typed answer to one send attempt: what the dispatcher must do next.</summary>
+public sealed record SendResult(SendOutcome Outcome, string? Sid = null, string? ProviderStatus = null, int? ErrorCode = null,
+    string? Reason = null, TimeSpan? RetryAfter = null);
+
+public sealed record OutgoingText(string To, string From, string Body, Uri? StatusCallback);
+
+public sealed record ProviderMessage(string Sid, string? To, string? From, string? Body, string? Status, DateTime? CreatedAt);
+
+/// <summary>
+/// The Twilio adapter: sends through the official package, pointed at <c>Twilio:ApiBaseUrl</c>
+/// (the real API, the built-in simulator, or a test double) by <see cref="ApiBaseUrlHandler"/>.
+/// </summary>
+public sealed class TwilioGateway(IHttpClientFactory httpClients, IOptions<TwilioOptions> options)
+{
+    public const string HttpClientName = "twilio";
+
+    private ITwilioRestClient Client()
+    {
+        var o = options.Value;
+        return new TwilioRestClient(o.AccountSid, o.AuthToken, accountSid: o.AccountSid,
+            httpClient: new SystemNetHttpClient(httpClients.CreateClient(HttpClientName)));
+    }
+
+    public async Task<SendResult> SendAsync(OutgoingText text, CancellationToken ct)
+    {
+        var o = options.Value;
+        var create = new CreateMessageOptions(new PhoneNumber(text.To)) { Body = text.Body, StatusCallback = text.StatusCallback };
+        if (!string.IsNullOrEmpty(o.MessagingServiceSid)) create.MessagingServiceSid = o.MessagingServiceSid;
+        else create.From = new PhoneNumber(text.From);
+        try
+        {
+            var message = await MessageResource.CreateAsync(create, Client()).WaitAsync(ct);
+            return new SendResult(SendOutcome.Accepted, message.Sid, message.Status?.ToString());
+        }
+        catch (ApiException e)
+        {
+            return Classify(e.Code, e.Status);
+        }
+        catch (ApiConnectionException e) when (NeverReachedProvider(e))
+        {
+            return new SendResult(SendOutcome.Retry, Reason: "Provider unreachable; retrying");
+        }
+        catch (Exception e) when (e is ApiConnectionException or HttpRequestException or TaskCanceledException or OperationCanceledException
+                                  or TimeoutException or Newtonsoft.Json.JsonException)
+        {
+            // The request may have reached the provider: never resend blindly (docs/decisions/0004-unknown-send-outcome.md).
+            return new SendResult(SendOutcome.InDoubt, Reason: "No answer from the provider; checking before any resend");
+        }
+    }
+
+    /// <summary>Messages the provider holds for this recipient, newest first, to settle an in-doubt send.</summary>
+    public async Task<IReadOnlyList<ProviderMessage>> FindRecentAsync(string to, string? from, CancellationToken ct)
+    {
+        var read = new ReadMessageOptions { To = new PhoneNumber(to), PageSize = 50, Limit = 50 };
+        if (from is not null && string.IsNullOrEmpty(options.Value.MessagingServiceSid)) read.From = new PhoneNumber(from);
+        var page = await MessageResource.ReadAsync(read, Client()).WaitAsync(ct);
+        return page.Select(m => new ProviderMessage(m.Sid, m.To, m.From?.ToString(), m.Body, m.Status?.ToString(), m.DateCreated)).ToList();
+    }
+
+    internal static SendResult Classify(int code, int httpStatus)
+    {
+        if (httpStatus == 429 || code == 20429)
+            return new SendResult(SendOutcome.Retry, ErrorCode: code == 0 ? 20429 : code, Reason: ProviderErrors.Describe(20429).Reason);
+        if (httpStatus >= 500)
+            return new SendResult(SendOutcome.InDoubt, ErrorCode: code == 0 ? null : code, Reason: $"Provider error (HTTP {httpStatus}); checking before any resend");
+        var error = ProviderErrors.Describe(code);
+        var outcome = error.Category switch
+        {
+            ErrorCategory.Retry => SendOutcome.Retry,
+            ErrorCategory.OptedOut => SendOutcome.OptedOut,
+            ErrorCategory.Landline => SendOutcome.Landline,
+            ErrorCategory.Configuration => SendOutcome.Configuration,
+            _ => SendOutcome.Permanent,
+        };
+        return new SendResult(outcome, ErrorCode: code, Reason: error.Reason);
+    }
+
+    private static bool NeverReachedProvider(Exception e)
+    {
+        for (var inner = e.InnerException; inner is not null; inner = inner.InnerException)
+            if (inner is SocketException { SocketErrorCode: SocketError.ConnectionRefused or SocketError.HostNotFound or SocketError.NetworkUnreachable })
+                return true;
+        return false;
+    }
+}
+
+/// <summary>
+/// The Twilio package always builds https://api.twilio.com URLs; this handler re-bases them on
+/// <c>Twilio:ApiBaseUrl</c> (which may carry a path prefix, as the simulator's does).
+/// </summary>
+public sealed class ApiBaseUrlHandler(IOptions<TwilioOptions> twilio, IOptions<TelephonyOptions> telephony, PublicUrls urls) : DelegatingHandler
+{
+    public const string SimulatorPath = "/simulator/twilio";
+
+    protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken ct)
+    {
+        var baseUrl = twilio.Value.ApiBaseUrl is { Length: > 0 } configured
+            ? configured.TrimEnd('/')
+            : telephony.Value.IsSimulator ? urls.For(SimulatorPath) : null;
+        if (baseUrl is not null && request.RequestUri is { } uri)
+            request.RequestUri = new Uri(baseUrl + uri.PathAndQuery);
+        return base.SendAsync(request, ct);
+    }
+}

@@ -1,0 +1,143 @@
+using System.Globalization;
+using Microsoft.EntityFrameworkCore;
+using Recoverly.Businesses;
+using Recoverly.Calls;
+using Recoverly.Consent;
+using Recoverly.Data;
+using Recoverly.Texts;
+using Twilio.TwiML;
+using Twilio.TwiML.Voice;
+
+namespace Recoverly.Telephony;
+
+/// <summary>
+/// The Twilio webhooks of SPEC 2.3. Each one: verify (filter) → parse → ignore what is not ours →
+/// record in one transaction → answer TwiML. None of them calls the send API.
+/// </summary>
+public static class WebhookEndpoints
+{
+    public static void MapTwilioWebhooks(this IEndpointRouteBuilder app)
+    {
+        var twilio = app.MapGroup("/twilio").AddEndpointFilter<TwilioSignatureFilter>().DisableAntiforgery();
+        twilio.MapPost("/voice", IncomingCallAsync);
+        twilio.MapPost("/voice/status", CallStatusAsync);
+        twilio.MapPost("/voice/recording", RecordingAsync);
+        twilio.MapPost("/voice/dial-complete", DialCompleteAsync);
+        twilio.MapPost("/sms", IncomingSmsAsync);
+        twilio.MapPost("/sms/status", MessageStatusAsync);
+    }
+
+    private static IResult Twiml(TwiML twiml) => Results.Content(twiml.ToString(), "text/xml");
+
+    private static IResult EmptyMessaging() => Twiml(new MessagingResponse());
+
+    private static IResult Bad(string problem) => Results.Text(problem, statusCode: StatusCodes.Status400BadRequest);
+
+    private static async Task<IResult> IncomingCallAsync(HttpRequest request, MissedCallRecorder recorder, PublicUrls urls, CancellationToken ct)
+    {
+        var form = request.Form;
+        var callSid = form.Get("CallSid");
+        var to = form.Get("To");
+        if (!TwilioForm.LooksLikeSid(callSid, "CA")) return Bad("CallSid is missing or malformed.");
+        if (to is null) return Bad("To is missing.");
+        if (form.Get("Direction") is { } direction && !direction.StartsWith("inbound", StringComparison.OrdinalIgnoreCase))
+            return Twiml(new VoiceResponse()); // legs we placed ourselves are not missed calls
+
+        var recorded = await recorder.RecordAsync(
+            new IncomingCall(callSid!, form.Get("From") ?? "", to, form.Get("StirVerstat"), form.Get("ForwardedFrom")), ct);
+        return recorded is null
+            ? Twiml(new VoiceResponse().Reject())
+            : Twiml(Greeting(recorded.Business, recorded.Call.Outcome, urls));
+    }
+
+    /// <summary>What the caller hears once the call reached Recoverly (it was missed).</summary>
+    public static VoiceResponse Greeting(Business business, CallOutcome outcome, PublicUrls urls)
+    {
+        var response = new VoiceResponse();
+        if (business.Greeting == GreetingKind.RejectBusy) return response.Reject(reason: Reject.ReasonEnum.Busy);
+        var promise = outcome is CallOutcome.Texted or CallOutcome.Repeat
+            ? "We'll text you right away."
+            : "We'll get back to you as soon as we can.";
+        if (business.Greeting == GreetingKind.Voicemail)
+        {
+            var callback = new Uri(urls.For("/twilio/voice/recording"));
+            return response
+                .Say($"Sorry we missed your call at {business.Name}. {promise} You can also leave a message after the tone.")
+                .Record(action: callback, maxLength: 120, transcribe: true, transcribeCallback: callback, playBeep: true);
+        }
+        return response.Say($"Sorry we missed your call at {business.Name}. {promise}").Hangup();
+    }
+
+    private static async Task<IResult> CallStatusAsync(HttpRequest request, RecoverlyDb db, IWriteGate gate, CancellationToken ct)
+    {
+        var form = request.Form;
+        var callSid = form.Get("CallSid");
+        var status = form.Get("CallStatus");
+        if (!TwilioForm.LooksLikeSid(callSid, "CA") || status is null) return Bad("CallSid and CallStatus are required.");
+        int? duration = int.TryParse(form.Get("CallDuration"), NumberStyles.None, CultureInfo.InvariantCulture, out var d) ? d : null;
+        using (await gate.EnterAsync(ct))
+        {
+            await db.MissedCalls.Where(c => c.CallSid == callSid)
+                .ExecuteUpdateAsync(s => s
+                    .SetProperty(c => c.CallStatus, status.Length <= 20 ? status : status[..20])
+                    .SetProperty(c => c.DurationSeconds, c => duration ?? c.DurationSeconds), ct);
+        }
+        return Twiml(new VoiceResponse());
+    }
+
+    private static async Task<IResult> RecordingAsync(HttpRequest request, RecoverlyDb db, IWriteGate gate, CancellationToken ct)
+    {
+        var form = request.Form;
+        var callSid = form.Get("CallSid");
+        if (!TwilioForm.LooksLikeSid(callSid, "CA")) return Bad("CallSid is missing or malformed.");
+        var url = form.Get("RecordingUrl");
+        var text = form.Get("TranscriptionText");
+        if (url is { Length: > 500 } || text is { Length: > 4000 }) return Bad("Recording fields are too long.");
+        using (await gate.EnterAsync(ct))
+        {
+            await db.MissedCalls.Where(c => c.CallSid == callSid)
+                .ExecuteUpdateAsync(s => s
+                    .SetProperty(c => c.RecordingUrl, c => url ?? c.RecordingUrl)
+                    .SetProperty(c => c.Transcription, c => text ?? c.Transcription), ct);
+        }
+        return Twiml(new VoiceResponse().Hangup());
+    }
+
+    private static IResult DialCompleteAsync(HttpRequest request)
+    {
+        // Call-through mode is not built yet (forwarding mode only); answer politely so the caller is not left hanging.
+        var form = request.Form;
+        return !TwilioForm.LooksLikeSid(form.Get("CallSid"), "CA") ? Bad("CallSid is missing or malformed.") : Twiml(new VoiceResponse().Hangup());
+    }
+
+    private static async Task<IResult> IncomingSmsAsync(HttpRequest request, InboundSmsHandler handler, CancellationToken ct)
+    {
+        var form = request.Form;
+        var sid = form.Get("MessageSid") ?? form.Get("SmsSid");
+        var from = form.Get("From");
+        var to = form.Get("To");
+        if (!TwilioForm.LooksLikeSid(sid, "SM") && !TwilioForm.LooksLikeSid(sid, "MM")) return Bad("MessageSid is missing or malformed.");
+        if (from is null || to is null) return Bad("From and To are required.");
+        var body = form.Get("Body") ?? "";
+        if (body.Length > 1600) return Bad("Body is longer than 1600 characters.");
+        await handler.HandleAsync(new IncomingSms(sid!, from, to, body, form.Get("OptOutType")), ct);
+        return EmptyMessaging();
+    }
+
+    private static async Task<IResult> MessageStatusAsync(HttpRequest request, StatusCallbackHandler handler, CancellationToken ct)
+    {
+        var form = request.Form;
+        var sid = form.Get("MessageSid") ?? form.Get("SmsSid");
+        var status = form.Get("MessageStatus") ?? form.Get("SmsStatus");
+        if (!TwilioForm.LooksLikeSid(sid, "SM") && !TwilioForm.LooksLikeSid(sid, "MM")) return Bad("MessageSid is missing or malformed.");
+        if (status is null || DeliveryStatus.Map(status) is null) return Bad("MessageStatus is missing or unknown.");
+        int? code = null;
+        if (form.Get("ErrorCode") is { } raw)
+        {
+            if (!int.TryParse(raw, NumberStyles.None, CultureInfo.InvariantCulture, out var parsed)) return Bad("ErrorCode must be a number.");
+            code = parsed;
+        }
+        await handler.HandleAsync(sid!, status, code, ct);
+        return EmptyMessaging();
+    }
+}

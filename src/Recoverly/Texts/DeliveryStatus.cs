@@ -1,0 +1,89 @@
+using Microsoft.EntityFrameworkCore;
+using Recoverly.Calls;
+using Recoverly.Consent;
+using Recoverly.Data;
+using Recoverly.Telephony;
+
+namespace Recoverly.Texts;
+
+/// <summary>
+/// Applies a provider's message status to the outbox row. Callbacks may arrive out of order or
+/// twice, so a status only ever moves forward.
+/// </summary>
+public static class DeliveryStatus
+{
+    public static OutboundStatus? Map(string? providerStatus) => providerStatus?.Trim().ToLowerInvariant() switch
+    {
+        "accepted" or "queued" or "scheduled" => OutboundStatus.Queued,
+        "sending" or "sent" => OutboundStatus.Sent,
+        "delivered" or "read" => OutboundStatus.Delivered,
+        "undelivered" => OutboundStatus.Undelivered,
+        "failed" => OutboundStatus.Failed,
+        "canceled" => OutboundStatus.Cancelled,
+        _ => null,
+    };
+
+    public static int Rank(OutboundStatus status) => status switch
+    {
+        OutboundStatus.Pending or OutboundStatus.InDoubt => 0,
+        OutboundStatus.Queued => 1,
+        OutboundStatus.Sent => 2,
+        _ => 3,
+    };
+
+    public static bool IsFinal(OutboundStatus status) => Rank(status) == 3;
+
+    /// <summary>Returns false when no outbox row carries this SID (yet).</summary>
+    public static async Task<bool> ApplyAsync(RecoverlyDb db, string sid, string providerStatus, int? errorCode, DateTime now, CancellationToken ct)
+    {
+        var message = await db.OutboundMessages.FirstOrDefaultAsync(m => m.ProviderSid == sid, ct);
+        if (message is null) return false;
+        if (Map(providerStatus) is not { } status || Rank(status) <= Rank(message.Status)) return true;
+
+        message.Status = status;
+        message.ProviderStatus = providerStatus;
+        if (status == OutboundStatus.Delivered) message.DeliveredAt = now;
+        if (errorCode is { } code and > 0)
+        {
+            var error = ProviderErrors.Describe(code);
+            message.ErrorCode = code;
+            message.StatusReason = error.Reason;
+            await LearnFromErrorAsync(db, message, error, now, ct);
+        }
+        await db.SaveChangesAsync(ct);
+        return true;
+    }
+
+    /// <summary>
+    /// Provider errors that teach us something lasting: 21610 is an opt-out (the ledger and the
+    /// provider must agree); 21614/21635/30006 mark the number as a landline.
+    /// </summary>
+    public static async Task LearnFromErrorAsync(RecoverlyDb db, OutboundMessage message, ProviderError error, DateTime now, CancellationToken ct)
+    {
+        if (error.Category == ErrorCategory.OptedOut)
+        {
+            var ownerKind = message.Kind is OutboundKind.OwnerAlert or OutboundKind.OwnerReplyAlert or OutboundKind.OwnerNotice
+                or OutboundKind.OwnerOptInRequest or OutboundKind.OwnerConfirmation;
+            if (ownerKind)
+            {
+                if (await ConsentLedger.OwnerStateAsync(db, message.BusinessId, message.To, ct) != OwnerAlertConsent.OptedOut)
+                    ConsentLedger.Append(db, message.BusinessId, message.To, ConsentKind.OwnerOptOut, ConsentSource.ProviderError,
+                        $"error {error.Code} on {message.ProviderSid ?? "send"}", null, now);
+            }
+            else if (await ConsentLedger.CallerStateAsync(db, message.BusinessId, message.To, ct) != CallerConsent.OptedOut)
+            {
+                ConsentLedger.Append(db, message.BusinessId, message.To, ConsentKind.OptOut, ConsentSource.ProviderError,
+                    $"error {error.Code} on {message.ProviderSid ?? "send"}", null, now);
+                await ConsentLedger.CancelPendingAsync(db, message.BusinessId, message.To, "Cancelled — the caller opted out", ct);
+            }
+        }
+        else if (error.Category == ErrorCategory.Landline)
+        {
+            await db.Database.ExecuteSqlInterpolatedAsync($"""
+                INSERT INTO "LearnedLineTypes" ("Phone", "LineType", "ErrorCode", "LearnedAt")
+                VALUES ({message.To}, {"landline"}, {error.Code}, {now})
+                ON CONFLICT ("Phone") DO NOTHING
+                """, ct);
+        }
+    }
+}

@@ -1,0 +1,28 @@
+using Microsoft.EntityFrameworkCore;
+using Recoverly.Data;
+
+namespace Recoverly.Texts;
+
+/// <summary>POST /twilio/sms/status: each (MessageSid, status) is kept once, then applied forward-only.</summary>
+public sealed class StatusCallbackHandler(RecoverlyDb db, IWriteGate gate, TimeProvider time)
+{
+    public async Task HandleAsync(string messageSid, string status, int? errorCode, CancellationToken ct)
+    {
+        var normalized = status.Trim().ToLowerInvariant();
+        if (await db.MessageStatusEvents.AnyAsync(e => e.MessageSid == messageSid && e.Status == normalized, ct)) return;
+        using var _ = await gate.EnterAsync(ct);
+        var now = time.GetUtcNow().UtcDateTime;
+        await using var tx = await db.Database.BeginTransactionAsync(ct);
+        db.MessageStatusEvents.Add(new MessageStatusEvent { MessageSid = messageSid, Status = normalized, ErrorCode = errorCode, ReceivedAt = now });
+        try
+        {
+            await db.SaveChangesAsync(ct);
+        }
+        catch (DbUpdateException)
+        {
+            return; // the same callback, delivered twice at once
+        }
+        await DeliveryStatus.ApplyAsync(db, messageSid, normalized, errorCode, now, ct);
+        await tx.CommitAsync(ct);
+    }
+}

@@ -1,0 +1,89 @@
+using System.Globalization;
+using Recoverly.Businesses;
+using Recoverly.Calls;
+using Recoverly.Telephony;
+
+namespace Recoverly.Texts;
+
+/// <summary>
+/// Every text Recoverly writes, in one place: the engine sends these and the public examples
+/// page renders these, so what a carrier reviewer reads is what callers get.
+/// </summary>
+public static class TextTemplates
+{
+    public const string BusinessToken = "{Business}";
+
+    public const string DefaultTextBack =
+        "Hi, this is {Business}. Sorry we missed your call! How can we help? Reply here and we'll get back to you shortly. Reply STOP to opt out.";
+
+    public static string TextBack(Business business) =>
+        (business.TextBackTemplate ?? DefaultTextBack).Replace(BusinessToken, business.Name, StringComparison.Ordinal);
+
+    public static string OptOutConfirmation(string businessName) =>
+        $"{businessName}: you're unsubscribed and will get no more texts from us. Reply START to resubscribe.";
+
+    public static string OptInConfirmation(string businessName) =>
+        $"{businessName}: you're resubscribed. We text you only about your calls to us (1 message per missed call). Msg & data rates may apply. Reply HELP for help, STOP to opt out.";
+
+    public static string HelpReply(Business business)
+    {
+        var contact = Phones.FormatForDisplay(business.BusinessPhone);
+        if (!string.IsNullOrWhiteSpace(business.OwnerEmail)) contact += " or " + business.OwnerEmail;
+        var text = $"{business.Name}: we text back callers we missed. Help: call {contact}. 1 message per missed call. Msg & data rates may apply. Reply STOP to opt out.";
+        return text.Length <= 320 ? text : text[..317] + "...";
+    }
+
+    public static string OwnerOptInRequest(string businessName) =>
+        $"Recoverly: reply YES to get missed-call alerts for {businessName}. Msg & data rates may apply. Reply STOP to cancel, HELP for help.";
+
+    public static string OwnerAlertsOn(string businessName) =>
+        $"Recoverly: missed-call alerts for {businessName} are on. About 1 alert per missed call or reply. Msg & data rates may apply. Reply HELP for help, STOP to cancel.";
+
+    public static string OwnerAlertsOff(string businessName) =>
+        $"Recoverly: missed-call alerts for {businessName} are off. You'll get no more alert texts. Reply START to turn them back on.";
+
+    public static string OwnerHelp(string businessName) =>
+        $"Recoverly alerts for {businessName}: a text per missed call and caller reply. Reply to an alert to answer that caller. Msg & data rates may apply. Reply STOP to cancel.";
+
+    public static string OwnerUseDashboard(string link) =>
+        $"Recoverly: we couldn't tell which caller you're answering (no alert in the last 30 minutes). Please reply from the dashboard: {link}";
+
+    public static string MissedCallAlert(string? callerE164, DateTime atUtc, TimeZoneInfo zone, CallOutcome outcome, int callCount)
+    {
+        var who = callerE164 is null ? "a withheld number" : Phones.FormatForDisplay(callerE164);
+        var time = TimeZoneInfo.ConvertTimeFromUtc(atUtc, zone).ToString("h:mm tt", CultureInfo.InvariantCulture);
+        var times = callCount > 1 ? $" (call {callCount} of this episode)" : "";
+        var tail = outcome switch
+        {
+            CallOutcome.Texted => "we texted them back.",
+            CallOutcome.Repeat => "we already texted them back.",
+            CallOutcome.Withheld => "caller ID was hidden, so we couldn't text them.",
+            CallOutcome.Landline => "it's a landline, so please call them back.",
+            CallOutcome.OptedOut => "they opted out of texts, so please call them back.",
+            CallOutcome.International => "international number, not texted; please call them back.",
+            CallOutcome.ShortCode => "a short code, not texted.",
+            CallOutcome.UnverifiedCaller => "caller ID failed verification, so we didn't text it.",
+            CallOutcome.Internal => "an internal number, not texted.",
+            CallOutcome.Inactive => "texting is off (subscription inactive); please call them back.",
+            CallOutcome.Paused => "texting is paused; please call them back.",
+            CallOutcome.DailyLimit => "daily text limit reached; please call them back.",
+            _ => "",
+        };
+        return $"Recoverly: missed call from {who} at {time}{times} — {tail}";
+    }
+
+    public static string ReplyAlert(string callerE164, IReadOnlyList<string> replies, string link)
+    {
+        var who = Phones.FormatForDisplay(callerE164);
+        var latest = Quote(replies[^1]);
+        return replies.Count == 1
+            ? $"Recoverly: {who} replied: \"{latest}\" — reply to this text to answer, or open {link}"
+            : $"Recoverly: {who} sent {replies.Count} replies, latest: \"{latest}\" — reply to this text to answer, or open {link}";
+    }
+
+    private static string Quote(string body)
+    {
+        var flat = string.Join(' ', body.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries));
+        return flat.Length <= 160 ? flat : flat[..157] + "...";
+    }
+}
