@@ -12,12 +12,12 @@ public sealed class SendPacer(IOptions<TelephonyOptions> options)
 {
     private readonly ConcurrentDictionary<string, DateTime> _nextFree = new();
 
-    private TimeSpan Interval => TimeSpan.FromSeconds(1 / Math.Max(0.001, options.Value.SendRatePerSecond));
-
     /// <summary>Reserves the sender's next slot; the caller sends at the returned time (now or later).</summary>
     public DateTime Reserve(string sender, DateTime now)
     {
-        var interval = Interval;
+        var rate = options.Value.SendRatePerSecond;
+        if (rate <= 0) return now; // 0 = unlimited (a provider-side queue such as a Messaging Service paces instead)
+        var interval = TimeSpan.FromSeconds(1 / rate);
         while (true)
         {
             var next = _nextFree.GetOrAdd(sender, now);

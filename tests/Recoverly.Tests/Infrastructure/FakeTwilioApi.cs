@@ -1,0 +1,113 @@
+using System.Collections.Concurrent;
+using System.Globalization;
+using System.Net;
+using System.Text;
+using System.Text.Json;
+
+namespace Recoverly.Tests.Infrastructure;
+
+public sealed record SentText(string Sid, string To, string? From, string? MessagingServiceSid, string Body, string? StatusCallback, DateTime At);
+
+/// <summary>A scripted answer to one send: an HTTP status and a Twilio error code, or a hang.</summary>
+public sealed record Scripted(int HttpStatus, int Code, bool Record = false, TimeSpan? Delay = null);
+
+/// <summary>
+/// A Twilio REST double speaking the real wire format (Messages.json create and list, Basic auth,
+/// Twilio's error JSON). Used in-process as an HttpMessageHandler and over real HTTP as a sink.
+/// </summary>
+public sealed class FakeTwilioApi(string accountSid, string authToken)
+{
+    private readonly ConcurrentQueue<SentText> _sent = new();
+    private readonly ConcurrentQueue<Scripted> _script = new();
+    private int _requests;
+
+    public IReadOnlyList<SentText> Sent => _sent.ToArray();
+    public int Requests => _requests;
+    public IReadOnlyList<SentText> SentTo(string to) => _sent.Where(s => s.To == to).ToList();
+
+    /// <summary>The next send requests get these answers, in order; then normal acceptance resumes.</summary>
+    public void Script(params Scripted[] answers)
+    {
+        foreach (var a in answers) _script.Enqueue(a);
+    }
+
+    public async Task<(int Status, string Json)> HandleAsync(string method, string path, IReadOnlyDictionary<string, string> query,
+        IReadOnlyDictionary<string, string> form, string? authorization, CancellationToken ct)
+    {
+        var expectedAuth = "Basic " + Convert.ToBase64String(Encoding.UTF8.GetBytes($"{accountSid}:{authToken}"));
+        if (authorization != expectedAuth) return Error(401, 20003, "Authenticate");
+        var prefix = $"/2010-04-01/Accounts/{accountSid}/Messages.json";
+        if (!path.EndsWith(prefix, StringComparison.Ordinal)) return Error(404, 20404, "The requested resource was not found");
+
+        if (method == "GET")
+        {
+            query.TryGetValue("To", out var to);
+            query.TryGetValue("From", out var from);
+            var list = _sent.Where(s => (to is null || s.To == to) && (from is null || s.From == from)).Reverse()
+                .Select(s => Resource(s, "sent")).ToList();
+            return (200, JsonSerializer.Serialize(new Dictionary<string, object?>
+            {
+                ["messages"] = list, ["end"] = Math.Max(0, list.Count - 1), ["first_page_uri"] = prefix, ["next_page_uri"] = null,
+                ["page"] = 0, ["page_size"] = 50, ["previous_page_uri"] = null, ["start"] = 0, ["uri"] = prefix,
+            }));
+        }
+
+        Interlocked.Increment(ref _requests);
+        form.TryGetValue("Body", out var body);
+        form.TryGetValue("To", out var toNumber);
+        if (string.IsNullOrEmpty(toNumber) || string.IsNullOrEmpty(body)) return Error(400, 21602, "Message body is required.");
+        form.TryGetValue("From", out var fromNumber);
+        form.TryGetValue("MessagingServiceSid", out var service);
+        form.TryGetValue("StatusCallback", out var callback);
+        var text = new SentText("SM" + Guid.NewGuid().ToString("N"), toNumber, fromNumber, service, body, callback, DateTime.UtcNow);
+
+        if (_script.TryDequeue(out var scripted))
+        {
+            if (scripted.Record) _sent.Enqueue(text);
+            if (scripted.Delay is { } delay) await Task.Delay(delay, ct);
+            if (scripted.HttpStatus is >= 200 and < 300) return (201, JsonSerializer.Serialize(Resource(text, "queued")));
+            return Error(scripted.HttpStatus, scripted.Code, $"Scripted error {scripted.Code}");
+        }
+        _sent.Enqueue(text);
+        return (201, JsonSerializer.Serialize(Resource(text, "queued")));
+    }
+
+    private static (int, string) Error(int status, int code, string message) =>
+        (status, JsonSerializer.Serialize(new { code, message, more_info = $"https://www.twilio.com/docs/errors/{code}", status }));
+
+    private Dictionary<string, object?> Resource(SentText s, string status) => new()
+    {
+        ["account_sid"] = accountSid, ["api_version"] = "2010-04-01", ["body"] = s.Body,
+        ["date_created"] = s.At.ToString("ddd, dd MMM yyyy HH:mm:ss '+0000'", CultureInfo.InvariantCulture), ["date_sent"] = null,
+        ["date_updated"] = s.At.ToString("ddd, dd MMM yyyy HH:mm:ss '+0000'", CultureInfo.InvariantCulture), ["direction"] = "outbound-api",
+        ["error_code"] = null, ["error_message"] = null, ["from"] = s.From, ["messaging_service_sid"] = s.MessagingServiceSid,
+        ["num_media"] = "0", ["num_segments"] = "1", ["price"] = null, ["price_unit"] = "USD", ["sid"] = s.Sid, ["status"] = status,
+        ["to"] = s.To, ["uri"] = $"/2010-04-01/Accounts/{accountSid}/Messages/{s.Sid}.json",
+    };
+
+    /// <summary>The in-process transport: plugs in as the "twilio" HttpClient's primary handler.</summary>
+    public HttpMessageHandler Handler() => new InProcess(this);
+
+    private sealed class InProcess(FakeTwilioApi api) : HttpMessageHandler
+    {
+        protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken ct)
+        {
+            var form = new Dictionary<string, string>();
+            if (request.Content is not null)
+                foreach (var pair in (await request.Content.ReadAsStringAsync(ct)).Split('&', StringSplitOptions.RemoveEmptyEntries))
+                {
+                    var kv = pair.Split('=', 2);
+                    form[WebUtility.UrlDecode(kv[0])] = kv.Length > 1 ? WebUtility.UrlDecode(kv[1]) : "";
+                }
+            var query = new Dictionary<string, string>();
+            foreach (var pair in request.RequestUri!.Query.TrimStart('?').Split('&', StringSplitOptions.RemoveEmptyEntries))
+            {
+                var kv = pair.Split('=', 2);
+                query[WebUtility.UrlDecode(kv[0])] = kv.Length > 1 ? WebUtility.UrlDecode(kv[1]) : "";
+            }
+            var (status, json) = await api.HandleAsync(request.Method.Method, request.RequestUri.AbsolutePath, query, form,
+                request.Headers.Authorization?.ToString(), ct);
+            return new HttpResponseMessage((HttpStatusCode)status) { Content = new StringContent(json, Encoding.UTF8, "application/json") };
+        }
+    }
+}
