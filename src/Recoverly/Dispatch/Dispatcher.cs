@@ -46,8 +46,13 @@ public sealed class Dispatcher(IServiceScopeFactory scopes, TwilioGateway gatewa
             else await ReleaseAsync(claim, slot, pacedUntil: slot, ct);
         }
 
-        await Parallel.ForEachAsync(ready, new ParallelOptions { MaxDegreeOfParallelism = Options.Concurrency, CancellationToken = ct },
-            async (claim, token) => await ProcessAsync(claim, token));
+        // Texts to one phone go in the order they were queued (a STOP confirmation before a HELP answer); phones in parallel.
+        var byRecipient = ready.GroupBy(c => c.Message.To).Select(g => g.OrderBy(c => c.Message.Id).ToList());
+        await Parallel.ForEachAsync(byRecipient, new ParallelOptions { MaxDegreeOfParallelism = Options.Concurrency, CancellationToken = ct },
+            async (queue, token) =>
+            {
+                foreach (var claim in queue) await ProcessAsync(claim, token);
+            });
         return claims.Count;
     }
 

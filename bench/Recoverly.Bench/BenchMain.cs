@@ -1,0 +1,261 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace Recoverly.Bench;
+
+/// <summary>
+/// `dotnet run -c Release --project bench/Recoverly.Bench -- --db sqlite --rate 200 --seconds 20 --businesses 1000`
+/// (see docs/benchmarks.md). Not top-level statements: the app's public <c>Program</c> class is referenced.
+/// </summary>
+public static class BenchMain
+{
+    private const string AuthToken = "bench-auth-token-0123456789abcdef";
+
+    public static async Task<int> Main(string[] args)
+    {
+        if (args.Contains("--help") || args.Contains("-h"))
+        {
+            Console.WriteLine(BenchOptions.Usage);
+            return 0;
+        }
+        BenchOptions options;
+        try
+        {
+            options = BenchOptions.Parse(args);
+        }
+        catch (ArgumentException e)
+        {
+            Console.Error.WriteLine(e.Message);
+            return 2;
+        }
+        try
+        {
+            return await RunAsync(options);
+        }
+        catch (Exception e) when (e is InvalidOperationException or TimeoutException or IOException or HttpRequestException)
+        {
+            Console.Error.WriteLine("benchmark setup failed: " + e.Message);
+            return 2;
+        }
+    }
+
+    private static async Task<int> RunAsync(BenchOptions o)
+    {
+        var repo = RepoRoot();
+        var dll = o.AppPath ?? Path.Combine(repo, "src/Recoverly/bin/Release/net10.0/Recoverly.dll");
+        if (!File.Exists(dll))
+            throw new InvalidOperationException($"{dll} not found: build it with `dotnet build src/Recoverly -c Release` (or pass --app).");
+        var runDir = Path.Combine(Path.GetTempPath(), "recoverly-bench-" + Guid.NewGuid().ToString("N")[..12]);
+        Directory.CreateDirectory(runDir);
+        Log($"run directory {runDir}; app {dll}");
+
+        LocalPostgres? pg = null;
+        var completed = false;
+        try
+        {
+            string connectionString;
+            List<(string, string)> pgSettings = [];
+            LocalPostgres.PgbenchResult? pgbench = null;
+            if (o.Database == BenchDatabase.Postgres)
+            {
+                Log($"starting PostgreSQL ({o.PgDurability})");
+                pg = await LocalPostgres.StartAsync(durable: o.PgDurability == "durable");
+                pgSettings = [.. await pg.SettingsAsync()];
+                Log("PostgreSQL " + string.Join(", ", pgSettings.Select(s => $"{s.Item1}={s.Item2}")));
+                await pg.CreateDatabaseAsync("recoverly");
+                connectionString = pg.ConnectionStringFor("recoverly");
+            }
+            else
+            {
+                connectionString = $"Data Source={Path.Combine(runDir, "recoverly.db")}";
+            }
+
+            var seedClock = Stopwatch.StartNew();
+            await Seeding.SeedAsync(o.Database, connectionString, o.Businesses);
+            Log($"migrated and seeded {o.Businesses} businesses in {seedClock.Elapsed.TotalSeconds:0.0} s");
+
+            if (pg is not null && o.Pgbench)
+            {
+                // On the idle cluster, before the app starts, so the two measurements do not share the cores.
+                pgbench = await pg.PgbenchInsertAsync(o.PgbenchSeconds);
+                Log($"pgbench bare INSERT: {pgbench.Tps:0} tps, latency avg {pgbench.LatencyMs:0.00} ms ({pgbench.Command})");
+            }
+
+            var calls = (int)Math.Round(o.Rate * o.Seconds);
+            var warmupRate = Math.Min(o.Rate, 100);
+            var warmupCalls = (int)Math.Round(warmupRate * o.WarmupSeconds);
+            var accountSid = "AC" + Guid.NewGuid().ToString("N");
+            var ledger = new TextLedger(calls, warmupCalls, o.Businesses);
+            await using var sink = await TwilioSink.StartAsync(accountSid, AuthToken, ledger);
+            Log($"Twilio stand-in at {sink.BaseUrl}");
+
+            var port = AppProcess.FreePort();
+            var baseUrl = $"http://127.0.0.1:{port.ToString(CultureInfo.InvariantCulture)}";
+            var environment = new Dictionary<string, string>
+            {
+                ["ASPNETCORE_ENVIRONMENT"] = "Production",
+                ["DOTNET_ENVIRONMENT"] = "Production",
+                ["Telephony__Provider"] = "Twilio",
+                ["Twilio__AccountSid"] = accountSid,
+                ["Twilio__AuthToken"] = AuthToken,
+                ["Twilio__ApiBaseUrl"] = sink.BaseUrl,
+                ["Recoverly__PublicBaseUrl"] = baseUrl,
+                ["Database__Provider"] = o.Database == BenchDatabase.Postgres ? "Postgres" : "Sqlite",
+                ["ConnectionStrings__Recoverly"] = connectionString,
+                ["Logging__LogLevel__Default"] = "Warning",
+            };
+            if (o.SendRatePerSecond is { } sendRate) environment["Telephony__SendRatePerSecond"] = sendRate.ToString(CultureInfo.InvariantCulture);
+            foreach (var (key, value) in o.AppEnvironment) environment[key] = value;
+
+            await using var app = AppProcess.Start(dll, port, environment, Path.Combine(runDir, "app.log"));
+            await app.WaitHealthyAsync(TimeSpan.FromSeconds(90));
+            Log($"app pid {app.Pid} healthy at {baseUrl}");
+
+            var factory = new WebhookFactory(accountSid, AuthToken, baseUrl + "/twilio/voice");
+            factory.SelfCheck();
+            var warmup = Enumerable.Range(0, warmupCalls)
+                .Select(i => factory.Create(i, Numbering.WarmupCaller(i), Numbering.RecoverlyNumber(i % o.Businesses))).ToArray();
+            var measured = Enumerable.Range(0, calls)
+                .Select(i => factory.Create(i, Numbering.Caller(i), Numbering.RecoverlyNumber(i % o.Businesses))).ToArray();
+
+            using var http = LoadRunner.CreateClient(o.Concurrency);
+            var runner = new LoadRunner(http, factory.VoiceUrl, o.Concurrency);
+            if (warmupCalls > 0)
+            {
+                Log($"warm-up: {warmupCalls} calls at {warmupRate:0}/s");
+                var w = await runner.RunAsync(warmup, warmupRate, 0);
+                var wait = Stopwatch.StartNew();
+                while (wait.Elapsed < TimeSpan.FromSeconds(15) && Enumerable.Range(0, warmupCalls).Any(i => ledger.WarmupCount(i) == 0))
+                    await Task.Delay(100);
+                Log($"warm-up done: {w.Status.Count(LoadPhase.IsSuccess)}/{warmupCalls} 2xx, {Enumerable.Range(0, warmupCalls).Count(i => ledger.WarmupCount(i) > 0)} texted");
+            }
+
+            var background = await CpuMeter.MachineBusyCoresAsync(TimeSpan.FromSeconds(1));
+            if (background > 0.3) Log($"warning: the machine was already using {background:0.00} cores before the run (other processes); results will be pessimistic");
+            var meter = new CpuMeter(app.Pid, () => pg?.PostmasterPid());
+            Log($"measuring: {calls} calls at {o.Rate:0.#}/s over {o.Businesses} businesses" + (o.Replays > 0 ? $", each delivered {o.Replays} extra times" : ""));
+            var cpuBefore = meter.Take();
+            var phase = await runner.RunAsync(measured, o.Rate, o.Replays);
+            var cpuAfter = meter.Take();
+
+            var drain = Stopwatch.StartNew();
+            while (drain.Elapsed < TimeSpan.FromSeconds(o.DrainSeconds)
+                   && Enumerable.Range(0, calls).Any(i => LoadPhase.IsSuccess(phase.Status[i]) && ledger.Count(i) == 0))
+                await Task.Delay(100);
+            Log($"drained in {drain.Elapsed.TotalSeconds:0.0} s; settling {o.SettleSeconds:0.#} s for late duplicates");
+            await Task.Delay(TimeSpan.FromSeconds(o.SettleSeconds));
+
+            await app.StopAsync();
+            var result = await BuildResultAsync(o, phase, ledger, sink, app, CpuMeter.Between(cpuBefore, cpuAfter), connectionString, pgbench, pgSettings, environment);
+            result = result with { BackgroundCoresBefore = background };
+            Console.WriteLine();
+            Console.WriteLine(result.ToMarkdown());
+            Log($"app log: {Path.Combine(runDir, "app.log")}{(o.Keep ? "" : " (deleted; --keep keeps it)")}");
+            if (o.OutFile is { } outFile)
+            {
+                var json = JsonSerializer.Serialize(result, new JsonSerializerOptions
+                {
+                    IncludeFields = true,
+                    NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
+                    PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
+                });
+                await File.AppendAllTextAsync(outFile, json + Environment.NewLine);
+            }
+            completed = true;
+            return result.Duplicates == 0 && result.Lost == 0 ? 0 : 1;
+        }
+        finally
+        {
+            if (pg is not null) await pg.DisposeAsync();
+            if (!completed) Log($"kept {runDir} (app.log) for the post-mortem");
+            else if (!o.Keep)
+            {
+                try { Directory.Delete(runDir, recursive: true); }
+                catch (IOException) { }
+            }
+        }
+    }
+
+    private static async Task<RunResult> BuildResultAsync(BenchOptions o, LoadPhase phase, TextLedger ledger, TwilioSink sink, AppProcess app,
+        CpuMeter.Usage cpu, string connectionString, LocalPostgres.PgbenchResult? pgbench, List<(string, string)> pgSettings,
+        Dictionary<string, string> environment)
+    {
+        var n = phase.Calls.Length;
+        var ok = Enumerable.Range(0, n).Where(i => LoadPhase.IsSuccess(phase.Status[i])).ToArray();
+        var firstSent = phase.Sent.Min();
+        var lastSent = phase.Sent.Max();
+        var lastDone = phase.Done.Max();
+        var texted = Enumerable.Range(0, n).Where(i => ledger.Count(i) > 0).ToArray();
+
+        List<(string, long)> outcomes, statuses;
+        int missing;
+        await using (var conn = Seeding.Open(o.Database, connectionString))
+        {
+            outcomes = await Seeding.CountsAsync(conn, "SELECT \"Outcome\", COUNT(*) FROM \"MissedCalls\" GROUP BY \"Outcome\" ORDER BY 2 DESC");
+            statuses = await Seeding.CountsAsync(conn, "SELECT \"Kind\" || ':' || \"Status\", COUNT(*) FROM \"OutboundMessages\" GROUP BY \"Kind\", \"Status\" ORDER BY 2 DESC");
+            var recorded = await Seeding.CallSidsAsync(conn);
+            missing = ok.Count(i => !recorded.Contains(phase.Calls[i].CallSid));
+        }
+
+        var replayCount = n * o.Replays;
+        return new RunResult
+        {
+            Database = o.Database == BenchDatabase.Postgres ? "postgres" : "sqlite",
+            Durability = o.PgDurability,
+            Rate = o.Rate,
+            Seconds = o.Seconds,
+            Businesses = o.Businesses,
+            Replays = o.Replays,
+            Calls = n,
+            AchievedSendRate = n > 1 ? (n - 1) / ((lastSent - firstSent) / (double)Stopwatch.Frequency) : n,
+            CompletedPerSecond = ok.Length / ((lastDone - firstSent) / (double)Stopwatch.Frequency),
+            Ok = ok.Length,
+            NonSuccess = n - ok.Length,
+            StatusCounts = phase.Status.Where(s => !LoadPhase.IsSuccess(s)).GroupBy(s => s == -1 ? "no response" : s.ToString(CultureInfo.InvariantCulture))
+                .ToDictionary(g => g.Key, g => g.Count()),
+            ClientErrors = new Dictionary<string, int>(phase.Errors),
+            Rejected = phase.Rejected,
+            ClientQueued = phase.ClientQueued,
+            WebhookMs = Percentiles.Of(ok.Select(i => RunResult.Ms(phase.Done[i] - phase.Sent[i]))),
+            ScheduleLagMs = Percentiles.Of(Enumerable.Range(0, n).Select(i => RunResult.Ms(phase.Sent[i] - phase.Scheduled[i]))),
+            TimeToTextMs = Percentiles.Of(texted.Select(i => RunResult.Ms(ledger.FirstArrival(i) - phase.Sent[i]))),
+            TextsSent = Enumerable.Range(0, n).Sum(i => (long)ledger.Count(i)),
+            CallersTexted = texted.Length,
+            Duplicates = Enumerable.Range(0, n).Count(i => ledger.Count(i) > 1),
+            Lost = ok.Count(i => ledger.Count(i) == 0),
+            TextedDespiteNonSuccess = texted.Count(i => !LoadPhase.IsSuccess(phase.Status[i])),
+            ReplaysSent = replayCount,
+            ReplayNonSuccess = phase.ReplayStatus.Count(s => !LoadPhase.IsSuccess(s)),
+            ReplayWebhookMs = Percentiles.Of(Enumerable.Range(0, replayCount).Where(j => LoadPhase.IsSuccess(phase.ReplayStatus[j]))
+                .Select(j => RunResult.Ms(phase.ReplayLatency[j]))),
+            SinkListRequests = sink.Listed,
+            SinkAuthFailures = sink.AuthFailures,
+            WrongSender = ledger.WrongSender,
+            UnknownRecipient = ledger.UnknownRecipient,
+            AppWarnings = app.Warnings,
+            AppErrors = app.Errors,
+            AppProblems = [.. app.Problems],
+            Outcomes = outcomes,
+            OutboxStatuses = statuses,
+            CallsMissingFromDb = missing,
+            Cpu = cpu,
+            PgbenchTps = pgbench?.Tps,
+            PgbenchLatencyMs = pgbench?.LatencyMs,
+            PgbenchCommand = pgbench?.Command,
+            PgSettings = pgSettings,
+            AppEnvironment = environment.Where(kv => kv.Key != "Twilio__AuthToken").ToDictionary(),
+        };
+    }
+
+    private static string RepoRoot()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+            if (File.Exists(Path.Combine(dir.FullName, "Recoverly.slnx"))) return dir.FullName;
+        return Environment.CurrentDirectory;
+    }
+
+    private static void Log(string message) =>
+        Console.Error.WriteLine($"[{DateTime.Now:HH:mm:ss}] {message}");
+}

@@ -1,0 +1,109 @@
+using System.Globalization;
+
+namespace Recoverly.Bench;
+
+public enum BenchDatabase { Sqlite, Postgres }
+
+/// <summary>Command-line options; every one has a default so a bare `dotnet run` does the SPEC 3.2 run on SQLite.</summary>
+public sealed class BenchOptions
+{
+    public BenchDatabase Database { get; private set; } = BenchDatabase.Sqlite;
+    public double Rate { get; private set; } = 200;
+    public double Seconds { get; private set; } = 20;
+    public int Businesses { get; private set; } = 1000;
+    public int Replays { get; private set; }
+    public double WarmupSeconds { get; private set; } = 3;
+    public double DrainSeconds { get; private set; } = 10;
+    public double SettleSeconds { get; private set; } = 2;
+    public int Concurrency { get; private set; } = 512;
+    /// <summary><c>durable</c>: PostgreSQL defaults (fsync, synchronous_commit, full_page_writes on); <c>fast</c>: the test suite's settings.</summary>
+    public string PgDurability { get; private set; } = "durable";
+    public double PgbenchSeconds { get; private set; } = 10;
+    public bool Pgbench { get; private set; } = true;
+    /// <summary>Passed to the app as Telephony__SendRatePerSecond when set; the app's default is 1 message/s per number.</summary>
+    public double? SendRatePerSecond { get; private set; }
+    public string? AppPath { get; private set; }
+    public string? OutFile { get; private set; }
+    public bool Keep { get; private set; }
+    /// <summary>Extra KEY=VALUE environment for the app (repeatable), e.g. Dispatch__Concurrency=128.</summary>
+    public List<KeyValuePair<string, string>> AppEnvironment { get; } = [];
+
+    public const string Usage = """
+        Recoverly load benchmark (SPEC 3.2). Starts a database, a Twilio stand-in and the Release app, fires
+        signed missed-call webhooks open-loop and measures webhook latency and time-to-text.
+
+          --db sqlite|postgres       database (default sqlite)
+          --rate N                   missed calls per second (default 200)
+          --seconds N                measured duration (default 20)
+          --businesses N             businesses, each with its own Recoverly number (default 1000)
+          --replays K                resend every webhook K extra times: the first copy races the original,
+                                     the others follow its response like Twilio retries (default 0)
+          --warmup S                 unmeasured warm-up at min(rate,100)/s (default 3)
+          --drain S                  wait at most S seconds after the last response for texts (default 10)
+          --settle S                 then wait S more seconds for late duplicates (default 2)
+          --concurrency N            client requests in flight at most (default 512)
+          --pg-durability durable|fast   durable = PostgreSQL defaults; fast = fsync/synchronous_commit/
+                                     full_page_writes off, like the tests (default durable)
+          --pgbench-seconds N        length of the bare-insert pgbench run (default 10); --no-pgbench skips it
+          --send-rate N              app's Telephony:SendRatePerSecond (default: the app's own, 1/s per number)
+          --app-env KEY=VALUE        extra environment for the app (repeatable)
+          --app PATH                 Recoverly.dll to run (default src/Recoverly/bin/Release/net10.0/Recoverly.dll)
+          --out FILE                 append the results as one JSON line
+          --keep                     keep the temp directory (database, app logs)
+
+        Exit code: 0 when every call was texted exactly once, 1 when there were duplicates or lost texts, 2 on a setup error.
+        """;
+
+    public static BenchOptions Parse(string[] args)
+    {
+        var o = new BenchOptions();
+        for (var i = 0; i < args.Length; i++)
+        {
+            var name = args[i];
+            string Value() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{name} needs a value");
+            double Number(double min) =>
+                double.TryParse(Value(), NumberStyles.Float, CultureInfo.InvariantCulture, out var v) && v >= min
+                    ? v
+                    : throw new ArgumentException($"{name} must be a number >= {min}");
+            switch (name)
+            {
+                case "--db":
+                    o.Database = Value().ToLowerInvariant() switch
+                    {
+                        "sqlite" => BenchDatabase.Sqlite,
+                        "postgres" or "postgresql" or "pg" => BenchDatabase.Postgres,
+                        var other => throw new ArgumentException($"--db must be sqlite or postgres, not '{other}'"),
+                    };
+                    break;
+                case "--rate": o.Rate = Number(1); break;
+                case "--seconds": o.Seconds = Number(1); break;
+                case "--businesses": o.Businesses = (int)Number(1); break;
+                case "--replays": o.Replays = (int)Number(0); break;
+                case "--warmup": o.WarmupSeconds = Number(0); break;
+                case "--drain": o.DrainSeconds = Number(0); break;
+                case "--settle": o.SettleSeconds = Number(0); break;
+                case "--concurrency": o.Concurrency = (int)Number(1); break;
+                case "--pg-durability":
+                    o.PgDurability = Value().ToLowerInvariant();
+                    if (o.PgDurability is not ("durable" or "fast")) throw new ArgumentException("--pg-durability must be durable or fast");
+                    break;
+                case "--pgbench-seconds": o.PgbenchSeconds = Number(1); break;
+                case "--no-pgbench": o.Pgbench = false; break;
+                case "--send-rate": o.SendRatePerSecond = Number(0.001); break;
+                case "--app-env":
+                    var pair = Value();
+                    var eq = pair.IndexOf('=', StringComparison.Ordinal);
+                    if (eq <= 0) throw new ArgumentException("--app-env needs KEY=VALUE");
+                    o.AppEnvironment.Add(new(pair[..eq], pair[(eq + 1)..]));
+                    break;
+                case "--app": o.AppPath = Value(); break;
+                case "--out": o.OutFile = Value(); break;
+                case "--keep": o.Keep = true; break;
+                default: throw new ArgumentException($"unknown option '{name}' (see --help)");
+            }
+        }
+        if (o.Businesses > 999_999) throw new ArgumentException("--businesses must be at most 999999 (numbers are +1 512 7xx xxxx)");
+        if (o.Rate * o.Seconds > 999_999) throw new ArgumentException("--rate x --seconds must stay below 1,000,000 calls (callers are +1 512 2xx xxxx)");
+        return o;
+    }
+}
