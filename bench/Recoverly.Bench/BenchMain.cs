@@ -133,6 +133,12 @@ public static class BenchMain
             }
 
             var background = await CpuMeter.MachineBusyCoresAsync(TimeSpan.FromSeconds(1));
+            for (var waited = Stopwatch.StartNew(); background > 0.3 && waited.Elapsed.TotalSeconds < o.WaitIdleSeconds;)
+            {
+                Log($"machine busy ({background:0.00} cores used by other processes); waiting for it to go idle");
+                await Task.Delay(TimeSpan.FromSeconds(4));
+                background = await CpuMeter.MachineBusyCoresAsync(TimeSpan.FromSeconds(1));
+            }
             if (background > 0.3) Log($"warning: the machine was already using {background:0.00} cores before the run (other processes); results will be pessimistic");
             var meter = new CpuMeter(app.Pid, () => pg?.PostmasterPid());
             Log($"measuring: {calls} calls at {o.Rate:0.#}/s over {o.Businesses} businesses" + (o.Replays > 0 ? $", each delivered {o.Replays} extra times" : ""));

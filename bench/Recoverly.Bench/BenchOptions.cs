@@ -25,6 +25,8 @@ public sealed class BenchOptions
     public string? AppPath { get; private set; }
     public string? OutFile { get; private set; }
     public bool Keep { get; private set; }
+    /// <summary>Wait up to this long for other processes to leave the cores idle before measuring (shared machines).</summary>
+    public double WaitIdleSeconds { get; private set; }
     /// <summary>Extra KEY=VALUE environment for the app (repeatable), e.g. Dispatch__Concurrency=128.</summary>
     public List<KeyValuePair<string, string>> AppEnvironment { get; } = [];
 
@@ -50,6 +52,8 @@ public sealed class BenchOptions
           --app PATH                 Recoverly.dll to run (default src/Recoverly/bin/Release/net10.0/Recoverly.dll)
           --out FILE                 append the results as one JSON line
           --keep                     keep the temp directory (database, app logs)
+          --wait-idle S              before measuring, wait up to S seconds for the machine to be idle
+                                     (other processes below 0.3 cores), e.g. when others build on it (default 0)
 
         Exit code: 0 when every call was texted exactly once, 1 when there were duplicates or lost texts, 2 on a setup error.
         """;
@@ -99,6 +103,7 @@ public sealed class BenchOptions
                 case "--app": o.AppPath = Value(); break;
                 case "--out": o.OutFile = Value(); break;
                 case "--keep": o.Keep = true; break;
+                case "--wait-idle": o.WaitIdleSeconds = Number(0); break;
                 default: throw new ArgumentException($"unknown option '{name}' (see --help)");
             }
         }

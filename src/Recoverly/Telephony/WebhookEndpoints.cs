@@ -43,8 +43,26 @@ public static class WebhookEndpoints
         if (form.Get("Direction") is { } direction && !direction.StartsWith("inbound", StringComparison.OrdinalIgnoreCase))
             return Twiml(new VoiceResponse()); // legs we placed ourselves are not missed calls
 
+        var business = await recorder.BusinessForNumberAsync(to, ct);
+        if (business is null) return Twiml(new VoiceResponse().Reject());
+        if (business.Mode == CallMode.CallThrough)
+        {
+            // The Recoverly number is the published number: ring the business line first; the Dial action decides "missed".
+            var dial = new Dial(action: new Uri(urls.For("/twilio/voice/dial-complete")), timeout: CallThroughRingSeconds);
+            dial.Number(new Twilio.Types.PhoneNumber(business.BusinessPhone));
+            return Twiml(new VoiceResponse().Append(dial));
+        }
+        return await RecordMissedAsync(form, callSid!, to, recorder, urls, ct);
+    }
+
+    /// <summary>Seconds the business line rings in call-through mode; shorter than most carrier voicemail timers (~25 s).</summary>
+    public const int CallThroughRingSeconds = 18;
+
+    private static async Task<IResult> RecordMissedAsync(IFormCollection form, string callSid, string to, MissedCallRecorder recorder,
+        PublicUrls urls, CancellationToken ct)
+    {
         var recorded = await recorder.RecordAsync(
-            new IncomingCall(callSid!, form.Get("From") ?? "", to, form.Get("StirVerstat"), form.Get("ForwardedFrom")), ct);
+            new IncomingCall(callSid, form.Get("From") ?? "", to, form.Get("StirVerstat"), form.Get("ForwardedFrom")), ct);
         return recorded is null
             ? Twiml(new VoiceResponse().Reject())
             : Twiml(Greeting(recorded.Business, recorded.Call.Outcome, urls));
@@ -103,11 +121,19 @@ public static class WebhookEndpoints
         return Twiml(new VoiceResponse().Hangup());
     }
 
-    private static IResult DialCompleteAsync(HttpRequest request)
+    /// <summary>Call-through mode: the business line did not pick up (no-answer, busy, failed, canceled) — that is a missed call.</summary>
+    private static async Task<IResult> DialCompleteAsync(HttpRequest request, MissedCallRecorder recorder, PublicUrls urls, CancellationToken ct)
     {
-        // Call-through mode is not built yet (forwarding mode only); answer politely so the caller is not left hanging.
         var form = request.Form;
-        return !TwilioForm.LooksLikeSid(form.Get("CallSid"), "CA") ? Bad("CallSid is missing or malformed.") : Twiml(new VoiceResponse().Hangup());
+        var callSid = form.Get("CallSid");
+        var to = form.Get("To");
+        var status = form.Get("DialCallStatus");
+        if (!TwilioForm.LooksLikeSid(callSid, "CA")) return Bad("CallSid is missing or malformed.");
+        if (to is null || status is null) return Bad("To and DialCallStatus are required.");
+        var answered = status == "completed" && form.Get("DialBridged") != "false" || status == "answered";
+        return answered
+            ? Twiml(new VoiceResponse().Hangup())
+            : await RecordMissedAsync(form, callSid!, to, recorder, urls, ct);
     }
 
     private static async Task<IResult> IncomingSmsAsync(HttpRequest request, InboundSmsHandler handler, CancellationToken ct)

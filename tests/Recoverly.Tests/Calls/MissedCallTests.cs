@@ -226,4 +226,34 @@ public class MissedCallTests
         Assert.Contains("<Reject reason=\"busy\"", twiml);
         Assert.Single(app.Twilio.Sent);
     }
+
+    [Theory]
+    [InlineData("no-answer", true)]
+    [InlineData("busy", true)]
+    [InlineData("failed", true)]
+    [InlineData("canceled", true)]
+    [InlineData("completed", false)]
+    public async Task Call_through_mode_rings_the_business_line_and_only_an_unanswered_dial_is_missed(string dialStatus, bool missed)
+    {
+        await using var app = await TestApp.StartAsync(Db.Sqlite);
+        await app.AddBusinessAsync();
+        await app.QueryAsync(d => d.Businesses.ExecuteUpdateAsync(s => s.SetProperty(b => b.Mode, Recoverly.Businesses.CallMode.CallThrough)));
+        var sid = TestApp.NewSid("CA");
+
+        var dial = await HttpAssert.OkXmlAsync(await app.MissedCallAsync(Caller, callSid: sid));
+        Assert.Contains("<Dial action=\"http://localhost/twilio/voice/dial-complete\" timeout=\"18\">", dial);
+        Assert.Contains("<Number>+15125550101</Number>", dial);
+        Assert.Equal(0, await app.QueryAsync(d => d.MissedCalls.CountAsync()));
+
+        var after = await HttpAssert.OkXmlAsync(await app.PostSignedAsync("/twilio/voice/dial-complete", new Dictionary<string, string>
+        {
+            ["AccountSid"] = TestApp.AccountSid, ["CallSid"] = sid, ["From"] = Caller, ["To"] = Number, ["Direction"] = "inbound",
+            ["CallStatus"] = "in-progress", ["DialCallStatus"] = dialStatus, ["DialCallSid"] = TestApp.NewSid("CA"),
+        }));
+        await app.DispatchAsync();
+
+        Assert.Equal(missed ? 1 : 0, await app.QueryAsync(d => d.MissedCalls.CountAsync()));
+        Assert.Equal(missed ? 1 : 0, app.Twilio.SentTo(Caller).Count);
+        Assert.Contains(missed ? "<Say>" : "<Hangup", after);
+    }
 }
