@@ -65,7 +65,10 @@ public sealed class TestApp : IAsyncDisposable
             {
                 services.RemoveAll<TimeProvider>();
                 services.AddSingleton<TimeProvider>(Time);
-                services.AddHttpClient(TwilioGateway.HttpClientName).ConfigurePrimaryHttpMessageHandler(() => Twilio.Handler());
+                // The Twilio adapter talks to the fake API, or (simulator mode) to the simulator inside this test server.
+                var simulator = string.Equals(config["Telephony:Provider"], "Simulator", StringComparison.OrdinalIgnoreCase);
+                services.AddHttpClient(TwilioGateway.HttpClientName)
+                    .ConfigurePrimaryHttpMessageHandler(() => simulator ? _factory!.Server.CreateHandler() : Twilio.Handler());
                 // The simulator posts its webhooks back into this test server.
                 services.AddHttpClient(SimulatorCarrier.HttpClientName)
                     .ConfigurePrimaryHttpMessageHandler(() => _factory!.Server.CreateHandler());
