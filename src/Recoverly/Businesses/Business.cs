@@ -25,10 +25,30 @@ public sealed class Business
     public PlanState Plan { get; set; } = PlanState.Trial;
     public DateTime TrialEndsAt { get; set; }
     public DateTime? PastDueSince { get; set; }
+    public string? StripeCustomerId { get; set; }
+    public string? StripeSubscriptionId { get; set; }
+    /// <summary>Creation time of the Stripe event that last set <see cref="Plan"/> (out-of-order events are ignored).</summary>
+    public DateTime? PlanChangedAt { get; set; }
     /// <summary>Null means the default template.</summary>
     public string? TextBackTemplate { get; set; }
+    /// <summary>Used outside business hours; null means the default template.</summary>
+    public string? AfterHoursTemplate { get; set; }
+    /// <summary>Business hours in the business's time zone; null = no hours set (always business hours).</summary>
+    public TimeOnly? OpensAt { get; set; }
+    public TimeOnly? ClosesAt { get; set; }
+    /// <summary>Open days as "Mon,Tue,Wed,Thu,Fri".</summary>
+    public string OpenDays { get; set; } = "Mon,Tue,Wed,Thu,Fri";
+    /// <summary>Owner alert quiet hours (business-local); alerts then wait for a morning digest.</summary>
+    public TimeOnly? QuietHoursStart { get; set; }
+    public TimeOnly? QuietHoursEnd { get; set; }
+    /// <summary>Alerts by email (SMTP) instead of SMS.</summary>
+    public bool EmailAlerts { get; set; }
+    public string? ForwardingCarrier { get; set; }
     public DateTime CreatedAt { get; set; }
+    public DateTime? OnboardedAt { get; set; }
     public DateTime? ForwardingVerifiedAt { get; set; }
+    /// <summary>Set when the owner deleted the account: content is gone, consent evidence stays for its retention period.</summary>
+    public DateTime? DeletedAt { get; set; }
 
     /// <summary>The business-local day the text-back counter belongs to (yyyy-MM-dd).</summary>
     public string? CapDay { get; set; }

@@ -59,7 +59,7 @@ public sealed class BusinessRegistry(RecoverlyDb db, IWriteGate gate, TimeProvid
     }
 
     /// <summary>Records the owner's opt-in request and queues the "reply YES" text; alerts wait for that YES.</summary>
-    private void RequestOwnerAlerts(Business business, string ownerPhone, string fromNumber, ConsentSource source, string evidence, DateTime now)
+    public void RequestOwnerAlerts(Business business, string ownerPhone, string fromNumber, ConsentSource source, string evidence, DateTime now)
     {
         ConsentLedger.Append(db, business.Id, ownerPhone, ConsentKind.OwnerOptIn, source, "owner alert request", evidence, now);
         db.OutboundMessages.Add(new OutboundMessage

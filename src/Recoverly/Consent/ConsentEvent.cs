@@ -2,7 +2,7 @@ namespace Recoverly.Consent;
 
 public enum ConsentKind { OptOut, OptIn, Help, OwnerOptIn, OwnerConfirmed, OwnerOptOut }
 
-public enum ConsentSource { Keyword, Phrase, ProviderError, WebForm, Operator }
+public enum ConsentSource { Keyword, Phrase, ProviderError, WebForm, Operator, OwnerRecorded }
 
 /// <summary>One append-only fact in the consent ledger (SPEC 1.5). Never updated, never deleted.</summary>
 public sealed class ConsentEvent

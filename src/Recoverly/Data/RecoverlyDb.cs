@@ -1,8 +1,10 @@
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
+using Recoverly.Billing;
 using Recoverly.Businesses;
 using Recoverly.Calls;
 using Recoverly.Consent;
+using Recoverly.Owners;
 using Recoverly.Texts;
 
 namespace Recoverly.Data;
@@ -22,6 +24,10 @@ public abstract class RecoverlyDb(DbContextOptions options) : DbContext(options)
     public DbSet<OutboundMessage> OutboundMessages => Set<OutboundMessage>();
     public DbSet<InboundMessage> InboundMessages => Set<InboundMessage>();
     public DbSet<MessageStatusEvent> MessageStatusEvents => Set<MessageStatusEvent>();
+    public DbSet<OwnerAccount> OwnerAccounts => Set<OwnerAccount>();
+    public DbSet<PasswordResetToken> PasswordResetTokens => Set<PasswordResetToken>();
+    public DbSet<FoundingClaim> FoundingClaims => Set<FoundingClaim>();
+    public DbSet<BillingEvent> BillingEvents => Set<BillingEvent>();
 
     public abstract DatabaseProvider Provider { get; }
 
@@ -46,6 +52,12 @@ public abstract class RecoverlyDb(DbContextOptions options) : DbContext(options)
             e.Property(b => b.TimeZone).HasMaxLength(64);
             e.Property(b => b.TextBackTemplate).HasMaxLength(1600);
             e.Property(b => b.CapDay).HasMaxLength(10);
+            e.Property(b => b.AfterHoursTemplate).HasMaxLength(1600);
+            e.Property(b => b.OpenDays).HasMaxLength(40);
+            e.Property(b => b.ForwardingCarrier).HasMaxLength(40);
+            e.Property(b => b.StripeCustomerId).HasMaxLength(64);
+            e.Property(b => b.StripeSubscriptionId).HasMaxLength(64);
+            e.HasIndex(b => b.StripeCustomerId);
             e.HasMany(b => b.Numbers).WithOne().HasForeignKey(n => n.BusinessId);
         });
         model.Entity<RecoverlyNumber>(e =>
@@ -123,6 +135,33 @@ public abstract class RecoverlyDb(DbContextOptions options) : DbContext(options)
             e.HasIndex(m => m.MessageSid).IsUnique();
             e.HasIndex(m => new { m.BusinessId, m.ContactId, m.At });
             e.HasOne<Business>().WithMany().HasForeignKey(m => m.BusinessId);
+        });
+        model.Entity<OwnerAccount>(e =>
+        {
+            e.Property(a => a.Email).HasMaxLength(254);
+            e.Property(a => a.PasswordHash).HasMaxLength(200);
+            e.Property(a => a.SecurityStamp).HasMaxLength(64);
+            e.HasIndex(a => a.Email).IsUnique();
+            e.HasIndex(a => a.BusinessId).IsUnique();
+        });
+        model.Entity<PasswordResetToken>(e =>
+        {
+            e.Property(t => t.TokenHash).HasMaxLength(64);
+            e.HasIndex(t => t.TokenHash).IsUnique();
+            e.HasOne<OwnerAccount>().WithMany().HasForeignKey(t => t.AccountId).OnDelete(DeleteBehavior.Cascade);
+        });
+        model.Entity<FoundingClaim>(e =>
+        {
+            e.HasKey(c => c.Slot);
+            e.Property(c => c.Slot).ValueGeneratedNever();
+            e.HasIndex(c => c.BusinessId).IsUnique();
+            e.HasOne<Business>().WithMany().HasForeignKey(c => c.BusinessId);
+        });
+        model.Entity<BillingEvent>(e =>
+        {
+            e.HasKey(b => b.StripeEventId);
+            e.Property(b => b.StripeEventId).HasMaxLength(100);
+            e.Property(b => b.Type).HasMaxLength(100);
         });
         model.Entity<MessageStatusEvent>(e =>
         {

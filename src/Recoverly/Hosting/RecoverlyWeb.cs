@@ -3,6 +3,7 @@ using Microsoft.Extensions.Options;
 using Recoverly.Businesses;
 using Recoverly.Data;
 using Recoverly.Dispatch;
+using Recoverly.Owners;
 using Recoverly.Telephony;
 using Recoverly.Telephony.Simulator;
 
@@ -20,7 +21,13 @@ public static class RecoverlyWeb
     public static IServiceCollection AddRecoverlyWeb(this IServiceCollection services, IConfiguration config)
     {
         var roles = config.GetSection("Recoverly").Get<RecoverlyOptions>() ?? new RecoverlyOptions();
-        services.AddRazorPages();
+        services.AddOwnerAuth(config);
+        services.AddRazorPages(o =>
+        {
+            o.Conventions.AuthorizeFolder("/App");
+            o.Conventions.AuthorizeFolder("/Onboarding");
+            o.Conventions.AuthorizeFolder("/Operator", OwnerAuth.OperatorPolicy);
+        });
         if (roles.HasRole("dispatcher")) services.AddHostedService<DispatcherService>();
         return services;
     }
@@ -51,6 +58,10 @@ public static class RecoverlyWeb
         });
         var options = app.Services.GetRequiredService<IOptions<RecoverlyOptions>>().Value;
         if (!options.HasRole("web")) return;
+        app.UseStaticFiles();
+        app.UseAuthentication();
+        app.UseAuthorization();
+        app.UseRateLimiter();
         app.MapTwilioWebhooks();
         if (app.Services.GetRequiredService<IOptions<TelephonyOptions>>().Value.IsSimulator) app.MapSimulator();
         app.MapRazorPages();
