@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.Filters;
 using Microsoft.AspNetCore.Mvc.RazorPages;
 using Microsoft.EntityFrameworkCore;
@@ -31,6 +32,14 @@ public abstract class OwnerPageModel : PageModel
             return;
         }
         Business = business;
+        if (BeforeHandler() is { } result)
+        {
+            context.Result = result;
+            return;
+        }
         await next();
     }
+
+    /// <summary>Runs once <see cref="Business"/> is loaded, before the handler; a result short-circuits the handler.</summary>
+    protected virtual IActionResult? BeforeHandler() => null;
 }
