@@ -17,7 +17,7 @@
       document.getElementById('verify-waiting')?.setAttribute('hidden', '');
       document.getElementById('verify-done')?.removeAttribute('hidden');
       document.getElementById('verify-slow')?.setAttribute('hidden', '');
-      document.querySelector('form[action*="handler=Skip"], form[action$="/Skip"]')?.setAttribute('hidden', '');
+      document.getElementById('verify-skip')?.setAttribute('hidden', '');
     } catch {
       // Network blip: the next tick tries again.
     }
