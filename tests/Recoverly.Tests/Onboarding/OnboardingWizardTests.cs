@@ -346,6 +346,26 @@ public partial class OnboardingWizardTests
         Assert.Null(business.ForwardingVerifiedAt);
     }
 
+    [Fact]
+    public async Task Without_javascript_the_check_now_link_keeps_the_start_of_the_test()
+    {
+        await using var app = await StartSimulatorAsync();
+        using var owner = await OwnerSession.SignUpAsync(app, "nojs@example.com");
+        await CreateBusinessAsync(owner);
+        var business = (await BusinessOfAsync(app, "nojs@example.com"))!;
+        var verify = await owner.GetPageAsync("/onboarding/verify");
+        var since = Since().Match(verify).Groups[1].Value;
+        Assert.Contains($"href=\"/onboarding/verify?since={since}\"", verify);
+
+        app.Time.Advance(TimeSpan.FromSeconds(25));
+        await HttpAssert.OkXmlAsync(await app.MissedCallAsync(FriendPhone, business.Numbers[0].E164));
+        app.Time.Advance(TimeSpan.FromSeconds(25));
+
+        Assert.Contains("data-verified=\"false\"", await owner.GetPageAsync("/onboarding/verify")); // a fresh start: that call was before it
+        Assert.Contains("data-verified=\"true\"", await owner.GetPageAsync($"/onboarding/verify?since={since}"));
+        Assert.NotNull((await BusinessOfAsync(app, "nojs@example.com"))!.ForwardingVerifiedAt);
+    }
+
     [GeneratedRegex("name=\"Number\" value=\"(\\+\\d+)\"")]
     private static partial Regex OfferedNumber();
 

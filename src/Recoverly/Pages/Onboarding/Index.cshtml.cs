@@ -38,6 +38,7 @@ public sealed class IndexModel(RecoverlyDb db, CurrentOwner owner, OwnerOnboardi
 
     public async Task<IActionResult> OnPostDetailsAsync(CancellationToken ct)
     {
+        if (await ExistingBusinessAsync(ct) is { } next) return Redirect(next);
         Errors = OwnerOnboarding.Validate(Details(), out _);
         if (Errors.Count > 0) return Page();
         await ShowNumbersAsync(ct);

@@ -18,22 +18,27 @@ public sealed class VerifyModel(RecoverlyDb db, OwnerOnboarding onboarding, Time
     /// <summary>When this page was opened (Unix ms): only calls from then on count as the test call.</summary>
     public long Since { get; private set; }
 
-    public async Task OnGetAsync(CancellationToken ct)
+    /// <param name="since">Set by the "check now" link (no JavaScript): keeps the original start of the test.</param>
+    public async Task OnGetAsync(long? since, CancellationToken ct)
     {
-        Since = time.GetUtcNow().ToUnixTimeMilliseconds();
+        Since = ValidSince(since) is { } kept ? kept : time.GetUtcNow().ToUnixTimeMilliseconds();
         RecoverlyNumber = await db.Numbers.AsNoTracking().Where(n => n.BusinessId == BusinessId).OrderBy(n => n.Id)
             .Select(n => n.E164).FirstAsync(ct);
-        VerifiedAt = Business.ForwardingVerifiedAt;
+        VerifiedAt = since is null ? Business.ForwardingVerifiedAt : await onboarding.CheckForwardingAsync(BusinessId, FromUnixMs(Since), ct);
     }
 
     /// <summary>GET /onboarding/verify/status?since=…: the signed-in owner's own business only.</summary>
     public async Task<IActionResult> OnGetStatusAsync(long? since, CancellationToken ct)
     {
-        var from = since is >= 0 and < 253402300799999 ? DateTimeOffset.FromUnixTimeMilliseconds(since.Value).UtcDateTime : DateTime.MinValue;
+        var from = ValidSince(since) is { } ms ? FromUnixMs(ms) : DateTime.MinValue;
         var at = await onboarding.CheckForwardingAsync(BusinessId, from, ct);
         Response.Headers.CacheControl = "no-store";
         return new JsonResult(new { verified = at is not null, verifiedAt = at });
     }
+
+    private static long? ValidSince(long? ms) => ms is >= 0 and < 253402300799999 ? ms : null;
+
+    private static DateTime FromUnixMs(long ms) => DateTimeOffset.FromUnixTimeMilliseconds(ms).UtcDateTime;
 
     /// <summary>"I'll test it later": onboarding ends without verification.</summary>
     public async Task<IActionResult> OnPostSkipAsync(CancellationToken ct)
