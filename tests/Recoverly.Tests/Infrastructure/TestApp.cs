@@ -45,6 +45,7 @@ public sealed class TestApp : IAsyncDisposable
         Db = db;
         ConnectionString = connectionString;
         _sqliteFile = sqliteFile;
+        Twilio.Clock = () => Time.GetUtcNow().UtcDateTime;
         var config = new Dictionary<string, string?>
         {
             ["Database:Provider"] = db.ToString(),
