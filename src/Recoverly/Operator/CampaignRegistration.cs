@@ -1,3 +1,4 @@
+using System.Globalization;
 using Recoverly.Businesses;
 using Recoverly.Calls;
 using Recoverly.Texts;
@@ -9,8 +10,8 @@ public sealed record CampaignField(string Label, string ApiName, string Text, in
 {
     public int Length => Text.Length;
     public bool WithinLimits => Length >= Min && Length <= Max;
-    public string? Problem => Length > Max ? $"Too long: {Length:N0} characters; the registry allows at most {Max:N0}."
-        : Length < Min ? $"Too short: {Length:N0} characters; the registry needs at least {Min:N0}." : null;
+    public string? Problem => Length > Max ? string.Create(CultureInfo.InvariantCulture, $"Too long: {Length:N0} characters; the registry allows at most {Max:N0}.")
+        : Length < Min ? string.Create(CultureInfo.InvariantCulture, $"Too short: {Length:N0} characters; the registry needs at least {Min:N0}.") : null;
 }
 
 /// <summary>
