@@ -49,7 +49,7 @@ public sealed class StripeWebhook(RecoverlyDb db, IWriteGate gate, TimeProvider 
             stripeEvent = EventUtility.ConstructEvent(json, request.Headers["Stripe-Signature"].ToString(), secret,
                 ToleranceSeconds, time.GetUtcNow().ToUnixTimeSeconds(), throwOnApiVersionMismatch: false);
         }
-        catch (Exception e) when (e is StripeException or Newtonsoft.Json.JsonException or ArgumentException)
+        catch (Exception e) when (e is StripeException or System.Text.Json.JsonException or Newtonsoft.Json.JsonException or ArgumentException)
         {
             log.LogWarning("Stripe webhook refused: {Reason}", e.Message);
             return Results.BadRequest();

@@ -377,9 +377,9 @@ public class StripeBillingTests
     {
         await using var app = await TestApp.StartAsync(Db.Sqlite, Stripe());
         var business = await app.AddBusinessAsync();
+        app.Time.Advance(TimeSpan.FromDays(days));
         using var owner = await OwnerBrowser.SignInAsync(app, business.Id);
 
-        app.Time.Advance(TimeSpan.FromDays(days));
         var html = WebUtility.HtmlDecode(await owner.Http.GetStringAsync("/app/billing"));
 
         if (banner is null) Assert.DoesNotContain("plan-banner", html);
