@@ -39,7 +39,8 @@ public static class Commands
         }
         try
         {
-            return await parsed.InvokeAsync();
+            // Our own handler below turns a CliError into the one-line message and exit code 2 (SPEC 2.4).
+            return await parsed.InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
         }
         catch (CliError e)
         {
