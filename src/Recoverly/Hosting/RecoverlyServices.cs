@@ -31,6 +31,10 @@ public static class RecoverlyServices
         services.TryAddSingleton(TimeProvider.System);
         services.AddRecoverlyDb(config);
         services.AddSingleton<BillingSettings>();
+        services.AddScoped<FoundingProgram>();
+        services.AddScoped<StripeWebhook>();
+        services.AddScoped<StripeCheckout>();
+        services.AddHttpClient(StripeCheckout.HttpClientName, http => http.Timeout = TimeSpan.FromSeconds(30));
         services.AddSingleton<PublicUrls>();
         services.AddSingleton<DispatchSignal>();
         services.AddSingleton<SendPacer>();
