@@ -20,7 +20,7 @@ public sealed record RecordedCall(Business Business, MissedCall Call, bool Repla
 /// eligible, one queued text-back — all in one transaction. It never talks to the provider.
 /// </summary>
 public sealed class MissedCallRecorder(RecoverlyDb db, IWriteGate gate, TimeProvider time, IOptions<RecoverlyOptions> options,
-    BillingSettings billing, DispatchSignal signal, ILogger<MissedCallRecorder> log)
+    BillingSettings billing, DispatchSignal signal, PublicUrls urls, ILogger<MissedCallRecorder> log)
 {
     public static readonly TimeSpan TextBackLifetime = TimeSpan.FromMinutes(60);
 
@@ -98,14 +98,14 @@ public sealed class MissedCallRecorder(RecoverlyDb db, IWriteGate gate, TimeProv
                 Kind = OutboundKind.TextBack,
                 To = contact.Phone,
                 From = incoming.To,
-                Body = TextTemplates.TextBack(business),
+                Body = TextTemplates.TextBack(business, now),
                 DedupeKey = $"textback:{call.Id}",
                 CreatedAt = now,
                 NextAttemptAt = now,
                 ExpiresAt = now + TextBackLifetime,
             });
         }
-        await OwnerAlerts.QueueMissedCallAlertAsync(db, business, call, contact?.EpisodeCallCount ?? 1, now, ct);
+        await OwnerAlerts.QueueMissedCallAlertAsync(db, business, call, contact?.EpisodeCallCount ?? 1, urls, now, ct);
         await db.SaveChangesAsync(ct);
         await tx.CommitAsync(ct);
         return call;

@@ -48,7 +48,7 @@ public static class ConsentLedger
                 await OwnerStateAsync(db, businessId, phone, ct) == OwnerAlertConsent.Requested,
             // Confirmation of STOP/YES from the owner, and HELP answers to the owner.
             OutboundKind.OwnerConfirmation => true,
-            OutboundKind.OwnerAlert or OutboundKind.OwnerReplyAlert or OutboundKind.OwnerNotice =>
+            OutboundKind.OwnerAlert or OutboundKind.OwnerReplyAlert or OutboundKind.OwnerNotice or OutboundKind.OwnerDigest =>
                 await OwnerStateAsync(db, businessId, phone, ct) == OwnerAlertConsent.Confirmed,
             _ => false,
         };

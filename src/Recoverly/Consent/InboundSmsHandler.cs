@@ -94,7 +94,7 @@ public sealed class InboundSmsHandler(RecoverlyDb db, IWriteGate gate, TimeProvi
                 await db.Contacts.Where(c => c.Id == contact.Id)
                     .ExecuteUpdateAsync(s => s.SetProperty(c => c.LastActivityAt, now), ct);
                 await db.SaveChangesAsync(ct); // the reply alert reads this message back
-                await OwnerAlerts.QueueReplyAlertAsync(db, business, contact, sms.To, urls.For($"/inbox/contacts/{contact.Id}"), now, ct);
+                await OwnerAlerts.QueueReplyAlertAsync(db, business, contact, sms.To, urls, now, ct);
                 break;
         }
         return intent;
@@ -143,7 +143,7 @@ public sealed class InboundSmsHandler(RecoverlyDb db, IWriteGate gate, TimeProvi
         var contact = contactId is null ? null : await db.Contacts.AsNoTracking().FirstOrDefaultAsync(c => c.Id == contactId, ct);
         if (contact is null)
         {
-            Queue(m, null, OutboundKind.OwnerNotice, TextTemplates.OwnerUseDashboard(urls.For("/inbox")));
+            Queue(m, null, OutboundKind.OwnerNotice, TextTemplates.OwnerUseDashboard(urls.For(OwnerAlerts.InboxPath)));
             return;
         }
         db.OutboundMessages.Add(new OutboundMessage

@@ -3,6 +3,7 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using Recoverly.Consent;
 using Recoverly.Data;
+using Recoverly.Owners;
 using Recoverly.Telephony;
 using Recoverly.Texts;
 
@@ -40,7 +41,8 @@ public sealed class Dispatcher(IServiceScopeFactory scopes, TwilioGateway gatewa
         foreach (var claim in claims.OrderBy(c => Priority(c.Message.Kind)).ThenBy(c => c.Message.Id))
         {
             var m = claim.Message;
-            if (m.PacedUntil is { } paced && paced <= now) { ready.Add(claim); continue; }
+            // Email does not use a sending number, so it takes no rate-limit slot.
+            if (m.Kind == OutboundKind.OwnerEmail || m.PacedUntil is { } paced && paced <= now) { ready.Add(claim); continue; }
             var slot = pacer.Reserve(m.From, now);
             if (slot <= now) ready.Add(claim);
             else await ReleaseAsync(claim, slot, pacedUntil: slot, ct);
@@ -129,6 +131,11 @@ public sealed class Dispatcher(IServiceScopeFactory scopes, TwilioGateway gatewa
         {
             await using var scope = scopes.CreateAsyncScope();
             var db = scope.ServiceProvider.GetRequiredService<RecoverlyDb>();
+            if (m.Kind == OutboundKind.OwnerEmail)
+            {
+                await EmailAsync(scope.ServiceProvider, db, m, ct);
+                return;
+            }
             if (claim.NeedsReconcile && await FindAtProviderAsync(m, claim.PriorAttempt ?? m.CreatedAt, ct) is { } already)
             {
                 log.LogInformation("Outbox {Id}: earlier attempt did reach the provider as {Sid}; not resending", m.Id, already.Sid);
@@ -161,6 +168,62 @@ public sealed class Dispatcher(IServiceScopeFactory scopes, TwilioGateway gatewa
             log.LogError(e, "Outbox {Id}: dispatch failed; will retry", m.Id);
             await ReleaseAsync(claim, Now + DispatchOptions.Backoff(m.Attempts + 1), pacedUntil: null, CancellationToken.None);
         }
+    }
+
+    /// <summary>
+    /// Owner alerts by email: sent to the address the business has now, only while email alerts are
+    /// on. A failed attempt is retried with backoff until the row expires; a duplicate email is harmless.
+    /// </summary>
+    private async Task EmailAsync(IServiceProvider services, RecoverlyDb db, OutboundMessage m, CancellationToken ct)
+    {
+        var business = await db.Businesses.AsNoTracking().Where(b => b.Id == m.BusinessId)
+            .Select(b => new { b.OwnerEmail, b.EmailAlerts, b.DeletedAt }).FirstOrDefaultAsync(ct);
+        if (business is not { EmailAlerts: true, DeletedAt: null, OwnerEmail: { Length: > 0 } to })
+        {
+            await EndAsync(db, m, OutboundStatus.Cancelled, "Cancelled — email alerts are off", ct);
+            return;
+        }
+        if (m.ExpiresAt is { } expires && expires <= Now)
+        {
+            await EndAsync(db, m, OutboundStatus.Expired, "Expired — not sent in time", ct);
+            return;
+        }
+        var mailer = services.GetService<IMailer>() ?? throw new InvalidOperationException("No mailer is configured in this process");
+        var newline = m.Body.IndexOf('\n', StringComparison.Ordinal);
+        var subject = newline < 0 ? m.Body : m.Body[..newline];
+        try
+        {
+            await mailer.SendAsync(to, subject.Length <= 200 ? subject : subject[..197] + "...", m.Body, ct);
+        }
+        catch (Exception e) when (!ct.IsCancellationRequested)
+        {
+            log.LogWarning(e, "Outbox {Id}: email failed; will retry", m.Id);
+            var retryAt = Now + DispatchOptions.Backoff(m.Attempts + 1);
+            using (await gate.EnterAsync(CancellationToken.None))
+            {
+                await db.OutboundMessages.Where(o => o.Id == m.Id && o.LeaseOwner == WorkerId)
+                    .ExecuteUpdateAsync(s => s
+                        .SetProperty(o => o.Attempts, o => o.Attempts + 1)
+                        .SetProperty(o => o.NextAttemptAt, retryAt)
+                        .SetProperty(o => o.StatusReason, "Email not accepted yet; retrying")
+                        .SetProperty(o => o.LeaseOwner, (string?)null)
+                        .SetProperty(o => o.LeaseUntil, (DateTime?)null)
+                        .SetProperty(o => o.AttemptStartedAt, (DateTime?)null), CancellationToken.None);
+            }
+            return;
+        }
+        var now = Now;
+        using var _ = await gate.EnterAsync(CancellationToken.None);
+        await db.OutboundMessages.Where(o => o.Id == m.Id && o.LeaseOwner == WorkerId)
+            .ExecuteUpdateAsync(s => s
+                .SetProperty(o => o.Status, OutboundStatus.Sent)
+                .SetProperty(o => o.ProviderStatus, "emailed")
+                .SetProperty(o => o.SentAt, now)
+                .SetProperty(o => o.Attempts, o => o.Attempts + 1)
+                .SetProperty(o => o.LeaseOwner, (string?)null)
+                .SetProperty(o => o.LeaseUntil, (DateTime?)null)
+                .SetProperty(o => o.AttemptStartedAt, (DateTime?)null), CancellationToken.None);
+        log.LogInformation("Outbox {Id} ({Kind}): emailed", m.Id, m.Kind);
     }
 
     private async Task<ProviderMessage?> FindAtProviderAsync(OutboundMessage m, DateTime since, CancellationToken ct)

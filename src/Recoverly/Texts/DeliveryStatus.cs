@@ -63,7 +63,7 @@ public static class DeliveryStatus
         if (error.Category == ErrorCategory.OptedOut)
         {
             var ownerKind = message.Kind is OutboundKind.OwnerAlert or OutboundKind.OwnerReplyAlert or OutboundKind.OwnerNotice
-                or OutboundKind.OwnerOptInRequest or OutboundKind.OwnerConfirmation;
+                or OutboundKind.OwnerOptInRequest or OutboundKind.OwnerConfirmation or OutboundKind.OwnerDigest;
             if (ownerKind)
             {
                 if (await ConsentLedger.OwnerStateAsync(db, message.BusinessId, message.To, ct) != OwnerAlertConsent.OptedOut)

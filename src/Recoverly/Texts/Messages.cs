@@ -14,6 +14,10 @@ public enum OutboundKind
     OwnerAlert,
     OwnerReplyAlert,
     OwnerNotice,
+    /// <summary>Alerts held during the owner's quiet hours, sent as one text when they end.</summary>
+    OwnerDigest,
+    /// <summary>An owner alert (or digest) by email; the dispatcher hands it to the mailer, not the SMS provider.</summary>
+    OwnerEmail,
 }
 
 public enum OutboundStatus

@@ -16,8 +16,16 @@ public static class TextTemplates
     public const string DefaultTextBack =
         "Hi, this is {Business}. Sorry we missed your call! How can we help? Reply here and we'll get back to you shortly. Reply STOP to opt out.";
 
-    public static string TextBack(Business business) =>
-        (business.TextBackTemplate ?? DefaultTextBack).Replace(BusinessToken, business.Name, StringComparison.Ordinal);
+    /// <summary>The business-hours text-back.</summary>
+    public static string TextBack(Business business) => Render(business.TextBackTemplate ?? DefaultTextBack, business.Name);
+
+    /// <summary>The text-back a caller gets at this moment: the after-hours variant when one is set and the business is closed.</summary>
+    public static string TextBack(Business business, DateTime nowUtc) =>
+        business.AfterHoursTemplate is { } afterHours && !BusinessHours.IsOpen(business, nowUtc)
+            ? Render(afterHours, business.Name)
+            : TextBack(business);
+
+    public static string Render(string template, string businessName) => template.Replace(BusinessToken, businessName, StringComparison.Ordinal);
 
     public static string OptOutConfirmation(string businessName) =>
         $"{businessName}: you're unsubscribed and will get no more texts from us. Reply START to resubscribe.";
@@ -53,7 +61,12 @@ public static class TextTemplates
         var who = callerE164 is null ? "a withheld number" : Phones.FormatForDisplay(callerE164);
         var time = TimeZoneInfo.ConvertTimeFromUtc(atUtc, zone).ToString("h:mm tt", CultureInfo.InvariantCulture);
         var times = callCount > 1 ? $" (call {callCount} of this episode)" : "";
-        var tail = outcome switch
+        return $"Recoverly: missed call from {who} at {time}{times} — {OutcomeForOwner(outcome)}";
+    }
+
+    /// <summary>What Recoverly did about a missed call, in the owner's words (alerts and the morning digest).</summary>
+    public static string OutcomeForOwner(CallOutcome outcome) =>
+        outcome switch
         {
             CallOutcome.Texted => "we texted them back.",
             CallOutcome.Repeat => "we already texted them back.",
@@ -69,8 +82,6 @@ public static class TextTemplates
             CallOutcome.DailyLimit => "daily text limit reached; please call them back.",
             _ => "",
         };
-        return $"Recoverly: missed call from {who} at {time}{times} — {tail}";
-    }
 
     public static string ReplyAlert(string callerE164, IReadOnlyList<string> replies, string link)
     {
@@ -80,6 +91,41 @@ public static class TextTemplates
             ? $"Recoverly: {who} replied: \"{latest}\" — reply to this text to answer, or open {link}"
             : $"Recoverly: {who} sent {replies.Count} replies, latest: \"{latest}\" — reply to this text to answer, or open {link}";
     }
+
+    public static string DigestCallLine(string? callerE164, int calls, DateTime lastAtUtc, TimeZoneInfo zone, CallOutcome outcome)
+    {
+        var who = callerE164 is null ? "A withheld number" : Phones.FormatForDisplay(callerE164);
+        var time = TimeZoneInfo.ConvertTimeFromUtc(lastAtUtc, zone).ToString("h:mm tt", CultureInfo.InvariantCulture);
+        var times = calls > 1 ? $" {calls} times (last at {time})" : $" at {time}";
+        return $"{who} called{times} — {OutcomeForOwner(outcome)}";
+    }
+
+    public static string DigestReplyLine(string callerE164, int replies, string latest) =>
+        replies == 1
+            ? $"{Phones.FormatForDisplay(callerE164)} replied: \"{Quote(latest)}\""
+            : $"{Phones.FormatForDisplay(callerE164)} sent {replies} replies, latest: \"{Quote(latest)}\"";
+
+    /// <summary>One message for everything that happened during the owner's quiet hours; at most 1600 characters.</summary>
+    public static string QuietHoursDigest(string businessName, int calls, int replies, IReadOnlyList<string> lines, string link)
+    {
+        var header = $"Recoverly: while your alerts were quiet, {businessName} had {Count(calls, "missed call", "missed calls")} and {Count(replies, "caller reply", "caller replies")}.";
+        var footer = $"Open {link}";
+        var text = new System.Text.StringBuilder(header);
+        for (var i = 0; i < lines.Count; i++)
+        {
+            var more = lines.Count - i - 1;
+            var reserve = footer.Length + (more > 0 ? 20 : 0) + 4;
+            if (text.Length + 1 + lines[i].Length + reserve > 1600)
+            {
+                text.Append('\n').Append($"+{lines.Count - i} more");
+                break;
+            }
+            text.Append('\n').Append(lines[i]);
+        }
+        return text.Append('\n').Append(footer).ToString();
+    }
+
+    private static string Count(int n, string one, string many) => n == 1 ? $"1 {one}" : $"{n} {many}";
 
     private static string Quote(string body)
     {

@@ -51,7 +51,7 @@ public class FoundingProgramTests
         var ids = await CreateBusinessesAsync(app, 11);
         foreach (var id in ids.Take(9)) await app.WithScopeAsync(sp => sp.GetRequiredService<FoundingProgram>().ClaimAsync(id));
 
-        using var tenth = await OwnerBrowser.SignInAsync(app, ids[9]);
+        using var tenth = await SignedInClient.SignInAsync(app, ids[9]);
         Assert.Contains("Claim free lifetime access", await tenth.Http.GetStringAsync("/pricing"));
         var claimed = await tenth.PostFormAsync("/pricing", "/pricing?handler=Claim", []);
         Assert.Equal(HttpStatusCode.Redirect, claimed.StatusCode);
@@ -60,7 +60,7 @@ public class FoundingProgramTests
         Assert.Contains("0 of 10 spots left", page);
         Assert.Equal(PlanState.Founding, await app.QueryAsync(d => d.Businesses.Where(b => b.Id == ids[9]).Select(b => b.Plan).SingleAsync()));
 
-        using var eleventh = await OwnerBrowser.SignInAsync(app, ids[10]);
+        using var eleventh = await SignedInClient.SignInAsync(app, ids[10]);
         var full = await eleventh.Http.GetStringAsync("/pricing");
         Assert.DoesNotContain("Claim free lifetime access", full);
         Assert.Contains("The program is full. The 14-day free trial is still open to you.", full);
@@ -76,7 +76,7 @@ public class FoundingProgramTests
     public async Task Anonymous_visitor_is_sent_to_sign_up_and_a_claim_post_to_log_in()
     {
         await using var app = await TestApp.StartAsync(Db.Sqlite);
-        using var visitor = OwnerBrowser.Anonymous(app);
+        using var visitor = SignedInClient.Anonymous(app);
 
         var page = await visitor.Http.GetStringAsync("/pricing");
         Assert.Contains("<a class=\"button\" href=\"/signup\">Create your account</a>", page);

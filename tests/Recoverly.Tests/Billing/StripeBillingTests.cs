@@ -290,7 +290,7 @@ public class StripeBillingTests
     {
         await using var app = await TestApp.StartAsync(Db.Sqlite);
         var business = await app.AddBusinessAsync();
-        using var owner = await OwnerBrowser.SignInAsync(app, business.Id);
+        using var owner = await SignedInClient.SignInAsync(app, business.Id);
 
         Assert.Equal(HttpStatusCode.NotFound, (await owner.Http.GetAsync("/app/billing")).StatusCode);
         var webhook = await PostWebhookAsync(app, Event("evt_1", "checkout.session.completed", app.Time.GetUtcNow().UtcDateTime, CheckoutCompleted(business.Id)));
@@ -315,7 +315,7 @@ public class StripeBillingTests
         await using var stripe = await FakeStripeApi.StartAsync();
         await using var app = await TestApp.StartAsync(Db.Sqlite, Stripe(stripe.BaseUrl));
         var business = await app.AddBusinessAsync();
-        using var owner = await OwnerBrowser.SignInAsync(app, business.Id, email: "owner@acme.example");
+        using var owner = await SignedInClient.SignInAsync(app, business.Id, email: "owner@acme.example");
 
         var page = await owner.Http.GetStringAsync("/app/billing");
         Assert.Contains("Subscribe for $29/month", page);
@@ -342,7 +342,7 @@ public class StripeBillingTests
         await using var app = await TestApp.StartAsync(Db.Sqlite, Stripe(stripe.BaseUrl));
         var business = await app.AddBusinessAsync();
         await PostWebhookAsync(app, Event("evt_1", "checkout.session.completed", app.Time.GetUtcNow().UtcDateTime, CheckoutCompleted(business.Id)));
-        using var owner = await OwnerBrowser.SignInAsync(app, business.Id);
+        using var owner = await SignedInClient.SignInAsync(app, business.Id);
 
         Assert.Contains("Subscribed — $29/month", WebUtility.HtmlDecode(await owner.Http.GetStringAsync("/app/billing")));
         var response = await owner.PostFormAsync("/app/billing", "/app/billing?handler=Portal", []);
@@ -359,7 +359,7 @@ public class StripeBillingTests
     {
         await using var app = await TestApp.StartAsync(Db.Sqlite, Stripe("http://127.0.0.1:9"));
         var business = await app.AddBusinessAsync();
-        using var owner = await OwnerBrowser.SignInAsync(app, business.Id);
+        using var owner = await SignedInClient.SignInAsync(app, business.Id);
 
         var response = await owner.PostFormAsync("/app/billing", "/app/billing?handler=Checkout", []);
 
@@ -378,7 +378,7 @@ public class StripeBillingTests
         await using var app = await TestApp.StartAsync(Db.Sqlite, Stripe());
         var business = await app.AddBusinessAsync();
         app.Time.Advance(TimeSpan.FromDays(days));
-        using var owner = await OwnerBrowser.SignInAsync(app, business.Id);
+        using var owner = await SignedInClient.SignInAsync(app, business.Id);
 
         var html = WebUtility.HtmlDecode(await owner.Http.GetStringAsync("/app/billing"));
 

@@ -1,0 +1,34 @@
+using System.Globalization;
+
+namespace Recoverly.Businesses;
+
+/// <summary>Business-local opening hours: they decide which text-back template a caller gets.</summary>
+public static class BusinessHours
+{
+    public static readonly IReadOnlyList<string> DayNames = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
+
+    public static string DayName(DayOfWeek day) => DayNames[((int)day + 6) % 7];
+
+    public static bool IsOpenDay(Business business, DayOfWeek day) =>
+        business.OpenDays.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
+            .Contains(DayName(day), StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>True when no hours are set. Hours that close before they open run past midnight (e.g. 18:00–02:00).</summary>
+    public static bool IsOpen(Business business, DateTime utc)
+    {
+        if (business.OpensAt is not { } opens || business.ClosesAt is not { } closes || opens == closes) return true;
+        var local = TimeZoneInfo.ConvertTimeFromUtc(utc, BusinessClock.Zone(business.TimeZone));
+        var time = TimeOnly.FromDateTime(local);
+        if (opens < closes) return IsOpenDay(business, local.DayOfWeek) && time >= opens && time < closes;
+        // Overnight: the late part belongs to today's opening, the early part to yesterday's.
+        return time >= opens ? IsOpenDay(business, local.DayOfWeek) : time < closes && IsOpenDay(business, local.AddDays(-1).DayOfWeek);
+    }
+
+    /// <summary>"Mon–Fri 8:00 AM–5:00 PM" for the settings page; "Always" when no hours are set.</summary>
+    public static string Describe(Business business)
+    {
+        if (business.OpensAt is not { } opens || business.ClosesAt is not { } closes || opens == closes) return "No hours set (always business hours)";
+        var days = DayNames.Where(d => business.OpenDays.Split(',', StringSplitOptions.TrimEntries).Contains(d, StringComparer.OrdinalIgnoreCase));
+        return $"{string.Join(", ", days)} {opens.ToString("h:mm tt", CultureInfo.InvariantCulture)}–{closes.ToString("h:mm tt", CultureInfo.InvariantCulture)}";
+    }
+}

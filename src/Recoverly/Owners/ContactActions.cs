@@ -1,0 +1,88 @@
+using Microsoft.EntityFrameworkCore;
+using Recoverly.Businesses;
+using Recoverly.Calls;
+using Recoverly.Consent;
+using Recoverly.Data;
+using Recoverly.Texts;
+
+namespace Recoverly.Owners;
+
+/// <summary>What an owner can do to a caller from the dashboard: answer them, or record an opt-out they heard.</summary>
+public static class ContactActions
+{
+    public const int MaxReplyLength = 1600;
+    public const string OptedOutRefusal = "They opted out — you can't text them. Call them instead.";
+
+    /// <summary>
+    /// Queues the owner's reply in the outbox after the consent check (the dispatcher checks again
+    /// right before sending). <paramref name="replyKey"/> comes from the form, so a double submit
+    /// queues one text. Returns the reason it was refused, or null.
+    /// </summary>
+    public static async Task<string?> QueueReplyAsync(RecoverlyDb db, IWriteGate gate, Business business, Contact contact, string? body,
+        string replyKey, bool billingEnabled, DateTime now, CancellationToken ct)
+    {
+        body = body?.Trim() ?? "";
+        if (body.Length == 0) return "Write your reply first.";
+        if (body.Length > MaxReplyLength) return $"That reply is too long: at most {MaxReplyLength} characters.";
+        if (!Entitlement.MayText(business, now, billingEnabled)) return "Texting is off because your subscription isn't active. Choose a plan to reply by text.";
+        if (business.Numbers.Count == 0) return "This business has no Recoverly number to text from.";
+
+        using var _ = await gate.EnterAsync(ct);
+        await using var tx = await db.Database.BeginTransactionAsync(ct);
+        if (!await ConsentLedger.MayTextAsync(db, business.Id, contact.Phone, OutboundKind.OwnerReply, ct)) return OptedOutRefusal;
+        db.OutboundMessages.Add(new OutboundMessage
+        {
+            BusinessId = business.Id,
+            ContactId = contact.Id,
+            Kind = OutboundKind.OwnerReply,
+            To = contact.Phone,
+            From = await SendingNumberAsync(db, business, contact, ct),
+            Body = body,
+            DedupeKey = $"reply:{business.Id}:{replyKey}",
+            CreatedAt = now,
+            NextAttemptAt = now,
+        });
+        try
+        {
+            await db.SaveChangesAsync(ct);
+        }
+        catch (DbUpdateException)
+        {
+            return null; // the same form submitted twice: the first one is queued
+        }
+        await tx.CommitAsync(ct);
+        return null;
+    }
+
+    /// <summary>The Recoverly number the caller last reached us on, so the reply lands in the same thread on their phone.</summary>
+    private static async Task<string> SendingNumberAsync(RecoverlyDb db, Business business, Contact contact, CancellationToken ct)
+    {
+        var ours = business.Numbers.Select(n => n.E164).ToList();
+        var lastInbound = await db.InboundMessages.AsNoTracking()
+            .Where(m => m.BusinessId == business.Id && m.ContactId == contact.Id && ours.Contains(m.To))
+            .OrderByDescending(m => m.At).Select(m => m.To).FirstOrDefaultAsync(ct);
+        if (lastInbound is not null) return lastInbound;
+        var lastCall = await db.MissedCalls.AsNoTracking()
+            .Where(c => c.BusinessId == business.Id && c.ContactId == contact.Id && ours.Contains(c.To))
+            .OrderByDescending(c => c.At).Select(c => c.To).FirstOrDefaultAsync(ct);
+        return lastCall ?? ours[0];
+    }
+
+    /// <summary>
+    /// The owner heard "stop texting me" by phone, email or in person (the FCC's "any reasonable
+    /// means"): an OptOut event with the owner as its source, and every pending text to them cancelled.
+    /// Returns false when the caller was already opted out (nothing is appended).
+    /// </summary>
+    public static async Task<bool> RecordOptOutAsync(RecoverlyDb db, IWriteGate gate, long businessId, Contact contact, string how,
+        string evidence, DateTime now, CancellationToken ct)
+    {
+        using var _ = await gate.EnterAsync(ct);
+        await using var tx = await db.Database.BeginTransactionAsync(ct);
+        if (await ConsentLedger.CallerStateAsync(db, businessId, contact.Phone, ct) == CallerConsent.OptedOut) return false;
+        ConsentLedger.Append(db, businessId, contact.Phone, ConsentKind.OptOut, ConsentSource.OwnerRecorded, how, evidence, now);
+        await ConsentLedger.CancelPendingAsync(db, businessId, contact.Phone, "Cancelled — the caller opted out", ct);
+        await db.SaveChangesAsync(ct);
+        await tx.CommitAsync(ct);
+        return true;
+    }
+}

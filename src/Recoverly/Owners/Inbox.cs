@@ -1,0 +1,157 @@
+using Microsoft.EntityFrameworkCore;
+using Recoverly.Businesses;
+using Recoverly.Calls;
+using Recoverly.Consent;
+using Recoverly.Data;
+using Recoverly.Texts;
+
+namespace Recoverly.Owners;
+
+public sealed record InboxReply(string Body, DateTime At);
+
+/// <summary>One line of the inbox: a missed-call episode (one caller's calls within the episode window) and what followed.</summary>
+public sealed record InboxRow(long CallId, long? ContactId, string Caller, DateTime At, int Calls, Chip Outcome, bool OptedOut,
+    IReadOnlyList<InboxReply> Replies, int EarlierReplies, string? Voicemail, bool HasRecording);
+
+/// <param name="Older">The cursor of the next page (<c>?before=</c>), or null on the last page.</param>
+public sealed record InboxPage(IReadOnlyList<InboxRow> Rows, long? Older);
+
+/// <summary>
+/// The owner's inbox, newest first, one row per missed-call episode. Pages are keyset pages on the
+/// (BusinessId, At) index — no OFFSET and no count — so page 4,000 costs what page 1 costs; the
+/// details of a page are fetched by the ids on it (ContactId, MissedCallId and consent indexes).
+/// </summary>
+public static class Inbox
+{
+    public const int PageSize = 25;
+    public const int RepliesShown = 3;
+
+    /// <summary>The widest episode window a business can set: every call of an episode lies within it.</summary>
+    private static readonly TimeSpan EpisodeReach = TimeSpan.FromHours(72);
+
+    private sealed record RawCall(long Id, long? ContactId, long? EpisodeFirstCallId, string? FromE164, string FromRaw, DateTime At,
+        CallOutcome Outcome, string? Transcription, bool HasRecording)
+    {
+        public long EpisodeKey => EpisodeFirstCallId ?? Id;
+    }
+
+    /// <summary>Null when <paramref name="before"/> is not one of this business's calls.</summary>
+    public static async Task<InboxPage?> PageAsync(RecoverlyDb db, Business business, long? before, CancellationToken ct, int pageSize = PageSize)
+    {
+        DateTime? beforeAt = null;
+        var beforeId = long.MaxValue;
+        if (before is { } id)
+        {
+            var anchor = await db.MissedCalls.AsNoTracking().Where(c => c.Id == id && c.BusinessId == business.Id)
+                .Select(c => new { c.At }).FirstOrDefaultAsync(ct);
+            if (anchor is null) return null;
+            (beforeAt, beforeId) = (anchor.At, id);
+        }
+
+        var rows = new List<InboxRow>();
+        long? older = null;
+        // A page of raw calls can collapse into few episodes (one caller calling 40 times): read on a little.
+        for (var round = 0; round < 4 && rows.Count < pageSize; round++)
+        {
+            var raw = await RawPageAsync(db, business.Id, beforeAt, beforeId, pageSize, ct);
+            if (raw.Count == 0)
+            {
+                older = null;
+                break;
+            }
+            rows.AddRange(await RowsAsync(db, business, raw, ct));
+            (beforeAt, beforeId) = (raw[^1].At, raw[^1].Id);
+            older = raw.Count == pageSize ? raw[^1].Id : null;
+            if (older is null) break;
+        }
+        return new InboxPage(rows, older);
+    }
+
+    private static Task<List<RawCall>> RawPageAsync(RecoverlyDb db, long businessId, DateTime? beforeAt, long beforeId, int take,
+        CancellationToken ct)
+    {
+        var q = db.MissedCalls.AsNoTracking().Where(c => c.BusinessId == businessId);
+        // `At <= cursor` is the index range; the Id breaks ties between calls in the same instant.
+        if (beforeAt is { } at) q = q.Where(c => c.At <= at && (c.At < at || c.Id < beforeId));
+        return q.OrderByDescending(c => c.At).ThenByDescending(c => c.Id)
+            .Take(take)
+            .Select(c => new RawCall(c.Id, c.ContactId, c.EpisodeFirstCallId, c.FromE164, c.FromRaw, c.At, c.Outcome, c.Transcription,
+                c.RecordingUrl != null))
+            .ToListAsync(ct);
+    }
+
+    private static async Task<List<InboxRow>> RowsAsync(RecoverlyDb db, Business business, List<RawCall> raw, CancellationToken ct)
+    {
+        var contactIds = raw.Where(c => c.ContactId is not null).Select(c => c.ContactId!.Value).Distinct().ToList();
+        var since = raw.Min(c => c.At) - EpisodeReach;
+
+        // Every call of these contacts from the start of the oldest episode on this page (newer ones included).
+        var related = contactIds.Count == 0 ? [] : await db.MissedCalls.AsNoTracking()
+            .Where(c => c.BusinessId == business.Id && c.ContactId != null && contactIds.Contains(c.ContactId.Value) && c.At >= since)
+            .Select(c => new RawCall(c.Id, c.ContactId, c.EpisodeFirstCallId, c.FromE164, c.FromRaw, c.At, c.Outcome, c.Transcription,
+                c.RecordingUrl != null))
+            .ToListAsync(ct);
+        var episodes = related.GroupBy(c => c.EpisodeKey).ToDictionary(g => g.Key, g => g.OrderBy(c => c.Id).ToList());
+
+        var textedIds = related.Where(c => c.Outcome == CallOutcome.Texted).Select(c => c.Id).ToList();
+        var texts = textedIds.Count == 0 ? [] : await db.OutboundMessages.AsNoTracking()
+            .Where(m => m.BusinessId == business.Id && m.MissedCallId != null && textedIds.Contains(m.MissedCallId.Value)
+                        && m.Kind == OutboundKind.TextBack)
+            .Select(m => new { CallId = m.MissedCallId!.Value, m.Status, m.ErrorCode, m.StatusReason })
+            .ToListAsync(ct);
+        var textByCall = texts.GroupBy(t => t.CallId).ToDictionary(g => g.Key, g => g.First());
+
+        var replies = contactIds.Count == 0 ? [] : await db.InboundMessages.AsNoTracking()
+            .Where(m => m.BusinessId == business.Id && m.ContactId != null && contactIds.Contains(m.ContactId.Value) && m.At >= since
+                        && !m.FromOwner && m.Intent == InboundIntent.Conversation)
+            .OrderBy(m => m.At).ThenBy(m => m.Id)
+            .Take(2000)
+            .Select(m => new { ContactId = m.ContactId!.Value, m.Body, m.At })
+            .ToListAsync(ct);
+
+        var phones = raw.Where(c => c.ContactId is not null && c.FromE164 is not null).Select(c => c.FromE164!).Distinct().ToList();
+        var consent = phones.Count == 0 ? [] : await db.ConsentEvents.AsNoTracking()
+            .Where(e => e.BusinessId == business.Id && phones.Contains(e.Phone) && (e.Kind == ConsentKind.OptOut || e.Kind == ConsentKind.OptIn))
+            .Select(e => new { e.Phone, e.Id, e.Kind })
+            .ToListAsync(ct);
+        var optedOut = consent.GroupBy(e => e.Phone)
+            .Where(g => g.MaxBy(e => e.Id)!.Kind == ConsentKind.OptOut)
+            .Select(g => g.Key)
+            .ToHashSet();
+
+        var rows = new List<InboxRow>();
+        foreach (var call in raw)
+        {
+            if (call.ContactId is not { } contactId || !episodes.TryGetValue(call.EpisodeKey, out var episode))
+            {
+                rows.Add(new InboxRow(call.Id, null, OwnerWords.Caller(call.FromE164, call.FromRaw), call.At, 1,
+                    OwnerWords.ForCall(call.Outcome), false, [], 0, call.Transcription, call.HasRecording));
+                continue;
+            }
+            // An episode is shown once, at its newest call.
+            if (episode[^1].Id != call.Id) continue;
+
+            var texted = episode.FirstOrDefault(c => c.Outcome == CallOutcome.Texted);
+            var decisive = texted ?? episode[0];
+            var chip = texted is not null && textByCall.TryGetValue(texted.Id, out var text)
+                ? OwnerWords.ForCall(CallOutcome.Texted, text.Status, text.ErrorCode, text.StatusReason)
+                : OwnerWords.ForCall(decisive.Outcome);
+
+            var start = episode[0].At;
+            var nextStart = episodes.Values
+                .Where(e => e[0].ContactId == contactId && e[0].At > start)
+                .Select(e => (DateTime?)e[0].At)
+                .Min();
+            var episodeReplies = replies.Where(r => r.ContactId == contactId && r.At >= start && (nextStart is null || r.At < nextStart))
+                .Select(r => new InboxReply(r.Body, r.At))
+                .ToList();
+            var shown = episodeReplies.TakeLast(RepliesShown).ToList();
+            var voicemail = episode.LastOrDefault(c => !string.IsNullOrWhiteSpace(c.Transcription))?.Transcription;
+
+            rows.Add(new InboxRow(call.Id, contactId, OwnerWords.Caller(call.FromE164, call.FromRaw), call.At, episode.Count, chip,
+                call.FromE164 is not null && optedOut.Contains(call.FromE164), shown, episodeReplies.Count - shown.Count, voicemail,
+                episode.Any(c => c.HasRecording)));
+        }
+        return rows;
+    }
+}

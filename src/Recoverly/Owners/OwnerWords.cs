@@ -1,0 +1,127 @@
+using System.Globalization;
+using Recoverly.Calls;
+using Recoverly.Consent;
+using Recoverly.Telephony;
+using Recoverly.Texts;
+
+namespace Recoverly.Owners;
+
+/// <summary>A status in plain words with its colour: "ok", "warn", "bad" or "" (neutral), the site.css chip classes.</summary>
+public sealed record Chip(string Text, string Tone);
+
+/// <summary>Outcomes, delivery statuses and consent events in the owner's words (SPEC 1.2, 1.7).</summary>
+public static class OwnerWords
+{
+    /// <summary>The chip of a missed call; for a texted call, the text-back's own status decides.</summary>
+    public static Chip ForCall(CallOutcome outcome, OutboundStatus? textStatus = null, int? errorCode = null, string? statusReason = null) =>
+        outcome switch
+        {
+            CallOutcome.Texted => textStatus is { } status ? ForTextBack(status, errorCode, statusReason) : new("Texted back", "ok"),
+            CallOutcome.Withheld => new("Not texted — caller ID withheld", "warn"),
+            CallOutcome.Internal => new("Not texted — internal number", ""),
+            CallOutcome.ShortCode => new("Not texted — short code", ""),
+            CallOutcome.International => new("Not texted — international caller", "warn"),
+            CallOutcome.UnverifiedCaller => new("Not texted — caller ID failed verification", "warn"),
+            CallOutcome.Landline => new("Not texted — landline", "warn"),
+            CallOutcome.OptedOut => new("Opted out", "bad"),
+            CallOutcome.Repeat => new("Already texted (repeat call)", ""),
+            CallOutcome.Inactive => new("Not texted — subscription inactive", "bad"),
+            CallOutcome.Paused => new("Not texted — texting paused", "warn"),
+            CallOutcome.DailyLimit => new("Not texted — daily limit reached", "warn"),
+            _ => new(outcome.ToString(), ""),
+        };
+
+    public static Chip ForTextBack(OutboundStatus status, int? errorCode, string? reason) => status switch
+    {
+        OutboundStatus.Pending or OutboundStatus.InDoubt => new("Texting back…", ""),
+        OutboundStatus.Queued or OutboundStatus.Sent => new("Texted back", "ok"),
+        OutboundStatus.Delivered => new("Texted back · delivered", "ok"),
+        OutboundStatus.Undelivered or OutboundStatus.Failed => new(NotDelivered(errorCode, reason), "bad"),
+        OutboundStatus.Cancelled when reason?.Contains("opted out", StringComparison.OrdinalIgnoreCase) == true => new("Opted out", "bad"),
+        OutboundStatus.Cancelled => new("Not texted — cancelled", "warn"),
+        OutboundStatus.Expired => new("Expired — not sent within an hour", "warn"),
+        _ => new(status.ToString(), ""),
+    };
+
+    /// <summary>Any outbound text's status, for the conversation thread.</summary>
+    public static Chip ForText(OutboundStatus status, int? errorCode, string? reason) => status switch
+    {
+        OutboundStatus.Pending or OutboundStatus.InDoubt => new("Sending…", ""),
+        OutboundStatus.Queued or OutboundStatus.Sent => new("Sent", "ok"),
+        OutboundStatus.Delivered => new("Delivered", "ok"),
+        OutboundStatus.Undelivered or OutboundStatus.Failed => new(NotDelivered(errorCode, reason), "bad"),
+        OutboundStatus.Cancelled => new(reason ?? "Cancelled", "warn"),
+        OutboundStatus.Expired => new(reason ?? "Expired — not sent in time", "warn"),
+        _ => new(status.ToString(), ""),
+    };
+
+    private static string NotDelivered(int? errorCode, string? reason)
+    {
+        if (errorCode is not { } code) return reason ?? "Not delivered";
+        return ProviderErrors.Describe(code).Category switch
+        {
+            ErrorCategory.Filtered => "Not delivered — carrier filtered",
+            ErrorCategory.Landline => "Not delivered — landline",
+            ErrorCategory.OptedOut => "Not delivered — opted out",
+            ErrorCategory.Unreachable => "Not delivered — phone unreachable",
+            ErrorCategory.Invalid => "Not delivered — invalid number",
+            ErrorCategory.Configuration => "Not delivered — sending number needs setup",
+            _ => reason ?? $"Not delivered — error {code}",
+        };
+    }
+
+    public static string TextKind(OutboundKind kind) => kind switch
+    {
+        OutboundKind.TextBack => "Text-back",
+        OutboundKind.OwnerReply => "Your reply",
+        OutboundKind.OptOutConfirmation => "Opt-out confirmation",
+        OutboundKind.OptInConfirmation => "Opt-in confirmation",
+        OutboundKind.HelpReply => "HELP answer",
+        _ => kind.ToString(),
+    };
+
+    public static string ConsentKindWords(ConsentKind kind) => kind switch
+    {
+        ConsentKind.OptOut => "Opted out",
+        ConsentKind.OptIn => "Opted back in",
+        ConsentKind.Help => "Asked for help",
+        ConsentKind.OwnerOptIn => "Owner alerts requested",
+        ConsentKind.OwnerConfirmed => "Owner alerts confirmed",
+        ConsentKind.OwnerOptOut => "Owner alerts turned off",
+        _ => kind.ToString(),
+    };
+
+    public static string ConsentSourceWords(ConsentSource source) => source switch
+    {
+        ConsentSource.Keyword => "Keyword text",
+        ConsentSource.Phrase => "Text asking to stop",
+        ConsentSource.ProviderError => "Carrier / provider",
+        ConsentSource.WebForm => "Web form",
+        ConsentSource.Operator => "Operator",
+        ConsentSource.OwnerRecorded => "Recorded by you",
+        _ => source.ToString(),
+    };
+
+    /// <summary>"2:14 PM" today, "Yesterday 2:14 PM", "Nov 27, 2:14 PM", with the year when it is not this year.</summary>
+    public static string When(DateTime utc, TimeZoneInfo zone, DateTime nowUtc)
+    {
+        var local = TimeZoneInfo.ConvertTimeFromUtc(utc, zone);
+        var today = TimeZoneInfo.ConvertTimeFromUtc(nowUtc, zone).Date;
+        var time = local.ToString("h:mm tt", CultureInfo.InvariantCulture);
+        if (local.Date == today) return $"Today {time}";
+        if (local.Date == today.AddDays(-1)) return $"Yesterday {time}";
+        return local.Year == today.Year
+            ? local.ToString("MMM d, ", CultureInfo.InvariantCulture) + time
+            : local.ToString("MMM d yyyy, ", CultureInfo.InvariantCulture) + time;
+    }
+
+    /// <summary>The caller as the owner reads it: (512) 555-0142, a short code as dialled, or "Caller ID withheld".</summary>
+    public static string Caller(string? e164, string raw)
+    {
+        if (e164 is not null) return Phones.FormatForDisplay(e164);
+        var digits = raw.Trim();
+        return digits.Length is > 0 and <= 20 && digits.TrimStart('+').All(char.IsAsciiDigit) && Phones.ParseCaller(raw).Kind != CallerIdKind.Withheld
+            ? digits
+            : "Caller ID withheld";
+    }
+}

@@ -1,0 +1,124 @@
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.EntityFrameworkCore;
+using Recoverly.Billing;
+using Recoverly.Calls;
+using Recoverly.Consent;
+using Recoverly.Data;
+using Recoverly.Dispatch;
+using Recoverly.Owners;
+using Recoverly.Texts;
+
+namespace Recoverly.Pages.App;
+
+public sealed record ThreadItem(DateTime At, string Side, string Text, Chip? Status, string? Label);
+
+/// <summary>/app/contacts/{id}: one caller's thread, the reply box, and their full consent history.</summary>
+public sealed class ContactModel(RecoverlyDb db, IWriteGate gate, TimeProvider time, BillingSettings billing, DispatchSignal signal,
+    CurrentOwner owner) : AppPageModel
+{
+    private static readonly OutboundKind[] CallerKinds =
+        [OutboundKind.TextBack, OutboundKind.OwnerReply, OutboundKind.OptOutConfirmation, OutboundKind.OptInConfirmation, OutboundKind.HelpReply];
+
+    public static readonly IReadOnlyList<string> OptOutChannels = ["phone call", "email", "in person", "other"];
+
+    public Contact Contact { get; private set; } = null!;
+    public List<ThreadItem> Thread { get; } = [];
+    public List<ConsentEvent> Consent { get; private set; } = [];
+    public bool OptedOut { get; private set; }
+    public string? Error { get; private set; }
+    public string? Notice { get; private set; }
+    public string? Draft { get; private set; }
+    public string ReplyKey { get; } = Guid.NewGuid().ToString("N");
+    public DateTime Now => time.GetUtcNow().UtcDateTime;
+
+    public async Task<IActionResult> OnGetAsync(long id, string? done, CancellationToken ct)
+    {
+        if (!await LoadAsync(id, ct)) return NotFound();
+        Notice = done switch
+        {
+            "sent" => "Reply queued — it's on its way.",
+            "optout" => "Opt-out recorded. We won't text this number again, and anything still queued was cancelled.",
+            _ => null,
+        };
+        return Page();
+    }
+
+    public async Task<IActionResult> OnPostReplyAsync(long id, string? body, string? replyKey, CancellationToken ct)
+    {
+        if (!await LoadContactAsync(id, ct)) return NotFound();
+        var key = replyKey is { Length: 32 } k && k.All(char.IsAsciiHexDigit) ? k : Guid.NewGuid().ToString("N");
+        var refused = await ContactActions.QueueReplyAsync(db, gate, Business, Contact, body, key, billing.Enabled, Now, ct);
+        if (refused is null)
+        {
+            signal.Notify();
+            return Redirect($"/app/contacts/{id}?done=sent#reply");
+        }
+        await LoadAsync(id, ct);
+        Error = refused;
+        Draft = body;
+        Response.StatusCode = StatusCodes.Status422UnprocessableEntity;
+        return Page();
+    }
+
+    public async Task<IActionResult> OnPostOptOutAsync(long id, string? how, string? note, CancellationToken ct)
+    {
+        if (!await LoadContactAsync(id, ct)) return NotFound();
+        var channel = OptOutChannels.Contains(how) ? how! : "other";
+        note = string.IsNullOrWhiteSpace(note) ? null : note.Trim()[..Math.Min(note.Trim().Length, 300)];
+        var evidence = $"Opt-out heard by {channel}, recorded by owner {owner.Email} (account {owner.AccountId})"
+                       + (note is null ? "" : $"; note: {note}")
+                       + $"; IP {HttpContext.Connection.RemoteIpAddress?.ToString() ?? "unknown"}; user agent {Request.Headers.UserAgent}";
+        await ContactActions.RecordOptOutAsync(db, gate, Business.Id, Contact, $"owner dashboard ({channel})", evidence, Now, ct);
+        return Redirect($"/app/contacts/{id}?done=optout#consent");
+    }
+
+    private async Task<bool> LoadContactAsync(long id, CancellationToken ct)
+    {
+        var contact = await db.Contacts.AsNoTracking().FirstOrDefaultAsync(c => c.Id == id && c.BusinessId == Business.Id, ct);
+        if (contact is null) return false;
+        Contact = contact;
+        return true;
+    }
+
+    private async Task<bool> LoadAsync(long id, CancellationToken ct)
+    {
+        if (!await LoadContactAsync(id, ct)) return false;
+        var businessId = Business.Id;
+        var calls = await db.MissedCalls.AsNoTracking()
+            .Where(c => c.BusinessId == businessId && c.ContactId == id)
+            .OrderByDescending(c => c.At).Take(100).ToListAsync(ct);
+        var sent = await db.OutboundMessages.AsNoTracking()
+            .Where(m => m.BusinessId == businessId && m.To == Contact.Phone && CallerKinds.Contains(m.Kind))
+            .OrderByDescending(m => m.Id).Take(200).ToListAsync(ct);
+        var received = await db.InboundMessages.AsNoTracking()
+            .Where(m => m.BusinessId == businessId && m.ContactId == id && !m.FromOwner)
+            .OrderByDescending(m => m.At).Take(200).ToListAsync(ct);
+
+        foreach (var c in calls)
+        {
+            var words = c.Outcome == CallOutcome.Texted ? "texted back" : OwnerWords.ForCall(c.Outcome).Text;
+            Thread.Add(new ThreadItem(c.At, "event", $"Missed call — {words}", null, null));
+            if (!string.IsNullOrWhiteSpace(c.Transcription)) Thread.Add(new ThreadItem(c.At, "them", c.Transcription, null, "Voicemail"));
+        }
+        foreach (var m in sent)
+            Thread.Add(new ThreadItem(m.SentAt ?? m.CreatedAt, "me", m.Body, OwnerWords.ForText(m.Status, m.ErrorCode, m.StatusReason), OwnerWords.TextKind(m.Kind)));
+        foreach (var m in received)
+        {
+            var label = m.Intent switch
+            {
+                InboundIntent.OptOut => "Opt-out",
+                InboundIntent.OptIn => "Opt-in",
+                InboundIntent.Help => "Asked for help",
+                _ => null,
+            };
+            Thread.Add(new ThreadItem(m.At, "them", m.Body, null, label));
+        }
+        Thread.Sort((a, b) => a.At.CompareTo(b.At));
+
+        Consent = await db.ConsentEvents.AsNoTracking()
+            .Where(e => e.BusinessId == businessId && e.Phone == Contact.Phone)
+            .OrderBy(e => e.Id).ToListAsync(ct);
+        OptedOut = await ConsentLedger.CallerStateAsync(db, businessId, Contact.Phone, ct) == CallerConsent.OptedOut;
+        return true;
+    }
+}

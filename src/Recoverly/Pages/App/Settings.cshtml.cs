@@ -1,0 +1,294 @@
+using System.Globalization;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.EntityFrameworkCore;
+using Recoverly.Businesses;
+using Recoverly.Consent;
+using Recoverly.Data;
+using Recoverly.Dispatch;
+using Recoverly.Owners;
+using Recoverly.Telephony;
+using Recoverly.Texts;
+
+namespace Recoverly.Pages.App;
+
+/// <summary>/app/settings: text-back templates with a live preview, hours, calls, owner alerts, pause.</summary>
+public sealed class SettingsModel(RecoverlyDb db, IWriteGate gate, TimeProvider time, BusinessRegistry registry, DispatchSignal signal,
+    CurrentOwner owner) : AppPageModel
+{
+    public static readonly IReadOnlyList<string> CommonTimeZones =
+    [
+        "America/New_York", "America/Chicago", "America/Denver", "America/Phoenix", "America/Los_Angeles", "America/Anchorage",
+        "Pacific/Honolulu", "America/Puerto_Rico", "America/Halifax", "America/St_Johns", "America/Toronto", "America/Winnipeg",
+        "America/Regina", "America/Edmonton", "America/Vancouver",
+    ];
+
+    /// <summary>At most one "reply YES" text per phone in this long: the form must not become a way to text strangers.</summary>
+    public static readonly TimeSpan OptInRequestSpacing = TimeSpan.FromMinutes(10);
+
+    public string TextBack { get; private set; } = "";
+    public string AfterHours { get; private set; } = "";
+    public bool UseAfterHours { get; private set; }
+    public TemplateCheck TextBackCheck { get; private set; } = null!;
+    public TemplateCheck AfterHoursCheck { get; private set; } = null!;
+    public bool OfferSmartFix { get; private set; }
+    public OwnerAlertConsent AlertState { get; private set; }
+
+    /// <summary>The section the messages below belong to (its id on the page).</summary>
+    public string? Section { get; private set; }
+    public List<string> Errors { get; } = [];
+    public List<string> Warnings { get; } = [];
+    public string? Saved { get; private set; }
+
+    private DateTime Now => time.GetUtcNow().UtcDateTime;
+
+    public async Task OnGetAsync(string? saved, CancellationToken ct)
+    {
+        await LoadAsync(ct);
+        Section = saved;
+        Saved = saved switch
+        {
+            "templates" => "Text-back saved.",
+            "hours" => "Hours saved.",
+            "calls" => "Call settings saved.",
+            "alerts" => "Alert settings saved.",
+            "alerts-requested" => $"We texted {Phones.FormatForDisplay(Business.OwnerPhone ?? "")}: reply YES to that text to start alerts.",
+            "alerts-off" => "Text alerts are off. We won't text you alerts until you turn them on and confirm again.",
+            "texting" => Business.TextingPaused ? "Texting paused. Missed calls are still recorded." : "Texting is on.",
+            _ => null,
+        };
+    }
+
+    /// <summary>The live preview: the server's own template rules and segment calculator, so the editor can't disagree with the send.</summary>
+    public IActionResult OnPostPreview(string? template)
+    {
+        var check = TemplateRules.Check(Normalize(template), Business.Name);
+        return new JsonResult(new
+        {
+            text = check.Rendered,
+            encoding = check.EncodingName,
+            segments = check.Segments.Segments,
+            characters = check.Segments.Characters,
+            perSegment = check.PerSegment,
+            nonGsm = check.Segments.NonGsmCharacters,
+            errors = check.Errors,
+            warnings = check.Warnings,
+            smartFixed = check.SmartFixed,
+            canSave = check.CanSave,
+        });
+    }
+
+    public async Task<IActionResult> OnPostTemplatesAsync(string? textBack, bool useAfterHours, string? afterHours, string? smartQuotes,
+        CancellationToken ct)
+    {
+        var text = Normalize(textBack);
+        var after = Normalize(afterHours);
+        if (smartQuotes == "replace")
+        {
+            text = SegmentCalculator.ReplaceSmartCharacters(text);
+            after = SegmentCalculator.ReplaceSmartCharacters(after);
+        }
+        useAfterHours = useAfterHours && after.Trim().Length > 0;
+        var checks = new List<(string Name, TemplateCheck Check)> { ("Business hours", TemplateRules.Check(text, Business.Name)) };
+        if (useAfterHours) checks.Add(("After hours", TemplateRules.Check(after, Business.Name)));
+
+        Section = "templates";
+        foreach (var (name, check) in checks)
+        {
+            Errors.AddRange(check.Errors.Select(e => $"{name}: {e}"));
+            Warnings.AddRange(check.Warnings.Where(w => check.SmartFixed is null || !w.StartsWith("Smart quotes", StringComparison.Ordinal))
+                .Select(w => $"{name}: {w}"));
+        }
+        var smart = checks.Any(c => c.Check.SmartFixed is not null) && smartQuotes != "keep";
+        if (Errors.Count > 0 || smart)
+        {
+            await LoadAsync(ct);
+            (TextBack, AfterHours, UseAfterHours) = (text, after, useAfterHours || after.Length > 0);
+            CheckTemplates();
+            OfferSmartFix = smart && Errors.Count == 0;
+            if (Errors.Count > 0) Response.StatusCode = StatusCodes.Status422UnprocessableEntity;
+            return Page();
+        }
+
+        string? stored = text == TextTemplates.DefaultTextBack ? null : text;
+        string? storedAfter = useAfterHours ? after : null;
+        await UpdateAsync(s => s.SetProperty(b => b.TextBackTemplate, stored).SetProperty(b => b.AfterHoursTemplate, storedAfter), ct);
+        if (Warnings.Count == 0) return Redirect("/app/settings?saved=templates#templates");
+        // Saved, with warnings to read: show them instead of redirecting them away.
+        await LoadAsync(ct);
+        Saved = "Text-back saved — but please read the warning below.";
+        return Page();
+    }
+
+    public async Task<IActionResult> OnPostHoursAsync(string? opensAt, string? closesAt, string[]? days, string? timeZone, CancellationToken ct)
+    {
+        Section = "hours";
+        var opens = ParseTime(opensAt);
+        var closes = ParseTime(closesAt);
+        var open = (days ?? []).Where(d => BusinessHours.DayNames.Contains(d)).Distinct().ToList();
+        var zone = timeZone?.Trim() ?? "";
+        if (!zone.Contains('/') || !TimeZoneInfo.TryFindSystemTimeZoneById(zone, out _)) Errors.Add("Choose your time zone.");
+        if (opens is null != closes is null || opensAt is { Length: > 0 } && opens is null || closesAt is { Length: > 0 } && closes is null)
+            Errors.Add("Give both an opening and a closing time (like 08:00 and 17:00), or leave both empty.");
+        else if (opens is not null && opens == closes) Errors.Add("Opening and closing times can't be the same.");
+        if (opens is not null && open.Count == 0) Errors.Add("Tick the days you're open.");
+        if (Errors.Count > 0) return await InvalidAsync(ct);
+
+        var openDays = string.Join(',', BusinessHours.DayNames.Where(open.Contains));
+        await UpdateAsync(s => s
+            .SetProperty(b => b.OpensAt, opens)
+            .SetProperty(b => b.ClosesAt, closes)
+            .SetProperty(b => b.OpenDays, openDays.Length > 0 ? openDays : "Mon,Tue,Wed,Thu,Fri")
+            .SetProperty(b => b.TimeZone, zone), ct);
+        return Redirect("/app/settings?saved=hours#hours");
+    }
+
+    public async Task<IActionResult> OnPostCallsAsync(int? episodeHours, string? mode, string? greeting, CancellationToken ct)
+    {
+        Section = "calls";
+        if (episodeHours is not (>= 1 and <= 72)) Errors.Add("The repeat-call window is between 1 and 72 hours.");
+        if (!Enum.TryParse<CallMode>(mode, out var callMode) || !Enum.IsDefined(callMode)) Errors.Add("Choose how calls reach Recoverly.");
+        if (!Enum.TryParse<GreetingKind>(greeting, out var greet) || !Enum.IsDefined(greet)) Errors.Add("Choose what callers hear.");
+        if (Errors.Count > 0) return await InvalidAsync(ct);
+
+        var minutes = episodeHours!.Value * 60;
+        await UpdateAsync(s => s
+            .SetProperty(b => b.EpisodeWindowMinutes, minutes)
+            .SetProperty(b => b.Mode, callMode)
+            .SetProperty(b => b.Greeting, greet), ct);
+        return Redirect("/app/settings?saved=calls#calls");
+    }
+
+    /// <summary>
+    /// Turning text alerts on records the owner's opt-in (web form, with the disclosure version, IP and
+    /// user agent) and texts the YES request; alerts start only after YES. Off is an opt-out event.
+    /// </summary>
+    public async Task<IActionResult> OnPostTextAlertsAsync(bool on, string? ownerPhone, bool agree, CancellationToken ct)
+    {
+        Section = "alerts";
+        var now = Now;
+        var current = Business.OwnerPhone;
+        var currentState = current is null ? OwnerAlertConsent.None : await ConsentLedger.OwnerStateAsync(db, Business.Id, current, ct);
+        var evidence = $"{OwnerAlertDisclosure.Version}: {OwnerAlertDisclosure.Text(Business.Name)} | owner {owner.Email} | IP "
+                       + $"{HttpContext.Connection.RemoteIpAddress?.ToString() ?? "unknown"} | user agent {Request.Headers.UserAgent}";
+
+        if (!on)
+        {
+            if (current is not null && currentState is OwnerAlertConsent.Requested or OwnerAlertConsent.Confirmed)
+            {
+                using var _ = await gate.EnterAsync(ct);
+                await TurnOffAsync(current, evidence, now, ct);
+                await db.SaveChangesAsync(ct);
+            }
+            return Redirect("/app/settings?saved=alerts-off#alerts");
+        }
+
+        var phone = Phones.NormalizeUserInput(ownerPhone);
+        if (phone is null) Errors.Add("Enter the mobile number that should get the alerts.");
+        else if (phone == Business.BusinessPhone || Business.Numbers.Any(n => n.E164 == phone))
+            Errors.Add("Use your own mobile number, not the business line or the Recoverly number.");
+        if (!agree) Errors.Add("Tick the box to agree to receive alert texts.");
+        if (Business.Numbers.Count == 0) Errors.Add("Your business has no Recoverly number to text from yet.");
+        if (Errors.Count > 0) return await InvalidAsync(ct);
+
+        var newState = phone == current ? currentState : await ConsentLedger.OwnerStateAsync(db, Business.Id, phone!, ct);
+        if (newState == OwnerAlertConsent.Confirmed && phone == current) return Redirect("/app/settings?saved=alerts#alerts");
+        var lastRequest = await db.OutboundMessages.AsNoTracking()
+            .Where(m => m.BusinessId == Business.Id && m.To == phone && m.Kind == OutboundKind.OwnerOptInRequest)
+            .OrderByDescending(m => m.Id).Select(m => (DateTime?)m.CreatedAt).FirstOrDefaultAsync(ct);
+        if (newState == OwnerAlertConsent.Requested && lastRequest > now - OptInRequestSpacing)
+        {
+            Errors.Add($"We texted {Phones.FormatForDisplay(phone!)} a few minutes ago. Reply YES to that text; you can ask for a new one after {OptInRequestSpacing.TotalMinutes:0} minutes.");
+            return await InvalidAsync(ct);
+        }
+
+        using (await gate.EnterAsync(ct))
+        {
+            await using var tx = await db.Database.BeginTransactionAsync(ct);
+            // A new phone: the old one stops getting alerts (it never agreed for the new number, and vice versa).
+            if (current is not null && current != phone && currentState is OwnerAlertConsent.Requested or OwnerAlertConsent.Confirmed)
+                await TurnOffAsync(current, evidence, now, ct);
+            await db.Businesses.Where(b => b.Id == Business.Id).ExecuteUpdateAsync(s => s.SetProperty(b => b.OwnerPhone, phone), ct);
+            registry.RequestOwnerAlerts(Business, phone!, Business.Numbers[0].E164, ConsentSource.WebForm, evidence, now);
+            await db.SaveChangesAsync(ct);
+            await tx.CommitAsync(ct);
+        }
+        signal.Notify();
+        return Redirect("/app/settings?saved=alerts-requested#alerts");
+    }
+
+    private async Task TurnOffAsync(string phone, string evidence, DateTime now, CancellationToken ct)
+    {
+        ConsentLedger.Append(db, Business.Id, phone, ConsentKind.OwnerOptOut, ConsentSource.WebForm, "owner dashboard", evidence, now);
+        await db.OutboundMessages
+            .Where(o => o.BusinessId == Business.Id && o.To == phone && o.Status == OutboundStatus.Pending)
+            .ExecuteUpdateAsync(s => s
+                .SetProperty(o => o.Status, OutboundStatus.Cancelled)
+                .SetProperty(o => o.StatusReason, "Cancelled — the owner turned alerts off"), ct);
+    }
+
+    public async Task<IActionResult> OnPostEmailAlertsAsync(bool on, string? ownerEmail, CancellationToken ct)
+    {
+        Section = "alerts";
+        var email = Accounts.NormalizeEmail(ownerEmail);
+        if (on && Accounts.ValidateEmail(email) is { } problem) Errors.Add(problem);
+        if (Errors.Count > 0) return await InvalidAsync(ct);
+        await UpdateAsync(s => s
+            .SetProperty(b => b.EmailAlerts, on)
+            .SetProperty(b => b.OwnerEmail, b => email.Length > 0 ? email : b.OwnerEmail), ct);
+        return Redirect("/app/settings?saved=alerts#alerts");
+    }
+
+    public async Task<IActionResult> OnPostQuietHoursAsync(bool on, string? start, string? end, CancellationToken ct)
+    {
+        Section = "alerts";
+        var from = ParseTime(start);
+        var until = ParseTime(end);
+        if (on && (from is null || until is null)) Errors.Add("Give quiet hours a start and an end (like 21:00 and 07:00).");
+        else if (on && from == until) Errors.Add("Quiet hours can't start and end at the same time.");
+        if (Errors.Count > 0) return await InvalidAsync(ct);
+        TimeOnly? quietStart = on ? from : null, quietEnd = on ? until : null;
+        await UpdateAsync(s => s.SetProperty(b => b.QuietHoursStart, quietStart).SetProperty(b => b.QuietHoursEnd, quietEnd), ct);
+        return Redirect("/app/settings?saved=alerts#alerts");
+    }
+
+    public async Task<IActionResult> OnPostTextingAsync(bool paused, CancellationToken ct)
+    {
+        await UpdateAsync(s => s.SetProperty(b => b.TextingPaused, paused), ct);
+        return Redirect("/app/settings?saved=texting#texting");
+    }
+
+    private async Task UpdateAsync(Action<Microsoft.EntityFrameworkCore.Query.UpdateSettersBuilder<Business>> set, CancellationToken ct)
+    {
+        using var _ = await gate.EnterAsync(ct);
+        await db.Businesses.Where(b => b.Id == Business.Id).ExecuteUpdateAsync(set, ct);
+    }
+
+    private async Task<IActionResult> InvalidAsync(CancellationToken ct)
+    {
+        await LoadAsync(ct);
+        Response.StatusCode = StatusCodes.Status422UnprocessableEntity;
+        return Page();
+    }
+
+    private async Task LoadAsync(CancellationToken ct)
+    {
+        var fresh = await db.Businesses.AsNoTracking().FirstAsync(b => b.Id == Business.Id, ct);
+        TextBack = fresh.TextBackTemplate ?? TextTemplates.DefaultTextBack;
+        AfterHours = fresh.AfterHoursTemplate ?? "";
+        UseAfterHours = fresh.AfterHoursTemplate is not null;
+        CheckTemplates();
+        AlertState = fresh.OwnerPhone is { } phone ? await ConsentLedger.OwnerStateAsync(db, fresh.Id, phone, ct) : OwnerAlertConsent.None;
+    }
+
+    private void CheckTemplates()
+    {
+        TextBackCheck = TemplateRules.Check(TextBack, Business.Name);
+        AfterHoursCheck = TemplateRules.Check(AfterHours.Length > 0 ? AfterHours : TextBack, Business.Name);
+    }
+
+    /// <summary>Browsers send textarea line breaks as CR LF; a text needs only LF.</summary>
+    private static string Normalize(string? template) => (template ?? "").Replace("\r\n", "\n").Trim();
+
+    private static TimeOnly? ParseTime(string? value) =>
+        TimeOnly.TryParseExact(value?.Trim(), ["HH:mm", "H:mm", "HH:mm:ss"], CultureInfo.InvariantCulture, DateTimeStyles.None, out var t) ? t : null;
+}
