@@ -57,6 +57,8 @@ public static class RecoverlyServices
         services.AddScoped<InboundSmsHandler>();
         services.AddScoped<StatusCallbackHandler>();
         services.AddScoped<BusinessRegistry>();
+        services.AddNumberProvisioning();
+        services.AddScoped<Recoverly.Owners.OwnerOnboarding>();
         services.AddSimulator();
         return services;
     }
