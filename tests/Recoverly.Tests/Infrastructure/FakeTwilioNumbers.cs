@@ -99,7 +99,7 @@ public sealed class FakeTwilioNumbers(string accountSid, string authToken)
             var form = Pairs(request.Content is null ? "" : await request.Content.ReadAsStringAsync(ct));
             var query = Pairs(request.RequestUri.Query.TrimStart('?'));
             var (status, json) = api.Handle(request.Method.Method, request.RequestUri.AbsolutePath, query, form,
-                request.Headers.Authorization?.ToString())!.Value;
+                request.Headers.Authorization?.ToString()) ?? Error(404, 20404, "The requested resource was not found");
             return new HttpResponseMessage((HttpStatusCode)status) { Content = new StringContent(json, Encoding.UTF8, "application/json") };
         }
 
