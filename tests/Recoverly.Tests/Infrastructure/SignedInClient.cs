@@ -37,8 +37,14 @@ public sealed partial class SignedInClient : IDisposable
             db.OwnerAccounts.Add(account);
             return await db.SaveChangesAsync();
         });
+        return await LogInAsync(app, email, Password);
+    }
+
+    /// <summary>Signs an existing login in through the real /login form.</summary>
+    public static async Task<SignedInClient> LogInAsync(TestApp app, string email, string password)
+    {
         var browser = new SignedInClient(app);
-        var response = await browser.PostFormAsync("/login", "/login", new() { ["Email"] = email, ["Password"] = Password });
+        var response = await browser.PostFormAsync("/login", "/login", new() { ["Email"] = email, ["Password"] = password });
         Assert.Equal(HttpStatusCode.Redirect, response.StatusCode);
         return browser;
     }

@@ -66,6 +66,7 @@ public partial class PublicPagesTests
         Assert.Empty(failures);
         Assert.Contains("/css/site.css", seen.Select(s => s.Split('?')[0]));
         Assert.Contains("/signup", seen);
+        Assert.Contains("/favicon.svg", seen); // no 404 for /favicon.ico in the browser console
         Assert.Contains("/forwarding/verizon", seen);
     }
 
