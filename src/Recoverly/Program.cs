@@ -4,7 +4,9 @@ using Recoverly.Hosting;
 // `dotnet run --project src/Recoverly -- <command>`: everything but `serve` is a CLI command.
 if (Commands.IsCliCommand(args)) return await Commands.RunAsync(args);
 
-var builder = WebApplication.CreateBuilder(Commands.ServeArguments(args));
+// Started from another folder (`dotnet path/to/Recoverly.dll`), the pages' static files come from the build output.
+var webRoot = Directory.Exists(Path.Combine(Directory.GetCurrentDirectory(), "wwwroot")) ? null : Path.Combine(AppContext.BaseDirectory, "wwwroot");
+var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = Commands.ServeArguments(args), WebRootPath = webRoot });
 if (string.IsNullOrEmpty(builder.Configuration["urls"])) builder.WebHost.UseUrls("http://localhost:5080");
 builder.Logging.AddRecoverlyFilters();
 builder.Services.AddRecoverlyCore(builder.Configuration);

@@ -28,7 +28,12 @@ public sealed class MissedCallRecorder(RecoverlyDb db, IWriteGate gate, TimeProv
     public async Task<RecordedCall?> RecordAsync(IncomingCall incoming, CancellationToken ct)
     {
         var business = await BusinessForNumberAsync(incoming.To, ct);
-        if (business is null) return null;
+        return business is null ? null : await RecordAsync(business, incoming, ct);
+    }
+
+    /// <summary>Records a missed call for a business the caller already looked up by the called number.</summary>
+    public async Task<RecordedCall> RecordAsync(Business business, IncomingCall incoming, CancellationToken ct)
+    {
 
         var existing = await db.MissedCalls.AsNoTracking().FirstOrDefaultAsync(c => c.CallSid == incoming.CallSid, ct);
         if (existing is not null) return new RecordedCall(business, existing, Replayed: true);

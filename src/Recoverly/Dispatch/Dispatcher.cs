@@ -92,8 +92,10 @@ public sealed class Dispatcher(IServiceScopeFactory scopes, TwilioGateway gatewa
         var ids = found.Select(f => f.Id).ToList();
         var rows = await db.OutboundMessages.AsNoTracking().Where(m => ids.Contains(m.Id)).ToDictionaryAsync(m => m.Id, ct);
         // The claim stamps AttemptStartedAt with `now` when it was empty; an older stamp is a previous attempt.
+        // PostgreSQL keeps microseconds, not ticks, so our own stamp may read back a hair earlier: allow 1 ms.
+        var ownStamp = now.AddMilliseconds(-1);
         return found.Where(f => rows.ContainsKey(f.Id))
-            .Select(f => new Claim(rows[f.Id], f.Attempt < now ? f.Attempt : null))
+            .Select(f => new Claim(rows[f.Id], f.Attempt < ownStamp ? f.Attempt : null))
             .ToList();
     }
 

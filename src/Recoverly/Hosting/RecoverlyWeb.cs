@@ -15,6 +15,8 @@ public static class RecoverlyWeb
     /// <summary>Library chatter that would put phone numbers (HttpClient URLs) or SQL in the logs stays at Warning.</summary>
     public static ILoggingBuilder AddRecoverlyFilters(this ILoggingBuilder logging) => logging
         .AddFilter("Microsoft.EntityFrameworkCore", LogLevel.Warning)
+        // A unique-index violation is how a replayed webhook is recognised; the code handles it, so it is not an error.
+        .AddFilter("Microsoft.EntityFrameworkCore.Update", LogLevel.Critical)
         .AddFilter("System.Net.Http.HttpClient", LogLevel.Warning)
         .AddFilter("Microsoft.AspNetCore", LogLevel.Warning)
         .AddFilter("Microsoft.Hosting.Lifetime", LogLevel.Information);

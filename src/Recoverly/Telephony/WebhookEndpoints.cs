@@ -52,17 +52,17 @@ public static class WebhookEndpoints
             dial.Number(new Twilio.Types.PhoneNumber(business.BusinessPhone));
             return Twiml(new VoiceResponse().Append(dial));
         }
-        return await RecordMissedAsync(form, callSid!, to, recorder, urls, ct);
+        return await RecordMissedAsync(form, callSid!, to, business, recorder, urls, ct);
     }
 
     /// <summary>Seconds the business line rings in call-through mode; shorter than most carrier voicemail timers (~25 s).</summary>
     public const int CallThroughRingSeconds = 18;
 
-    private static async Task<IResult> RecordMissedAsync(IFormCollection form, string callSid, string to, MissedCallRecorder recorder,
-        PublicUrls urls, CancellationToken ct)
+    private static async Task<IResult> RecordMissedAsync(IFormCollection form, string callSid, string to, Business? business,
+        MissedCallRecorder recorder, PublicUrls urls, CancellationToken ct)
     {
-        var recorded = await recorder.RecordAsync(
-            new IncomingCall(callSid, form.Get("From") ?? "", to, form.Get("StirVerstat"), form.Get("ForwardedFrom")), ct);
+        var incoming = new IncomingCall(callSid, form.Get("From") ?? "", to, form.Get("StirVerstat"), form.Get("ForwardedFrom"));
+        var recorded = business is null ? await recorder.RecordAsync(incoming, ct) : await recorder.RecordAsync(business, incoming, ct);
         return recorded is null
             ? Twiml(new VoiceResponse().Reject())
             : Twiml(Greeting(recorded.Business, recorded.Call.Outcome, urls));
@@ -133,7 +133,7 @@ public static class WebhookEndpoints
         var answered = status == "completed" && form.Get("DialBridged") != "false" || status == "answered";
         return answered
             ? Twiml(new VoiceResponse().Hangup())
-            : await RecordMissedAsync(form, callSid!, to, recorder, urls, ct);
+            : await RecordMissedAsync(form, callSid!, to, null, recorder, urls, ct);
     }
 
     private static async Task<IResult> IncomingSmsAsync(HttpRequest request, InboundSmsHandler handler, CancellationToken ct)
