@@ -39,7 +39,8 @@ public sealed class AppProcess : IAsyncDisposable
         return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
-    public static AppProcess Start(string dll, int port, IEnumerable<KeyValuePair<string, string>> environment, string logFile)
+    /// <param name="contentRoot">The app's working directory and content root (wwwroot, appsettings), as with `dotnet run --project`.</param>
+    public static AppProcess Start(string dll, int port, IEnumerable<KeyValuePair<string, string>> environment, string logFile, string contentRoot)
     {
         var baseUrl = $"http://127.0.0.1:{port.ToString(CultureInfo.InvariantCulture)}";
         var start = new ProcessStartInfo("dotnet")
@@ -48,7 +49,7 @@ public sealed class AppProcess : IAsyncDisposable
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             RedirectStandardInput = true,
-            WorkingDirectory = Path.GetDirectoryName(logFile)!,
+            WorkingDirectory = contentRoot,
         };
         foreach (var a in new[] { dll, "--urls", baseUrl }) start.ArgumentList.Add(a);
         foreach (var (key, value) in environment) start.Environment[key] = value;

@@ -53,6 +53,12 @@ public static class BenchMain
 
         LocalPostgres? pg = null;
         var completed = false;
+        int? previousNice = null;
+        if (o.Priority is { } priority)
+        {
+            previousNice = CpuMeter.SetAutogroupNice(Environment.ProcessId, priority);
+            Log(previousNice is null ? "warning: could not set the autogroup nice (--priority)" : $"benchmark session at autogroup nice {priority} (was {previousNice})");
+        }
         try
         {
             string connectionString;
@@ -61,10 +67,13 @@ public static class BenchMain
             if (o.Database == BenchDatabase.Postgres)
             {
                 Log($"starting PostgreSQL ({o.PgDurability})");
-                pg = await LocalPostgres.StartAsync(durable: o.PgDurability == "durable");
+                pg = await LocalPostgres.StartAsync(durable: o.PgDurability == "durable", statementStats: o.PgStats);
+                if (o.Priority is { } p && pg.PostmasterPid() is { } postmaster)
+                    CpuMeter.SetAutogroupNice(postmaster, p); // pg_ctl starts the server in a session of its own
                 pgSettings = [.. await pg.SettingsAsync()];
                 Log("PostgreSQL " + string.Join(", ", pgSettings.Select(s => $"{s.Item1}={s.Item2}")));
                 await pg.CreateDatabaseAsync("recoverly");
+                if (o.PgStats) await pg.ExecuteAsync("recoverly", "CREATE EXTENSION pg_stat_statements");
                 connectionString = pg.ConnectionStringFor("recoverly");
             }
             else
@@ -103,13 +112,16 @@ public static class BenchMain
                 ["Twilio__ApiBaseUrl"] = sink.BaseUrl,
                 ["Recoverly__PublicBaseUrl"] = baseUrl,
                 ["Database__Provider"] = o.Database == BenchDatabase.Postgres ? "Postgres" : "Sqlite",
-                ["ConnectionStrings__Recoverly"] = connectionString,
+                ["ConnectionStrings__Recoverly"] = o.ConnectionExtra is { Length: > 0 } extra ? connectionString.TrimEnd(';') + ";" + extra : connectionString,
                 ["Logging__LogLevel__Default"] = "Warning",
             };
             if (o.SendRatePerSecond is { } sendRate) environment["Telephony__SendRatePerSecond"] = sendRate.ToString(CultureInfo.InvariantCulture);
             foreach (var (key, value) in o.AppEnvironment) environment[key] = value;
 
-            await using var app = AppProcess.Start(dll, port, environment, Path.Combine(runDir, "app.log"));
+            // Run from the project folder like `dotnet run --project src/Recoverly`, so wwwroot is found.
+            var projectDir = Path.Combine(repo, "src/Recoverly");
+            var contentRoot = o.AppPath is null && Directory.Exists(projectDir) ? projectDir : Path.GetDirectoryName(Path.GetFullPath(dll))!;
+            await using var app = AppProcess.Start(dll, port, environment, Path.Combine(runDir, "app.log"), contentRoot);
             await app.WaitHealthyAsync(TimeSpan.FromSeconds(90));
             Log($"app pid {app.Pid} healthy at {baseUrl}");
 
@@ -142,20 +154,35 @@ public static class BenchMain
             if (background > 0.3) Log($"warning: the machine was already using {background:0.00} cores before the run (other processes); results will be pessimistic");
             var meter = new CpuMeter(app.Pid, () => pg?.PostmasterPid());
             Log($"measuring: {calls} calls at {o.Rate:0.#}/s over {o.Businesses} businesses" + (o.Replays > 0 ? $", each delivered {o.Replays} extra times" : ""));
+            if (pg is not null && o.PgStats) await pg.ExecuteAsync("recoverly", "SELECT pg_stat_statements_reset()");
+            var txBefore = pg is null ? default : await pg.TransactionsAsync("recoverly");
+            using var stopSampling = new CancellationTokenSource();
+            var waits = pg is not null && o.PgStats ? pg.SampleWaitsAsync("recoverly", stopSampling.Token) : Task.FromResult(new List<(string, double)>());
             var cpuBefore = meter.Take();
             var phase = await runner.RunAsync(measured, o.Rate, o.Replays);
-            var cpuAfter = meter.Take();
 
             var drain = Stopwatch.StartNew();
             while (drain.Elapsed < TimeSpan.FromSeconds(o.DrainSeconds)
                    && Enumerable.Range(0, calls).Any(i => LoadPhase.IsSuccess(phase.Status[i]) && ledger.Count(i) == 0))
                 await Task.Delay(100);
+            // CPU is counted until the texts are out, so the per-call cost includes the dispatcher's work.
+            var cpuAfter = meter.Take();
+            var txAfter = pg is null ? default : await pg.TransactionsAsync("recoverly");
+            await stopSampling.CancelAsync();
             Log($"drained in {drain.Elapsed.TotalSeconds:0.0} s; settling {o.SettleSeconds:0.#} s for late duplicates");
             await Task.Delay(TimeSpan.FromSeconds(o.SettleSeconds));
 
             await app.StopAsync();
             var result = await BuildResultAsync(o, phase, ledger, sink, app, CpuMeter.Between(cpuBefore, cpuAfter), connectionString, pgbench, pgSettings, environment);
-            result = result with { BackgroundCoresBefore = background };
+            result = result with
+            {
+                BackgroundCoresBefore = background,
+                Priority = o.Priority,
+                PgCommits = pg is null ? null : txAfter.Commits - txBefore.Commits,
+                PgRollbacks = pg is null ? null : txAfter.Rollbacks - txBefore.Rollbacks,
+                TopStatements = pg is not null && o.PgStats ? await pg.TopStatementsAsync("recoverly", 25) : [],
+                PgWaits = await waits,
+            };
             Console.WriteLine();
             Console.WriteLine(result.ToMarkdown());
             Log($"app log: {Path.Combine(runDir, "app.log")}{(o.Keep ? "" : " (deleted; --keep keeps it)")}");
@@ -175,6 +202,7 @@ public static class BenchMain
         finally
         {
             if (pg is not null) await pg.DisposeAsync();
+            if (previousNice is { } before) CpuMeter.SetAutogroupNice(Environment.ProcessId, before);
             if (!completed) Log($"kept {runDir} (app.log) for the post-mortem");
             else if (!o.Keep)
             {

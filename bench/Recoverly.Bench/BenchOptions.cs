@@ -20,11 +20,20 @@ public sealed class BenchOptions
     public string PgDurability { get; private set; } = "durable";
     public double PgbenchSeconds { get; private set; } = 10;
     public bool Pgbench { get; private set; } = true;
+    /// <summary>Load pg_stat_statements and print the statements that took the database's time.</summary>
+    public bool PgStats { get; private set; }
     /// <summary>Passed to the app as Telephony__SendRatePerSecond when set; the app's default is 1 message/s per number.</summary>
     public double? SendRatePerSecond { get; private set; }
     public string? AppPath { get; private set; }
+    /// <summary>Appended to the app's connection string, e.g. "Max Auto Prepare=50" to try Npgsql's prepared statements.</summary>
+    public string? ConnectionExtra { get; private set; }
     public string? OutFile { get; private set; }
     public bool Keep { get; private set; }
+    /// <summary>
+    /// Autogroup nice (-20..19) for the benchmark's session (bench, app, pgbench) and the PostgreSQL
+    /// server while the run lasts, so other people's work on a shared machine disturbs it less.
+    /// </summary>
+    public int? Priority { get; private set; }
     /// <summary>Wait up to this long for other processes to leave the cores idle before measuring (shared machines).</summary>
     public double WaitIdleSeconds { get; private set; }
     /// <summary>Extra KEY=VALUE environment for the app (repeatable), e.g. Dispatch__Concurrency=128.</summary>
@@ -48,11 +57,16 @@ public sealed class BenchOptions
           --pg-durability durable|fast   durable = PostgreSQL defaults; fast = fsync/synchronous_commit/
                                      full_page_writes off, like the tests (default durable)
           --pgbench-seconds N        length of the bare-insert pgbench run (default 10); --no-pgbench skips it
+          --pg-stats                 load pg_stat_statements and print the top statements of the measured phase
           --send-rate N              app's Telephony:SendRatePerSecond (default: the app's own, 1/s per number)
           --app-env KEY=VALUE        extra environment for the app (repeatable)
+          --conn-extra "K=V;..."     appended to the app's connection string (e.g. "Max Auto Prepare=50")
           --app PATH                 Recoverly.dll to run (default src/Recoverly/bin/Release/net10.0/Recoverly.dll)
           --out FILE                 append the results as one JSON line
           --keep                     keep the temp directory (database, app logs)
+          --priority N               run the benchmark's processes (bench, app, PostgreSQL) at autogroup nice N
+                                     (-20..19; negative needs root) so a shared machine's other work disturbs
+                                     the measurement less; restored afterwards
           --wait-idle S              before measuring, wait up to S seconds for the machine to be idle
                                      (other processes below 0.3 cores), e.g. when others build on it (default 0)
 
@@ -94,6 +108,7 @@ public sealed class BenchOptions
                     break;
                 case "--pgbench-seconds": o.PgbenchSeconds = Number(1); break;
                 case "--no-pgbench": o.Pgbench = false; break;
+                case "--pg-stats": o.PgStats = true; break;
                 case "--send-rate": o.SendRatePerSecond = Number(0.001); break;
                 case "--app-env":
                     var pair = Value();
@@ -102,9 +117,15 @@ public sealed class BenchOptions
                     o.AppEnvironment.Add(new(pair[..eq], pair[(eq + 1)..]));
                     break;
                 case "--app": o.AppPath = Value(); break;
+                case "--conn-extra": o.ConnectionExtra = Value(); break;
                 case "--out": o.OutFile = Value(); break;
                 case "--keep": o.Keep = true; break;
                 case "--wait-idle": o.WaitIdleSeconds = Number(0); break;
+                case "--priority":
+                    var nice = (int)Number(-20);
+                    if (nice > 19) throw new ArgumentException("--priority must be between -20 and 19");
+                    o.Priority = nice;
+                    break;
                 default: throw new ArgumentException($"unknown option '{name}' (see --help)");
             }
         }

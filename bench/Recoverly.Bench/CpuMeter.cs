@@ -61,6 +61,26 @@ public sealed class CpuMeter(int appPid, Func<int?> postmasterPid)
     private static double Seconds(int pid, bool withReaped) =>
         Stat(pid) is { } s ? (s.Utime + s.Stime + (withReaped ? s.Cutime + s.Cstime : 0)) / TicksPerSecond : 0;
 
+    /// <summary>
+    /// Sets the CFS autogroup nice of <paramref name="pid"/>'s session (Linux, sched_autogroup_enabled);
+    /// plain nice only ranks threads within one session. Returns the previous value, or null when not possible.
+    /// </summary>
+    public static int? SetAutogroupNice(int pid, int nice)
+    {
+        var file = $"/proc/{pid.ToString(CultureInfo.InvariantCulture)}/autogroup";
+        try
+        {
+            // "/autogroup-508 nice 0"
+            var before = File.ReadAllText(file).Trim().Split(' ');
+            File.WriteAllText(file, nice.ToString(CultureInfo.InvariantCulture));
+            return int.Parse(before[^1], CultureInfo.InvariantCulture);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException)
+        {
+            return null;
+        }
+    }
+
     private sealed record ProcStat(int Ppid, long Utime, long Stime, long Cutime, long Cstime);
 
     private static ProcStat? Stat(int pid)

@@ -42,7 +42,8 @@ public sealed partial class LocalPostgres : IAsyncDisposable
         Database = database,
     }.ConnectionString;
 
-    public static async Task<LocalPostgres> StartAsync(bool durable)
+    /// <param name="statementStats">Load pg_stat_statements (with planning time) to show where the database time goes.</param>
+    public static async Task<LocalPostgres> StartAsync(bool durable, bool statementStats)
     {
         var bin = Environment.GetEnvironmentVariable("RECOVERLY_PG_BIN") is { Length: > 0 } b ? b : "/usr/lib/postgresql/15/bin";
         if (!File.Exists(Path.Combine(bin, "initdb")))
@@ -67,6 +68,7 @@ public sealed partial class LocalPostgres : IAsyncDisposable
                 "-c max_connections=300",
             ];
             if (!durable) options.AddRange(["-c fsync=off", "-c synchronous_commit=off", "-c full_page_writes=off"]);
+            if (statementStats) options.AddRange(["-c shared_preload_libraries=pg_stat_statements", "-c pg_stat_statements.track_planning=on"]);
             pg.ServerOptions = options;
             await pg.MustAsync(await pg.ToolAsync("pg_ctl", ["start", "-w", "-t", "30", "-D", pg.DataDirectory, "-l", pg.LogFile, "-o", string.Join(' ', options)]), "pg_ctl start");
             return pg;
@@ -98,6 +100,73 @@ public sealed partial class LocalPostgres : IAsyncDisposable
         await conn.OpenAsync();
         await using var cmd = new NpgsqlCommand($"CREATE DATABASE \"{name}\"", conn);
         await cmd.ExecuteNonQueryAsync();
+    }
+
+    public async Task ExecuteAsync(string database, string sql)
+    {
+        await using var conn = new NpgsqlConnection(ConnectionStringFor(database));
+        await conn.OpenAsync();
+        await using var cmd = new NpgsqlCommand(sql, conn);
+        await cmd.ExecuteNonQueryAsync();
+    }
+
+    /// <summary>Committed and rolled-back transactions so far in <paramref name="database"/>.</summary>
+    public async Task<(long Commits, long Rollbacks)> TransactionsAsync(string database)
+    {
+        await using var conn = new NpgsqlConnection(ConnectionStringFor("postgres"));
+        await conn.OpenAsync();
+        await using var cmd = new NpgsqlCommand("SELECT xact_commit, xact_rollback FROM pg_stat_database WHERE datname = @d", conn);
+        cmd.Parameters.AddWithValue("d", database);
+        await using var reader = await cmd.ExecuteReaderAsync();
+        await reader.ReadAsync();
+        return (reader.GetInt64(0), reader.GetInt64(1));
+    }
+
+    /// <summary>
+    /// Samples what the app's active backends are doing (pg_stat_activity wait events, "CPU" when none)
+    /// every 50 ms until cancelled; returns the average number of backends per state.
+    /// </summary>
+    public async Task<List<(string Wait, double Backends)>> SampleWaitsAsync(string database, CancellationToken stop)
+    {
+        var counts = new Dictionary<string, long>();
+        var samples = 0;
+        await using var conn = new NpgsqlConnection(ConnectionStringFor("postgres"));
+        await conn.OpenAsync(CancellationToken.None);
+        await using var cmd = new NpgsqlCommand("""
+            SELECT coalesce(wait_event_type || ':' || wait_event, 'CPU (no wait event)'), count(*)
+            FROM pg_stat_activity WHERE datname = @d AND state = 'active' AND pid <> pg_backend_pid() GROUP BY 1
+            """, conn);
+        cmd.Parameters.AddWithValue("d", database);
+        while (!stop.IsCancellationRequested)
+        {
+            await using (var reader = await cmd.ExecuteReaderAsync(CancellationToken.None))
+                while (await reader.ReadAsync(CancellationToken.None))
+                    counts[reader.GetString(0)] = counts.GetValueOrDefault(reader.GetString(0)) + reader.GetInt64(1);
+            samples++;
+            try { await Task.Delay(50, stop); }
+            catch (OperationCanceledException) { break; }
+        }
+        return counts.OrderByDescending(kv => kv.Value).Select(kv => (kv.Key, (double)kv.Value / Math.Max(1, samples))).ToList();
+    }
+
+    public sealed record StatementStat(long Calls, double TotalMs, double PlanMs, double MeanMs, string Query);
+
+    /// <summary>The statements that took the most server time (needs statementStats).</summary>
+    public async Task<List<StatementStat>> TopStatementsAsync(string database, int limit)
+    {
+        await using var conn = new NpgsqlConnection(ConnectionStringFor(database));
+        await conn.OpenAsync();
+        await using var cmd = new NpgsqlCommand($"""
+            SELECT calls, total_exec_time, total_plan_time, mean_exec_time, left(regexp_replace(query, '\s+', ' ', 'g'), 160)
+            FROM pg_stat_statements WHERE dbid = (SELECT oid FROM pg_database WHERE datname = @d)
+            ORDER BY total_exec_time + total_plan_time DESC LIMIT {limit.ToString(CultureInfo.InvariantCulture)}
+            """, conn);
+        cmd.Parameters.AddWithValue("d", database);
+        var list = new List<StatementStat>();
+        await using var reader = await cmd.ExecuteReaderAsync();
+        while (await reader.ReadAsync())
+            list.Add(new StatementStat(reader.GetInt64(0), reader.GetDouble(1), reader.GetDouble(2), reader.GetDouble(3), reader.GetString(4)));
+        return list;
     }
 
     public sealed record PgbenchResult(double Tps, double LatencyMs, string Command, string Output);

@@ -66,6 +66,13 @@ public sealed record RunResult
     public string? PgbenchCommand { get; init; }
     public List<(string Name, string Value)> PgSettings { get; init; } = [];
     public Dictionary<string, string> AppEnvironment { get; init; } = [];
+    public int? Priority { get; init; }
+    /// <summary>Transactions in the app's PostgreSQL database from the start of the measured phase to the end of the drain.</summary>
+    public long? PgCommits { get; init; }
+    public long? PgRollbacks { get; init; }
+    public List<LocalPostgres.StatementStat> TopStatements { get; init; } = [];
+    /// <summary>Average active backends of the app per wait event during the measured phase.</summary>
+    public List<(string Wait, double Backends)> PgWaits { get; init; } = [];
 
     public bool WebhookTarget => WebhookMs.Count > 0 && WebhookMs.P99 <= 20;
     public bool TextTarget => TimeToTextMs.Count > 0 && TimeToTextMs.P99 <= 1000;
@@ -79,7 +86,7 @@ public sealed record RunResult
     {
         var s = new StringBuilder();
         var inv = CultureInfo.InvariantCulture;
-        s.AppendLine(inv, $"## {Database}{(Database == "postgres" ? $" ({Durability})" : "")}: {Rate:0.#} calls/s x {Seconds:0.#} s, {Businesses} businesses, replays {Replays}");
+        s.AppendLine(inv, $"## {Database}{(Database == "postgres" ? $" ({Durability})" : "")}: {Rate:0.#} calls/s x {Seconds:0.#} s, {Businesses} businesses, replays {Replays}{(Priority is { } nice ? $", autogroup nice {nice}" : "")}");
         s.AppendLine();
         s.AppendLine("| metric | value |");
         s.AppendLine("|---|---|");
@@ -106,6 +113,8 @@ public sealed record RunResult
         s.AppendLine(inv, $"| app log: warnings / errors | {AppWarnings} / {AppErrors} |");
         if (Rejected > 0) s.AppendLine(inv, $"| 2xx answered with <Reject> | {Rejected} |");
         if (TextedDespiteNonSuccess > 0) s.AppendLine(inv, $"| texted although the webhook got no 2xx | {TextedDespiteNonSuccess} |");
+        if (PgCommits is { } commits && Calls > 0)
+            s.AppendLine(inv, $"| PostgreSQL commits / rollbacks (per webhook) | {commits} / {PgRollbacks} ({(double)commits / (Calls * (1 + Replays)):0.00} / {(double)(PgRollbacks ?? 0) / (Calls * (1 + Replays)):0.00}) |");
         if (PgbenchTps is { } tps)
             s.AppendLine(inv, $"| pgbench bare INSERT tps (latency avg ms) / ratio completed-webhooks:tps | {tps:0} ({PgbenchLatencyMs:0.00}) / {RatioToPgbench:0.00} |");
         s.AppendLine(inv, $"| targets: webhook p99 <= 20 ms / text p99 <= 1 s / exactly once | {Mark(WebhookTarget)} / {Mark(TextTarget)} / {Mark(ExactlyOnce)} |");
@@ -113,6 +122,20 @@ public sealed record RunResult
         {
             s.AppendLine().AppendLine("Client errors:");
             foreach (var (k, v) in ClientErrors.OrderByDescending(kv => kv.Value).Take(10)) s.AppendLine(inv, $"- {v} x {k}");
+        }
+        if (TopStatements.Count > 0)
+        {
+            var total = TopStatements.Sum(t => t.Calls);
+            s.AppendLine().AppendLine(inv, $"Top statements of the measured phase (pg_stat_statements; {(double)total / (Calls * (1 + Replays)):0.0} of these statements per webhook):").AppendLine();
+            s.AppendLine("| calls | per webhook | exec ms total | plan ms total | mean ms | statement |").AppendLine("|---|---|---|---|---|---|");
+            foreach (var t in TopStatements)
+                s.AppendLine(inv, $"| {t.Calls} | {(double)t.Calls / (Calls * (1 + Replays)):0.00} | {t.TotalMs:0} | {t.PlanMs:0} | {t.MeanMs:0.000} | `{t.Query.Replace("|", "\\|", StringComparison.Ordinal)}` |");
+        }
+        if (PgWaits.Count > 0)
+        {
+            s.AppendLine().AppendLine(inv, $"Active app backends by wait event (pg_stat_activity every 50 ms; average {PgWaits.Sum(w => w.Backends):0.0} active):").AppendLine();
+            s.AppendLine("| wait event | average backends |").AppendLine("|---|---|");
+            foreach (var (wait, backends) in PgWaits.Take(12)) s.AppendLine(inv, $"| {wait} | {backends:0.00} |");
         }
         if (AppProblems.Count > 0)
         {
