@@ -21,7 +21,11 @@ public static class Commands
 {
     private static readonly string[] CliVerbs = ["migrate", "business", "calls", "consent", "operator"];
 
-    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { WriteIndented = true };
+    // Relaxed escaping keeps E.164 numbers readable (+1512…, not \u002B1512…); the output is never embedded in HTML.
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
+    {
+        WriteIndented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+    };
 
     public static bool IsCliCommand(string[] args) => args.Length > 0 && CliVerbs.Contains(args[0]);
 
@@ -34,7 +38,7 @@ public static class Commands
         var parsed = root.Parse(args);
         if (parsed.Errors.Count > 0)
         {
-            await Console.Error.WriteLineAsync($"error: {parsed.Errors[0].Message}");
+            await Console.Error.WriteLineAsync($"error: {OneLine(parsed.Errors[0].Message)}");
             return 2;
         }
         try
@@ -50,6 +54,10 @@ public static class Commands
     }
 
     private sealed class CliError(string message) : Exception(message);
+
+    /// <summary>Some parser messages list the allowed values on separate lines; the contract is one line.</summary>
+    private static string OneLine(string message) =>
+        string.Join(' ', message.Split(['\r', '\n', '\t'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
 
     private static RootCommand Build()
     {
@@ -102,7 +110,7 @@ public static class Commands
         var list = new Command("list", "List businesses.") { json };
         list.SetAction(async (r, ct) =>
         {
-            using var host = await OpenAsync();
+            using var host = await OpenAsync(readOnly: true);
             await using var scope = host.Services.CreateAsyncScope();
             var db = scope.ServiceProvider.GetRequiredService<RecoverlyDb>();
             var rows = await db.Businesses.AsNoTracking().OrderBy(b => b.Id)
@@ -122,7 +130,7 @@ public static class Commands
         var list = new Command("list", "Missed calls with their outcome and texts.") { business, json };
         list.SetAction(async (r, ct) =>
         {
-            using var host = await OpenAsync();
+            using var host = await OpenAsync(readOnly: true);
             await using var scope = host.Services.CreateAsyncScope();
             var db = scope.ServiceProvider.GetRequiredService<RecoverlyDb>();
             var id = await RequireBusinessAsync(db, r.GetValue(business), ct);
@@ -152,7 +160,7 @@ public static class Commands
         show.SetAction(async (r, ct) =>
         {
             var e164 = Phones.NormalizeUserInput(r.GetValue(phone)) ?? throw new CliError($"--phone '{r.GetValue(phone)}' is not a phone number");
-            using var host = await OpenAsync();
+            using var host = await OpenAsync(readOnly: true);
             await using var scope = host.Services.CreateAsyncScope();
             var db = scope.ServiceProvider.GetRequiredService<RecoverlyDb>();
             var id = await RequireBusinessAsync(db, r.GetValue(business), ct);
@@ -167,7 +175,7 @@ public static class Commands
         var export = new Command("export", "CSV of all consent events of a business.") { exportBusiness };
         export.SetAction(async (r, ct) =>
         {
-            using var host = await OpenAsync();
+            using var host = await OpenAsync(readOnly: true);
             await using var scope = host.Services.CreateAsyncScope();
             var db = scope.ServiceProvider.GetRequiredService<RecoverlyDb>();
             var id = await RequireBusinessAsync(db, r.GetValue(exportBusiness), ct);
@@ -250,9 +258,16 @@ public static class Commands
     }
 
     /// <summary>A host without a web server: the same configuration and services as `serve`, logs to standard error.</summary>
-    private static async Task<IHost> OpenAsync(bool migrate = true)
+    /// <param name="readOnly">Reading commands never create a database: a missing SQLite file is an error, not a new file.</param>
+    private static async Task<IHost> OpenAsync(bool migrate = true, bool readOnly = false)
     {
         var builder = Host.CreateApplicationBuilder();
+        if (readOnly && DatabaseSetup.ProviderFrom(builder.Configuration) == DatabaseProvider.Sqlite)
+        {
+            var file = new Microsoft.Data.Sqlite.SqliteConnectionStringBuilder(
+                builder.Configuration.GetConnectionString("Recoverly") is { Length: > 0 } c ? c : DatabaseSetup.DefaultSqlite).DataSource;
+            if (!File.Exists(file)) throw new CliError($"no database at {Path.GetFullPath(file)}; run `migrate` (or start the app) first");
+        }
         builder.Logging.ClearProviders();
         builder.Logging.AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
         builder.Logging.SetMinimumLevel(LogLevel.Warning);

@@ -66,7 +66,8 @@ public sealed class TwilioGateway(IHttpClientFactory httpClients, IOptions<Twili
         var read = new ReadMessageOptions { To = new PhoneNumber(to), PageSize = 50, Limit = 50 };
         if (from is not null && string.IsNullOrEmpty(options.Value.MessagingServiceSid)) read.From = new PhoneNumber(from);
         var page = await MessageResource.ReadAsync(read, Client()).WaitAsync(ct);
-        return page.Select(m => new ProviderMessage(m.Sid, m.To, m.From?.ToString(), m.Body, m.Status?.ToString(), m.DateCreated)).ToList();
+        // The package parses date_created into the server's local time; the dispatcher compares in UTC.
+        return page.Select(m => new ProviderMessage(m.Sid, m.To, m.From?.ToString(), m.Body, m.Status?.ToString(), m.DateCreated?.ToUniversalTime())).ToList();
     }
 
     internal static SendResult Classify(int code, int httpStatus)
