@@ -12,7 +12,7 @@ public sealed class BenchOptions
     public double Seconds { get; private set; } = 20;
     public int Businesses { get; private set; } = 1000;
     public int Replays { get; private set; }
-    public double WarmupSeconds { get; private set; } = 3;
+    public double WarmupSeconds { get; private set; } = 30;
     public double DrainSeconds { get; private set; } = 10;
     public double SettleSeconds { get; private set; } = 2;
     public int Concurrency { get; private set; } = 512;
@@ -40,7 +40,8 @@ public sealed class BenchOptions
           --businesses N             businesses, each with its own Recoverly number (default 1000)
           --replays K                resend every webhook K extra times: the first copy races the original,
                                      the others follow its response like Twilio retries (default 0)
-          --warmup S                 unmeasured warm-up at min(rate,100)/s (default 3)
+          --warmup S                 unmeasured warm-up at min(rate,100)/s (default 30: the app JITs ~15k methods
+                                     before it reaches steady state)
           --drain S                  wait at most S seconds after the last response for texts (default 10)
           --settle S                 then wait S more seconds for late duplicates (default 2)
           --concurrency N            client requests in flight at most (default 512)

@@ -12,7 +12,7 @@ public sealed class CpuMeter(int appPid, Func<int?> postmasterPid)
 
     public sealed record Snapshot(double App, double Db, double Bench, long MachineBusy, long MachineTotal, DateTime At);
 
-    public sealed record Usage(double AppCores, double DbCores, double BenchCores, double MachineCores, int Cores)
+    public sealed record Usage(double AppCores, double DbCores, double BenchCores, double MachineCores, int Cores, double WallSeconds)
     {
         /// <summary>Everything else on the machine (other users' builds and tests share these cores).</summary>
         public double OtherCores => Math.Max(0, MachineCores - AppCores - DbCores - BenchCores);
@@ -44,7 +44,7 @@ public sealed class CpuMeter(int appPid, Func<int?> postmasterPid)
         var machine = b.MachineTotal > a.MachineTotal
             ? (double)(b.MachineBusy - a.MachineBusy) / (b.MachineTotal - a.MachineTotal) * cores
             : double.NaN;
-        return new Usage((b.App - a.App) / wall, (b.Db - a.Db) / wall, (b.Bench - a.Bench) / wall, machine, cores);
+        return new Usage((b.App - a.App) / wall, (b.Db - a.Db) / wall, (b.Bench - a.Bench) / wall, machine, cores, wall);
     }
 
     private static double Tree(int root)

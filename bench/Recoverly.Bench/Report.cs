@@ -94,6 +94,11 @@ public sealed record RunResult
         s.AppendLine(inv, $"| client schedule lag ms p50 / p95 / p99 / max | {ScheduleLagMs.Ms()} (requests that waited for a client slot: {ClientQueued}) |");
         if (Cpu is { } cpu)
             s.AppendLine(inv, $"| CPU cores used (of {cpu.Cores}): app / database / bench client / other processes / whole machine | {cpu.AppCores:0.00} / {(Database == "postgres" ? cpu.DbCores.ToString("0.00", inv) : "in app")} / {cpu.BenchCores:0.00} / {cpu.OtherCores:0.00} / {cpu.MachineCores:0.00} (background before the run: {BackgroundCoresBefore:0.00}) |");
+        if (Cpu is { } per && Calls > 0)
+        {
+            var calls = Calls * (1 + Replays);
+            s.AppendLine(inv, $"| CPU ms per webhook (incl. its text): app / database | {per.AppCores * per.WallSeconds * 1000 / calls:0.00} / {(Database == "postgres" ? (per.DbCores * per.WallSeconds * 1000 / calls).ToString("0.00", inv) : "in app")} |");
+        }
         s.AppendLine(inv, $"| outcomes in MissedCalls | {string.Join(", ", Outcomes.Select(o => $"{o.Key}: {o.Count}"))} |");
         s.AppendLine(inv, $"| outbox statuses | {string.Join(", ", OutboxStatuses.Select(o => $"{o.Key}: {o.Count}"))} |");
         s.AppendLine(inv, $"| 2xx calls missing from MissedCalls | {CallsMissingFromDb} |");

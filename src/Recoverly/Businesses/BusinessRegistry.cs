@@ -59,9 +59,11 @@ public sealed class BusinessRegistry(RecoverlyDb db, IWriteGate gate, TimeProvid
     }
 
     /// <summary>Records the owner's opt-in request and queues the "reply YES" text; alerts wait for that YES.</summary>
-    public void RequestOwnerAlerts(Business business, string ownerPhone, string fromNumber, ConsentSource source, string evidence, DateTime now)
+    /// <param name="evidenceRef">What the consent rests on, e.g. the version of the disclosure the owner ticked.</param>
+    public void RequestOwnerAlerts(Business business, string ownerPhone, string fromNumber, ConsentSource source, string evidence, DateTime now,
+        string evidenceRef = "owner alert request")
     {
-        ConsentLedger.Append(db, business.Id, ownerPhone, ConsentKind.OwnerOptIn, source, "owner alert request", evidence, now);
+        ConsentLedger.Append(db, business.Id, ownerPhone, ConsentKind.OwnerOptIn, source, evidenceRef, evidence, now);
         db.OutboundMessages.Add(new OutboundMessage
         {
             BusinessId = business.Id,

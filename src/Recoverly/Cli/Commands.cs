@@ -2,11 +2,13 @@ using System.CommandLine;
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
+using Microsoft.AspNetCore.Identity;
 using Microsoft.EntityFrameworkCore;
 using Recoverly.Businesses;
 using Recoverly.Consent;
 using Recoverly.Data;
 using Recoverly.Hosting;
+using Recoverly.Owners;
 using Recoverly.Telephony;
 
 namespace Recoverly.Cli;
@@ -17,7 +19,7 @@ namespace Recoverly.Cli;
 /// </summary>
 public static class Commands
 {
-    private static readonly string[] CliVerbs = ["migrate", "business", "calls", "consent"];
+    private static readonly string[] CliVerbs = ["migrate", "business", "calls", "consent", "operator"];
 
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { WriteIndented = true };
 
@@ -37,7 +39,8 @@ public static class Commands
         }
         try
         {
-            return await parsed.InvokeAsync();
+            // Our own handler below turns a CliError into the one-line message and exit code 2 (SPEC 2.4).
+            return await parsed.InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
         }
         catch (CliError e)
         {
@@ -64,6 +67,7 @@ public static class Commands
         root.Subcommands.Add(BusinessCommand());
         root.Subcommands.Add(CallsCommand());
         root.Subcommands.Add(ConsentCommand());
+        root.Subcommands.Add(OperatorCommand());
         return root;
     }
 
@@ -172,6 +176,51 @@ public static class Commands
             return 0;
         });
         return new Command("consent", "The consent ledger.") { show, export };
+    }
+
+    private static Command OperatorCommand()
+    {
+        var email = new Option<string>("--email") { Description = "The operator's login email", Required = true };
+        var passwordStdin = new Option<bool>("--password-stdin") { Description = "Read the password from the first line of standard input" };
+        var add = new Command("add", "Create an operator login (or make an existing login an operator); /operator needs one.") { email, passwordStdin };
+        add.SetAction(async (r, ct) =>
+        {
+            if (Accounts.ValidateEmail(r.GetValue(email)) is { } emailError) throw new CliError($"--email: {emailError}");
+            string? password = null;
+            if (r.GetValue(passwordStdin))
+            {
+                password = (await Console.In.ReadLineAsync(ct))?.TrimEnd('\r', '\n');
+                if (Accounts.ValidatePassword(password) is { } passwordError) throw new CliError($"--password-stdin: {passwordError}");
+            }
+            var normalized = Accounts.NormalizeEmail(r.GetValue(email));
+            using var host = await OpenAsync();
+            await using var scope = host.Services.CreateAsyncScope();
+            var db = scope.ServiceProvider.GetRequiredService<RecoverlyDb>();
+            var hasher = new PasswordHasher<OwnerAccount>();
+            var account = await db.OwnerAccounts.FirstOrDefaultAsync(a => a.Email == normalized, ct);
+            if (account is null)
+            {
+                if (password is null) throw new CliError("--password-stdin is required to create a new login");
+                account = new OwnerAccount
+                {
+                    Email = normalized, PasswordHash = "", SecurityStamp = Guid.NewGuid().ToString("N"), IsOperator = true,
+                    CreatedAt = host.Services.GetRequiredService<TimeProvider>().GetUtcNow().UtcDateTime,
+                };
+                account.PasswordHash = hasher.HashPassword(account, password);
+                db.OwnerAccounts.Add(account);
+            }
+            else
+            {
+                account.IsOperator = true;
+                if (password is not null) account.PasswordHash = hasher.HashPassword(account, password);
+                // Signs out existing sessions, so the next log-in carries the operator role.
+                account.SecurityStamp = Guid.NewGuid().ToString("N");
+            }
+            await db.SaveChangesAsync(ct);
+            Console.WriteLine($"Operator {normalized} ready (account {account.Id}). Log in at /login, then open /operator.");
+            return 0;
+        });
+        return new Command("operator", "Operator logins.") { add };
     }
 
     private static Option<long> BusinessOption() => new("--business") { Description = "Business id (see `business list`)", Required = true };

@@ -124,6 +124,8 @@ public sealed class InboundSmsHandler(RecoverlyDb db, IWriteGate gate, TimeProvi
                 ConsentLedger.Append(db, business.Id, from, ConsentKind.OwnerConfirmed, ConsentSource.Keyword, sms.MessageSid, sms.Body, now);
                 Queue(m, null, OutboundKind.OwnerConfirmation, TextTemplates.OwnerAlertsOn(business.Name));
                 break;
+            case InboundIntent.OptIn:
+                break; // alerts already on, or never requested: a keyword is never relayed to a caller
             case InboundIntent.Help:
                 if (!providerAnswers) Queue(m, null, OutboundKind.OwnerConfirmation, TextTemplates.OwnerHelp(business.Name));
                 break;

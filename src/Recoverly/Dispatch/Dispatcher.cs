@@ -145,8 +145,7 @@ public sealed class Dispatcher(IServiceScopeFactory scopes, TwilioGateway gatewa
             var now = Now;
             if (m.ExpiresAt is { } expires && expires <= now)
             {
-                await EndAsync(db, m, OutboundStatus.Expired, m.Kind == OutboundKind.TextBack
-                    ? "Expired — not sent within 60 minutes of the call" : "Expired — not sent in time", ct);
+                await EndAsync(db, m, OutboundStatus.Expired, ExpiredReason(m.Kind), ct);
                 return;
             }
             if (!await ConsentLedger.MayTextAsync(db, m.BusinessId, m.To, m.Kind, ct))
@@ -260,7 +259,8 @@ public sealed class Dispatcher(IServiceScopeFactory scopes, TwilioGateway gatewa
                 if (row.ExpiresAt is { } expires && next > expires)
                 {
                     row.Status = OutboundStatus.Expired;
-                    row.StatusReason = $"Expired — provider kept refusing ({result.Reason})";
+                    // The next try would be past the deadline: it is already certain the text will not go in time.
+                    row.StatusReason = $"{ExpiredReason(row.Kind)} (the provider kept refusing it)";
                 }
                 else
                 {
@@ -284,6 +284,7 @@ public sealed class Dispatcher(IServiceScopeFactory scopes, TwilioGateway gatewa
                 break;
         }
         await using var tx = await db.Database.BeginTransactionAsync(CancellationToken.None);
+        if (row.ProviderSid is { } lockedSid) await KeyLock.LockAsync(db, lockedSid, CancellationToken.None);
         await db.SaveChangesAsync(CancellationToken.None);
         if (row.ProviderSid is { } sid)
         {
@@ -295,6 +296,9 @@ public sealed class Dispatcher(IServiceScopeFactory scopes, TwilioGateway gatewa
         await tx.CommitAsync(CancellationToken.None);
         log.LogInformation("Outbox {Id} ({Kind}) to {To}: {Outcome} {Code}", row.Id, row.Kind, Phones.Mask(row.To), result.Outcome, result.ErrorCode);
     }
+
+    private static string ExpiredReason(OutboundKind kind) =>
+        kind == OutboundKind.TextBack ? "Expired — not sent within 60 minutes of the call" : "Expired — not sent in time";
 
     private async Task EndAsync(RecoverlyDb db, OutboundMessage m, OutboundStatus status, string reason, CancellationToken ct)
     {

@@ -31,6 +31,10 @@ public static class RecoverlyServices
         services.TryAddSingleton(TimeProvider.System);
         services.AddRecoverlyDb(config);
         services.AddSingleton<BillingSettings>();
+        services.AddScoped<FoundingProgram>();
+        services.AddScoped<StripeWebhook>();
+        services.AddScoped<StripeCheckout>();
+        services.AddHttpClient(StripeCheckout.HttpClientName, http => http.Timeout = TimeSpan.FromSeconds(30));
         services.AddSingleton<PublicUrls>();
         services.AddSingleton<DispatchSignal>();
         services.AddSingleton<SendPacer>();
@@ -53,6 +57,8 @@ public static class RecoverlyServices
         services.AddScoped<InboundSmsHandler>();
         services.AddScoped<StatusCallbackHandler>();
         services.AddScoped<BusinessRegistry>();
+        services.AddNumberProvisioning();
+        services.AddScoped<Recoverly.Owners.OwnerOnboarding>();
         services.AddSimulator();
         return services;
     }

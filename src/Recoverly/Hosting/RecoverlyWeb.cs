@@ -1,5 +1,6 @@
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
+using Recoverly.Billing;
 using Recoverly.Businesses;
 using Recoverly.Data;
 using Recoverly.Dispatch;
@@ -22,6 +23,8 @@ public static class RecoverlyWeb
     {
         var roles = config.GetSection("Recoverly").Get<RecoverlyOptions>() ?? new RecoverlyOptions();
         services.AddOwnerAuth(config);
+        services.AddScoped<OwnerPlan>();
+        services.AddSingleton<Recoverly.Public.PublicSite>();
         services.AddRazorPages(o =>
         {
             o.Conventions.AuthorizeFolder("/App");
@@ -63,6 +66,7 @@ public static class RecoverlyWeb
         app.UseAuthorization();
         app.UseRateLimiter();
         app.MapTwilioWebhooks();
+        if (app.Services.GetRequiredService<BillingSettings>().IsStripe) StripeWebhook.Map(app);
         if (app.Services.GetRequiredService<IOptions<TelephonyOptions>>().Value.IsSimulator) app.MapSimulator();
         app.MapRazorPages();
     }

@@ -86,12 +86,13 @@ public static class OwnerAlerts
             .Where(m => m.BusinessId == business.Id && m.ContactId == contact.Id && m.Kind == kind && m.MissedCallId == null
                         && m.Status != OutboundStatus.Pending)
             .OrderByDescending(m => m.Id)
-            .Select(m => new { m.CreatedAt })
+            .Select(m => new { At = m.SentAt ?? m.CreatedAt })
             .FirstOrDefaultAsync(ct);
-        var since = lastSent?.CreatedAt ?? DateTime.MinValue;
+        // Replies up to the moment the last alert went out are already in it.
+        var since = lastSent?.At ?? DateTime.MinValue;
         var replies = await db.InboundMessages.AsNoTracking()
             .Where(m => m.BusinessId == business.Id && m.ContactId == contact.Id && !m.FromOwner
-                        && m.Intent == InboundIntent.Conversation && m.At >= since)
+                        && m.Intent == InboundIntent.Conversation && m.At > since)
             .OrderBy(m => m.Id)
             .Select(m => m.Body)
             .ToListAsync(ct);
@@ -104,7 +105,7 @@ public static class OwnerAlerts
             .ExecuteUpdateAsync(s => s.SetProperty(m => m.Body, body), ct);
         if (pending > 0) return;
 
-        var sendAt = lastSent is not null && lastSent.CreatedAt + ReplyCoalesceWindow > now ? lastSent.CreatedAt + ReplyCoalesceWindow : now;
+        var sendAt = lastSent is not null && lastSent.At + ReplyCoalesceWindow > now ? lastSent.At + ReplyCoalesceWindow : now;
         db.OutboundMessages.Add(new OutboundMessage
         {
             BusinessId = business.Id,

@@ -13,6 +13,8 @@ public sealed class StatusCallbackHandler(RecoverlyDb db, IWriteGate gate, TimeP
         using var _ = await gate.EnterAsync(ct);
         var now = time.GetUtcNow().UtcDateTime;
         await using var tx = await db.Database.BeginTransactionAsync(ct);
+        // The dispatcher may be storing this SID right now; one of us must see the other's commit.
+        await KeyLock.LockAsync(db, messageSid, ct);
         db.MessageStatusEvents.Add(new MessageStatusEvent { MessageSid = messageSid, Status = normalized, ErrorCode = errorCode, ReceivedAt = now });
         try
         {

@@ -22,6 +22,9 @@ public sealed class FakeTwilioApi(string accountSid, string authToken)
     private int _requests;
 
     public IReadOnlyList<SentText> Sent => _sent.ToArray();
+
+    /// <summary>The provider's clock (date_created); TestApp points it at the app's fake time.</summary>
+    public Func<DateTime> Clock { get; set; } = () => DateTime.UtcNow;
     public int Requests => _requests;
     public IReadOnlyList<SentText> SentTo(string to) => _sent.Where(s => s.To == to).ToList();
 
@@ -59,7 +62,7 @@ public sealed class FakeTwilioApi(string accountSid, string authToken)
         form.TryGetValue("From", out var fromNumber);
         form.TryGetValue("MessagingServiceSid", out var service);
         form.TryGetValue("StatusCallback", out var callback);
-        var text = new SentText("SM" + Guid.NewGuid().ToString("N"), toNumber, fromNumber, service, body, callback, DateTime.UtcNow);
+        var text = new SentText("SM" + Guid.NewGuid().ToString("N"), toNumber, fromNumber, service, body, callback, Clock());
 
         if (_script.TryDequeue(out var scripted))
         {

@@ -34,6 +34,7 @@ public sealed class TestApp : IAsyncDisposable
     public Db Db { get; }
     public FakeTimeProvider Time { get; } = new(new DateTimeOffset(2026, 11, 27, 15, 0, 0, TimeSpan.Zero));
     public FakeTwilioApi Twilio { get; } = new(AccountSid, AuthToken);
+    public FakeTwilioNumbers TwilioNumbers { get; } = new(AccountSid, AuthToken);
     public LogCollector Logs { get; } = new();
     public HttpClient Http { get; }
     public string ConnectionString { get; }
@@ -44,6 +45,7 @@ public sealed class TestApp : IAsyncDisposable
         Db = db;
         ConnectionString = connectionString;
         _sqliteFile = sqliteFile;
+        Twilio.Clock = () => Time.GetUtcNow().UtcDateTime;
         var config = new Dictionary<string, string?>
         {
             ["Database:Provider"] = db.ToString(),
@@ -68,7 +70,7 @@ public sealed class TestApp : IAsyncDisposable
                 // The Twilio adapter talks to the fake API, or (simulator mode) to the simulator inside this test server.
                 var simulator = string.Equals(config["Telephony:Provider"], "Simulator", StringComparison.OrdinalIgnoreCase);
                 services.AddHttpClient(TwilioGateway.HttpClientName)
-                    .ConfigurePrimaryHttpMessageHandler(() => simulator ? _factory!.Server.CreateHandler() : Twilio.Handler());
+                    .ConfigurePrimaryHttpMessageHandler(() => simulator ? _factory!.Server.CreateHandler() : TwilioNumbers.Handler(Twilio.Handler()));
                 // The simulator posts its webhooks back into this test server.
                 services.AddHttpClient(SimulatorCarrier.HttpClientName)
                     .ConfigurePrimaryHttpMessageHandler(() => _factory!.Server.CreateHandler());
@@ -76,6 +78,10 @@ public sealed class TestApp : IAsyncDisposable
         });
         Http = _factory.CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false, BaseAddress = new Uri(BaseUrl) });
     }
+
+    /// <summary>A client that keeps cookies, like a browser (owner sessions: see <see cref="OwnerSession"/>).</summary>
+    public HttpClient NewBrowserClient() =>
+        _factory.CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false, HandleCookies = true, BaseAddress = new Uri(BaseUrl) });
 
     public static async Task<TestApp> StartAsync(Db db, IDictionary<string, string?>? settings = null)
     {

@@ -1,0 +1,258 @@
+using System.Globalization;
+using Microsoft.EntityFrameworkCore;
+using Recoverly.Businesses;
+using Recoverly.Consent;
+using Recoverly.Data;
+using Recoverly.Dispatch;
+using Recoverly.Telephony;
+
+namespace Recoverly.Owners;
+
+/// <summary>What the owner typed on the first onboarding step (raw form values).</summary>
+public sealed record BusinessDetails(string? Name, string? BusinessLine, string? TimeZone, string? OpensAt, string? ClosesAt,
+    IReadOnlyList<string> OpenDays, bool AlwaysOpen);
+
+/// <summary><see cref="BusinessDetails"/> once valid: normalised and typed.</summary>
+public sealed record ValidBusinessDetails(string Name, string BusinessLine, string TimeZone, TimeOnly? OpensAt, TimeOnly? ClosesAt, string OpenDays);
+
+/// <summary>
+/// The onboarding wizard's decisions (SPEC 1.8): validating business details, creating the business
+/// with its Recoverly number for the signed-in account, the owner-alert opt-in, and forwarding
+/// verification. Pages stay thin; every method is scoped to the business it is given.
+/// </summary>
+public sealed class OwnerOnboarding(RecoverlyDb db, IWriteGate gate, TimeProvider time, DispatchSignal signal, BusinessRegistry registry,
+    INumberProvisioning numbers, ILogger<OwnerOnboarding> log)
+{
+    public const string DefaultTimeZone = "America/Chicago";
+    public static readonly string[] WeekDays = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
+
+    /// <summary>The owner-alert disclosure shown beside the unticked box; its version is the consent evidence reference.</summary>
+    public const string AlertDisclosureVersion = "owner-alerts-v1";
+
+    public const string AlertDisclosure =
+        "Text me Recoverly missed-call alerts at this mobile number: one text per missed call and per caller reply " +
+        "(message frequency varies with your calls, at most 50 a day). Msg & data rates may apply. " +
+        "Reply STOP to cancel, HELP for help. We'll text you first to confirm; alerts start only after you reply YES. " +
+        "Alerts are optional: you can use Recoverly without them.";
+
+    /// <summary>US and Canadian zones offered in the picker (any other IANA zone is accepted too).</summary>
+    public static readonly (string Id, string Label)[] CommonTimeZones =
+    [
+        ("America/New_York", "Eastern (New York)"),
+        ("America/Chicago", "Central (Chicago)"),
+        ("America/Denver", "Mountain (Denver)"),
+        ("America/Phoenix", "Mountain, no daylight saving (Phoenix)"),
+        ("America/Los_Angeles", "Pacific (Los Angeles)"),
+        ("America/Anchorage", "Alaska (Anchorage)"),
+        ("Pacific/Honolulu", "Hawaii (Honolulu)"),
+        ("America/Puerto_Rico", "Atlantic (Puerto Rico)"),
+        ("America/Halifax", "Atlantic (Halifax)"),
+        ("America/St_Johns", "Newfoundland (St. John's)"),
+        ("America/Toronto", "Eastern (Toronto)"),
+        ("America/Winnipeg", "Central (Winnipeg)"),
+        ("America/Regina", "Central, no daylight saving (Regina)"),
+        ("America/Edmonton", "Mountain (Edmonton)"),
+        ("America/Vancouver", "Pacific (Vancouver)"),
+    ];
+
+    /// <summary>Field name → problem, in the owner's words; empty when the details are valid.</summary>
+    public static Dictionary<string, string> Validate(BusinessDetails d, out ValidBusinessDetails? valid)
+    {
+        valid = null;
+        var errors = new Dictionary<string, string>();
+        var name = d.Name?.Trim() ?? "";
+        if (name.Length == 0) errors["Name"] = "Enter your business name, as customers know it.";
+        else if (name.Length > 120) errors["Name"] = "Keep the business name under 120 characters.";
+
+        var line = Phones.NormalizeUserInput(d.BusinessLine);
+        if (line is null) errors["BusinessLine"] = "Enter the phone number your customers call, e.g. (512) 555-0142.";
+
+        var zoneId = d.TimeZone?.Trim() ?? "";
+        // IANA ids only ("America/Chicago"): Windows ids would resolve on some hosts and not on others.
+        if (!TimeZoneInfo.TryFindSystemTimeZoneById(zoneId, out var zone) || !zone.HasIanaId || zoneId.Contains(' '))
+            errors["TimeZone"] = "Pick your time zone from the list.";
+
+        TimeOnly? opens = null, closes = null;
+        var days = WeekDays.Where(w => d.OpenDays.Contains(w, StringComparer.OrdinalIgnoreCase)).ToList();
+        if (!d.AlwaysOpen)
+        {
+            opens = ParseTime(d.OpensAt);
+            closes = ParseTime(d.ClosesAt);
+            if (opens is null || closes is null) errors["Hours"] = "Enter your opening and closing times, or tick \"Open 24/7\".";
+            else if (closes <= opens) errors["Hours"] = "Closing time must be after opening time.";
+            if (days.Count == 0) errors["OpenDays"] = "Tick the days you're open, or tick \"Open 24/7\".";
+        }
+        else days = [.. WeekDays];
+
+        if (errors.Count == 0) valid = new ValidBusinessDetails(name, line!, zoneId, opens, closes, string.Join(',', days));
+        return errors;
+    }
+
+    private static TimeOnly? ParseTime(string? value) =>
+        TimeOnly.TryParseExact(value?.Trim(), ["HH:mm", "H:mm", "HH:mm:ss"], CultureInfo.InvariantCulture, DateTimeStyles.None, out var t) ? t : null;
+
+    public Task<FreeNumbers> FreeNumbersAsync(CancellationToken ct) => numbers.FreeNumbersAsync(ct);
+
+    public bool OwnerChoosesNumber => numbers.OwnerChooses;
+
+    /// <summary>
+    /// Creates the business, its Recoverly number and the account's link to it in one transaction.
+    /// <paramref name="chosenNumber"/> is the owner's pick (Twilio), or the number the page showed (simulator pool).
+    /// </summary>
+    public async Task<(Business? Business, string? Error)> CreateBusinessAsync(long accountId, ValidBusinessDetails details,
+        string? chosenNumber, CancellationToken ct)
+    {
+        if (await db.OwnerAccounts.AsNoTracking().AnyAsync(a => a.Id == accountId && a.BusinessId != null, ct))
+            return (null, "Your account already has a business. One account runs one business for now.");
+        if (await db.Numbers.AnyAsync(n => n.E164 == details.BusinessLine, ct))
+            return (null, "That's a Recoverly number. Enter the number your customers call.");
+
+        string number;
+        if (numbers.OwnerChooses)
+        {
+            if (Phones.NormalizeUserInput(chosenNumber) is not { } picked) return (null, "Pick a number from the list.");
+            var free = await numbers.FreeNumbersAsync(ct);
+            if (free.Numbers.All(n => n.E164 != picked)) return (null, free.Problem ?? "That number isn't free any more. Pick another.");
+            number = picked;
+        }
+        else
+        {
+            // The number the page showed, unless someone took it meanwhile: then the next free one.
+            var free = await numbers.FreeNumbersAsync(ct);
+            var shown = Phones.NormalizeUserInput(chosenNumber);
+            var pick = free.Numbers.FirstOrDefault(n => n.E164 == shown && n.E164 != details.BusinessLine)
+                       ?? free.Numbers.FirstOrDefault(n => n.E164 != details.BusinessLine);
+            if (pick is null) return (null, free.Problem ?? "No Recoverly number is free right now.");
+            number = pick.E164;
+        }
+        if (number == details.BusinessLine) return (null, "Your business line can't also be its Recoverly number. Pick another.");
+        // Point the number at us before recording it: a number that is configured but unassigned only gets a polite <Reject/>.
+        if (await numbers.PrepareAsync(number, ct) is { } problem) return (null, problem);
+
+        using var _ = await gate.EnterAsync(ct);
+        var now = time.GetUtcNow().UtcDateTime;
+        await using var tx = await db.Database.BeginTransactionAsync(ct);
+        var account = await db.OwnerAccounts.FirstOrDefaultAsync(a => a.Id == accountId, ct);
+        if (account is null) return (null, "Your session has ended. Log in again.");
+        if (account.BusinessId is not null) return (null, "Your account already has a business. One account runs one business for now.");
+        var business = new Business
+        {
+            Name = details.Name,
+            BusinessPhone = details.BusinessLine,
+            TimeZone = details.TimeZone,
+            OpensAt = details.OpensAt,
+            ClosesAt = details.ClosesAt,
+            OpenDays = details.OpenDays,
+            Mode = CallMode.Forwarding,
+            CreatedAt = now,
+            TrialEndsAt = now + Entitlement.TrialLength,
+            Numbers = [new RecoverlyNumber { E164 = number, AssignedAt = now }],
+        };
+        db.Businesses.Add(business);
+        try
+        {
+            await db.SaveChangesAsync(ct);
+            account.BusinessId = business.Id;
+            await db.SaveChangesAsync(ct);
+            await tx.CommitAsync(ct);
+        }
+        catch (DbUpdateException)
+        {
+            // The unique indexes decided a race: the number went to another business, or this account got one meanwhile.
+            db.ChangeTracker.Clear();
+            return (null, "That number was just taken, or your account already has a business. Reload the page and try again.");
+        }
+        log.LogInformation("Onboarding: account {AccountId} created business {BusinessId} with number {Number}",
+            accountId, business.Id, Phones.Mask(number));
+        return (business, null);
+    }
+
+    public async Task SetGreetingAsync(long businessId, GreetingKind greeting, CancellationToken ct)
+    {
+        using var _ = await gate.EnterAsync(ct);
+        await db.Businesses.Where(b => b.Id == businessId).ExecuteUpdateAsync(s => s.SetProperty(b => b.Greeting, greeting), ct);
+    }
+
+    public async Task SetForwardingCarrierAsync(long businessId, string carrierKey, CancellationToken ct)
+    {
+        using var _ = await gate.EnterAsync(ct);
+        await db.Businesses.Where(b => b.Id == businessId).ExecuteUpdateAsync(s => s.SetProperty(b => b.ForwardingCarrier, carrierKey), ct);
+    }
+
+    /// <summary>
+    /// Saves the owner's mobile number and, only when the box was ticked, records the opt-in with its
+    /// evidence and queues the "reply YES" text (alerts wait for that YES). Returns the problem, or null.
+    /// </summary>
+    public async Task<string?> SaveOwnerAlertsAsync(Business business, string? mobile, bool ticked, string? ip, string? userAgent,
+        CancellationToken ct)
+    {
+        string? phone = null;
+        if (!string.IsNullOrWhiteSpace(mobile))
+        {
+            phone = Phones.NormalizeUserInput(mobile);
+            if (phone is null) return "Enter your mobile number, e.g. (512) 555-0142.";
+        }
+        if (ticked && phone is null) return "Enter the mobile number the alerts should go to.";
+        var recoverlyNumber = await db.Numbers.AsNoTracking().Where(n => n.BusinessId == business.Id).OrderBy(n => n.Id)
+            .Select(n => n.E164).FirstAsync(ct);
+        if (phone is not null && await db.Numbers.AnyAsync(n => n.E164 == phone, ct))
+            return "That's a Recoverly number. Enter your own mobile number.";
+
+        using var _ = await gate.EnterAsync(ct);
+        var now = time.GetUtcNow().UtcDateTime;
+        await using var tx = await db.Database.BeginTransactionAsync(ct);
+        var tracked = await db.Businesses.FirstAsync(b => b.Id == business.Id, ct);
+        if (phone is not null) tracked.OwnerPhone = phone;
+        var queued = false;
+        if (ticked && await ConsentLedger.OwnerStateAsync(db, business.Id, phone!, ct) is OwnerAlertConsent.None or OwnerAlertConsent.OptedOut)
+        {
+            var evidence = $"{AlertDisclosure}\nIP: {ip ?? "unknown"}\nUser-Agent: {Truncate(userAgent ?? "unknown", 300)}";
+            registry.RequestOwnerAlerts(tracked, phone!, recoverlyNumber, ConsentSource.WebForm, evidence, now, AlertDisclosureVersion);
+            queued = true;
+        }
+        await db.SaveChangesAsync(ct);
+        await tx.CommitAsync(ct);
+        if (queued) signal.Notify();
+        return null;
+    }
+
+    public Task<OwnerAlertConsent> OwnerAlertStateAsync(Business business, CancellationToken ct) =>
+        business.OwnerPhone is { } phone ? ConsentLedger.OwnerStateAsync(db, business.Id, phone, ct) : Task.FromResult(OwnerAlertConsent.None);
+
+    /// <summary>
+    /// Forwarding is verified by the first missed call to this business at or after <paramref name="since"/> (when the
+    /// owner opened the verify step); it also completes onboarding. Returns when it was verified, or null.
+    /// </summary>
+    public async Task<DateTime?> CheckForwardingAsync(long businessId, DateTime since, CancellationToken ct)
+    {
+        var state = await db.Businesses.AsNoTracking().Where(b => b.Id == businessId)
+            .Select(b => new { b.ForwardingVerifiedAt, b.CreatedAt }).FirstAsync(ct);
+        if (state.ForwardingVerifiedAt is { } done) return done;
+        since = DateTime.SpecifyKind(since < state.CreatedAt ? state.CreatedAt : since, DateTimeKind.Utc);
+        var arrived = await db.MissedCalls.AsNoTracking()
+            .Where(c => c.BusinessId == businessId && c.At >= since)
+            .OrderBy(c => c.At).Select(c => (DateTime?)c.At).FirstOrDefaultAsync(ct);
+        if (arrived is not { } at) return null;
+        var now = time.GetUtcNow().UtcDateTime;
+        using (await gate.EnterAsync(ct))
+        {
+            await db.Businesses.Where(b => b.Id == businessId && b.ForwardingVerifiedAt == null)
+                .ExecuteUpdateAsync(s => s
+                    .SetProperty(b => b.ForwardingVerifiedAt, at)
+                    .SetProperty(b => b.OnboardedAt, b => b.OnboardedAt ?? now), ct);
+        }
+        log.LogInformation("Onboarding: forwarding verified for business {BusinessId}", businessId);
+        return at;
+    }
+
+    /// <summary>The owner chose to verify later: onboarding is complete without verification.</summary>
+    public async Task FinishAsync(long businessId, CancellationToken ct)
+    {
+        var now = time.GetUtcNow().UtcDateTime;
+        using var _ = await gate.EnterAsync(ct);
+        await db.Businesses.Where(b => b.Id == businessId && b.OnboardedAt == null)
+            .ExecuteUpdateAsync(s => s.SetProperty(b => b.OnboardedAt, now), ct);
+    }
+
+    private static string Truncate(string value, int max) => value.Length <= max ? value : value[..max];
+}

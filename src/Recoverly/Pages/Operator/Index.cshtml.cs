@@ -1,0 +1,75 @@
+using Microsoft.AspNetCore.Mvc.RazorPages;
+using Microsoft.EntityFrameworkCore;
+using Recoverly.Billing;
+using Recoverly.Data;
+using Recoverly.Telephony;
+using Recoverly.Texts;
+
+namespace Recoverly.Pages.Operator;
+
+/// <summary>The operator's overview: every business and its plan, texts sent, and delivery failures by provider error code.</summary>
+public sealed class IndexModel(RecoverlyDb db, TimeProvider time, BillingSettings billing, FoundingProgram founding) : PageModel
+{
+    public sealed record BusinessRow(long Id, string Name, string Numbers, PlanStatus Plan, bool Paused, DateTime CreatedAt,
+        int Sent, int Delivered, int Failed);
+
+    public sealed record ErrorRow(int Code, int Count, double Share, ProviderError Error);
+
+    /// <summary>Statuses of texts that were handed to the provider (the denominator of failure rates).</summary>
+    public static readonly OutboundStatus[] Handed =
+        [OutboundStatus.Queued, OutboundStatus.Sent, OutboundStatus.Delivered, OutboundStatus.Undelivered, OutboundStatus.Failed];
+
+    public IReadOnlyList<BusinessRow> Businesses { get; private set; } = [];
+    public IReadOnlyList<ErrorRow> Errors { get; private set; } = [];
+    public int TotalSent { get; private set; }
+    public int TotalDelivered { get; private set; }
+    public int TotalFailed { get; private set; }
+    public int SentLastDay { get; private set; }
+    public int FailedLastDay { get; private set; }
+    public int Pending { get; private set; }
+    public int FoundingPlacesLeft { get; private set; }
+    public bool BillingEnabled => billing.Enabled;
+
+    public async Task OnGetAsync(CancellationToken ct)
+    {
+        var now = time.GetUtcNow().UtcDateTime;
+        var dayAgo = now.AddDays(-1);
+        var perBusiness = await db.OutboundMessages.AsNoTracking()
+            .Where(m => Handed.Contains(m.Status))
+            .GroupBy(m => m.BusinessId)
+            .Select(g => new
+            {
+                BusinessId = g.Key,
+                Sent = g.Count(),
+                Delivered = g.Count(m => m.Status == OutboundStatus.Delivered),
+                Failed = g.Count(m => m.Status == OutboundStatus.Undelivered || m.Status == OutboundStatus.Failed),
+            })
+            .ToDictionaryAsync(x => x.BusinessId, ct);
+        var businesses = await db.Businesses.AsNoTracking().Include(b => b.Numbers).OrderBy(b => b.Id).ToListAsync(ct);
+        Businesses = businesses.Select(b =>
+        {
+            var counts = perBusiness.GetValueOrDefault(b.Id);
+            return new BusinessRow(b.Id, b.Name, string.Join(", ", b.Numbers.Select(n => n.E164)), PlanStatus.For(b, now, billing.Enabled),
+                b.TextingPaused, b.CreatedAt, counts?.Sent ?? 0, counts?.Delivered ?? 0, counts?.Failed ?? 0);
+        }).ToList();
+        TotalSent = perBusiness.Values.Sum(c => c.Sent);
+        TotalDelivered = perBusiness.Values.Sum(c => c.Delivered);
+        TotalFailed = perBusiness.Values.Sum(c => c.Failed);
+        SentLastDay = await db.OutboundMessages.CountAsync(m => Handed.Contains(m.Status) && m.CreatedAt >= dayAgo, ct);
+        FailedLastDay = await db.OutboundMessages.CountAsync(m => (m.Status == OutboundStatus.Undelivered || m.Status == OutboundStatus.Failed)
+            && m.CreatedAt >= dayAgo, ct);
+        Pending = await db.OutboundMessages.CountAsync(m => m.Status == OutboundStatus.Pending || m.Status == OutboundStatus.InDoubt, ct);
+
+        var byCode = await db.OutboundMessages.AsNoTracking()
+            .Where(m => m.ErrorCode != null)
+            .GroupBy(m => m.ErrorCode!.Value)
+            .Select(g => new { Code = g.Key, Count = g.Count() })
+            .ToListAsync(ct);
+        Errors = byCode.OrderByDescending(e => e.Count).ThenBy(e => e.Code)
+            .Select(e => new ErrorRow(e.Code, e.Count, TotalSent == 0 ? 0 : (double)e.Count / TotalSent, ProviderErrors.Describe(e.Code)))
+            .ToList();
+        FoundingPlacesLeft = await founding.PlacesLeftAsync(ct);
+    }
+
+    public static string Percent(double share) => share.ToString("0.0%", System.Globalization.CultureInfo.InvariantCulture);
+}

@@ -1,0 +1,72 @@
+using System.Globalization;
+using Recoverly.Billing;
+
+namespace Recoverly.Public;
+
+public sealed record CostInputs(double MissedCallsPerWeek, double WouldBookPercent, double JobValue, double CloseRatePercent);
+
+public sealed record CostResult(double RecoveredJobsPerMonth, double MonthlyAtRisk, double YearlyAtRisk, int JobsToPayForPlan);
+
+/// <summary>
+/// The missed-call cost calculator (SPEC 1.9). The page's inline script mirrors <see cref="Calculate"/>
+/// step for step, so the no-JavaScript form and the live figures agree to the dollar.
+/// </summary>
+public static class MissedCallCost
+{
+    public const double WeeksPerMonth = 52.0 / 12.0;
+    public const string Formula =
+        "monthly revenue at risk = missed calls per week × 52 ÷ 12 × share who would have booked × close rate × average job value";
+
+    public static readonly CostInputs Example = new(10, 60, 350, 50);
+
+    public static CostResult Calculate(CostInputs i)
+    {
+        var jobs = i.MissedCallsPerWeek * WeeksPerMonth * (i.WouldBookPercent / 100) * (i.CloseRatePercent / 100);
+        var monthly = jobs * i.JobValue;
+        return new CostResult(
+            RoundHalfUp(jobs * 10) / 10,
+            RoundHalfUp(monthly),
+            RoundHalfUp(monthly * 12),
+            (int)Math.Ceiling((double)BillingSettings.MonthlyPrice / i.JobValue));
+    }
+
+    /// <summary>Half away from zero, like JavaScript's Math.round for these non-negative figures.</summary>
+    public static double RoundHalfUp(double value) => Math.Round(value, MidpointRounding.AwayFromZero);
+
+    public static string Dollars(double value) => "$" + value.ToString("N0", CultureInfo.InvariantCulture);
+
+    public static string Jobs(double value) => value.ToString("0.#", CultureInfo.InvariantCulture);
+
+    public const string MissedField = "missed", BookField = "book", ValueField = "value", CloseField = "close";
+
+    public static readonly IReadOnlyDictionary<string, string> Messages = new Dictionary<string, string>
+    {
+        [MissedField] = "Missed calls per week: enter a whole number from 0 to 1,000.",
+        [BookField] = "Share who would have booked: enter a percentage from 0 to 100.",
+        [ValueField] = "Average job value: enter a dollar amount from $1 to $1,000,000.",
+        [CloseField] = "Close rate: enter a percentage from 0 to 100.",
+    };
+
+    /// <summary>Parses the form's raw values; on any problem returns one message per bad field and no inputs.</summary>
+    public static (CostInputs? Inputs, Dictionary<string, string> Errors) Parse(string? missed, string? book, string? value, string? close)
+    {
+        var errors = new Dictionary<string, string>();
+        var m = Number(missed, 0, 1000, wholeOnly: true);
+        var b = Number(book, 0, 100);
+        var v = Number(value, 1, 1_000_000);
+        var c = Number(close, 0, 100);
+        if (m is null) errors[MissedField] = Messages[MissedField];
+        if (b is null) errors[BookField] = Messages[BookField];
+        if (v is null) errors[ValueField] = Messages[ValueField];
+        if (c is null) errors[CloseField] = Messages[CloseField];
+        return errors.Count == 0 ? (new CostInputs(m!.Value, b!.Value, v!.Value, c!.Value), errors) : (null, errors);
+    }
+
+    private static double? Number(string? raw, double min, double max, bool wholeOnly = false)
+    {
+        var text = (raw ?? "").Trim().TrimStart('$').TrimEnd('%').Replace(",", "", StringComparison.Ordinal).Trim();
+        if (!double.TryParse(text, NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out var n)) return null;
+        if (n < min || n > max || (wholeOnly && n != Math.Floor(n))) return null;
+        return n;
+    }
+}

@@ -1,0 +1,362 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Recoverly.Calls;
+using Recoverly.Consent;
+using Recoverly.Dispatch;
+using Recoverly.Texts;
+using Recoverly.Tests.Infrastructure;
+
+namespace Recoverly.Tests.Dispatch;
+
+public class DispatcherTests
+{
+    private const string Caller = "+15125550142";
+    private const string Number = "+15125550100";
+
+    private static Task<OutboundMessage> TextBackAsync(TestApp app, string to = Caller) =>
+        app.QueryAsync(d => d.OutboundMessages.SingleAsync(m => m.Kind == OutboundKind.TextBack && m.To == to));
+
+    private static DateTime Now(TestApp app) => app.Time.GetUtcNow().UtcDateTime;
+
+    private static string CallerNumber(int i) => $"+1512555{i + 1000:D4}";
+
+    [Theory]
+    [MemberData(nameof(Databases.Both), MemberType = typeof(Databases))]
+    public async Task Rate_limited_send_429_is_retried_with_backoff_and_sent_once(Db db)
+    {
+        await using var app = await TestApp.StartAsync(db);
+        await app.AddBusinessAsync();
+        app.Twilio.Script(new Scripted(429, 20429));
+
+        await app.MissedCallAsync(Caller);
+        await app.DispatchAsync();
+
+        Assert.Equal(1, app.Twilio.Requests);
+        Assert.Empty(app.Twilio.Sent);
+        var waiting = await TextBackAsync(app);
+        Assert.Equal(OutboundStatus.Pending, waiting.Status);
+        Assert.Equal(20429, waiting.ErrorCode);
+        Assert.Equal(Now(app).AddSeconds(1), waiting.NextAttemptAt, TimeSpan.FromMilliseconds(50));
+
+        app.Time.Advance(TimeSpan.FromMilliseconds(500));
+        await app.DispatchAsync();
+        Assert.Equal(1, app.Twilio.Requests); // not before the backoff is over
+
+        app.Time.Advance(TimeSpan.FromMilliseconds(500));
+        await app.DispatchAsync();
+        app.Time.Advance(TimeSpan.FromMinutes(5));
+        await app.DispatchAsync();
+
+        var text = Assert.Single(app.Twilio.Sent);
+        Assert.Equal(2, app.Twilio.Requests);
+        var sent = await TextBackAsync(app);
+        Assert.Equal(OutboundStatus.Queued, sent.Status);
+        Assert.Equal(text.Sid, sent.ProviderSid);
+        Assert.Equal(2, sent.Attempts);
+    }
+
+    [Fact]
+    public async Task Permanent_error_21211_fails_without_retry()
+    {
+        await using var app = await TestApp.StartAsync(Db.Sqlite);
+        await app.AddBusinessAsync();
+        app.Twilio.Script(new Scripted(400, 21211));
+
+        await app.MissedCallAsync(Caller);
+        await app.DispatchAsync();
+        app.Time.Advance(TimeSpan.FromMinutes(5));
+        await app.DispatchAsync();
+
+        Assert.Equal(1, app.Twilio.Requests);
+        Assert.Empty(app.Twilio.Sent);
+        var failed = await TextBackAsync(app);
+        Assert.Equal(OutboundStatus.Failed, failed.Status);
+        Assert.Equal(21211, failed.ErrorCode);
+        Assert.Equal("Not sent — not a valid phone number", failed.StatusReason);
+    }
+
+    [Fact]
+    public async Task Configuration_error_30034_is_shown_as_operator_action()
+    {
+        await using var app = await TestApp.StartAsync(Db.Sqlite);
+        await app.AddBusinessAsync();
+        app.Twilio.Script(new Scripted(400, 30034));
+
+        await app.MissedCallAsync(Caller);
+        await app.DispatchAsync();
+        app.Time.Advance(TimeSpan.FromMinutes(5));
+        await app.DispatchAsync();
+
+        Assert.Equal(1, app.Twilio.Requests);
+        var failed = await TextBackAsync(app);
+        Assert.Equal(OutboundStatus.Failed, failed.Status);
+        Assert.Equal(30034, failed.ErrorCode);
+        Assert.Equal("Not delivered — sending number not registered (10DLC); the operator must register it", failed.StatusReason);
+        Assert.Contains(app.Logs.Lines, l => l.StartsWith("Warning", StringComparison.Ordinal) && l.Contains("needs operator action", StringComparison.Ordinal));
+    }
+
+    [Theory]
+    [MemberData(nameof(Databases.Both), MemberType = typeof(Databases))]
+    public async Task Opt_out_error_21610_on_send_records_an_opt_out_in_the_ledger(Db db)
+    {
+        await using var app = await TestApp.StartAsync(db);
+        await app.AddBusinessAsync();
+        app.Twilio.Script(new Scripted(400, 21610));
+
+        await app.MissedCallAsync(Caller);
+        await app.DispatchAsync();
+
+        var failed = await TextBackAsync(app);
+        Assert.Equal(OutboundStatus.Failed, failed.Status);
+        Assert.Equal(21610, failed.ErrorCode);
+        var consent = await app.QueryAsync(d => d.ConsentEvents.SingleAsync());
+        Assert.Equal(Caller, consent.Phone);
+        Assert.Equal(ConsentKind.OptOut, consent.Kind);
+        Assert.Equal(ConsentSource.ProviderError, consent.Source);
+        Assert.Contains("21610", consent.EvidenceRef);
+
+        app.Time.Advance(TimeSpan.FromHours(13)); // a new episode
+        await app.MissedCallAsync(Caller);
+        await app.DispatchAsync();
+
+        var outcomes = await app.QueryAsync(d => d.MissedCalls.OrderBy(c => c.Id).Select(c => c.Outcome).ToListAsync());
+        Assert.Equal([CallOutcome.Texted, CallOutcome.OptedOut], outcomes);
+        Assert.Equal(1, app.Twilio.Requests);
+    }
+
+    public static TheoryData<Db, bool> BothDatabasesAndWhetherTheProviderTookIt => new()
+    {
+        { Db.Sqlite, true }, { Db.Sqlite, false }, { Db.Postgres, true }, { Db.Postgres, false },
+    };
+
+    [Theory]
+    [MemberData(nameof(BothDatabasesAndWhetherTheProviderTookIt))]
+    public async Task Server_error_with_unknown_outcome_is_reconciled_before_any_resend(Db db, bool providerTookIt)
+    {
+        await using var app = await TestApp.StartAsync(db);
+        await app.AddBusinessAsync();
+        app.Twilio.Script(new Scripted(500, 20500, Record: providerTookIt));
+
+        await app.MissedCallAsync(Caller);
+        await app.DispatchAsync();
+
+        var inDoubt = await TextBackAsync(app);
+        Assert.Equal(OutboundStatus.InDoubt, inDoubt.Status);
+        Assert.Null(inDoubt.ProviderSid);
+        Assert.Equal(providerTookIt ? 1 : 0, app.Twilio.Sent.Count);
+
+        app.Time.Advance(TimeSpan.FromSeconds(1));
+        await app.DispatchAsync();
+        app.Time.Advance(TimeSpan.FromMinutes(5));
+        await app.DispatchAsync();
+
+        var text = Assert.Single(app.Twilio.SentTo(Caller));
+        Assert.Equal(providerTookIt ? 1 : 2, app.Twilio.Requests);
+        var settled = await TextBackAsync(app);
+        Assert.Equal(text.Sid, settled.ProviderSid);
+        Assert.True(DeliveryStatus.Rank(settled.Status) >= 1, $"status {settled.Status}");
+    }
+
+    public static TheoryData<int, int> RefusalsUntilExpiry => new() { { 503, 20503 }, { 429, 20429 } };
+
+    [Theory]
+    [MemberData(nameof(RefusalsUntilExpiry))]
+    public async Task A_text_back_not_sent_within_60_minutes_expires(int httpStatus, int code)
+    {
+        await using var app = await TestApp.StartAsync(Db.Sqlite);
+        await app.AddBusinessAsync();
+        app.Twilio.Script(Enumerable.Range(0, 1000).Select(_ => new Scripted(httpStatus, code)).ToArray());
+        var calledAt = Now(app);
+
+        await app.MissedCallAsync(Caller);
+        await app.DispatchAsync();
+        // A running dispatcher tries again each time the backoff (at most 30 s) is over.
+        while (Now(app) < calledAt.AddMinutes(61))
+        {
+            var next = await app.QueryAsync(d => d.OutboundMessages.Where(m => m.Kind == OutboundKind.TextBack)
+                .Select(m => new { m.Status, m.NextAttemptAt }).SingleAsync());
+            if (next.Status is not (OutboundStatus.Pending or OutboundStatus.InDoubt)) break;
+            Assert.True(next.NextAttemptAt - Now(app) <= TimeSpan.FromSeconds(30), $"backoff {next.NextAttemptAt - Now(app)}");
+            // Jump most of the way at once (the dispatcher would have failed the same way in between), then follow the backoff.
+            var jump = calledAt.AddMinutes(55).AddSeconds(7);
+            var target = Now(app) < jump ? jump : next.NextAttemptAt;
+            app.Time.SetUtcNow(target > Now(app) ? target : Now(app));
+            await app.DispatchAsync();
+        }
+
+        Assert.Empty(app.Twilio.Sent);
+        var expired = await TextBackAsync(app);
+        Assert.Equal(OutboundStatus.Expired, expired.Status);
+        Assert.Contains("60 minutes", expired.StatusReason);
+        Assert.Equal(CallOutcome.Texted, await app.QueryAsync(d => d.MissedCalls.Select(c => c.Outcome).SingleAsync()));
+
+        var attempts = app.Twilio.Requests;
+        app.Time.Advance(TimeSpan.FromHours(1));
+        await app.DispatchAsync();
+        Assert.Equal(attempts, app.Twilio.Requests);
+    }
+
+    [Theory]
+    [MemberData(nameof(Databases.Both), MemberType = typeof(Databases))]
+    public async Task Status_callbacks_move_a_text_forward_only(Db db)
+    {
+        await using var app = await TestApp.StartAsync(db);
+        await app.AddBusinessAsync();
+        const string Filtered = "+15125550143";
+        const string Landline = "+15125550144";
+        foreach (var n in new[] { Caller, Filtered, Landline }) await app.MissedCallAsync(n);
+        await app.DispatchAsync();
+        var sid = app.Twilio.SentTo(Caller).Single().Sid;
+
+        await HttpAssert.OkXmlAsync(await app.MessageStatusAsync(sid, "sent"));
+        Assert.Equal(OutboundStatus.Sent, (await TextBackAsync(app)).Status);
+        app.Time.Advance(TimeSpan.FromSeconds(3));
+        await HttpAssert.OkXmlAsync(await app.MessageStatusAsync(sid, "delivered"));
+        var delivered = await TextBackAsync(app);
+        Assert.Equal(OutboundStatus.Delivered, delivered.Status);
+        Assert.Equal(Now(app), delivered.DeliveredAt!.Value, TimeSpan.FromMilliseconds(1));
+
+        // Late and replayed callbacks change nothing.
+        app.Time.Advance(TimeSpan.FromSeconds(3));
+        await HttpAssert.OkXmlAsync(await app.MessageStatusAsync(sid, "sent"));
+        await HttpAssert.OkXmlAsync(await app.MessageStatusAsync(sid, "queued"));
+        await HttpAssert.OkXmlAsync(await app.MessageStatusAsync(sid, "delivered"));
+        await HttpAssert.OkXmlAsync(await app.MessageStatusAsync(sid, "undelivered", 30003));
+        var still = await TextBackAsync(app);
+        Assert.Equal(OutboundStatus.Delivered, still.Status);
+        Assert.Equal(delivered.DeliveredAt, still.DeliveredAt);
+        Assert.Null(still.ErrorCode);
+        Assert.Equal(1, await app.QueryAsync(d => d.MessageStatusEvents.CountAsync(e => e.MessageSid == sid && e.Status == "delivered")));
+
+        var filteredSid = app.Twilio.SentTo(Filtered).Single().Sid;
+        await HttpAssert.OkXmlAsync(await app.MessageStatusAsync(filteredSid, "undelivered", 30007));
+        var filtered = await TextBackAsync(app, Filtered);
+        Assert.Equal(OutboundStatus.Undelivered, filtered.Status);
+        Assert.Equal(30007, filtered.ErrorCode);
+        Assert.Equal("Not delivered — filtered by the carrier (message content)", filtered.StatusReason);
+
+        var landlineSid = app.Twilio.SentTo(Landline).Single().Sid;
+        await HttpAssert.OkXmlAsync(await app.MessageStatusAsync(landlineSid, "undelivered", 30006));
+        Assert.Equal(OutboundStatus.Undelivered, (await TextBackAsync(app, Landline)).Status);
+        app.Time.Advance(TimeSpan.FromHours(13)); // past the episode window
+        await app.MissedCallAsync(Landline);
+        await app.DispatchAsync();
+        var outcomes = await app.QueryAsync(d => d.MissedCalls.Where(c => c.FromE164 == Landline).OrderBy(c => c.Id).Select(c => c.Outcome).ToListAsync());
+        Assert.Equal([CallOutcome.Texted, CallOutcome.Landline], outcomes);
+        Assert.Single(app.Twilio.SentTo(Landline));
+    }
+
+    [Fact]
+    public async Task A_status_callback_that_beats_the_send_bookkeeping_is_applied_when_the_send_finishes()
+    {
+        await using var app = await TestApp.StartAsync(Db.Sqlite);
+        await app.AddBusinessAsync();
+        // The provider takes the message, then its answer to us is slow: the callback comes first.
+        app.Twilio.Script(new Scripted(201, 0, Record: true, Delay: TimeSpan.FromSeconds(1)));
+        await app.MissedCallAsync(Caller);
+
+        var dispatch = app.DispatchAsync();
+        var deadline = DateTime.UtcNow.AddSeconds(5);
+        while (app.Twilio.Sent.Count == 0 && DateTime.UtcNow < deadline) await Task.Delay(5);
+        var sid = Assert.Single(app.Twilio.Sent).Sid;
+        var response = await app.MessageStatusAsync(sid, "delivered");
+        Assert.False(dispatch.IsCompleted, "the send finished before the callback; the test proves nothing");
+        await HttpAssert.OkXmlAsync(response); // an unknown SID still gets 200
+        await dispatch;
+
+        var text = await TextBackAsync(app);
+        Assert.Equal(sid, text.ProviderSid);
+        Assert.Equal(OutboundStatus.Delivered, text.Status);
+    }
+
+    [Fact]
+    public async Task Per_sender_rate_limit_queues_a_burst()
+    {
+        await using var app = await TestApp.StartAsync(Db.Sqlite, new Dictionary<string, string?> { ["Telephony:SendRatePerSecond"] = "1" });
+        await app.AddBusinessAsync();
+        for (var i = 0; i < 5; i++) await app.MissedCallAsync(CallerNumber(i));
+
+        await app.DispatchAsync();
+        Assert.Single(app.Twilio.Sent);
+        for (var second = 1; second < 5; second++)
+        {
+            app.Time.Advance(TimeSpan.FromMilliseconds(500));
+            await app.DispatchAsync();
+            Assert.Equal(second, app.Twilio.Sent.Count);
+            app.Time.Advance(TimeSpan.FromMilliseconds(500));
+            await app.DispatchAsync();
+            Assert.Equal(second + 1, app.Twilio.Sent.Count);
+        }
+        app.Time.Advance(TimeSpan.FromSeconds(10));
+        await app.DispatchAsync();
+
+        Assert.Equal(5, app.Twilio.Requests); // queued, never refused
+        Assert.Equal(5, app.Twilio.Sent.Select(t => t.To).Distinct().Count());
+    }
+
+    [Theory]
+    [MemberData(nameof(Databases.Both), MemberType = typeof(Databases))]
+    public async Task Two_dispatchers_never_send_the_same_text(Db db)
+    {
+        await using var app = await TestApp.StartAsync(db, new Dictionary<string, string?> { ["Dispatch:BatchSize"] = "10" });
+        var business = await app.AddBusinessAsync();
+        const int Calls = 150;
+        // 150 text-backs waiting in the outbox, as 150 missed calls from different callers leave them.
+        await app.QueryAsync(d =>
+        {
+            var now = Now(app);
+            d.OutboundMessages.AddRange(Enumerable.Range(0, Calls).Select(i => new OutboundMessage
+            {
+                BusinessId = business.Id, Kind = OutboundKind.TextBack, To = CallerNumber(i), From = Number,
+                Body = "Hi, this is Acme Plumbing. Sorry we missed your call! How can we help? Reply here and we'll get back to you shortly. Reply STOP to opt out.",
+                DedupeKey = $"textback:test:{i}", CreatedAt = now, NextAttemptAt = now, ExpiresAt = now.AddMinutes(60),
+            }));
+            return d.SaveChangesAsync();
+        });
+
+        var first = app.Services.GetRequiredService<Dispatcher>();
+        var second = ActivatorUtilities.CreateInstance<Dispatcher>(app.Services);
+        Assert.NotEqual(first.WorkerId, second.WorkerId);
+        var claimed = await Task.WhenAll(RunUntilIdleAsync(first), RunUntilIdleAsync(second));
+        await app.DispatchAsync();
+
+        Assert.Equal(Calls, app.Twilio.Requests);
+        Assert.Equal(Calls, app.Twilio.Sent.Count);
+        for (var i = 0; i < Calls; i++) Assert.Single(app.Twilio.SentTo(CallerNumber(i)));
+        Assert.Equal(Calls, claimed.Sum());
+        Assert.True(claimed[0] > 0 && claimed[1] > 0, $"both dispatchers should have worked: {claimed[0]}/{claimed[1]}");
+        var statuses = await app.QueryAsync(d => d.OutboundMessages.Select(m => m.Status).ToListAsync());
+        Assert.Equal(Calls, statuses.Count(s => s == OutboundStatus.Queued));
+        Assert.Equal(Calls, await app.QueryAsync(d => d.OutboundMessages.Select(m => m.ProviderSid).Distinct().CountAsync()));
+
+        static async Task<int> RunUntilIdleAsync(Dispatcher dispatcher)
+        {
+            var total = 0;
+            for (int n; (n = await dispatcher.RunOnceAsync(CancellationToken.None)) > 0;) total += n;
+            return total;
+        }
+    }
+
+    [Fact]
+    public async Task A_stop_that_arrives_after_claim_but_before_send_wins()
+    {
+        await using var app = await TestApp.StartAsync(Db.Sqlite);
+        var business = await app.AddBusinessAsync();
+        await app.MissedCallAsync(Caller);
+        Assert.Equal(OutboundStatus.Pending, (await TextBackAsync(app)).Status);
+
+        // The opt-out lands in the ledger without the pending-text cancellation (as if it raced the claim).
+        await app.QueryAsync(async d =>
+        {
+            ConsentLedger.Append(d, business.Id, Caller, ConsentKind.OptOut, ConsentSource.Keyword, TestApp.NewSid("SM"), "STOP", Now(app));
+            return await d.SaveChangesAsync();
+        });
+        await app.DispatchAsync();
+
+        Assert.Equal(0, app.Twilio.Requests);
+        var cancelled = await TextBackAsync(app);
+        Assert.Equal(OutboundStatus.Cancelled, cancelled.Status);
+        Assert.Equal("Cancelled — the caller opted out", cancelled.StatusReason);
+        Assert.Null(cancelled.ProviderSid);
+    }
+}

@@ -1,0 +1,128 @@
+using System.Net;
+using System.Net.Sockets;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Playwright;
+
+namespace Recoverly.Tests.Infrastructure;
+
+/// <summary>
+/// The app on a real Kestrel port (a browser needs one), in simulator mode with the real dispatcher
+/// and real time, over a fresh database — what a newcomer gets from `dotnet run`.
+/// </summary>
+public sealed class BrowserApp : IAsyncDisposable
+{
+    private readonly WebApplicationFactory<Program> _factory;
+    private readonly string? _sqliteFile;
+
+    public string BaseUrl { get; }
+    public LogCollector Logs { get; } = new();
+    public IServiceProvider Services => _factory.Services;
+
+    private BrowserApp(Db db, string connectionString, string? sqliteFile, IDictionary<string, string?>? settings)
+    {
+        _sqliteFile = sqliteFile;
+        var port = FreePort();
+        BaseUrl = $"http://127.0.0.1:{port}";
+        var config = new Dictionary<string, string?>
+        {
+            ["urls"] = BaseUrl,
+            ["Database:Provider"] = db.ToString(),
+            ["ConnectionStrings:Recoverly"] = connectionString,
+            ["Telephony:Provider"] = "Simulator",
+            ["Recoverly:PublicBaseUrl"] = BaseUrl,
+            ["Email:PickupFolder"] = Path.Combine(Path.GetTempPath(), $"recoverly-mail-{Guid.NewGuid():N}"),
+        };
+        if (settings is not null) foreach (var (k, v) in settings) config[k] = v;
+        _factory = new WebApplicationFactory<Program>().WithWebHostBuilder(web =>
+        {
+            foreach (var (k, v) in config) web.UseSetting(k, v);
+            web.ConfigureLogging(logging => logging.AddProvider(Logs));
+        });
+        _factory.UseKestrel(port);
+        _factory.StartServer();
+    }
+
+    public static async Task<BrowserApp> StartAsync(Db db = Db.Sqlite, IDictionary<string, string?>? settings = null)
+    {
+        if (db == Db.Postgres) return new BrowserApp(db, await TestApp.FreshPostgresDatabaseAsync(), null, settings);
+        var file = Path.Combine(Path.GetTempPath(), $"recoverly-browser-{Guid.NewGuid():N}.db");
+        return new BrowserApp(db, $"Data Source={file}", file, settings);
+    }
+
+    public string MailFolder => _factory.Services.GetRequiredService<Microsoft.Extensions.Configuration.IConfiguration>()["Email:PickupFolder"]!;
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _factory.DisposeAsync();
+        if (_sqliteFile is not null)
+        {
+            Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+            foreach (var f in new[] { _sqliteFile, _sqliteFile + "-wal", _sqliteFile + "-shm" })
+                try { File.Delete(f); } catch (IOException) { }
+        }
+    }
+}
+
+/// <summary>One headless Debian Chromium per test class, driven by Playwright for .NET.</summary>
+public sealed class ChromiumFixture : IAsyncLifetime
+{
+    public const string ExecutablePath = "/usr/bin/chromium";
+    private IPlaywright? _playwright;
+    public IBrowser Browser { get; private set; } = null!;
+
+    public static string ArtifactsFolder
+    {
+        get
+        {
+            var dir = AppContext.BaseDirectory;
+            while (dir is not null && !File.Exists(Path.Combine(dir, "Recoverly.slnx"))) dir = Path.GetDirectoryName(dir);
+            var folder = Path.Combine(dir ?? Path.GetTempPath(), "TestResults", "screenshots");
+            Directory.CreateDirectory(folder);
+            return folder;
+        }
+    }
+
+    public async Task InitializeAsync()
+    {
+        if (!File.Exists(ExecutablePath))
+            throw new InvalidOperationException($"Browser tests need Debian's Chromium at {ExecutablePath}: apt-get install -y chromium (.ci/run does this).");
+        _playwright = await Playwright.CreateAsync();
+        Browser = await _playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
+        {
+            ExecutablePath = ExecutablePath,
+            Headless = true,
+            Args = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
+        });
+    }
+
+    /// <summary>A phone-sized page (iPhone 13-ish) that fails the test on any console error.</summary>
+    public async Task<(IBrowserContext Context, IPage Page, List<string> ConsoleErrors)> NewPhonePageAsync(string baseUrl, int width = 390, int height = 844)
+    {
+        var context = await Browser.NewContextAsync(new BrowserNewContextOptions
+        {
+            BaseURL = baseUrl, ViewportSize = new ViewportSize { Width = width, Height = height }, IsMobile = width < 600, HasTouch = width < 600,
+        });
+        var page = await context.NewPageAsync();
+        var errors = new List<string>();
+        page.Console += (_, message) => { if (message.Type == "error") errors.Add(message.Text); };
+        page.PageError += (_, error) => errors.Add(error);
+        page.Response += (_, response) => { if (response.Status >= 400) errors.Add($"HTTP {response.Status} {response.Url}"); };
+        return (context, page, errors);
+    }
+
+    public async Task DisposeAsync()
+    {
+        if (Browser is not null) await Browser.DisposeAsync();
+        _playwright?.Dispose();
+    }
+}

@@ -1,0 +1,117 @@
+using System.Collections.Concurrent;
+using System.Globalization;
+using System.Net;
+using System.Text;
+using System.Text.Json;
+
+namespace Recoverly.Tests.Infrastructure;
+
+public sealed record OwnedNumber(string Sid, string E164, bool Voice = true, bool Sms = true)
+{
+    public Dictionary<string, string> Settings { get; } = [];
+}
+
+/// <summary>
+/// The IncomingPhoneNumbers part of the Twilio REST double (list, paged; update) on the real wire format.
+/// <see cref="Handler"/> serves those paths and hands every other request to the Messages double.
+/// </summary>
+public sealed class FakeTwilioNumbers(string accountSid, string authToken)
+{
+    private readonly ConcurrentDictionary<string, OwnedNumber> _owned = new();
+    private readonly ConcurrentQueue<(string Sid, IReadOnlyDictionary<string, string> Form)> _updates = new();
+
+    /// <summary>Page size the fake uses regardless of what the client asks, so paging is exercised.</summary>
+    public int PageSize { get; set; } = 2;
+
+    public IReadOnlyList<(string Sid, IReadOnlyDictionary<string, string> Form)> Updates => _updates.ToArray();
+
+    public OwnedNumber Own(string e164, bool voice = true, bool sms = true)
+    {
+        var n = new OwnedNumber("PN" + Guid.NewGuid().ToString("N"), e164, voice, sms);
+        _owned[n.Sid] = n;
+        return n;
+    }
+
+    public OwnedNumber? Find(string e164) => _owned.Values.FirstOrDefault(n => n.E164 == e164);
+
+    public HttpMessageHandler Handler(HttpMessageHandler others) => new InProcess(this, others);
+
+    private (int Status, string Json)? Handle(string method, string path, IReadOnlyDictionary<string, string> query,
+        IReadOnlyDictionary<string, string> form, string? authorization)
+    {
+        var prefix = $"/2010-04-01/Accounts/{accountSid}/IncomingPhoneNumbers";
+        var at = path.IndexOf(prefix, StringComparison.Ordinal);
+        if (at < 0) return null;
+        var expectedAuth = "Basic " + Convert.ToBase64String(Encoding.UTF8.GetBytes($"{accountSid}:{authToken}"));
+        if (authorization != expectedAuth) return Error(401, 20003, "Authenticate");
+        var rest = path[(at + prefix.Length)..];
+
+        if (method == "GET" && rest == ".json")
+        {
+            var page = query.TryGetValue("Page", out var p) ? int.Parse(p, CultureInfo.InvariantCulture) : 0;
+            var all = _owned.Values.OrderBy(n => n.E164, StringComparer.Ordinal).ToList();
+            var slice = all.Skip(page * PageSize).Take(PageSize).Select(Resource).ToList();
+            var more = (page + 1) * PageSize < all.Count;
+            var uri = prefix + ".json";
+            return (200, JsonSerializer.Serialize(new Dictionary<string, object?>
+            {
+                ["incoming_phone_numbers"] = slice, ["end"] = page * PageSize + Math.Max(0, slice.Count - 1),
+                ["first_page_uri"] = $"{uri}?PageSize={PageSize}&Page=0",
+                ["next_page_uri"] = more ? $"{uri}?PageSize={PageSize}&Page={page + 1}" : null,
+                ["page"] = page, ["page_size"] = PageSize, ["previous_page_uri"] = null, ["start"] = page * PageSize, ["uri"] = uri,
+            }));
+        }
+        if (method == "POST" && rest.StartsWith('/') && rest.EndsWith(".json", StringComparison.Ordinal))
+        {
+            var sid = rest[1..^5];
+            if (!_owned.TryGetValue(sid, out var number)) return Error(404, 20404, "The requested resource was not found");
+            _updates.Enqueue((sid, new Dictionary<string, string>(form)));
+            foreach (var (k, v) in form) number.Settings[k] = v;
+            return (200, JsonSerializer.Serialize(Resource(number)));
+        }
+        return Error(404, 20404, "The requested resource was not found");
+    }
+
+    private static (int, string) Error(int status, int code, string message) =>
+        (status, JsonSerializer.Serialize(new { code, message, more_info = $"https://www.twilio.com/docs/errors/{code}", status }));
+
+    private Dictionary<string, object?> Resource(OwnedNumber n) => new()
+    {
+        ["account_sid"] = accountSid, ["address_requirements"] = "none", ["api_version"] = "2010-04-01", ["beta"] = false,
+        ["capabilities"] = new Dictionary<string, bool> { ["voice"] = n.Voice, ["sms"] = n.Sms, ["mms"] = n.Sms, ["fax"] = false },
+        ["date_created"] = "Thu, 30 Jul 2015 23:19:04 +0000", ["date_updated"] = "Thu, 30 Jul 2015 23:19:04 +0000",
+        ["friendly_name"] = Recoverly.Telephony.Phones.FormatForDisplay(n.E164), ["phone_number"] = n.E164, ["origin"] = "twilio",
+        ["sid"] = n.Sid, ["sms_application_sid"] = n.Settings.GetValueOrDefault("SmsApplicationSid", ""),
+        ["sms_method"] = n.Settings.GetValueOrDefault("SmsMethod", "POST"), ["sms_url"] = n.Settings.GetValueOrDefault("SmsUrl", ""),
+        ["status_callback"] = n.Settings.GetValueOrDefault("StatusCallback", ""),
+        ["status_callback_method"] = n.Settings.GetValueOrDefault("StatusCallbackMethod", "POST"),
+        ["voice_application_sid"] = n.Settings.GetValueOrDefault("VoiceApplicationSid", ""),
+        ["voice_method"] = n.Settings.GetValueOrDefault("VoiceMethod", "POST"), ["voice_url"] = n.Settings.GetValueOrDefault("VoiceUrl", ""),
+        ["status"] = "in-use", ["uri"] = $"/2010-04-01/Accounts/{accountSid}/IncomingPhoneNumbers/{n.Sid}.json",
+    };
+
+    private sealed class InProcess(FakeTwilioNumbers api, HttpMessageHandler others) : DelegatingHandler(others)
+    {
+        protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken ct)
+        {
+            if (!request.RequestUri!.AbsolutePath.Contains("/IncomingPhoneNumbers", StringComparison.Ordinal))
+                return await base.SendAsync(request, ct);
+            var form = Pairs(request.Content is null ? "" : await request.Content.ReadAsStringAsync(ct));
+            var query = Pairs(request.RequestUri.Query.TrimStart('?'));
+            var (status, json) = api.Handle(request.Method.Method, request.RequestUri.AbsolutePath, query, form,
+                request.Headers.Authorization?.ToString()) ?? Error(404, 20404, "The requested resource was not found");
+            return new HttpResponseMessage((HttpStatusCode)status) { Content = new StringContent(json, Encoding.UTF8, "application/json") };
+        }
+
+        private static Dictionary<string, string> Pairs(string encoded)
+        {
+            var pairs = new Dictionary<string, string>();
+            foreach (var pair in encoded.Split('&', StringSplitOptions.RemoveEmptyEntries))
+            {
+                var kv = pair.Split('=', 2);
+                pairs[WebUtility.UrlDecode(kv[0])] = kv.Length > 1 ? WebUtility.UrlDecode(kv[1]) : "";
+            }
+            return pairs;
+        }
+    }
+}

@@ -1,0 +1,125 @@
+using System.Net;
+using System.Text.RegularExpressions;
+using Microsoft.EntityFrameworkCore;
+using Recoverly.Businesses;
+using Recoverly.Operator;
+using Recoverly.Public;
+using Recoverly.Texts;
+using Recoverly.Tests.Infrastructure;
+
+namespace Recoverly.Tests.Operator;
+
+public class OperatorPagesTests
+{
+    [Theory]
+    [InlineData("/operator")]
+    [InlineData("/operator/registration")]
+    public async Task Operator_pages_refuse_anonymous_visitors_and_ordinary_owners(string path)
+    {
+        await using var app = await TestApp.StartAsync(Db.Sqlite);
+        var business = await app.AddBusinessAsync();
+        using var owner = await SignedInClient.SignInAsync(app, business.Id);
+
+        var anonymous = await app.Http.GetAsync(path);
+        var asOwner = await owner.Http.GetAsync(path);
+
+        foreach (var response in new[] { anonymous, asOwner })
+        {
+            Assert.Equal(HttpStatusCode.Redirect, response.StatusCode);
+            Assert.StartsWith("http://localhost/login", response.Headers.Location!.OriginalString);
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Databases.Both), MemberType = typeof(Databases))]
+    public async Task Overview_lists_plans_texts_sent_and_failure_rates_by_error_code(Db db)
+    {
+        await using var app = await TestApp.StartAsync(db, new Dictionary<string, string?> { ["Billing:Provider"] = "Stripe" });
+        var acme = await app.AddBusinessAsync("Acme Plumbing");
+        var bolt = await app.AddBusinessAsync("Bolt Electric", number: "+15125550200", businessPhone: "+15125550201");
+        var now = app.Time.GetUtcNow().UtcDateTime;
+        await app.QueryAsync(async d =>
+        {
+            await d.Businesses.Where(b => b.Id == bolt.Id).ExecuteUpdateAsync(s => s.SetProperty(b => b.Plan, PlanState.Canceled));
+            var statuses = new (long Business, OutboundStatus Status, int? Code)[]
+            {
+                (acme.Id, OutboundStatus.Delivered, null), (acme.Id, OutboundStatus.Delivered, null), (acme.Id, OutboundStatus.Delivered, null),
+                (acme.Id, OutboundStatus.Undelivered, 30007), (acme.Id, OutboundStatus.Failed, 30034),
+                (bolt.Id, OutboundStatus.Delivered, null), (bolt.Id, OutboundStatus.Undelivered, 30007), (bolt.Id, OutboundStatus.Undelivered, 30006),
+            };
+            var i = 0;
+            foreach (var (business, status, code) in statuses)
+            {
+                d.OutboundMessages.Add(new OutboundMessage
+                {
+                    BusinessId = business, Kind = OutboundKind.TextBack, To = $"+1512555{1000 + i++}", From = "+15125550100", Body = "x",
+                    Status = status, ErrorCode = code, CreatedAt = now, NextAttemptAt = now, ProviderSid = TestApp.NewSid("SM"),
+                });
+            }
+            return await d.SaveChangesAsync();
+        });
+        using var op = await SignedInClient.SignInAsync(app, null, isOperator: true);
+
+        var response = await op.Http.GetAsync("/operator");
+        var html = WebUtility.HtmlDecode(await response.Content.ReadAsStringAsync());
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Contains("Acme Plumbing", html);
+        Assert.Contains("Bolt Electric", html);
+        Assert.Contains("<span class=\"plan-state\">Trial</span>", html);
+        Assert.Contains("<span class=\"plan-state\">Canceled</span>", html);
+        // 8 texts handed to the provider: 30007 twice (25.0%), 30034 once, 30006 once (12.5% each).
+        Assert.Matches(@"<th scope=""row"">All time</th><td>8</td><td>4</td><td>4</td>\s*<td>50.0%</td>", html);
+        Assert.Matches(@"30007</a></td>\s*<td>Not delivered — filtered by the carrier \(message content\)</td>\s*<td><span class=""chip "">Filtered</span></td>\s*<td>2</td>\s*<td>25.0%</td>", html);
+        Assert.Matches(@"30034</a></td>\s*<td>[^<]*register it</td>\s*<td><span class=""chip bad"">Configuration</span></td>\s*<td>1</td>\s*<td>12.5%</td>", html);
+        Assert.Contains("30006", html);
+    }
+
+    [Fact]
+    public async Task Registration_helper_renders_the_live_templates_within_the_registry_limits()
+    {
+        await using var app = await TestApp.StartAsync(Db.Sqlite);
+        using var op = await SignedInClient.SignInAsync(app, null, isOperator: true);
+
+        var html = WebUtility.HtmlDecode(await op.Http.GetStringAsync("/operator/registration"));
+
+        Assert.Contains("Every field is within the registry's limits.", html);
+        Assert.Contains(TextTemplates.TextBack(ExampleMessages.Sample), html);
+        Assert.Contains(TextTemplates.HelpReply(ExampleMessages.Sample), html);
+        Assert.Contains(TextTemplates.OptOutConfirmation(ExampleMessages.Sample.Name), html);
+        Assert.Contains(TextTemplates.OptInConfirmation(ExampleMessages.Sample.Name), html);
+        Assert.Contains("http://localhost/sms-policy", html);
+        var samples = Regex.Matches(html, "Sample message \\d").Count;
+        Assert.InRange(samples, CampaignRegistration.MinSamples, CampaignRegistration.MaxSamples);
+        Assert.DoesNotContain("Too long", html);
+    }
+
+    [Fact]
+    public void Default_campaign_fits_every_limit()
+    {
+        var campaign = CampaignRegistration.For(ExampleMessages.Sample, "https://recoverly.example.com");
+
+        Assert.True(campaign.AllWithinLimits, string.Join("; ", campaign.Fields.Concat(campaign.Samples).Where(f => !f.WithinLimits).Select(f => $"{f.Label}: {f.Problem}")));
+        Assert.InRange(campaign.Samples.Count, 2, 5);
+        Assert.All(campaign.Fields.Where(f => f.ApiName.EndsWith("_message", StringComparison.Ordinal)), f => Assert.Equal((20, 320), (f.Min, f.Max)));
+        Assert.Contains(campaign.Samples, s => s.Text.Contains("Reply STOP to opt out", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Registration_helper_flags_a_template_over_the_sample_limit()
+    {
+        await using var app = await TestApp.StartAsync(Db.Sqlite);
+        var business = await app.AddBusinessAsync("Wordy Plumbing");
+        var longTemplate = "Hi, this is {Business}. " + string.Concat(Enumerable.Repeat("We are very sorry we missed you. ", 33)) + "Reply STOP to opt out.";
+        await app.QueryAsync(d => d.Businesses.Where(b => b.Id == business.Id).ExecuteUpdateAsync(s => s.SetProperty(b => b.TextBackTemplate, longTemplate)));
+        using var op = await SignedInClient.SignInAsync(app, null, isOperator: true);
+
+        var html = WebUtility.HtmlDecode(await op.Http.GetStringAsync($"/operator/registration?business={business.Id}"));
+
+        var length = longTemplate.Replace("{Business}", "Wordy Plumbing", StringComparison.Ordinal).Length;
+        Assert.True(length > 1024);
+        Assert.Contains($"Too long: {length.ToString("N0", System.Globalization.CultureInfo.InvariantCulture)} characters; the registry allows at most 1,024.", html);
+        Assert.Contains($"{length} / 1024 characters", html);
+        Assert.Contains("Some fields break the registry's limits", html);
+    }
+}
