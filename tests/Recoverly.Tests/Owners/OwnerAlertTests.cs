@@ -109,7 +109,7 @@ public class OwnerAlertTests
         await app.InboundSmsAsync(Caller, Number, "Need my water heater looked at tomorrow");
         await app.DispatchAsync();
         var first = Assert.Single(app.Twilio.SentTo(Owner).Skip(before));
-        Assert.StartsWith("Recoverly: (512) 555-0142 replied: \"Need my water heater looked at tomorrow\" — reply to this text to answer, or open http://localhost/inbox/contacts/", first.Body);
+        Assert.StartsWith("Recoverly: (512) 555-0142 replied: \"Need my water heater looked at tomorrow\" — reply to this text to answer, or open http://localhost/app/contacts/", first.Body);
 
         app.Time.Advance(TimeSpan.FromMinutes(1));
         await app.InboundSmsAsync(Caller, Number, "It's leaking a bit");
@@ -174,7 +174,7 @@ public class OwnerAlertTests
         Assert.Equal(2, app.Twilio.SentTo(Caller).Count);
         Assert.Single(app.Twilio.SentTo(OtherCaller));
         var notice = Assert.Single(app.Twilio.SentTo(Owner).Skip(ownerBefore));
-        Assert.Equal("Recoverly: we couldn't tell which caller you're answering (no alert in the last 30 minutes). Please reply from the dashboard: http://localhost/inbox", notice.Body);
+        Assert.Equal("Recoverly: we couldn't tell which caller you're answering (no alert in the last 30 minutes). Please reply from the dashboard: http://localhost/app", notice.Body);
     }
 
     [Theory]
