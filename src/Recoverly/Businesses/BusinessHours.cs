@@ -24,10 +24,10 @@ public static class BusinessHours
         return time >= opens ? IsOpenDay(business, local.DayOfWeek) : time < closes && IsOpenDay(business, local.AddDays(-1).DayOfWeek);
     }
 
-    /// <summary>"Mon–Fri 8:00 AM–5:00 PM" for the settings page; "Always" when no hours are set.</summary>
+    /// <summary>"Mon, Tue 8:00 AM–5:00 PM" for the settings page; "none set" when every call counts as business hours.</summary>
     public static string Describe(Business business)
     {
-        if (business.OpensAt is not { } opens || business.ClosesAt is not { } closes || opens == closes) return "No hours set (always business hours)";
+        if (business.OpensAt is not { } opens || business.ClosesAt is not { } closes || opens == closes) return "none set";
         var days = DayNames.Where(d => business.OpenDays.Split(',', StringSplitOptions.TrimEntries).Contains(d, StringComparer.OrdinalIgnoreCase));
         return $"{string.Join(", ", days)} {opens.ToString("h:mm tt", CultureInfo.InvariantCulture)}–{closes.ToString("h:mm tt", CultureInfo.InvariantCulture)}";
     }

@@ -1,6 +1,5 @@
+using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.Filters;
-using Microsoft.AspNetCore.Mvc.RazorPages;
-using Microsoft.EntityFrameworkCore;
 using Recoverly.Businesses;
 using Recoverly.Data;
 using Recoverly.Owners;
@@ -8,29 +7,22 @@ using Recoverly.Owners;
 namespace Recoverly.Pages.App;
 
 /// <summary>
-/// Base of every owner page: loads the signed-in owner's business before any handler runs, so a
-/// handler can only ever start from <see cref="Business"/> — every query is scoped by its id.
+/// Base of the inbox, conversation, settings and data pages: the owner's business as
+/// <see cref="OwnerPageModel"/> loads it, plus its Recoverly numbers and time zone. Every query on
+/// these pages starts from <see cref="OwnerPageModel.BusinessId"/>.
 /// </summary>
-public abstract class AppPageModel : PageModel
+public abstract class AppPageModel : OwnerPageModel
 {
-    /// <summary>The signed-in owner's business (not tracked).</summary>
-    public Business Business { get; private set; } = null!;
-
     public TimeZoneInfo Zone => BusinessClock.Zone(Business.TimeZone);
 
-    public override async Task OnPageHandlerExecutionAsync(PageHandlerExecutingContext context, PageHandlerExecutionDelegate next)
-    {
-        var owner = HttpContext.RequestServices.GetRequiredService<CurrentOwner>();
-        var db = HttpContext.RequestServices.GetRequiredService<RecoverlyDb>();
-        var business = owner.BusinessId is { } id
-            ? await db.Businesses.AsNoTracking().Include(b => b.Numbers).FirstOrDefaultAsync(b => b.Id == id && b.DeletedAt == null, HttpContext.RequestAborted)
-            : null;
-        if (business is null)
+    public override Task OnPageHandlerExecutionAsync(PageHandlerExecutingContext context, PageHandlerExecutionDelegate next) =>
+        base.OnPageHandlerExecutionAsync(context, async () =>
         {
-            context.Result = Redirect("/onboarding");
-            return;
-        }
-        Business = business;
-        await next();
-    }
+            var db = HttpContext.RequestServices.GetRequiredService<RecoverlyDb>();
+            await db.Entry(Business).Collection(b => b.Numbers).LoadAsync(HttpContext.RequestAborted);
+            return await next();
+        });
+
+    /// <summary>A deleted business has no pages (its login is gone too; this covers a session racing the deletion).</summary>
+    protected override IActionResult? BeforeHandler() => Business.DeletedAt is null ? null : NotFound();
 }

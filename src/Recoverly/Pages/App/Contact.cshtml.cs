@@ -96,8 +96,8 @@ public sealed class ContactModel(RecoverlyDb db, IWriteGate gate, TimeProvider t
 
         foreach (var c in calls)
         {
-            var words = c.Outcome == CallOutcome.Texted ? "texted back" : OwnerWords.ForCall(c.Outcome).Text;
-            Thread.Add(new ThreadItem(c.At, "event", $"Missed call — {words}", null, null));
+            var chip = c.Outcome == CallOutcome.Texted ? new Chip("Texted back", "ok") : OwnerWords.ForCall(c.Outcome);
+            Thread.Add(new ThreadItem(c.At, "event", "Missed call", chip, null));
             if (!string.IsNullOrWhiteSpace(c.Transcription)) Thread.Add(new ThreadItem(c.At, "them", c.Transcription, null, "Voicemail"));
         }
         foreach (var m in sent)

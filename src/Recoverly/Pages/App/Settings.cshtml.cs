@@ -168,15 +168,16 @@ public sealed class SettingsModel(RecoverlyDb db, IWriteGate gate, TimeProvider 
         var now = Now;
         var current = Business.OwnerPhone;
         var currentState = current is null ? OwnerAlertConsent.None : await ConsentLedger.OwnerStateAsync(db, Business.Id, current, ct);
-        var evidence = $"{OwnerAlertDisclosure.Version}: {OwnerAlertDisclosure.Text(Business.Name)} | owner {owner.Email} | IP "
-                       + $"{HttpContext.Connection.RemoteIpAddress?.ToString() ?? "unknown"} | user agent {Request.Headers.UserAgent}";
+        // The same disclosure and evidence shape as onboarding, so the ledger has one wording per version.
+        var who = $"IP: {HttpContext.Connection.RemoteIpAddress?.ToString() ?? "unknown"}\nUser-Agent: {Request.Headers.UserAgent}\nOwner: {owner.Email} (settings page)";
+        var evidence = $"{OwnerOnboarding.AlertDisclosure}\n{who}";
 
         if (!on)
         {
             if (current is not null && currentState is OwnerAlertConsent.Requested or OwnerAlertConsent.Confirmed)
             {
                 using var _ = await gate.EnterAsync(ct);
-                await TurnOffAsync(current, evidence, now, ct);
+                await TurnOffAsync(current, who, now, ct);
                 await db.SaveChangesAsync(ct);
             }
             return Redirect("/app/settings?saved=alerts-off#alerts");
@@ -206,9 +207,10 @@ public sealed class SettingsModel(RecoverlyDb db, IWriteGate gate, TimeProvider 
             await using var tx = await db.Database.BeginTransactionAsync(ct);
             // A new phone: the old one stops getting alerts (it never agreed for the new number, and vice versa).
             if (current is not null && current != phone && currentState is OwnerAlertConsent.Requested or OwnerAlertConsent.Confirmed)
-                await TurnOffAsync(current, evidence, now, ct);
+                await TurnOffAsync(current, who, now, ct);
             await db.Businesses.Where(b => b.Id == Business.Id).ExecuteUpdateAsync(s => s.SetProperty(b => b.OwnerPhone, phone), ct);
-            registry.RequestOwnerAlerts(Business, phone!, Business.Numbers[0].E164, ConsentSource.WebForm, evidence, now);
+            registry.RequestOwnerAlerts(Business, phone!, Business.Numbers[0].E164, ConsentSource.WebForm, evidence, now,
+                OwnerOnboarding.AlertDisclosureVersion);
             await db.SaveChangesAsync(ct);
             await tx.CommitAsync(ct);
         }
@@ -218,7 +220,7 @@ public sealed class SettingsModel(RecoverlyDb db, IWriteGate gate, TimeProvider 
 
     private async Task TurnOffAsync(string phone, string evidence, DateTime now, CancellationToken ct)
     {
-        ConsentLedger.Append(db, Business.Id, phone, ConsentKind.OwnerOptOut, ConsentSource.WebForm, "owner dashboard", evidence, now);
+        ConsentLedger.Append(db, Business.Id, phone, ConsentKind.OwnerOptOut, ConsentSource.WebForm, "settings page", evidence, now);
         await db.OutboundMessages
             .Where(o => o.BusinessId == Business.Id && o.To == phone && o.Status == OutboundStatus.Pending)
             .ExecuteUpdateAsync(s => s
