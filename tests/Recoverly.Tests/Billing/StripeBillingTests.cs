@@ -380,10 +380,12 @@ public class StripeBillingTests
         app.Time.Advance(TimeSpan.FromDays(days));
         using var owner = await SignedInClient.SignInAsync(app, business.Id);
 
-        var html = WebUtility.HtmlDecode(await owner.Http.GetStringAsync("/app/billing"));
-
-        if (banner is null) Assert.DoesNotContain("plan-banner", html);
-        else Assert.Contains(banner, html);
+        foreach (var page in new[] { "/app/billing", "/app" })
+        {
+            var html = WebUtility.HtmlDecode(await owner.Http.GetStringAsync(page));
+            if (banner is null) Assert.DoesNotContain("plan-banner", html);
+            else Assert.Contains(banner, html);
+        }
     }
 
     [Fact]
