@@ -1,0 +1,68 @@
+using System.Net;
+using Microsoft.Playwright;
+using Recoverly.Tests.Infrastructure;
+
+namespace Recoverly.Tests.Browser;
+
+/// <summary>What a prospective owner or a carrier reviewer sees, in Debian's Chromium at phone and desktop widths.</summary>
+public class PublicPagesBrowserTests(ChromiumFixture chromium) : IClassFixture<ChromiumFixture>
+{
+    private static readonly string[] Pages =
+        ["/", "/pricing", "/calculator", "/examples", "/forwarding", "/sms-policy", "/privacy", "/terms", "/signup", "/login", "/simulator"];
+
+    [Theory]
+    [InlineData(390, 844)]
+    [InlineData(1280, 800)]
+    public async Task Every_public_page_loads_without_console_errors_and_every_link_resolves(int width, int height)
+    {
+        await using var app = await BrowserApp.StartAsync();
+        var (context, page, errors) = await chromium.NewPhonePageAsync(app.BaseUrl, width, height);
+        await using var _ = context;
+        var links = new HashSet<string>();
+
+        foreach (var path in Pages)
+        {
+            var response = await page.GotoAsync(path, new() { WaitUntil = WaitUntilState.NetworkIdle });
+            Assert.True(response is { Ok: true }, $"{path} answered {response?.Status}");
+            Assert.False(string.IsNullOrWhiteSpace(await page.Locator("h1").First.InnerTextAsync()), $"{path} has no heading");
+            // Nothing overflows sideways on a phone.
+            var overflow = await page.EvaluateAsync<bool>("() => document.documentElement.scrollWidth > window.innerWidth + 1");
+            Assert.False(overflow, $"{path} scrolls sideways at {width}px");
+            if (path == "/pricing" || path == "/examples")
+                await page.ScreenshotAsync(new() { Path = Path.Combine(ChromiumFixture.ArtifactsFolder, $"public{path.Replace('/', '-')}-{width}.png"), FullPage = true });
+            foreach (var href in await page.Locator("a[href^='/']").EvaluateAllAsync<string[]>("els => els.map(e => e.getAttribute('href'))"))
+                links.Add(href.Split('#')[0]);
+        }
+
+        using var http = new HttpClient(new HttpClientHandler { AllowAutoRedirect = false }) { BaseAddress = new Uri(app.BaseUrl) };
+        foreach (var link in links.Where(l => l.Length > 0))
+        {
+            var response = await http.GetAsync(link);
+            var ok = response.IsSuccessStatusCode
+                     || response.StatusCode == HttpStatusCode.Redirect && response.Headers.Location?.ToString().Contains("/login") == true;
+            Assert.True(ok, $"broken link {link}: {(int)response.StatusCode}");
+        }
+        Assert.Empty(errors);
+    }
+
+    [Fact]
+    public async Task The_calculator_updates_live_with_the_worked_example()
+    {
+        await using var app = await BrowserApp.StartAsync();
+        var (context, page, errors) = await chromium.NewPhonePageAsync(app.BaseUrl);
+        await using var _ = context;
+
+        await page.GotoAsync("/calculator");
+        // 10 missed calls a week, 60% would have booked, $350 jobs, 50% close:
+        // 10 × 52/12 × 0.6 × 0.5 × 350 = $4,550 a month, $54,600 a year; one recovered job pays for $29.
+        await page.Locator("#missed").FillAsync("10");
+        await page.Locator("#book").FillAsync("60");
+        await page.Locator("#value").FillAsync("350");
+        await page.Locator("#close").FillAsync("50");
+
+        await Assertions.Expect(page.Locator("#monthly")).ToHaveTextAsync("$4,550");
+        await Assertions.Expect(page.Locator("#yearly")).ToHaveTextAsync("$54,600");
+        await Assertions.Expect(page.Locator("#payback")).ToHaveTextAsync("1");
+        Assert.Empty(errors);
+    }
+}
