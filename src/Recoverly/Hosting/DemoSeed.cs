@@ -12,6 +12,9 @@ public static class DemoSeed
     public const string DemoBusinessLine = "+15125550101";
     public const string DemoOwnerPhone = "+15125550199";
     public const string DemoCaller = "+15125550142";
+    public const string DemoOwnerEmail = "demo@recoverly.local";
+    /// <summary>Only ever seeded in simulator mode, into an empty local database; printed on the console.</summary>
+    public const string DemoOwnerPassword = "recoverly-demo";
 
     public static async Task SeedAsync(WebApplication app)
     {
@@ -21,10 +24,19 @@ public static class DemoSeed
             if (!await db.Businesses.AnyAsync())
             {
                 var registry = scope.ServiceProvider.GetRequiredService<BusinessRegistry>();
-                await registry.CreateAsync(
+                var (business, _) = await registry.CreateAsync(
                     new NewBusiness("Demo Plumbing", DemoNumber, DemoBusinessLine, DemoOwnerPhone, "owner@demo-plumbing.example",
                         CallMode.Forwarding, "America/Chicago"),
                     "demo seed (simulator)", CancellationToken.None);
+                var (account, _) = await scope.ServiceProvider.GetRequiredService<Owners.Accounts>()
+                    .SignUpAsync(DemoOwnerEmail, DemoOwnerPassword, CancellationToken.None);
+                if (business is not null && account is not null)
+                {
+                    await db.OwnerAccounts.Where(a => a.Id == account.Id)
+                        .ExecuteUpdateAsync(s => s.SetProperty(a => a.BusinessId, business.Id));
+                    await db.Businesses.Where(b => b.Id == business.Id)
+                        .ExecuteUpdateAsync(s => s.SetProperty(b => b.OnboardedAt, DateTime.UtcNow));
+                }
             }
         }
         app.Lifetime.ApplicationStarted.Register(() =>
@@ -34,6 +46,7 @@ public static class DemoSeed
 
                 Recoverly is running (telephony: built-in simulator) at {urls.Base}
                   Simulator:  {urls.For("/simulator")}  — call Demo Plumbing at {Phones.FormatForDisplay(DemoNumber)}, let it ring out, get the text-back, reply STOP or HELP
+                  Owner login: {urls.For("/login")}  email {DemoOwnerEmail}  password {DemoOwnerPassword}
                   Demo owner: phone {Phones.FormatForDisplay(DemoOwnerPhone)} (reply YES on the owner's phone in the simulator to turn on alerts)
                   Health:     {urls.For("/healthz")}
 

@@ -107,4 +107,17 @@ public class SimulatorTests
         Assert.Contains("Recoverly simulator", html);
         Assert.Contains("Call and let it ring out", html);
     }
+
+    [Fact]
+    public async Task The_demo_owner_printed_on_the_console_can_log_in_and_sees_the_demo_inbox()
+    {
+        await using var app = await StartAsync();
+        await app.Http.PostAsJsonAsync("/simulator/api/call", new { from = Caller, to = Number });
+
+        using var owner = await OwnerSession.LogInAsync(app, Recoverly.Hosting.DemoSeed.DemoOwnerEmail, Recoverly.Hosting.DemoSeed.DemoOwnerPassword);
+        var inbox = await owner.GetPageAsync("/app");
+
+        Assert.Contains("Demo Plumbing", inbox);
+        Assert.Contains("(512) 555-0142", inbox);
+    }
 }
