@@ -32,7 +32,7 @@ public static class BenchMain
         }
         try
         {
-            return await RunAsync(options);
+            return options.Inbox ? await InboxBench.RunAsync(options, RepoRoot()) : await RunAsync(options);
         }
         catch (Exception e) when (e is InvalidOperationException or TimeoutException or IOException or HttpRequestException)
         {
