@@ -53,7 +53,9 @@ public static class Inbox
         // A page of raw calls can collapse into few episodes (one caller calling 40 times): read on a little.
         for (var round = 0; round < 4 && rows.Count < pageSize; round++)
         {
-            var raw = await RawPageAsync(db, business.Id, beforeAt, beforeId, pageSize, ct);
+            // Later rounds read only the rows still missing, so a page stays near pageSize rows.
+            var take = round == 0 ? pageSize : pageSize - rows.Count;
+            var raw = await RawPageAsync(db, business.Id, beforeAt, beforeId, take, ct);
             if (raw.Count == 0)
             {
                 older = null;
@@ -61,7 +63,7 @@ public static class Inbox
             }
             rows.AddRange(await RowsAsync(db, business, raw, ct));
             (beforeAt, beforeId) = (raw[^1].At, raw[^1].Id);
-            older = raw.Count == pageSize ? raw[^1].Id : null;
+            older = raw.Count == take ? raw[^1].Id : null;
             if (older is null) break;
         }
         return new InboxPage(rows, older);
@@ -101,9 +103,26 @@ public static class Inbox
             .ToListAsync(ct);
         var textByCall = texts.GroupBy(t => t.CallId).ToDictionary(g => g.Key, g => g.First());
 
-        var replies = contactIds.Count == 0 ? [] : await db.InboundMessages.AsNoTracking()
+        // A row's replies end where its contact's next episode starts; past the latest such start no reply can be
+        // shown on this page. Without this bound a page deep in the inbox read a regular caller's replies from
+        // then to now (up to the 2,000 cap) to show three.
+        DateTime? until = null;
+        foreach (var contactId in contactIds)
+        {
+            var newestOnPage = raw.Where(c => c.ContactId == contactId).Max(c => c.At);
+            var next = episodes.Values.Where(e => e[0].ContactId == contactId && e[0].At > newestOnPage).Select(e => (DateTime?)e[0].At).Min();
+            if (next is null)
+            {
+                until = null;
+                break;
+            }
+            if (until is null || next > until) until = next;
+        }
+        var repliesQuery = db.InboundMessages.AsNoTracking()
             .Where(m => m.BusinessId == business.Id && m.ContactId != null && contactIds.Contains(m.ContactId.Value) && m.At >= since
-                        && !m.FromOwner && m.Intent == InboundIntent.Conversation)
+                        && !m.FromOwner && m.Intent == InboundIntent.Conversation);
+        if (until is { } end) repliesQuery = repliesQuery.Where(m => m.At < end);
+        var replies = contactIds.Count == 0 ? [] : await repliesQuery
             .OrderBy(m => m.At).ThenBy(m => m.Id)
             .Take(2000)
             .Select(m => new { ContactId = m.ContactId!.Value, m.Body, m.At })

@@ -2,6 +2,7 @@ using System.Net;
 using System.Text.RegularExpressions;
 using Microsoft.EntityFrameworkCore;
 using Recoverly.Calls;
+using Recoverly.Consent;
 using Recoverly.Texts;
 using Recoverly.Tests.Infrastructure;
 
@@ -189,6 +190,60 @@ public partial class InboxTests
         var repeatPage = await owner.PageAsync($"/app?before={lastRepeat + 1}");
         Assert.Contains("called 5 times", repeatPage);
     }
+
+    [Fact]
+    public async Task Every_page_shows_each_episode_its_own_replies_when_its_callers_call_again_later()
+    {
+        // Two regular callers, 60 episodes each: on every page each contact has later episodes, so the page reads
+        // replies only up to the latest next-episode start; each row must still show exactly its own reply (each
+        // reply comes 7 h after its call, after the other caller's next episode has started).
+        await using var app = await TestApp.StartAsync(Db.Sqlite);
+        var (owner, business) = await OwnerBrowser.SignUpAsync(app);
+        var start = app.Time.GetUtcNow().UtcDateTime.AddDays(-30);
+        await app.QueryAsync(async d =>
+        {
+            var contacts = new[] { "+15125557001", "+15125557002" }
+                .Select(p => new Contact { BusinessId = business.Id, Phone = p, CreatedAt = start, LastActivityAt = start }).ToArray();
+            d.Contacts.AddRange(contacts);
+            await d.SaveChangesAsync();
+            for (var i = 0; i < 120; i++)
+            {
+                var contact = contacts[i % 2];
+                var at = start.AddHours(5 * i);
+                var call = new MissedCall { BusinessId = business.Id, ContactId = contact.Id, CallSid = TestApp.NewSid("CA"), FromRaw = contact.Phone,
+                    FromE164 = contact.Phone, To = Number, At = at, Outcome = CallOutcome.Landline };
+                d.MissedCalls.Add(call);
+                await d.SaveChangesAsync();
+                d.InboundMessages.Add(new InboundMessage { BusinessId = business.Id, ContactId = contact.Id, MessageSid = TestApp.NewSid("SM"),
+                    From = contact.Phone, To = Number, Body = $"about call {call.Id}", At = at.AddHours(7), Intent = InboundIntent.Conversation });
+                await d.SaveChangesAsync();
+            }
+            return 0;
+        });
+
+        var path = "/app";
+        var rows = 0;
+        for (var pages = 0; pages < 10; pages++)
+        {
+            var html = await owner.PageAsync(path);
+            foreach (Match row in RowItems().Matches(html))
+            {
+                rows++;
+                var said = Bubbles().Matches(row.Groups[2].Value).Select(m => m.Groups[1].Value).ToList();
+                Assert.Equal([$"about call {row.Groups[1].Value}"], said);
+            }
+            var older = OlderLink().Match(html);
+            if (!older.Success) break;
+            path = WebUtility.HtmlDecode(older.Groups[1].Value);
+        }
+        Assert.Equal(120, rows);
+    }
+
+    [GeneratedRegex("""<li data-call="(\d+)">(.*?)</li>""", RegexOptions.Singleline)]
+    private static partial Regex RowItems();
+
+    [GeneratedRegex("""<span class="bubble them">([^<]*)</span>""")]
+    private static partial Regex Bubbles();
 
     [Fact]
     public async Task A_page_cursor_is_scoped_to_the_business()
