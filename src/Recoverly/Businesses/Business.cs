@@ -55,6 +55,17 @@ public sealed class Business
     public int CapCount { get; set; }
 
     public List<RecoverlyNumber> Numbers { get; set; } = [];
+
+    /// <summary>A new business on its free trial with its Recoverly number assigned (every way a business is created goes through here).</summary>
+    public static Business StartTrial(string name, string businessPhone, string recoverlyNumber, string timeZone, DateTime nowUtc) => new()
+    {
+        Name = name,
+        BusinessPhone = businessPhone,
+        TimeZone = timeZone,
+        CreatedAt = nowUtc,
+        TrialEndsAt = nowUtc + Entitlement.TrialLength,
+        Numbers = [new RecoverlyNumber { E164 = recoverlyNumber, AssignedAt = nowUtc }],
+    };
 }
 
 /// <summary>A number Recoverly owns at the telephony provider on behalf of a business.</summary>

@@ -37,18 +37,10 @@ public sealed class BusinessRegistry(RecoverlyDb db, IWriteGate gate, TimeProvid
         if (await db.Numbers.AnyAsync(n => n.E164 == number, ct)) return (null, $"--number {number} is already assigned to a business");
         var now = time.GetUtcNow().UtcDateTime;
         await using var tx = await db.Database.BeginTransactionAsync(ct);
-        var business = new Business
-        {
-            Name = request.Name.Trim(),
-            BusinessPhone = businessPhone,
-            OwnerPhone = ownerPhone,
-            OwnerEmail = request.OwnerEmail,
-            Mode = request.Mode,
-            TimeZone = request.TimeZone,
-            CreatedAt = now,
-            TrialEndsAt = now + Entitlement.TrialLength,
-            Numbers = [new RecoverlyNumber { E164 = number, AssignedAt = now }],
-        };
+        var business = Business.StartTrial(request.Name.Trim(), businessPhone, number, request.TimeZone, now);
+        business.OwnerPhone = ownerPhone;
+        business.OwnerEmail = request.OwnerEmail;
+        business.Mode = request.Mode;
         db.Businesses.Add(business);
         await db.SaveChangesAsync(ct);
         if (ownerPhone is not null) RequestOwnerAlerts(business, ownerPhone, number, ConsentSource.Operator, consentEvidence, now);

@@ -135,19 +135,11 @@ public sealed class OwnerOnboarding(RecoverlyDb db, IWriteGate gate, TimeProvide
         var account = await db.OwnerAccounts.FirstOrDefaultAsync(a => a.Id == accountId, ct);
         if (account is null) return (null, "Your session has ended. Log in again.");
         if (account.BusinessId is not null) return (null, "Your account already has a business. One account runs one business for now.");
-        var business = new Business
-        {
-            Name = details.Name,
-            BusinessPhone = details.BusinessLine,
-            TimeZone = details.TimeZone,
-            OpensAt = details.OpensAt,
-            ClosesAt = details.ClosesAt,
-            OpenDays = details.OpenDays,
-            Mode = CallMode.Forwarding,
-            CreatedAt = now,
-            TrialEndsAt = now + Entitlement.TrialLength,
-            Numbers = [new RecoverlyNumber { E164 = number, AssignedAt = now }],
-        };
+        var business = Business.StartTrial(details.Name, details.BusinessLine, number, details.TimeZone, now);
+        business.OpensAt = details.OpensAt;
+        business.ClosesAt = details.ClosesAt;
+        business.OpenDays = details.OpenDays;
+        business.Mode = CallMode.Forwarding;
         db.Businesses.Add(business);
         try
         {
