@@ -28,8 +28,18 @@ public abstract class RecoverlyDb(DbContextOptions options) : DbContext(options)
     public DbSet<PasswordResetToken> PasswordResetTokens => Set<PasswordResetToken>();
     public DbSet<FoundingClaim> FoundingClaims => Set<FoundingClaim>();
     public DbSet<BillingEvent> BillingEvents => Set<BillingEvent>();
+    public DbSet<SenderSlot> SenderSlots => Set<SenderSlot>();
 
     public abstract DatabaseProvider Provider { get; }
+
+    /// <summary>Set when the context is resolved from the app's services (see <c>DatabaseSetup.AddRecoverlyDb</c>).</summary>
+    public IWriteGate WriteGate { get; internal set; } = NoWriteGate.Instance;
+
+    /// <summary>Enters the write gate and begins a transaction; commit it explicitly, dispose it always.</summary>
+    public Task<WriteTransaction> BeginWriteAsync(CancellationToken ct) => WriteTransaction.BeginAsync(this, ct);
+
+    /// <summary>Enters the write gate for one statement that is its own transaction (an ExecuteUpdate, one SaveChanges).</summary>
+    public ValueTask<IDisposable> EnterWriteGateAsync(CancellationToken ct) => WriteGate.EnterAsync(ct);
 
     protected override void ConfigureConventions(ModelConfigurationBuilder builder)
     {
@@ -115,7 +125,7 @@ public abstract class RecoverlyDb(DbContextOptions options) : DbContext(options)
             e.Property(m => m.LeaseOwner).HasMaxLength(64);
             e.Property(m => m.ProviderSid).HasMaxLength(64);
             e.Property(m => m.ProviderStatus).HasMaxLength(20);
-            e.Property(m => m.StatusReason).HasMaxLength(300);
+            e.Property(m => m.Reason).HasConversion<string>().HasMaxLength(32);
             e.HasIndex(m => m.DedupeKey).IsUnique();
             e.HasIndex(m => m.ProviderSid).IsUnique();
             // The dispatcher's claim scans only unfinished rows.
@@ -162,6 +172,11 @@ public abstract class RecoverlyDb(DbContextOptions options) : DbContext(options)
             e.HasKey(b => b.StripeEventId);
             e.Property(b => b.StripeEventId).HasMaxLength(100);
             e.Property(b => b.Type).HasMaxLength(100);
+        });
+        model.Entity<SenderSlot>(e =>
+        {
+            e.HasKey(s => s.Sender);
+            e.Property(s => s.Sender).HasMaxLength(40);
         });
         model.Entity<MessageStatusEvent>(e =>
         {

@@ -3,6 +3,7 @@ using Recoverly.Businesses;
 using Recoverly.Calls;
 using Recoverly.Consent;
 using Recoverly.Data;
+using Recoverly.Dispatch;
 using Recoverly.Telephony;
 using Recoverly.Texts;
 
@@ -50,20 +51,14 @@ public static class OwnerAlerts
         var text = TextTemplates.MissedCallAlert(call.FromE164, call.At, BusinessClock.Zone(business.TimeZone), call.Outcome, callCount);
         var email = channel == Channel.Email;
         var link = urls.For(call.ContactId is { } contactId ? ConversationPath(contactId) : InboxPath);
-        db.OutboundMessages.Add(new OutboundMessage
+        Outbox.Enqueue(db, new OutboxItem(business.Id, email ? OutboundKind.OwnerEmail : OutboundKind.OwnerAlert,
+            email ? EmailRecipient(business.Id) : business.OwnerPhone!, email ? EmailSender : call.To, email ? $"{text}\n\nOpen {link}" : text)
         {
-            BusinessId = business.Id,
             ContactId = call.ContactId,
             MissedCallId = call.Id,
-            Kind = email ? OutboundKind.OwnerEmail : OutboundKind.OwnerAlert,
-            To = email ? EmailRecipient(business.Id) : business.OwnerPhone!,
-            From = email ? EmailSender : call.To,
-            Body = email ? $"{text}\n\nOpen {link}" : text,
             DedupeKey = $"alert:call:{call.Id}",
-            CreatedAt = now,
-            NextAttemptAt = now,
             ExpiresAt = email ? now + StaleAfter : null,
-        });
+        }, now);
     }
 
     /// <summary>First reply alerts at once; more replies within 5 minutes are gathered into one later alert.</summary>
@@ -106,18 +101,13 @@ public static class OwnerAlerts
         if (pending > 0) return;
 
         var sendAt = lastSent is not null && lastSent.At + ReplyCoalesceWindow > now ? lastSent.At + ReplyCoalesceWindow : now;
-        db.OutboundMessages.Add(new OutboundMessage
+        Outbox.Enqueue(db, new OutboxItem(business.Id, kind, email ? EmailRecipient(business.Id) : business.OwnerPhone!,
+            email ? EmailSender : recoverlyNumber, body)
         {
-            BusinessId = business.Id,
             ContactId = contact.Id,
-            Kind = kind,
-            To = email ? EmailRecipient(business.Id) : business.OwnerPhone!,
-            From = email ? EmailSender : recoverlyNumber,
-            Body = body,
-            CreatedAt = now,
-            NextAttemptAt = sendAt,
+            SendAt = sendAt,
             ExpiresAt = email ? now + StaleAfter : null,
-        });
+        }, now);
     }
 
     /// <summary>The caller the owner is answering: the conversation of the most recent alert within 30 minutes.</summary>
@@ -134,7 +124,7 @@ public static class OwnerAlerts
     private static async Task<Channel> ChannelAsync(RecoverlyDb db, Business business, CancellationToken ct)
     {
         if (business.EmailAlerts && !string.IsNullOrWhiteSpace(business.OwnerEmail)) return Channel.Email;
-        if (business.OwnerPhone is { } owner && await ConsentLedger.OwnerStateAsync(db, business.Id, owner, ct) == OwnerAlertConsent.Confirmed)
+        if (business.OwnerPhone is { } owner && await OwnerAlertSubscription.StateAsync(db, business.Id, owner, ct) == OwnerAlertConsent.Confirmed)
             return Channel.Sms;
         return Channel.None;
     }
@@ -161,11 +151,12 @@ public static class OwnerAlerts
         var to = email ? EmailRecipient(business.Id) : business.OwnerPhone!;
         var from = email ? EmailSender : recoverlyNumber;
         var pending = OutboundStatus.Pending.ToString();
+        var none = OutboxReason.None.ToString();
         var expires = quiet.EndUtc + StaleAfter;
         // Insert-if-absent on the unique DedupeKey: concurrent webhooks during quiet hours share one digest.
         await db.Database.ExecuteSqlInterpolatedAsync($"""
-            INSERT INTO "OutboundMessages" ("BusinessId", "Kind", "To", "From", "Body", "Status", "DedupeKey", "CreatedAt", "NextAttemptAt", "ExpiresAt", "Attempts")
-            VALUES ({business.Id}, {kind}, {to}, {from}, {body}, {pending}, {key}, {now}, {quiet.EndUtc}, {expires}, {0})
+            INSERT INTO "OutboundMessages" ("BusinessId", "Kind", "To", "From", "Body", "Status", "Reason", "DedupeKey", "CreatedAt", "NextAttemptAt", "ExpiresAt", "Attempts")
+            VALUES ({business.Id}, {kind}, {to}, {from}, {body}, {pending}, {none}, {key}, {now}, {quiet.EndUtc}, {expires}, {0})
             ON CONFLICT ("DedupeKey") DO NOTHING
             """, ct);
         await db.OutboundMessages

@@ -20,20 +20,11 @@ public sealed record ValidBusinessDetails(string Name, string BusinessLine, stri
 /// with its Recoverly number for the signed-in account, the owner-alert opt-in, and forwarding
 /// verification. Pages stay thin; every method is scoped to the business it is given.
 /// </summary>
-public sealed class OwnerOnboarding(RecoverlyDb db, IWriteGate gate, TimeProvider time, DispatchSignal signal, BusinessRegistry registry,
+public sealed class OwnerOnboarding(RecoverlyDb db, TimeProvider time, DispatchSignal signal,
     INumberProvisioning numbers, ILogger<OwnerOnboarding> log)
 {
     public const string DefaultTimeZone = "America/Chicago";
     public static readonly string[] WeekDays = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
-
-    /// <summary>The owner-alert disclosure shown beside the unticked box; its version is the consent evidence reference.</summary>
-    public const string AlertDisclosureVersion = "owner-alerts-v1";
-
-    public const string AlertDisclosure =
-        "Text me Recoverly missed-call alerts at this mobile number: one text per missed call and per caller reply " +
-        "(message frequency varies with your calls, at most 50 a day). Msg & data rates may apply. " +
-        "Reply STOP to cancel, HELP for help. We'll text you first to confirm; alerts start only after you reply YES. " +
-        "Alerts are optional: you can use Recoverly without them.";
 
     /// <summary>US and Canadian zones offered in the picker (any other IANA zone is accepted too).</summary>
     public static readonly (string Id, string Label)[] CommonTimeZones =
@@ -129,9 +120,8 @@ public sealed class OwnerOnboarding(RecoverlyDb db, IWriteGate gate, TimeProvide
         // Point the number at us before recording it: a number that is configured but unassigned only gets a polite <Reject/>.
         if (await numbers.PrepareAsync(number, ct) is { } problem) return (null, problem);
 
-        using var _ = await gate.EnterAsync(ct);
         var now = time.GetUtcNow().UtcDateTime;
-        await using var tx = await db.Database.BeginTransactionAsync(ct);
+        await using var tx = await db.BeginWriteAsync(ct);
         var account = await db.OwnerAccounts.FirstOrDefaultAsync(a => a.Id == accountId, ct);
         if (account is null) return (null, "Your session has ended. Log in again.");
         if (account.BusinessId is not null) return (null, "Your account already has a business. One account runs one business for now.");
@@ -161,13 +151,13 @@ public sealed class OwnerOnboarding(RecoverlyDb db, IWriteGate gate, TimeProvide
 
     public async Task SetGreetingAsync(long businessId, GreetingKind greeting, CancellationToken ct)
     {
-        using var _ = await gate.EnterAsync(ct);
+        using var _ = await db.EnterWriteGateAsync(ct);
         await db.Businesses.Where(b => b.Id == businessId).ExecuteUpdateAsync(s => s.SetProperty(b => b.Greeting, greeting), ct);
     }
 
     public async Task SetForwardingCarrierAsync(long businessId, string carrierKey, CancellationToken ct)
     {
-        using var _ = await gate.EnterAsync(ct);
+        using var _ = await db.EnterWriteGateAsync(ct);
         await db.Businesses.Where(b => b.Id == businessId).ExecuteUpdateAsync(s => s.SetProperty(b => b.ForwardingCarrier, carrierKey), ct);
     }
 
@@ -190,17 +180,15 @@ public sealed class OwnerOnboarding(RecoverlyDb db, IWriteGate gate, TimeProvide
         if (phone is not null && await db.Numbers.AnyAsync(n => n.E164 == phone, ct))
             return "That's a Recoverly number. Enter your own mobile number.";
 
-        using var _ = await gate.EnterAsync(ct);
         var now = time.GetUtcNow().UtcDateTime;
-        await using var tx = await db.Database.BeginTransactionAsync(ct);
+        await using var tx = await db.BeginWriteAsync(ct);
         var tracked = await db.Businesses.FirstAsync(b => b.Id == business.Id, ct);
         if (phone is not null) tracked.OwnerPhone = phone;
         var queued = false;
-        if (ticked && await ConsentLedger.OwnerStateAsync(db, business.Id, phone!, ct) is OwnerAlertConsent.None or OwnerAlertConsent.OptedOut)
+        if (ticked)
         {
-            var evidence = $"{AlertDisclosure}\nIP: {ip ?? "unknown"}\nUser-Agent: {Truncate(userAgent ?? "unknown", 300)}";
-            registry.RequestOwnerAlerts(tracked, phone!, recoverlyNumber, ConsentSource.WebForm, evidence, now, AlertDisclosureVersion);
-            queued = true;
+            var evidence = ConsentEvidence.WebForm(OwnerAlertSubscription.DisclosureVersion, OwnerAlertSubscription.Disclosure, ip, userAgent);
+            queued = await OwnerAlertSubscription.RequestAsync(db, tracked, phone!, recoverlyNumber, evidence, now, ct) == OwnerAlertRequest.Requested;
         }
         await db.SaveChangesAsync(ct);
         await tx.CommitAsync(ct);
@@ -209,7 +197,7 @@ public sealed class OwnerOnboarding(RecoverlyDb db, IWriteGate gate, TimeProvide
     }
 
     public Task<OwnerAlertConsent> OwnerAlertStateAsync(Business business, CancellationToken ct) =>
-        business.OwnerPhone is { } phone ? ConsentLedger.OwnerStateAsync(db, business.Id, phone, ct) : Task.FromResult(OwnerAlertConsent.None);
+        business.OwnerPhone is { } phone ? OwnerAlertSubscription.StateAsync(db, business.Id, phone, ct) : Task.FromResult(OwnerAlertConsent.None);
 
     /// <summary>
     /// Forwarding is verified by the first missed call to this business at or after <paramref name="since"/> (when the
@@ -226,7 +214,7 @@ public sealed class OwnerOnboarding(RecoverlyDb db, IWriteGate gate, TimeProvide
             .OrderBy(c => c.At).Select(c => (DateTime?)c.At).FirstOrDefaultAsync(ct);
         if (arrived is not { } at) return null;
         var now = time.GetUtcNow().UtcDateTime;
-        using (await gate.EnterAsync(ct))
+        using (await db.EnterWriteGateAsync(ct))
         {
             await db.Businesses.Where(b => b.Id == businessId && b.ForwardingVerifiedAt == null)
                 .ExecuteUpdateAsync(s => s
@@ -241,10 +229,8 @@ public sealed class OwnerOnboarding(RecoverlyDb db, IWriteGate gate, TimeProvide
     public async Task FinishAsync(long businessId, CancellationToken ct)
     {
         var now = time.GetUtcNow().UtcDateTime;
-        using var _ = await gate.EnterAsync(ct);
+        using var _ = await db.EnterWriteGateAsync(ct);
         await db.Businesses.Where(b => b.Id == businessId && b.OnboardedAt == null)
             .ExecuteUpdateAsync(s => s.SetProperty(b => b.OnboardedAt, now), ct);
     }
-
-    private static string Truncate(string value, int max) => value.Length <= max ? value : value[..max];
 }

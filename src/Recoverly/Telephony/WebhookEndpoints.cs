@@ -33,7 +33,8 @@ public static class WebhookEndpoints
 
     private static IResult Bad(string problem) => Results.Text(problem, statusCode: StatusCodes.Status400BadRequest);
 
-    private static async Task<IResult> IncomingCallAsync(HttpRequest request, MissedCallRecorder recorder, PublicUrls urls, CancellationToken ct)
+    private static async Task<IResult> IncomingCallAsync(HttpRequest request, RecoverlyDb db, MissedCallRecorder recorder, PublicUrls urls,
+        CancellationToken ct)
     {
         var form = request.Form;
         var callSid = form.Get("CallSid");
@@ -43,7 +44,7 @@ public static class WebhookEndpoints
         if (form.Get("Direction") is { } direction && !direction.StartsWith("inbound", StringComparison.OrdinalIgnoreCase))
             return Twiml(new VoiceResponse()); // legs we placed ourselves are not missed calls
 
-        var business = await recorder.BusinessForNumberAsync(to, ct);
+        var business = await BusinessByNumber.FindAsync(db, to, ct);
         if (business is null) return Twiml(new VoiceResponse().Reject());
         if (business.Mode == CallMode.CallThrough)
         {
@@ -86,14 +87,14 @@ public static class WebhookEndpoints
         return response.Say($"Sorry we missed your call at {business.Name}. {promise}").Hangup();
     }
 
-    private static async Task<IResult> CallStatusAsync(HttpRequest request, RecoverlyDb db, IWriteGate gate, CancellationToken ct)
+    private static async Task<IResult> CallStatusAsync(HttpRequest request, RecoverlyDb db, CancellationToken ct)
     {
         var form = request.Form;
         var callSid = form.Get("CallSid");
         var status = form.Get("CallStatus");
         if (!TwilioForm.LooksLikeSid(callSid, "CA") || status is null) return Bad("CallSid and CallStatus are required.");
         int? duration = int.TryParse(form.Get("CallDuration"), NumberStyles.None, CultureInfo.InvariantCulture, out var d) ? d : null;
-        using (await gate.EnterAsync(ct))
+        using (await db.EnterWriteGateAsync(ct))
         {
             await db.MissedCalls.Where(c => c.CallSid == callSid)
                 .ExecuteUpdateAsync(s => s
@@ -103,7 +104,7 @@ public static class WebhookEndpoints
         return Twiml(new VoiceResponse());
     }
 
-    private static async Task<IResult> RecordingAsync(HttpRequest request, RecoverlyDb db, IWriteGate gate, CancellationToken ct)
+    private static async Task<IResult> RecordingAsync(HttpRequest request, RecoverlyDb db, CancellationToken ct)
     {
         var form = request.Form;
         var callSid = form.Get("CallSid");
@@ -111,7 +112,7 @@ public static class WebhookEndpoints
         var url = form.Get("RecordingUrl");
         var text = form.Get("TranscriptionText");
         if (url is { Length: > 500 } || text is { Length: > 4000 }) return Bad("Recording fields are too long.");
-        using (await gate.EnterAsync(ct))
+        using (await db.EnterWriteGateAsync(ct))
         {
             await db.MissedCalls.Where(c => c.CallSid == callSid)
                 .ExecuteUpdateAsync(s => s

@@ -190,8 +190,8 @@ public class SettingsTests
         Assert.Equal(HttpStatusCode.Redirect, on.StatusCode);
         var optIn = await app.QueryAsync(d => d.ConsentEvents.SingleAsync());
         Assert.Equal((ConsentKind.OwnerOptIn, ConsentSource.WebForm, OwnerPhone), (optIn.Kind, optIn.Source, optIn.Phone));
-        Assert.Equal(OwnerOnboarding.AlertDisclosureVersion, optIn.EvidenceRef);
-        Assert.Contains(OwnerOnboarding.AlertDisclosure, optIn.EvidenceText);
+        Assert.Equal(OwnerAlertSubscription.DisclosureVersion, optIn.EvidenceRef);
+        Assert.Contains(OwnerAlertSubscription.Disclosure, optIn.EvidenceText);
         await app.MissedCallAsync(Caller);
         await app.DispatchAsync();
         Assert.Equal([TextTemplates.OwnerOptInRequest(business.Name)], app.Twilio.SentTo(OwnerPhone).Select(t => t.Body));

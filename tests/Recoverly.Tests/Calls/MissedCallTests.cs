@@ -162,7 +162,7 @@ public class MissedCallTests
         var failed = await app.QueryAsync(d => d.OutboundMessages.SingleAsync(m => m.Kind == OutboundKind.TextBack));
         Assert.Equal(OutboundStatus.Failed, failed.Status);
         Assert.Equal(21614, failed.ErrorCode);
-        Assert.Contains("landline", failed.StatusReason);
+        Assert.Contains("landline", Recoverly.Owners.OwnerWords.Reason(failed.Reason, failed.Kind, failed.ErrorCode));
         var outcomes = await app.QueryAsync(d => d.MissedCalls.OrderBy(c => c.Id).Select(c => c.Outcome).ToListAsync());
         Assert.Equal([CallOutcome.Texted, CallOutcome.Landline], outcomes);
         Assert.Equal(1, app.Twilio.Requests);

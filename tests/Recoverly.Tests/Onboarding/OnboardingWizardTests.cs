@@ -102,7 +102,7 @@ public partial class OnboardingWizardTests
         var box = Checkbox("AlertsOptIn").Match(alerts);
         Assert.True(box.Success, "the alert opt-in checkbox is on the page");
         Assert.DoesNotContain("checked", box.Value);
-        Assert.Contains(OwnerOnboarding.AlertDisclosure, Text(alerts));
+        Assert.Contains(OwnerAlertSubscription.Disclosure, Text(alerts));
         owner.Client.DefaultRequestHeaders.UserAgent.ParseAdd("OnboardingTest/1.0");
         var optIn = await owner.PostFormAsync("/onboarding/alerts", new() { ["Mobile"] = "512-555-0177", ["AlertsOptIn"] = "true" });
         Assert.Equal("/onboarding/forwarding", optIn.Headers.Location?.OriginalString);
@@ -113,7 +113,7 @@ public partial class OnboardingWizardTests
         var consent = Assert.Single(events);
         Assert.Equal((ConsentKind.OwnerOptIn, ConsentSource.WebForm, OwnerMobile), (consent.Kind, consent.Source, consent.Phone));
         Assert.Equal("owner-alerts-v1", consent.EvidenceRef);
-        Assert.Contains(OwnerOnboarding.AlertDisclosure, consent.EvidenceText);
+        Assert.Contains(OwnerAlertSubscription.Disclosure, consent.EvidenceText);
         Assert.Contains("User-Agent: OnboardingTest/1.0", consent.EvidenceText);
         Assert.Contains("IP: ", consent.EvidenceText);
         Assert.Equal(app.Time.GetUtcNow().UtcDateTime, consent.At);

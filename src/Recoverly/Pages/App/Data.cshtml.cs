@@ -7,7 +7,7 @@ using Recoverly.Owners;
 namespace Recoverly.Pages.App;
 
 /// <summary>/app/data: export everything as JSON; delete the account (content goes, consent evidence stays).</summary>
-public sealed class DataModel(RecoverlyDb db, IWriteGate gate, TimeProvider time, CurrentOwner owner, Accounts accounts) : AppPageModel
+public sealed class DataModel(RecoverlyDb db, TimeProvider time, CurrentOwner owner, Accounts accounts) : AppPageModel
 {
     public string? Error { get; private set; }
     public int ConsentEvents { get; private set; }
@@ -41,7 +41,7 @@ public sealed class DataModel(RecoverlyDb db, IWriteGate gate, TimeProvider time
             Response.StatusCode = StatusCodes.Status422UnprocessableEntity;
             return Page();
         }
-        await AccountDeletion.DeleteAsync(db, gate, Business.Id, time.GetUtcNow().UtcDateTime, ct);
+        await AccountDeletion.DeleteAsync(db, Business.Id, time.GetUtcNow().UtcDateTime, ct);
         await HttpContext.SignOutAsync();
         return Redirect("/?deleted=1");
     }

@@ -12,8 +12,7 @@ using Recoverly.Texts;
 namespace Recoverly.Pages.App;
 
 /// <summary>/app/settings: text-back templates with a live preview, hours, calls, owner alerts, pause.</summary>
-public sealed class SettingsModel(RecoverlyDb db, IWriteGate gate, TimeProvider time, BusinessRegistry registry, DispatchSignal signal,
-    CurrentOwner owner) : AppPageModel
+public sealed class SettingsModel(RecoverlyDb db, TimeProvider time, DispatchSignal signal, CurrentOwner owner) : AppPageModel
 {
     public static readonly IReadOnlyList<string> CommonTimeZones =
     [
@@ -21,9 +20,6 @@ public sealed class SettingsModel(RecoverlyDb db, IWriteGate gate, TimeProvider 
         "Pacific/Honolulu", "America/Puerto_Rico", "America/Halifax", "America/St_Johns", "America/Toronto", "America/Winnipeg",
         "America/Regina", "America/Edmonton", "America/Vancouver",
     ];
-
-    /// <summary>At most one "reply YES" text per phone in this long: the form must not become a way to text strangers.</summary>
-    public static readonly TimeSpan OptInRequestSpacing = TimeSpan.FromMinutes(10);
 
     public string TextBack { get; private set; } = "";
     public string AfterHours { get; private set; } = "";
@@ -71,7 +67,7 @@ public sealed class SettingsModel(RecoverlyDb db, IWriteGate gate, TimeProvider 
             perSegment = check.PerSegment,
             nonGsm = check.Segments.NonGsmCharacters,
             errors = check.Errors,
-            warnings = check.Warnings,
+            warnings = check.Warnings.Select(w => w.Text),
             smartFixed = check.SmartFixed,
             canSave = check.CanSave,
         });
@@ -95,8 +91,8 @@ public sealed class SettingsModel(RecoverlyDb db, IWriteGate gate, TimeProvider 
         foreach (var (name, check) in checks)
         {
             Errors.AddRange(check.Errors.Select(e => $"{name}: {e}"));
-            Warnings.AddRange(check.Warnings.Where(w => check.SmartFixed is null || !w.StartsWith("Smart quotes", StringComparison.Ordinal))
-                .Select(w => $"{name}: {w}"));
+            // The smart-quotes warning is offered as a one-click fix instead.
+            Warnings.AddRange(check.Warnings.Where(w => w.Kind != TemplateWarningKind.SmartQuotes).Select(w => $"{name}: {w.Text}"));
         }
         var smart = checks.Any(c => c.Check.SmartFixed is not null) && smartQuotes != "keep";
         if (Errors.Count > 0 || smart)
@@ -159,26 +155,27 @@ public sealed class SettingsModel(RecoverlyDb db, IWriteGate gate, TimeProvider 
     }
 
     /// <summary>
-    /// Turning text alerts on records the owner's opt-in (web form, with the disclosure version, IP and
-    /// user agent) and texts the YES request; alerts start only after YES. Off is an opt-out event.
+    /// Text alerts on: the owner's opt-in is recorded (the disclosure version, IP and user agent) and the
+    /// "reply YES" text queued; alerts start only after YES. Off turns them off. The rules are
+    /// <see cref="OwnerAlertSubscription"/>'s; this page only reads the form.
     /// </summary>
     public async Task<IActionResult> OnPostTextAlertsAsync(bool on, string? ownerPhone, bool agree, CancellationToken ct)
     {
         Section = "alerts";
         var now = Now;
         var current = Business.OwnerPhone;
-        var currentState = current is null ? OwnerAlertConsent.None : await ConsentLedger.OwnerStateAsync(db, Business.Id, current, ct);
-        // The same disclosure and evidence shape as onboarding, so the ledger has one wording per version.
-        var who = $"IP: {HttpContext.Connection.RemoteIpAddress?.ToString() ?? "unknown"}\nUser-Agent: {Request.Headers.UserAgent}\nOwner: {owner.Email} (settings page)";
-        var evidence = $"{OwnerOnboarding.AlertDisclosure}\n{who}";
+        var ip = HttpContext.Connection.RemoteIpAddress?.ToString();
+        var userAgent = Request.Headers.UserAgent.ToString();
+        var turnedOff = ConsentEvidence.OwnerAction("settings page", ip, userAgent, owner.Email);
 
         if (!on)
         {
-            if (current is not null && currentState is OwnerAlertConsent.Requested or OwnerAlertConsent.Confirmed)
+            if (current is not null)
             {
-                using var _ = await gate.EnterAsync(ct);
-                await TurnOffAsync(current, who, now, ct);
+                await using var tx = await db.BeginWriteAsync(ct);
+                await OwnerAlertSubscription.TurnOffAsync(db, Business.Id, current, turnedOff, now, ct);
                 await db.SaveChangesAsync(ct);
+                await tx.CommitAsync(ct);
             }
             return Redirect("/app/settings?saved=alerts-off#alerts");
         }
@@ -191,41 +188,27 @@ public sealed class SettingsModel(RecoverlyDb db, IWriteGate gate, TimeProvider 
         if (Business.Numbers.Count == 0) Errors.Add("Your business has no Recoverly number to text from yet.");
         if (Errors.Count > 0) return await InvalidAsync(ct);
 
-        var newState = phone == current ? currentState : await ConsentLedger.OwnerStateAsync(db, Business.Id, phone!, ct);
-        if (newState == OwnerAlertConsent.Confirmed && phone == current) return Redirect("/app/settings?saved=alerts#alerts");
-        var lastRequest = await db.OutboundMessages.AsNoTracking()
-            .Where(m => m.BusinessId == Business.Id && m.To == phone && m.Kind == OutboundKind.OwnerOptInRequest)
-            .OrderByDescending(m => m.Id).Select(m => (DateTime?)m.CreatedAt).FirstOrDefaultAsync(ct);
-        if (newState == OwnerAlertConsent.Requested && lastRequest > now - OptInRequestSpacing)
+        OwnerAlertRequest result;
+        await using (var tx = await db.BeginWriteAsync(ct))
         {
-            Errors.Add($"We texted {Phones.FormatForDisplay(phone!)} a few minutes ago. Reply YES to that text; you can ask for a new one after {OptInRequestSpacing.TotalMinutes:0} minutes.");
-            return await InvalidAsync(ct);
-        }
-
-        using (await gate.EnterAsync(ct))
-        {
-            await using var tx = await db.Database.BeginTransactionAsync(ct);
             // A new phone: the old one stops getting alerts (it never agreed for the new number, and vice versa).
-            if (current is not null && current != phone && currentState is OwnerAlertConsent.Requested or OwnerAlertConsent.Confirmed)
-                await TurnOffAsync(current, who, now, ct);
+            if (current is not null && current != phone)
+                await OwnerAlertSubscription.TurnOffAsync(db, Business.Id, current, turnedOff, now, ct);
+            var evidence = ConsentEvidence.WebForm(OwnerAlertSubscription.DisclosureVersion, OwnerAlertSubscription.Disclosure, ip, userAgent,
+                $"Owner: {owner.Email} (settings page)");
+            result = await OwnerAlertSubscription.RequestAsync(db, Business, phone!, Business.Numbers[0].E164, evidence, now, ct);
+            if (result == OwnerAlertRequest.TooSoon)
+            {
+                Errors.Add($"We texted {Phones.FormatForDisplay(phone!)} a few minutes ago. Reply YES to that text; you can ask for a new one after {OwnerAlertSubscription.RequestSpacing.TotalMinutes:0} minutes.");
+                return await InvalidAsync(ct);
+            }
             await db.Businesses.Where(b => b.Id == Business.Id).ExecuteUpdateAsync(s => s.SetProperty(b => b.OwnerPhone, phone), ct);
-            registry.RequestOwnerAlerts(Business, phone!, Business.Numbers[0].E164, ConsentSource.WebForm, evidence, now,
-                OwnerOnboarding.AlertDisclosureVersion);
             await db.SaveChangesAsync(ct);
             await tx.CommitAsync(ct);
         }
+        if (result == OwnerAlertRequest.AlreadyOn) return Redirect("/app/settings?saved=alerts#alerts");
         signal.Notify();
         return Redirect("/app/settings?saved=alerts-requested#alerts");
-    }
-
-    private async Task TurnOffAsync(string phone, string evidence, DateTime now, CancellationToken ct)
-    {
-        ConsentLedger.Append(db, Business.Id, phone, ConsentKind.OwnerOptOut, ConsentSource.WebForm, "settings page", evidence, now);
-        await db.OutboundMessages
-            .Where(o => o.BusinessId == Business.Id && o.To == phone && o.Status == OutboundStatus.Pending)
-            .ExecuteUpdateAsync(s => s
-                .SetProperty(o => o.Status, OutboundStatus.Cancelled)
-                .SetProperty(o => o.StatusReason, "Cancelled — the owner turned alerts off"), ct);
     }
 
     public async Task<IActionResult> OnPostEmailAlertsAsync(bool on, string? ownerEmail, CancellationToken ct)
@@ -261,7 +244,7 @@ public sealed class SettingsModel(RecoverlyDb db, IWriteGate gate, TimeProvider 
 
     private async Task UpdateAsync(Action<Microsoft.EntityFrameworkCore.Query.UpdateSettersBuilder<Business>> set, CancellationToken ct)
     {
-        using var _ = await gate.EnterAsync(ct);
+        using var _ = await db.EnterWriteGateAsync(ct);
         await db.Businesses.Where(b => b.Id == Business.Id).ExecuteUpdateAsync(set, ct);
     }
 
@@ -279,7 +262,7 @@ public sealed class SettingsModel(RecoverlyDb db, IWriteGate gate, TimeProvider 
         AfterHours = fresh.AfterHoursTemplate ?? "";
         UseAfterHours = fresh.AfterHoursTemplate is not null;
         CheckTemplates();
-        AlertState = fresh.OwnerPhone is { } phone ? await ConsentLedger.OwnerStateAsync(db, fresh.Id, phone, ct) : OwnerAlertConsent.None;
+        AlertState = fresh.OwnerPhone is { } phone ? await OwnerAlertSubscription.StateAsync(db, fresh.Id, phone, ct) : OwnerAlertConsent.None;
     }
 
     private void CheckTemplates()

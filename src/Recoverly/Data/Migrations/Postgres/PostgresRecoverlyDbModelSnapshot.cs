@@ -218,6 +218,9 @@ namespace Recoverly.Data.Migrations.Postgres
                         .HasMaxLength(20)
                         .HasColumnType("character varying(20)");
 
+                    b.Property<double?>("SendRatePerSecond")
+                        .HasColumnType("double precision");
+
                     b.HasKey("Id");
 
                     b.HasIndex("BusinessId");
@@ -658,6 +661,11 @@ namespace Recoverly.Data.Migrations.Postgres
                         .HasMaxLength(20)
                         .HasColumnType("character varying(20)");
 
+                    b.Property<string>("Reason")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)");
+
                     b.Property<DateTime?>("SentAt")
                         .HasColumnType("timestamp with time zone");
 
@@ -665,10 +673,6 @@ namespace Recoverly.Data.Migrations.Postgres
                         .IsRequired()
                         .HasMaxLength(16)
                         .HasColumnType("character varying(16)");
-
-                    b.Property<string>("StatusReason")
-                        .HasMaxLength(300)
-                        .HasColumnType("character varying(300)");
 
                     b.Property<string>("To")
                         .IsRequired()
@@ -692,6 +696,20 @@ namespace Recoverly.Data.Migrations.Postgres
                     b.HasIndex("BusinessId", "To", "Status");
 
                     b.ToTable("OutboundMessages");
+                });
+
+            modelBuilder.Entity("Recoverly.Texts.SenderSlot", b =>
+                {
+                    b.Property<string>("Sender")
+                        .HasMaxLength(40)
+                        .HasColumnType("character varying(40)");
+
+                    b.Property<long>("NextSlotTicks")
+                        .HasColumnType("bigint");
+
+                    b.HasKey("Sender");
+
+                    b.ToTable("SenderSlots");
                 });
 
             modelBuilder.Entity("Recoverly.Billing.FoundingClaim", b =>

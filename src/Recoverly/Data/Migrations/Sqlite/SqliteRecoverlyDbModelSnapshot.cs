@@ -209,6 +209,9 @@ namespace Recoverly.Data.Migrations.Sqlite
                         .HasMaxLength(20)
                         .HasColumnType("TEXT");
 
+                    b.Property<double?>("SendRatePerSecond")
+                        .HasColumnType("REAL");
+
                     b.HasKey("Id");
 
                     b.HasIndex("BusinessId");
@@ -633,16 +636,17 @@ namespace Recoverly.Data.Migrations.Sqlite
                         .HasMaxLength(20)
                         .HasColumnType("TEXT");
 
+                    b.Property<string>("Reason")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT");
+
                     b.Property<DateTime?>("SentAt")
                         .HasColumnType("TEXT");
 
                     b.Property<string>("Status")
                         .IsRequired()
                         .HasMaxLength(16)
-                        .HasColumnType("TEXT");
-
-                    b.Property<string>("StatusReason")
-                        .HasMaxLength(300)
                         .HasColumnType("TEXT");
 
                     b.Property<string>("To")
@@ -667,6 +671,20 @@ namespace Recoverly.Data.Migrations.Sqlite
                     b.HasIndex("BusinessId", "To", "Status");
 
                     b.ToTable("OutboundMessages");
+                });
+
+            modelBuilder.Entity("Recoverly.Texts.SenderSlot", b =>
+                {
+                    b.Property<string>("Sender")
+                        .HasMaxLength(40)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("NextSlotTicks")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("Sender");
+
+                    b.ToTable("SenderSlots");
                 });
 
             modelBuilder.Entity("Recoverly.Billing.FoundingClaim", b =>
