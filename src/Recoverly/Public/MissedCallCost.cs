@@ -8,7 +8,7 @@ public sealed record CostInputs(double MissedCallsPerWeek, double WouldBookPerce
 public sealed record CostResult(double RecoveredJobsPerMonth, double MonthlyAtRisk, double YearlyAtRisk, int JobsToPayForPlan);
 
 /// <summary>
-/// The missed-call cost calculator (SPEC 1.9). The page's script (wwwroot/js/calculator.js) mirrors
+/// The missed-call cost calculator. The page's script (wwwroot/js/calculator.js) mirrors
 /// <see cref="Calculate"/> step for step, so the no-JavaScript form and the live figures agree to the dollar;
 /// the ranges, messages and plan price reach it through the form's data- and min/max attributes.
 /// </summary>
