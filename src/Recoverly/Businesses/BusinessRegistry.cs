@@ -21,7 +21,7 @@ public sealed class BusinessRegistry(RecoverlyDb db, TimeProvider time, Dispatch
         if (Phones.NormalizeUserInput(b.BusinessPhone) is null) return $"--business-phone '{b.BusinessPhone}' is not a phone number";
         if (b.OwnerPhone is not null && Phones.NormalizeUserInput(b.OwnerPhone) is null) return $"--owner-phone '{b.OwnerPhone}' is not a phone number";
         if (b.OwnerEmail is not null && (b.OwnerEmail.Length > 254 || !b.OwnerEmail.Contains('@'))) return $"--owner-email '{b.OwnerEmail}' is not an email address";
-        if (!TimeZoneInfo.TryFindSystemTimeZoneById(b.TimeZone, out _)) return $"--time-zone '{b.TimeZone}' is not an IANA time zone";
+        if (!HoursForm.IsTimeZone(b.TimeZone)) return $"--time-zone '{b.TimeZone}' is not an IANA time zone";
         return null;
     }
 

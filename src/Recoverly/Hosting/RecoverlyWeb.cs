@@ -48,6 +48,8 @@ public static class RecoverlyWeb
 
     public static void MapRecoverly(this WebApplication app)
     {
+        // First, so every response carries them, whatever answers it (docs/security-headers.md).
+        app.UseRecoverlySecurityHeaders(app.Services.GetRequiredService<BillingSettings>());
         app.MapGet("/healthz", async (RecoverlyDb db, CancellationToken ct) =>
         {
             try

@@ -1,4 +1,3 @@
-using System.Globalization;
 using Microsoft.EntityFrameworkCore;
 using Recoverly.Businesses;
 using Recoverly.Consent;
@@ -9,11 +8,10 @@ using Recoverly.Telephony;
 namespace Recoverly.Owners;
 
 /// <summary>What the owner typed on the first onboarding step (raw form values).</summary>
-public sealed record BusinessDetails(string? Name, string? BusinessLine, string? TimeZone, string? OpensAt, string? ClosesAt,
-    IReadOnlyList<string> OpenDays, bool AlwaysOpen);
+public sealed record BusinessDetails(string? Name, string? BusinessLine, HoursInput Hours);
 
 /// <summary><see cref="BusinessDetails"/> once valid: normalised and typed.</summary>
-public sealed record ValidBusinessDetails(string Name, string BusinessLine, string TimeZone, TimeOnly? OpensAt, TimeOnly? ClosesAt, string OpenDays);
+public sealed record ValidBusinessDetails(string Name, string BusinessLine, ValidHours Hours);
 
 /// <summary>
 /// The onboarding wizard's decisions (SPEC 1.8): validating business details, creating the business
@@ -24,27 +22,7 @@ public sealed class OwnerOnboarding(RecoverlyDb db, TimeProvider time, DispatchS
     INumberProvisioning numbers, ILogger<OwnerOnboarding> log)
 {
     public const string DefaultTimeZone = "America/Chicago";
-    public static readonly string[] WeekDays = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
 
-    /// <summary>US and Canadian zones offered in the picker (any other IANA zone is accepted too).</summary>
-    public static readonly (string Id, string Label)[] CommonTimeZones =
-    [
-        ("America/New_York", "Eastern (New York)"),
-        ("America/Chicago", "Central (Chicago)"),
-        ("America/Denver", "Mountain (Denver)"),
-        ("America/Phoenix", "Mountain, no daylight saving (Phoenix)"),
-        ("America/Los_Angeles", "Pacific (Los Angeles)"),
-        ("America/Anchorage", "Alaska (Anchorage)"),
-        ("Pacific/Honolulu", "Hawaii (Honolulu)"),
-        ("America/Puerto_Rico", "Atlantic (Puerto Rico)"),
-        ("America/Halifax", "Atlantic (Halifax)"),
-        ("America/St_Johns", "Newfoundland (St. John's)"),
-        ("America/Toronto", "Eastern (Toronto)"),
-        ("America/Winnipeg", "Central (Winnipeg)"),
-        ("America/Regina", "Central, no daylight saving (Regina)"),
-        ("America/Edmonton", "Mountain (Edmonton)"),
-        ("America/Vancouver", "Pacific (Vancouver)"),
-    ];
 
     /// <summary>Field name → problem, in the owner's words; empty when the details are valid.</summary>
     public static Dictionary<string, string> Validate(BusinessDetails d, out ValidBusinessDetails? valid)
@@ -58,29 +36,12 @@ public sealed class OwnerOnboarding(RecoverlyDb db, TimeProvider time, DispatchS
         var line = Phones.NormalizeUserInput(d.BusinessLine);
         if (line is null) errors["BusinessLine"] = "Enter the phone number your customers call, e.g. (512) 555-0142.";
 
-        var zoneId = d.TimeZone?.Trim() ?? "";
-        // IANA ids only ("America/Chicago"): Windows ids would resolve on some hosts and not on others.
-        if (!TimeZoneInfo.TryFindSystemTimeZoneById(zoneId, out var zone) || !zone.HasIanaId || zoneId.Contains(' '))
-            errors["TimeZone"] = "Pick your time zone from the list.";
+        var hoursErrors = HoursForm.Validate(d.Hours, out var hours);
+        foreach (var (field, problem) in hoursErrors) errors[field] = problem;
 
-        TimeOnly? opens = null, closes = null;
-        var days = WeekDays.Where(w => d.OpenDays.Contains(w, StringComparer.OrdinalIgnoreCase)).ToList();
-        if (!d.AlwaysOpen)
-        {
-            opens = ParseTime(d.OpensAt);
-            closes = ParseTime(d.ClosesAt);
-            if (opens is null || closes is null) errors["Hours"] = "Enter your opening and closing times, or tick \"Open 24/7\".";
-            else if (closes <= opens) errors["Hours"] = "Closing time must be after opening time.";
-            if (days.Count == 0) errors["OpenDays"] = "Tick the days you're open, or tick \"Open 24/7\".";
-        }
-        else days = [.. WeekDays];
-
-        if (errors.Count == 0) valid = new ValidBusinessDetails(name, line!, zoneId, opens, closes, string.Join(',', days));
+        if (errors.Count == 0) valid = new ValidBusinessDetails(name, line!, hours!);
         return errors;
     }
-
-    private static TimeOnly? ParseTime(string? value) =>
-        TimeOnly.TryParseExact(value?.Trim(), ["HH:mm", "H:mm", "HH:mm:ss"], CultureInfo.InvariantCulture, DateTimeStyles.None, out var t) ? t : null;
 
     public Task<FreeNumbers> FreeNumbersAsync(CancellationToken ct) => numbers.FreeNumbersAsync(ct);
 
@@ -125,10 +86,10 @@ public sealed class OwnerOnboarding(RecoverlyDb db, TimeProvider time, DispatchS
         var account = await db.OwnerAccounts.FirstOrDefaultAsync(a => a.Id == accountId, ct);
         if (account is null) return (null, "Your session has ended. Log in again.");
         if (account.BusinessId is not null) return (null, "Your account already has a business. One account runs one business for now.");
-        var business = Business.StartTrial(details.Name, details.BusinessLine, number, details.TimeZone, now);
-        business.OpensAt = details.OpensAt;
-        business.ClosesAt = details.ClosesAt;
-        business.OpenDays = details.OpenDays;
+        var business = Business.StartTrial(details.Name, details.BusinessLine, number, details.Hours.TimeZone, now);
+        business.OpensAt = details.Hours.OpensAt;
+        business.ClosesAt = details.Hours.ClosesAt;
+        business.OpenDays = details.Hours.OpenDays;
         business.Mode = CallMode.Forwarding;
         db.Businesses.Add(business);
         try

@@ -124,7 +124,7 @@ public class SettingsTests
         var (owner, _) = await OwnerBrowser.SignUpAsync(app);
         var form = new Dictionary<string, string> { ["opensAt"] = "08:00", ["closesAt"] = "17:00", ["timeZone"] = "America/Chicago" };
         var days = new FormUrlEncodedContent(form.Append(new("__RequestVerificationToken", OwnerBrowser.Token(await owner.PageAsync(Settings))))
-            .Concat(new[] { "Mon", "Tue", "Wed", "Thu", "Fri" }.Select(d => new KeyValuePair<string, string>("days", d))));
+            .Concat(new[] { "Mon", "Tue", "Wed", "Thu", "Fri" }.Select(d => new KeyValuePair<string, string>("OpenDays", d))));
         var hours = await owner.Http.PostAsync($"{Settings}?handler=Hours", days);
         Assert.Equal(HttpStatusCode.Redirect, hours.StatusCode);
         var business = await BusinessAsync(app);

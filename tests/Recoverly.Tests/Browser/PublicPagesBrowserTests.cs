@@ -26,8 +26,7 @@ public class PublicPagesBrowserTests(ChromiumFixture chromium) : IClassFixture<C
             Assert.True(response is { Ok: true }, $"{path} answered {response?.Status}");
             Assert.False(string.IsNullOrWhiteSpace(await page.Locator("h1").First.InnerTextAsync()), $"{path} has no heading");
             // Nothing overflows sideways on a phone.
-            var overflow = await page.EvaluateAsync<bool>("() => document.documentElement.scrollWidth > window.innerWidth + 1");
-            Assert.False(overflow, $"{path} scrolls sideways at {width}px");
+            await PageChecks.AssertNoSidewaysScrollAsync(page, path, width);
             if (path == "/pricing" || path == "/examples")
                 await page.ScreenshotAsync(new() { Path = Path.Combine(ChromiumFixture.ArtifactsFolder, $"public{path.Replace('/', '-')}-{width}.png"), FullPage = true });
             foreach (var href in await page.Locator("a[href^='/']").EvaluateAllAsync<string[]>("els => els.map(e => e.getAttribute('href'))"))

@@ -105,13 +105,22 @@ public sealed class ChromiumFixture : IAsyncLifetime
         });
     }
 
-    /// <summary>A phone-sized page (iPhone 13-ish) that fails the test on any console error.</summary>
+    /// <summary>
+    /// Chromium logs a Content-Security-Policy violation as a console error; this also names the directive and what
+    /// was blocked, so a page that needs an inline script or style fails its test with a readable message.
+    /// </summary>
+    private const string ReportCspViolations =
+        "document.addEventListener('securitypolicyviolation', e => console.error("
+        + "'CSP violation on ' + location.pathname + ': ' + e.violatedDirective + ' blocked ' + (e.blockedURI || 'inline')));";
+
+    /// <summary>A phone-sized page (iPhone 13-ish) that fails the test on any console error, CSP violation or failed request.</summary>
     public async Task<(IBrowserContext Context, IPage Page, List<string> ConsoleErrors)> NewPhonePageAsync(string baseUrl, int width = 390, int height = 844)
     {
         var context = await Browser.NewContextAsync(new BrowserNewContextOptions
         {
             BaseURL = baseUrl, ViewportSize = new ViewportSize { Width = width, Height = height }, IsMobile = width < 600, HasTouch = width < 600,
         });
+        await context.AddInitScriptAsync(ReportCspViolations);
         var page = await context.NewPageAsync();
         var errors = new List<string>();
         page.Console += (_, message) => { if (message.Type == "error") errors.Add(message.Text); };

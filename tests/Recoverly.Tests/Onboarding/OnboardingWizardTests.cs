@@ -187,7 +187,8 @@ public partial class OnboardingWizardTests
     [InlineData("TimeZone", "Mars/Olympus_Mons", "Pick your time zone from the list.")]
     [InlineData("TimeZone", "Central Standard Time", "Pick your time zone from the list.")]
     [InlineData("Name", "  ", "Enter your business name")]
-    [InlineData("ClosesAt", "06:00", "Closing time must be after opening time.")]
+    [InlineData("ClosesAt", "07:30", "Opening and closing times can't be the same.")]
+    [InlineData("ClosesAt", "25:00", "Enter your opening and closing times")]
     public async Task Invalid_details_show_a_clear_message_and_write_nothing(string field, string value, string message)
     {
         await using var app = await StartSimulatorAsync();

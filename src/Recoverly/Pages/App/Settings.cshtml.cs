@@ -1,4 +1,3 @@
-using System.Globalization;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.EntityFrameworkCore;
 using Recoverly.Businesses;
@@ -14,12 +13,6 @@ namespace Recoverly.Pages.App;
 /// <summary>/app/settings: text-back templates with a live preview, hours, calls, owner alerts, pause.</summary>
 public sealed class SettingsModel(RecoverlyDb db, TimeProvider time, DispatchSignal signal, CurrentOwner owner) : AppPageModel
 {
-    public static readonly IReadOnlyList<string> CommonTimeZones =
-    [
-        "America/New_York", "America/Chicago", "America/Denver", "America/Phoenix", "America/Los_Angeles", "America/Anchorage",
-        "Pacific/Honolulu", "America/Puerto_Rico", "America/Halifax", "America/St_Johns", "America/Toronto", "America/Winnipeg",
-        "America/Regina", "America/Edmonton", "America/Vancouver",
-    ];
 
     public string TextBack { get; private set; } = "";
     public string AfterHours { get; private set; } = "";
@@ -34,6 +27,10 @@ public sealed class SettingsModel(RecoverlyDb db, TimeProvider time, DispatchSig
     public List<string> Errors { get; } = [];
     public List<string> Warnings { get; } = [];
     public string? Saved { get; private set; }
+
+    /// <summary>The hours fields: the stored hours, or what the owner typed when it was refused (with the problems by field).</summary>
+    public HoursInput Hours { get; private set; } = null!;
+    public Dictionary<string, string> HoursErrors { get; private set; } = [];
 
     private DateTime Now => time.GetUtcNow().UtcDateTime;
 
@@ -115,26 +112,25 @@ public sealed class SettingsModel(RecoverlyDb db, TimeProvider time, DispatchSig
         return Page();
     }
 
-    public async Task<IActionResult> OnPostHoursAsync(string? opensAt, string? closesAt, string[]? days, string? timeZone, CancellationToken ct)
+    public async Task<IActionResult> OnPostHoursAsync(string? timeZone, string? opensAt, string? closesAt, string[]? openDays, bool alwaysOpen,
+        CancellationToken ct)
     {
         Section = "hours";
-        var opens = ParseTime(opensAt);
-        var closes = ParseTime(closesAt);
-        var open = (days ?? []).Where(d => BusinessHours.DayNames.Contains(d)).Distinct().ToList();
-        var zone = timeZone?.Trim() ?? "";
-        if (!zone.Contains('/') || !TimeZoneInfo.TryFindSystemTimeZoneById(zone, out _)) Errors.Add("Choose your time zone.");
-        if (opens is null != closes is null || opensAt is { Length: > 0 } && opens is null || closesAt is { Length: > 0 } && closes is null)
-            Errors.Add("Give both an opening and a closing time (like 08:00 and 17:00), or leave both empty.");
-        else if (opens is not null && opens == closes) Errors.Add("Opening and closing times can't be the same.");
-        if (opens is not null && open.Count == 0) Errors.Add("Tick the days you're open.");
-        if (Errors.Count > 0) return await InvalidAsync(ct);
+        var typed = new HoursInput(timeZone, opensAt, closesAt, openDays ?? [], alwaysOpen);
+        var errors = HoursForm.Validate(typed, out var hours);
+        if (hours is null)
+        {
+            Errors.AddRange(errors.Values);
+            var page = await InvalidAsync(ct);
+            (Hours, HoursErrors) = (typed, errors);
+            return page;
+        }
 
-        var openDays = string.Join(',', BusinessHours.DayNames.Where(open.Contains));
         await UpdateAsync(s => s
-            .SetProperty(b => b.OpensAt, opens)
-            .SetProperty(b => b.ClosesAt, closes)
-            .SetProperty(b => b.OpenDays, openDays.Length > 0 ? openDays : "Mon,Tue,Wed,Thu,Fri")
-            .SetProperty(b => b.TimeZone, zone), ct);
+            .SetProperty(b => b.OpensAt, hours.OpensAt)
+            .SetProperty(b => b.ClosesAt, hours.ClosesAt)
+            .SetProperty(b => b.OpenDays, hours.OpenDays)
+            .SetProperty(b => b.TimeZone, hours.TimeZone), ct);
         return Redirect("/app/settings?saved=hours#hours");
     }
 
@@ -226,8 +222,8 @@ public sealed class SettingsModel(RecoverlyDb db, TimeProvider time, DispatchSig
     public async Task<IActionResult> OnPostQuietHoursAsync(bool on, string? start, string? end, CancellationToken ct)
     {
         Section = "alerts";
-        var from = ParseTime(start);
-        var until = ParseTime(end);
+        var from = HoursForm.ParseTime(start);
+        var until = HoursForm.ParseTime(end);
         if (on && (from is null || until is null)) Errors.Add("Give quiet hours a start and an end (like 21:00 and 07:00).");
         else if (on && from == until) Errors.Add("Quiet hours can't start and end at the same time.");
         if (Errors.Count > 0) return await InvalidAsync(ct);
@@ -258,6 +254,7 @@ public sealed class SettingsModel(RecoverlyDb db, TimeProvider time, DispatchSig
     private async Task LoadAsync(CancellationToken ct)
     {
         var fresh = await db.Businesses.AsNoTracking().FirstAsync(b => b.Id == Business.Id, ct);
+        Hours = HoursInput.From(fresh);
         TextBack = fresh.TextBackTemplate ?? TextTemplates.DefaultTextBack;
         AfterHours = fresh.AfterHoursTemplate ?? "";
         UseAfterHours = fresh.AfterHoursTemplate is not null;
@@ -273,7 +270,4 @@ public sealed class SettingsModel(RecoverlyDb db, TimeProvider time, DispatchSig
 
     /// <summary>Browsers send textarea line breaks as CR LF; a text needs only LF.</summary>
     private static string Normalize(string? template) => (template ?? "").Replace("\r\n", "\n").Trim();
-
-    private static TimeOnly? ParseTime(string? value) =>
-        TimeOnly.TryParseExact(value?.Trim(), ["HH:mm", "H:mm", "HH:mm:ss"], CultureInfo.InvariantCulture, DateTimeStyles.None, out var t) ? t : null;
 }

@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
 using Microsoft.EntityFrameworkCore;
+using Recoverly.Businesses;
 using Recoverly.Data;
 using Recoverly.Owners;
 using Recoverly.Telephony;
@@ -62,7 +63,9 @@ public sealed class IndexModel(RecoverlyDb db, CurrentOwner owner, OwnerOnboardi
         return Redirect("/onboarding/greeting");
     }
 
-    private BusinessDetails Details() => new(Name, BusinessLine, TimeZone, OpensAt, ClosesAt, OpenDays, AlwaysOpen);
+    public HoursInput Hours => new(TimeZone, OpensAt, ClosesAt, OpenDays, AlwaysOpen);
+
+    private BusinessDetails Details() => new(Name, BusinessLine, Hours);
 
     private async Task ShowNumbersAsync(CancellationToken ct)
     {
