@@ -33,7 +33,7 @@ public static partial class ForwardingGuide
         var carrierNote = system.Key switch
         {
             "att" => $"AT&T doesn't publish these codes on a help page we could check; they are the GSM standard AT&T's network uses. If your phone says a code failed, call AT&T (611) and ask for \"conditional call forwarding when busy, unanswered or unreachable\" to {number.Display}.",
-            "tmobile" => "On T-Mobile the all-at-once code can report success while only the no-answer part took: check each part with the codes under "Check it".",
+            "tmobile" => "On T-Mobile the all-at-once code can report success while only the no-answer part took: check each part with the codes under \"Check it\".",
             "uscellular" => $"UScellular customers are moving to T-Mobile's network; these are the GSM standard codes there. If your phone says a code failed, call UScellular (611) and ask for \"call forwarding when busy or unanswered\" to {number.Display}.",
             _ => "These are the GSM standard codes most carriers use. If your phone says a code failed, ask your carrier how to forward calls you don't answer.",
         };
