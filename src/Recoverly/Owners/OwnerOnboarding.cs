@@ -116,10 +116,13 @@ public sealed class OwnerOnboarding(RecoverlyDb db, TimeProvider time, DispatchS
         await db.Businesses.Where(b => b.Id == businessId).ExecuteUpdateAsync(s => s.SetProperty(b => b.Greeting, greeting), ct);
     }
 
-    public async Task SetForwardingCarrierAsync(long businessId, string carrierKey, CancellationToken ct)
+    /// <summary>The owner's carrier or phone system, and how calls reach Recoverly with it.</summary>
+    public async Task SetForwardingCarrierAsync(long businessId, string carrierKey, CallMode mode, CancellationToken ct)
     {
         using var _ = await db.EnterWriteGateAsync(ct);
-        await db.Businesses.Where(b => b.Id == businessId).ExecuteUpdateAsync(s => s.SetProperty(b => b.ForwardingCarrier, carrierKey), ct);
+        await db.Businesses.Where(b => b.Id == businessId).ExecuteUpdateAsync(s => s
+            .SetProperty(b => b.ForwardingCarrier, carrierKey)
+            .SetProperty(b => b.Mode, mode), ct);
     }
 
     /// <summary>

@@ -76,7 +76,7 @@ public class OwnerJourneyTests(ChromiumFixture chromium) : IClassFixture<Chromiu
 
         // Forwarding guide.
         await page.WaitForURLAsync("**/onboarding/forwarding");
-        await page.GetByRole(AriaRole.Link, new() { Name = "Verizon" }).ClickAsync();
+        await page.GetByRole(AriaRole.Link, new() { Name = "Verizon", Exact = true }).ClickAsync();
         await Assertions.Expect(page.Locator("#codes")).ToContainTextAsync("*71" + recoverlyNumber[2..]);
         await Assertions.Expect(page.Locator("main")).ToContainTextAsync("*72");
         await ShotAsync(page, "03-forwarding-guide");

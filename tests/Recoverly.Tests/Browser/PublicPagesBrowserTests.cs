@@ -45,6 +45,29 @@ public class PublicPagesBrowserTests(ChromiumFixture chromium) : IClassFixture<C
     }
 
     [Fact]
+    public async Task Every_forwarding_guide_fits_a_390px_phone_without_errors_and_shows_its_undo()
+    {
+        await using var app = await BrowserApp.StartAsync();
+        var (context, page, errors) = await chromium.NewPhonePageAsync(app.BaseUrl, 390, 844);
+        await using var _ = context;
+
+        foreach (var system in Recoverly.Telephony.ForwardingGuide.Systems)
+        {
+            var path = $"/forwarding/{system.Key}";
+            var response = await page.GotoAsync(path, new() { WaitUntil = WaitUntilState.NetworkIdle });
+            Assert.True(response is { Ok: true }, $"{path} answered {response?.Status}");
+            Assert.Equal($"Call forwarding: {system.Name}", (await page.Locator("h1").InnerTextAsync()).Trim());
+            var overflow = await page.EvaluateAsync<bool>("() => document.documentElement.scrollWidth > window.innerWidth + 1");
+            Assert.False(overflow, $"{path} scrolls sideways at 390px");
+            await Assertions.Expect(page.Locator("#undo")).ToBeVisibleAsync();
+            Assert.True(await page.Locator("ol.undo > li").CountAsync() > 0, $"{path} has no undo steps");
+            if (system.Key is "tmobile" or "googlevoice" or "ringcentral")
+                await page.ScreenshotAsync(new() { Path = Path.Combine(ChromiumFixture.ArtifactsFolder, $"forwarding-{system.Key}-390.png"), FullPage = true });
+        }
+        Assert.Empty(errors);
+    }
+
+    [Fact]
     public async Task The_calculator_updates_live_with_the_worked_example()
     {
         await using var app = await BrowserApp.StartAsync();

@@ -47,10 +47,13 @@ public class OnboardingBrowserTests(ChromiumFixture chromium) : IClassFixture<Ch
         await page.GetByRole(AriaRole.Button, new() { Name = "Next: forward your missed calls" }).ClickAsync();
 
         await page.WaitForURLAsync("**/onboarding/forwarding");
-        await page.GetByRole(AriaRole.Link, new() { Name = "Verizon" }).ClickAsync();
+        await page.GetByRole(AriaRole.Link, new() { Name = "Verizon", Exact = true }).ClickAsync();
         await Assertions.Expect(page.Locator("#codes")).ToContainTextAsync("*715125550102");
         await Assertions.Expect(page.Locator("#codes")).ToContainTextAsync("*73");
         await Assertions.Expect(page.Locator("main")).ToContainTextAsync("Don't dial *72");
+        await Assertions.Expect(page.Locator("main")).ToContainTextAsync("Settings → Phone → Call Forwarding switch");
+        Assert.False(await page.EvaluateAsync<bool>("() => document.documentElement.scrollWidth > window.innerWidth + 1"),
+            "the forwarding step scrolls sideways on a phone");
         await ShotAsync(page, "5-forwarding");
         await page.GetByRole(AriaRole.Button, new() { Name = "I've set it up — next: test it" }).ClickAsync();
 

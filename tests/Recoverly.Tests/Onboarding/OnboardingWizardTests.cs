@@ -126,9 +126,10 @@ public partial class OnboardingWizardTests
 
         // 5: forwarding guide with the number filled in.
         var forwarding = Text(await owner.GetPageAsync("/onboarding/forwarding?carrier=tmobile"));
-        Assert.Contains("**61*+15125550102**20#", forwarding);
-        Assert.Contains("##004#", forwarding);
+        Assert.Contains("**61*15125550102**20#", forwarding);
+        Assert.Contains("**004*[your voicemail number]#", forwarding);
         Assert.Contains("Don't dial *72. It forwards EVERY call", forwarding);
+        Assert.Contains(Recoverly.Telephony.ForwardingGuide.IPhoneSwitchWarning, forwarding);
         var picked = await owner.PostFormAsync("/onboarding/forwarding?carrier=tmobile", new() { ["Carrier"] = "tmobile" });
         Assert.Equal("/onboarding/verify", picked.Headers.Location?.OriginalString);
 

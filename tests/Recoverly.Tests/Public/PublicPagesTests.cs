@@ -83,9 +83,9 @@ public partial class PublicPagesTests
         Assert.Contains(Recoverly.Telephony.ForwardingGuide.EveryCallWarning, index);
         Assert.Contains("<code class=\"dial\">*71XXXXXXXXXX</code>", verizon);
         Assert.Contains("<code class=\"dial\">*73</code>", verizon);
-        Assert.Contains("Don't dial <code>*72XXXXXXXXXX</code>", verizon);
-        Assert.Contains("<code class=\"dial\">**61*+1XXXXXXXXXX**20#</code>", gsm);
-        Assert.Contains("<code class=\"dial\">##004#</code>", gsm);
+        Assert.Contains("the code that forwards every call is <code>*72XXXXXXXXXX</code>", verizon);
+        Assert.Contains("<code class=\"dial\">**61*1XXXXXXXXXX**20#</code>", gsm);
+        Assert.Contains("<code class=\"dial\">**004*[your voicemail number]#</code>", gsm);
         Assert.Equal(HttpStatusCode.NotFound, (await app.Http.GetAsync("/forwarding/nonsense")).StatusCode);
     }
 

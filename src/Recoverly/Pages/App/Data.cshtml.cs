@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Mvc;
 using Microsoft.EntityFrameworkCore;
 using Recoverly.Data;
 using Recoverly.Owners;
+using Recoverly.Telephony;
 
 namespace Recoverly.Pages.App;
 
@@ -11,9 +12,14 @@ public sealed class DataModel(RecoverlyDb db, TimeProvider time, CurrentOwner ow
 {
     public string? Error { get; private set; }
     public int ConsentEvents { get; private set; }
+    /// <summary>How to undo forwarding on the owner's carrier; null when no carrier was picked.</summary>
+    public ForwardingInstructions? Forwarding { get; private set; }
 
-    public async Task OnGetAsync(CancellationToken ct) =>
+    public async Task OnGetAsync(CancellationToken ct)
+    {
         ConsentEvents = await db.ConsentEvents.CountAsync(e => e.BusinessId == Business.Id, ct);
+        Forwarding = await ForwardingUndo.ForAsync(db, Business, ct);
+    }
 
     public async Task<IActionResult> OnGetExportAsync(CancellationToken ct)
     {
