@@ -5,6 +5,7 @@ using Recoverly.Businesses;
 using Recoverly.Data;
 using Recoverly.Dispatch;
 using Recoverly.Owners;
+using Recoverly.Public;
 using Recoverly.Telephony;
 using Recoverly.Telephony.Simulator;
 
@@ -27,6 +28,8 @@ public static class RecoverlyWeb
         services.AddOwnerAuth(config);
         services.AddScoped<OwnerPlan>();
         services.AddSingleton<Recoverly.Public.PublicSite>();
+        // Rendered here, once: a malformed guide stops startup instead of failing a visitor's request.
+        services.AddSingleton(Recoverly.Public.Guides.GuideLibrary.LoadEmbedded());
         services.AddRazorPages(o =>
         {
             o.Conventions.AuthorizeFolder("/App");
@@ -72,6 +75,7 @@ public static class RecoverlyWeb
         app.MapTwilioWebhooks();
         if (app.Services.GetRequiredService<BillingSettings>().IsStripe) StripeWebhook.Map(app);
         if (app.Services.GetRequiredService<IOptions<TelephonyOptions>>().Value.IsSimulator) app.MapSimulator();
+        app.MapSiteIndex();
         app.MapRazorPages();
     }
 }

@@ -1,5 +1,7 @@
 using System.Net;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Playwright;
+using Recoverly.Public.Guides;
 using Recoverly.Tests.Infrastructure;
 
 namespace Recoverly.Tests.Browser;
@@ -8,7 +10,7 @@ namespace Recoverly.Tests.Browser;
 public class PublicPagesBrowserTests(ChromiumFixture chromium) : IClassFixture<ChromiumFixture>
 {
     private static readonly string[] Pages =
-        ["/", "/pricing", "/calculator", "/examples", "/forwarding", "/sms-policy", "/privacy", "/terms", "/signup", "/login", "/simulator"];
+        ["/", "/pricing", "/calculator", "/examples", "/forwarding", "/guides", "/sms-policy", "/privacy", "/terms", "/signup", "/login", "/simulator"];
 
     [Theory]
     [InlineData(390, 844)]
@@ -57,12 +59,32 @@ public class PublicPagesBrowserTests(ChromiumFixture chromium) : IClassFixture<C
             var response = await page.GotoAsync(path, new() { WaitUntil = WaitUntilState.NetworkIdle });
             Assert.True(response is { Ok: true }, $"{path} answered {response?.Status}");
             Assert.Equal($"Call forwarding: {system.Name}", (await page.Locator("h1").InnerTextAsync()).Trim());
-            var overflow = await page.EvaluateAsync<bool>("() => document.documentElement.scrollWidth > window.innerWidth + 1");
-            Assert.False(overflow, $"{path} scrolls sideways at 390px");
+            await PageChecks.AssertNoSidewaysScrollAsync(page, path, 390);
             await Assertions.Expect(page.Locator("#undo")).ToBeVisibleAsync();
             Assert.True(await page.Locator("ol.undo > li").CountAsync() > 0, $"{path} has no undo steps");
             if (system.Key is "tmobile" or "googlevoice" or "ringcentral")
                 await page.ScreenshotAsync(new() { Path = Path.Combine(ChromiumFixture.ArtifactsFolder, $"forwarding-{system.Key}-390.png"), FullPage = true });
+        }
+        Assert.Empty(errors);
+    }
+
+    [Fact]
+    public async Task Every_guide_reads_on_a_phone_without_console_errors_or_sideways_scroll()
+    {
+        await using var app = await BrowserApp.StartAsync();
+        var (context, page, errors) = await chromium.NewPhonePageAsync(app.BaseUrl, 390, 844);
+        await using var _ = context;
+        var guides = app.Services.GetRequiredService<GuideLibrary>().All;
+        Assert.NotEmpty(guides);
+
+        foreach (var guide in guides)
+        {
+            var response = await page.GotoAsync(guide.Path, new() { WaitUntil = WaitUntilState.NetworkIdle });
+            Assert.True(response is { Ok: true }, $"{guide.Path} answered {response?.Status}");
+            Assert.Equal(guide.Title, await page.Locator("h1").InnerTextAsync());
+            // Tables and dial codes are the usual culprits; nothing may push the page wider than the phone.
+            await PageChecks.AssertNoSidewaysScrollAsync(page, guide.Path, 390);
+            await page.ScreenshotAsync(new() { Path = Path.Combine(ChromiumFixture.ArtifactsFolder, $"guide-{guide.Slug}-390.png"), FullPage = true });
         }
         Assert.Empty(errors);
     }
