@@ -29,6 +29,7 @@ public abstract class RecoverlyDb(DbContextOptions options) : DbContext(options)
     public DbSet<FoundingClaim> FoundingClaims => Set<FoundingClaim>();
     public DbSet<BillingEvent> BillingEvents => Set<BillingEvent>();
     public DbSet<SenderSlot> SenderSlots => Set<SenderSlot>();
+    public DbSet<OwnerAlertCounter> OwnerAlertCounters => Set<OwnerAlertCounter>();
 
     public abstract DatabaseProvider Provider { get; }
 
@@ -172,6 +173,12 @@ public abstract class RecoverlyDb(DbContextOptions options) : DbContext(options)
             e.HasKey(b => b.StripeEventId);
             e.Property(b => b.StripeEventId).HasMaxLength(100);
             e.Property(b => b.Type).HasMaxLength(100);
+        });
+        model.Entity<OwnerAlertCounter>(e =>
+        {
+            e.HasKey(c => c.BusinessId);
+            e.Property(c => c.Day).HasMaxLength(10);
+            e.HasOne<Business>().WithMany().HasForeignKey(c => c.BusinessId);
         });
         model.Entity<SenderSlot>(e =>
         {
