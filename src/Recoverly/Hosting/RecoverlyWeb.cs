@@ -25,6 +25,7 @@ public static class RecoverlyWeb
     {
         var roles = config.GetSection("Recoverly").Get<RecoverlyOptions>() ?? new RecoverlyOptions();
         services.AddOwnerAuth(config);
+        services.AddPublicDeployment(config);
         services.AddScoped<OwnerPlan>();
         services.AddSingleton<Recoverly.Public.PublicSite>();
         services.AddRazorPages(o =>
@@ -48,6 +49,7 @@ public static class RecoverlyWeb
 
     public static void MapRecoverly(this WebApplication app)
     {
+        app.UsePublicDeployment();
         app.MapGet("/healthz", async (RecoverlyDb db, CancellationToken ct) =>
         {
             try

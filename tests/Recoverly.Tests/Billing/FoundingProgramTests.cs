@@ -3,6 +3,7 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Recoverly.Billing;
 using Recoverly.Businesses;
+using Recoverly.Owners;
 using Recoverly.Tests.Infrastructure;
 
 namespace Recoverly.Tests.Billing;
@@ -48,7 +49,7 @@ public class FoundingProgramTests
     public async Task Owner_claims_a_spot_from_the_pricing_page_and_the_eleventh_is_offered_the_trial()
     {
         await using var app = await TestApp.StartAsync(Db.Sqlite);
-        var ids = await CreateBusinessesAsync(app, 11);
+        var ids = (await CreateBusinessesAsync(app, 9)).Concat(await CreateBusinessesAsync(app, 2, withOwner: false)).ToList(); // the last two sign in below
         foreach (var id in ids.Take(9)) await app.WithScopeAsync(sp => sp.GetRequiredService<FoundingProgram>().ClaimAsync(id));
 
         using var tenth = await SignedInClient.SignInAsync(app, ids[9]);
@@ -87,8 +88,12 @@ public class FoundingProgramTests
         Assert.Equal(0, await app.QueryAsync(d => d.FoundingClaims.CountAsync()));
     }
 
-    /// <summary>Businesses straight into the database (no numbers needed to claim).</summary>
-    internal static async Task<List<long>> CreateBusinessesAsync(TestApp app, int count)
+    /// <summary>
+    /// Businesses straight into the database (no numbers needed to claim), set up for real unless told otherwise:
+    /// forwarding verified, and (<paramref name="withOwner"/>) an owner login whose email is confirmed.
+    /// </summary>
+    internal static async Task<List<long>> CreateBusinessesAsync(TestApp app, int count, bool emailVerified = true, bool forwardingVerified = true,
+        bool withOwner = true)
     {
         var now = app.Time.GetUtcNow().UtcDateTime;
         return await app.QueryAsync(async db =>
@@ -96,8 +101,15 @@ public class FoundingProgramTests
             var businesses = Enumerable.Range(1, count).Select(i => new Business
             {
                 Name = $"Business {i}", BusinessPhone = $"+1512555{i:0000}", CreatedAt = now, TrialEndsAt = now + Entitlement.TrialLength,
+                ForwardingVerifiedAt = forwardingVerified ? now : null,
             }).ToList();
             db.Businesses.AddRange(businesses);
+            await db.SaveChangesAsync();
+            if (withOwner) db.OwnerAccounts.AddRange(businesses.Select(b => new OwnerAccount
+            {
+                Email = $"owner-{b.Id}@example.com", PasswordHash = "-", SecurityStamp = "-", BusinessId = b.Id, CreatedAt = now,
+                EmailVerifiedAt = emailVerified ? now : null,
+            }));
             await db.SaveChangesAsync();
             return businesses.Select(b => b.Id).ToList();
         });
