@@ -14,13 +14,20 @@ public sealed partial class SignedInClient : IDisposable
 {
     public const string Password = "correct horse battery";
 
+    private readonly CookieContainerHandler _cookies;
+
     public HttpClient Http { get; }
 
     private SignedInClient(TestApp app)
     {
         var server = (TestServer)app.Services.GetRequiredService<IServer>();
-        Http = new HttpClient(new CookieContainerHandler { InnerHandler = server.CreateHandler() }) { BaseAddress = new Uri(TestApp.BaseUrl) };
+        _cookies = new CookieContainerHandler { InnerHandler = server.CreateHandler() };
+        Http = new HttpClient(_cookies) { BaseAddress = new Uri(TestApp.BaseUrl) };
     }
+
+    /// <summary>The value of a cookie this browser holds (to replay it from elsewhere).</summary>
+    public string Cookie(string name) =>
+        _cookies.Container.GetCookies(new Uri(TestApp.BaseUrl))[name]?.Value ?? throw new InvalidOperationException($"no {name} cookie");
 
     /// <summary>
     /// Creates a login (linked to <paramref name="businessId"/> when given; its email confirmed unless

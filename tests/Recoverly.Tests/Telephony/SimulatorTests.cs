@@ -119,5 +119,6 @@ public class SimulatorTests
 
         Assert.Contains("Demo Plumbing", inbox);
         Assert.Contains("(512) 555-0142", inbox);
+        Assert.DoesNotContain("Confirm your email address", inbox); // seeded confirmed: the demo owner has no mailbox
     }
 }
