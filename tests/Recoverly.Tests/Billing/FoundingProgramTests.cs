@@ -73,6 +73,41 @@ public class FoundingProgramTests
         Assert.Equal(PlanState.Trial, await app.QueryAsync(d => d.Businesses.Where(b => b.Id == ids[10]).Select(b => b.Plan).SingleAsync()));
     }
 
+    [Theory]
+    [MemberData(nameof(Databases.Both), MemberType = typeof(Databases))]
+    public async Task A_founding_place_needs_a_confirmed_owner_email_and_a_verified_forwarding_call(Db db)
+    {
+        await using var app = await TestApp.StartAsync(db);
+        var unconfirmed = (await CreateBusinessesAsync(app, 1, emailVerified: false))[0];
+        var unforwarded = (await CreateBusinessesAsync(app, 1, forwardingVerified: false))[0];
+        var ownerless = (await CreateBusinessesAsync(app, 1, withOwner: false))[0];
+
+        foreach (var id in new[] { unconfirmed, unforwarded, ownerless })
+            Assert.Equal(FoundingOutcome.NotVerified, (await app.WithScopeAsync(sp => sp.GetRequiredService<FoundingProgram>().ClaimAsync(id))).Outcome);
+
+        Assert.Equal(0, await app.QueryAsync(d => d.FoundingClaims.CountAsync()));
+        Assert.Equal(0, await app.QueryAsync(d => d.Businesses.CountAsync(b => b.Plan == PlanState.Founding)));
+        Assert.Equal(FoundingProgram.Places, await app.WithScopeAsync(sp => sp.GetRequiredService<FoundingProgram>().PlacesLeftAsync()));
+    }
+
+    [Fact]
+    public async Task The_pricing_page_tells_an_unconfirmed_owner_what_to_do_before_claiming()
+    {
+        await using var app = await TestApp.StartAsync(Db.Sqlite);
+        var id = (await CreateBusinessesAsync(app, 1, forwardingVerified: false, withOwner: false))[0];
+        using var owner = await SignedInClient.SignInAsync(app, id, emailVerified: false);
+
+        var page = WebUtility.HtmlDecode(await owner.Http.GetStringAsync("/pricing"));
+        Assert.DoesNotContain("Claim free lifetime access", page);
+        Assert.Contains("Confirm your email with the link we sent you.", page);
+        Assert.Contains("Verify call forwarding with a test call", page);
+
+        var claimed = await owner.PostFormAsync("/login", "/pricing?handler=Claim", []);
+        var told = WebUtility.HtmlDecode(await owner.Http.GetStringAsync(claimed.Headers.Location!.OriginalString));
+        Assert.Contains("confirm your email and verify call forwarding", told);
+        Assert.Equal(0, await app.QueryAsync(d => d.FoundingClaims.CountAsync()));
+    }
+
     [Fact]
     public async Task Anonymous_visitor_is_sent_to_sign_up_and_a_claim_post_to_log_in()
     {
