@@ -97,6 +97,10 @@ public sealed class TestApp : IAsyncDisposable
     /// </summary>
     public Task<string> TakeMailAsync(string to, string subject) => Mailbox.TakeAsync(MailFolder, to, subject);
 
+    /// <summary>A client for another address of the app (a public https:// host, say), redirects not followed.</summary>
+    public HttpClient NewClient(string baseUrl, bool cookies = true) =>
+        _factory.CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false, HandleCookies = cookies, BaseAddress = new Uri(baseUrl) });
+
     /// <summary>A client that keeps cookies, like a browser (owner sessions: see <see cref="OwnerSession"/>).</summary>
     public HttpClient NewBrowserClient() =>
         _factory.CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false, HandleCookies = true, BaseAddress = new Uri(BaseUrl) });
