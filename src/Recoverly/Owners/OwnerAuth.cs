@@ -22,6 +22,10 @@ public static class OwnerAuth
 
     /// <summary>Owner-page POSTs that can reach the telephony provider (the onboarding number step), per account.</summary>
     public const string NumberStepRateLimit = "number-step";
+    private const string EmailVerifiedItem = "recoverly:email-verified";
+
+    /// <summary>Whether the signed-in owner's email is confirmed, as read when the session was checked on this request (null: not read).</summary>
+    public static bool? EmailVerified(HttpContext http) => http.Items.TryGetValue(EmailVerifiedItem, out var v) ? v as bool? : null;
 
     public static IServiceCollection AddOwnerAuth(this IServiceCollection services, IConfiguration config)
     {
@@ -92,7 +96,7 @@ public static class OwnerAuth
         var db = context.HttpContext.RequestServices.GetRequiredService<RecoverlyDb>();
         var current = long.TryParse(id, out var accountId)
             ? await db.OwnerAccounts.AsNoTracking().Where(a => a.Id == accountId)
-                .Select(a => new { a.SecurityStamp, a.BusinessId, a.IsOperator }).FirstOrDefaultAsync()
+                .Select(a => new { a.SecurityStamp, a.BusinessId, a.IsOperator, a.EmailVerifiedAt }).FirstOrDefaultAsync()
             : null;
         if (current is null || current.SecurityStamp != stamp || current.IsOperator != context.Principal!.IsInRole("operator"))
         {
@@ -100,6 +104,8 @@ public static class OwnerAuth
             await context.HttpContext.SignOutAsync(CookieAuthenticationDefaults.AuthenticationScheme);
             return;
         }
+        // Read here anyway: the email banner needs no query of its own.
+        context.HttpContext.Items[EmailVerifiedItem] = current.EmailVerifiedAt is not null;
         // The business is created during onboarding, after sign-in: refresh the claim when it appears.
         if (current.BusinessId?.ToString() != context.Principal!.FindFirstValue(BusinessClaim))
         {
