@@ -207,9 +207,7 @@ public class StripeBillingTests
     {
         await using var app = await TestApp.StartAsync(Db.Sqlite, Stripe());
         var business = await app.AddBusinessAsync();
-        using var owner = await SignedInClient.SignInAsync(app, business.Id); // a confirmed email, as a founding place needs
-        await app.QueryAsync(d => d.Businesses.Where(b => b.Id == business.Id)
-            .ExecuteUpdateAsync(u => u.SetProperty(b => b.ForwardingVerifiedAt, app.Time.GetUtcNow().UtcDateTime)));
+        await app.SetUpForRealAsync(business.Id);
         Assert.Equal(FoundingOutcome.Granted, (await app.WithScopeAsync(sp => sp.GetRequiredService<FoundingProgram>().ClaimAsync(business.Id))).Outcome);
 
         await PostWebhookAsync(app, Event("evt_del", "customer.subscription.deleted", app.Time.GetUtcNow().UtcDateTime, Subscription("canceled", business.Id)));

@@ -162,6 +162,23 @@ public sealed class TestApp : IAsyncDisposable
         return business!;
     }
 
+    /// <summary>
+    /// What the Founding User Program asks of a business (as a real owner would do it): an owner login whose email is
+    /// confirmed, and call forwarding verified with a test call.
+    /// </summary>
+    public Task<int> SetUpForRealAsync(long businessId) => QueryAsync(async db =>
+    {
+        var now = Time.GetUtcNow().UtcDateTime;
+        if (!await db.OwnerAccounts.AnyAsync(a => a.BusinessId == businessId))
+            db.OwnerAccounts.Add(new Recoverly.Owners.OwnerAccount
+            {
+                Email = $"owner-{businessId}@example.com", PasswordHash = "-", SecurityStamp = "-", BusinessId = businessId, CreatedAt = now,
+            });
+        await db.SaveChangesAsync();
+        await db.OwnerAccounts.Where(a => a.BusinessId == businessId).ExecuteUpdateAsync(s => s.SetProperty(a => a.EmailVerifiedAt, now));
+        return await db.Businesses.Where(b => b.Id == businessId).ExecuteUpdateAsync(s => s.SetProperty(b => b.ForwardingVerifiedAt, now));
+    });
+
     /// <summary>The operator's `numbers add`: puts a number the fake Twilio account owns into the pool sign-ups draw from.</summary>
     public async Task AddPoolNumberAsync(string e164)
     {
