@@ -265,6 +265,9 @@ namespace Recoverly.Data.Migrations.Postgres
                         .HasMaxLength(20)
                         .HasColumnType("character varying(20)");
 
+                    b.Property<long?>("TextBackCallId")
+                        .HasColumnType("bigint");
+
                     b.HasKey("Id");
 
                     b.HasIndex("BusinessId", "Phone")
@@ -532,6 +535,24 @@ namespace Recoverly.Data.Migrations.Postgres
                         .IsUnique();
 
                     b.ToTable("OwnerAccounts");
+                });
+
+            modelBuilder.Entity("Recoverly.Owners.OwnerAlertCounter", b =>
+                {
+                    b.Property<long>("BusinessId")
+                        .HasColumnType("bigint");
+
+                    b.Property<int>("Count")
+                        .HasColumnType("integer");
+
+                    b.Property<string>("Day")
+                        .IsRequired()
+                        .HasMaxLength(10)
+                        .HasColumnType("character varying(10)");
+
+                    b.HasKey("BusinessId");
+
+                    b.ToTable("OwnerAlertCounters");
                 });
 
             modelBuilder.Entity("Recoverly.Owners.PasswordResetToken", b =>
@@ -870,6 +891,15 @@ namespace Recoverly.Data.Migrations.Postgres
                     b.HasOne("Recoverly.Owners.OwnerAccount", null)
                         .WithMany()
                         .HasForeignKey("AccountId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("Recoverly.Owners.OwnerAlertCounter", b =>
+                {
+                    b.HasOne("Recoverly.Businesses.Business", null)
+                        .WithMany()
+                        .HasForeignKey("BusinessId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
                 });

@@ -254,6 +254,9 @@ namespace Recoverly.Data.Migrations.Sqlite
                         .HasMaxLength(20)
                         .HasColumnType("TEXT");
 
+                    b.Property<long?>("TextBackCallId")
+                        .HasColumnType("INTEGER");
+
                     b.HasKey("Id");
 
                     b.HasIndex("BusinessId", "Phone")
@@ -513,6 +516,24 @@ namespace Recoverly.Data.Migrations.Sqlite
                         .IsUnique();
 
                     b.ToTable("OwnerAccounts");
+                });
+
+            modelBuilder.Entity("Recoverly.Owners.OwnerAlertCounter", b =>
+                {
+                    b.Property<long>("BusinessId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("Count")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Day")
+                        .IsRequired()
+                        .HasMaxLength(10)
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("BusinessId");
+
+                    b.ToTable("OwnerAlertCounters");
                 });
 
             modelBuilder.Entity("Recoverly.Owners.PasswordResetToken", b =>
@@ -841,6 +862,15 @@ namespace Recoverly.Data.Migrations.Sqlite
                     b.HasOne("Recoverly.Owners.OwnerAccount", null)
                         .WithMany()
                         .HasForeignKey("AccountId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("Recoverly.Owners.OwnerAlertCounter", b =>
+                {
+                    b.HasOne("Recoverly.Businesses.Business", null)
+                        .WithMany()
+                        .HasForeignKey("BusinessId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
                 });
