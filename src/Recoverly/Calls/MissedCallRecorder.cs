@@ -33,28 +33,40 @@ public sealed class MissedCallRecorder(RecoverlyDb db, TimeProvider time, IOptio
 {
     public static readonly TimeSpan TextBackLifetime = TimeSpan.FromMinutes(60);
 
-    private static readonly Func<RecoverlyDb, string, string, string, CancellationToken, Task<CallLookup?>> LookupQuery =
-        EF.CompileAsyncQuery((RecoverlyDb db, string to, string from, string callSid, CancellationToken ct) =>
-            db.Businesses.AsNoTracking()
-                .Where(b => db.Numbers.Any(n => n.BusinessId == b.Id && n.E164 == to))
-                .Select(b => new CallLookup(
-                    b,
-                    db.Contacts.FirstOrDefault(c => c.BusinessId == b.Id && c.Phone == from),
-                    db.MissedCalls.Any(m => m.CallSid == callSid),
-                    db.Numbers.Any(n => n.E164 == from),
-                    db.LearnedLineTypes.Any(l => l.Phone == from),
-                    db.ConsentEvents
-                        .Where(e => e.BusinessId == b.Id && e.Phone == from && (e.Kind == ConsentKind.OptOut || e.Kind == ConsentKind.OptIn))
-                        .OrderByDescending(e => e.Id).Select(e => (ConsentKind?)e.Kind).FirstOrDefault(),
-                    db.ConsentEvents
-                        .Where(e => e.BusinessId == b.Id && e.Phone == b.OwnerPhone
-                                    && (e.Kind == ConsentKind.OwnerOptIn || e.Kind == ConsentKind.OwnerConfirmed || e.Kind == ConsentKind.OwnerOptOut))
-                        .OrderByDescending(e => e.Id).Select(e => (ConsentKind?)e.Kind).FirstOrDefault()))
-                .FirstOrDefault());
+    /// <summary>A compiled query belongs to one model, so each database's context type has its own.</summary>
+    private static class Compiled<TDb> where TDb : RecoverlyDb
+    {
+        public static readonly Func<TDb, string, string, string, CancellationToken, Task<CallLookup?>> Lookup =
+            EF.CompileAsyncQuery((TDb db, string to, string from, string callSid, CancellationToken ct) =>
+                db.Businesses.AsNoTracking()
+                    .Where(b => db.Numbers.Any(n => n.BusinessId == b.Id && n.E164 == to))
+                    .Select(b => new CallLookup(
+                        b,
+                        db.Contacts.FirstOrDefault(c => c.BusinessId == b.Id && c.Phone == from),
+                        db.MissedCalls.Any(m => m.CallSid == callSid),
+                        db.Numbers.Any(n => n.E164 == from),
+                        db.LearnedLineTypes.Any(l => l.Phone == from),
+                        db.ConsentEvents
+                            .Where(e => e.BusinessId == b.Id && e.Phone == from && (e.Kind == ConsentKind.OptOut || e.Kind == ConsentKind.OptIn))
+                            .OrderByDescending(e => e.Id).Select(e => (ConsentKind?)e.Kind).FirstOrDefault(),
+                        db.ConsentEvents
+                            .Where(e => e.BusinessId == b.Id && e.Phone == b.OwnerPhone
+                                        && (e.Kind == ConsentKind.OwnerOptIn || e.Kind == ConsentKind.OwnerConfirmed || e.Kind == ConsentKind.OwnerOptOut))
+                            .OrderByDescending(e => e.Id).Select(e => (ConsentKind?)e.Kind).FirstOrDefault()))
+                    .FirstOrDefault());
+    }
 
     /// <summary>The first round trip: the business of the called number and the facts about this caller; null when the number is not ours.</summary>
-    public Task<CallLookup?> LookupAsync(IncomingCall incoming, CancellationToken ct) =>
-        LookupQuery(db, incoming.To, Phones.ParseCaller(incoming.From).E164 ?? "", incoming.CallSid, ct);
+    public Task<CallLookup?> LookupAsync(IncomingCall incoming, CancellationToken ct)
+    {
+        var from = Phones.ParseCaller(incoming.From).E164 ?? "";
+        return db switch
+        {
+            PostgresRecoverlyDb pg => Compiled<PostgresRecoverlyDb>.Lookup(pg, incoming.To, from, incoming.CallSid, ct),
+            SqliteRecoverlyDb sqlite => Compiled<SqliteRecoverlyDb>.Lookup(sqlite, incoming.To, from, incoming.CallSid, ct),
+            _ => throw new InvalidOperationException($"No lookup for {db.GetType().Name}"),
+        };
+    }
 
     /// <summary>Null when the called number is not one of ours.</summary>
     public async Task<RecordedCall?> RecordAsync(IncomingCall incoming, CancellationToken ct) =>
