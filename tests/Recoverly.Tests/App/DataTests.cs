@@ -28,7 +28,7 @@ public class DataTests
     public async Task Export_holds_the_business_its_calls_contacts_messages_and_consent_events()
     {
         await using var app = await TestApp.StartAsync(Db.Sqlite);
-        var (owner, business) = await OwnerBrowser.SignUpAsync(app);
+        var (owner, business) = await OwnerClient.SignUpWithBusinessAsync(app);
         await SeedConversationAsync(app);
 
         var response = await owner.GetAsync("/app/data?handler=Export");
@@ -50,24 +50,24 @@ public class DataTests
     }
 
     [Theory]
-    [MemberData(nameof(Databases.Both), MemberType = typeof(Databases))]
+    [BothDatabases]
     public async Task Deleting_the_account_removes_content_and_the_login_but_keeps_consent_events(Db db)
     {
         await using var app = await TestApp.StartAsync(db);
-        var (owner, business) = await OwnerBrowser.SignUpAsync(app);
+        var (owner, business) = await OwnerClient.SignUpWithBusinessAsync(app);
         await SeedConversationAsync(app);
         await app.MissedCallAsync("+15125550143"); // a text-back still queued
         var consentBefore = await app.QueryAsync(d => d.ConsentEvents.OrderBy(e => e.Id).Select(e => e.Id + e.Kind.ToString() + e.EvidenceText).ToListAsync());
 
         var page = await owner.TextAsync("/app/data");
         Assert.Contains("the consent records are kept", page);
-        var wrongName = await owner.PostAsync("/app/data?handler=Delete", new() { ["confirmName"] = "Acme", ["password"] = OwnerBrowser.Password }, tokenFrom: "/app/data");
+        var wrongName = await owner.PostAsync("/app/data?handler=Delete", new() { ["confirmName"] = "Acme", ["password"] = OwnerClient.Password }, tokenFrom: "/app/data");
         Assert.Equal(HttpStatusCode.UnprocessableEntity, wrongName.StatusCode);
         var wrongPassword = await owner.PostAsync("/app/data?handler=Delete", new() { ["confirmName"] = "acme plumbing", ["password"] = "not my password" }, tokenFrom: "/app/data");
         Assert.Equal(HttpStatusCode.UnprocessableEntity, wrongPassword.StatusCode);
         Assert.Null((await app.QueryAsync(d => d.Businesses.SingleAsync())).DeletedAt);
 
-        var deleted = await owner.PostAsync("/app/data?handler=Delete", new() { ["confirmName"] = "acme plumbing ", ["password"] = OwnerBrowser.Password }, tokenFrom: "/app/data");
+        var deleted = await owner.PostAsync("/app/data?handler=Delete", new() { ["confirmName"] = "acme plumbing ", ["password"] = OwnerClient.Password }, tokenFrom: "/app/data");
         Assert.Equal(HttpStatusCode.Redirect, deleted.StatusCode);
 
         await app.QueryAsync(async d =>

@@ -19,7 +19,7 @@ public class SettingsTests
 
     private static Task<Business> BusinessAsync(TestApp app) => app.QueryAsync(d => d.Businesses.SingleAsync());
 
-    private static Task<HttpResponseMessage> SaveTemplatesAsync(OwnerBrowser owner, string textBack, string? afterHours = null, string? smartQuotes = null)
+    private static Task<HttpResponseMessage> SaveTemplatesAsync(OwnerClient owner, string textBack, string? afterHours = null, string? smartQuotes = null)
     {
         var form = new Dictionary<string, string> { ["textBack"] = textBack };
         if (afterHours is not null) (form["useAfterHours"], form["afterHours"]) = ("true", afterHours);
@@ -31,7 +31,7 @@ public class SettingsTests
     public async Task Template_without_the_business_name_or_the_STOP_line_is_refused()
     {
         await using var app = await TestApp.StartAsync(Db.Sqlite);
-        var (owner, _) = await OwnerBrowser.SignUpAsync(app);
+        var (owner, _) = await OwnerClient.SignUpWithBusinessAsync(app);
 
         var noName = await SaveTemplatesAsync(owner, "Sorry we missed you! Reply STOP to opt out.");
         var noStop = await SaveTemplatesAsync(owner, "Hi, {Business} here. Sorry we missed you!");
@@ -52,7 +52,7 @@ public class SettingsTests
     public async Task Promotional_words_warn_but_save_and_a_lower_case_stop_counts()
     {
         await using var app = await TestApp.StartAsync(Db.Sqlite);
-        var (owner, _) = await OwnerBrowser.SignUpAsync(app);
+        var (owner, _) = await OwnerClient.SignUpWithBusinessAsync(app);
         const string template = "{Business}: sorry we missed you! Free estimates this week. Reply stop to opt out.";
 
         var response = await SaveTemplatesAsync(owner, template);
@@ -69,7 +69,7 @@ public class SettingsTests
     public async Task Smart_quotes_forcing_UCS2_are_offered_a_fix_before_saving()
     {
         await using var app = await TestApp.StartAsync(Db.Sqlite);
-        var (owner, _) = await OwnerBrowser.SignUpAsync(app);
+        var (owner, _) = await OwnerClient.SignUpWithBusinessAsync(app);
         const string curly = "Hi, it’s {Business}. We’ll call you back. Reply STOP to opt out.";
 
         var offered = await SaveTemplatesAsync(owner, curly);
@@ -89,7 +89,7 @@ public class SettingsTests
     public async Task Preview_returns_the_rendered_text_encoding_and_segments_from_the_server_calculator()
     {
         await using var app = await TestApp.StartAsync(Db.Sqlite);
-        var (owner, _) = await OwnerBrowser.SignUpAsync(app);
+        var (owner, _) = await OwnerClient.SignUpWithBusinessAsync(app);
 
         async Task<JsonElement> PreviewAsync(string template)
         {
@@ -121,9 +121,9 @@ public class SettingsTests
     public async Task After_hours_template_goes_to_callers_outside_business_hours()
     {
         await using var app = await TestApp.StartAsync(Db.Sqlite);
-        var (owner, _) = await OwnerBrowser.SignUpAsync(app);
+        var (owner, _) = await OwnerClient.SignUpWithBusinessAsync(app);
         var form = new Dictionary<string, string> { ["opensAt"] = "08:00", ["closesAt"] = "17:00", ["timeZone"] = "America/Chicago" };
-        var days = new FormUrlEncodedContent(form.Append(new("__RequestVerificationToken", OwnerBrowser.Token(await owner.PageAsync(Settings))))
+        var days = new FormUrlEncodedContent(form.Append(new("__RequestVerificationToken", OwnerClient.Token(await owner.PageAsync(Settings))))
             .Concat(new[] { "Mon", "Tue", "Wed", "Thu", "Fri" }.Select(d => new KeyValuePair<string, string>("days", d))));
         var hours = await owner.Http.PostAsync($"{Settings}?handler=Hours", days);
         Assert.Equal(HttpStatusCode.Redirect, hours.StatusCode);
@@ -147,7 +147,7 @@ public class SettingsTests
     public async Task Call_settings_keep_the_episode_window_between_1_and_72_hours()
     {
         await using var app = await TestApp.StartAsync(Db.Sqlite);
-        var (owner, _) = await OwnerBrowser.SignUpAsync(app);
+        var (owner, _) = await OwnerClient.SignUpWithBusinessAsync(app);
 
         var tooLong = await owner.PostAsync($"{Settings}?handler=Calls", new() { ["episodeHours"] = "73", ["mode"] = "Forwarding", ["greeting"] = "Spoken" }, tokenFrom: Settings);
         Assert.Equal(HttpStatusCode.UnprocessableEntity, tooLong.StatusCode);
@@ -162,7 +162,7 @@ public class SettingsTests
     public async Task Pausing_texting_records_calls_without_texting_them()
     {
         await using var app = await TestApp.StartAsync(Db.Sqlite);
-        var (owner, _) = await OwnerBrowser.SignUpAsync(app);
+        var (owner, _) = await OwnerClient.SignUpWithBusinessAsync(app);
 
         await owner.PostAsync($"{Settings}?handler=Texting", new() { ["paused"] = "true" }, tokenFrom: Settings);
         await app.MissedCallAsync(Caller);
@@ -176,11 +176,11 @@ public class SettingsTests
     }
 
     [Theory]
-    [MemberData(nameof(Databases.Both), MemberType = typeof(Databases))]
+    [BothDatabases]
     public async Task Turning_text_alerts_on_asks_for_YES_and_alerts_wait_for_it(Db db)
     {
         await using var app = await TestApp.StartAsync(db);
-        var (owner, business) = await OwnerBrowser.SignUpAsync(app);
+        var (owner, business) = await OwnerClient.SignUpWithBusinessAsync(app);
 
         var unticked = await owner.PostAsync($"{Settings}?handler=TextAlerts", new() { ["on"] = "true", ["ownerPhone"] = "(512) 555-0199" }, tokenFrom: Settings);
         Assert.Equal(HttpStatusCode.UnprocessableEntity, unticked.StatusCode);
@@ -216,7 +216,7 @@ public class SettingsTests
     public async Task Changing_the_alert_phone_turns_the_old_one_off_and_asks_the_new_one()
     {
         await using var app = await TestApp.StartAsync(Db.Sqlite);
-        var (owner, business) = await OwnerBrowser.SignUpAsync(app, ownerPhone: OwnerPhone);
+        var (owner, business) = await OwnerClient.SignUpWithBusinessAsync(app, ownerPhone: OwnerPhone);
         await app.DispatchAsync();
         await app.InboundSmsAsync(OwnerPhone, Number, "YES");
 
@@ -238,7 +238,7 @@ public class SettingsTests
         try
         {
             await using var app = await TestApp.StartAsync(Db.Sqlite, new Dictionary<string, string?> { ["Email:PickupFolder"] = mail.FullName });
-            var (owner, _) = await OwnerBrowser.SignUpAsync(app, ownerPhone: OwnerPhone);
+            var (owner, _) = await OwnerClient.SignUpWithBusinessAsync(app, ownerPhone: OwnerPhone);
             await app.DispatchAsync();
             await app.InboundSmsAsync(OwnerPhone, Number, "YES");
             await app.DispatchAsync();
@@ -271,11 +271,11 @@ public class SettingsTests
     }
 
     [Theory]
-    [MemberData(nameof(Databases.Both), MemberType = typeof(Databases))]
+    [BothDatabases]
     public async Task Alerts_during_quiet_hours_arrive_as_one_digest_when_they_end(Db db)
     {
         await using var app = await TestApp.StartAsync(db);
-        var (owner, _) = await OwnerBrowser.SignUpAsync(app, ownerPhone: OwnerPhone);
+        var (owner, _) = await OwnerClient.SignUpWithBusinessAsync(app, ownerPhone: OwnerPhone);
         await app.DispatchAsync();
         await app.InboundSmsAsync(OwnerPhone, Number, "YES");
         await app.DispatchAsync();

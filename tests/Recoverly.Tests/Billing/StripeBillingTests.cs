@@ -75,7 +75,7 @@ public class StripeBillingTests
     // ---- Signature ----
 
     [Theory]
-    [MemberData(nameof(Databases.Both), MemberType = typeof(Databases))]
+    [BothDatabases]
     public async Task Forged_webhook_is_refused_and_changes_nothing(Db db)
     {
         await using var app = await TestApp.StartAsync(db, Stripe());
@@ -120,7 +120,7 @@ public class StripeBillingTests
     // ---- Plan state ----
 
     [Theory]
-    [MemberData(nameof(Databases.Both), MemberType = typeof(Databases))]
+    [BothDatabases]
     public async Task Checkout_payment_failure_and_recovery_move_the_plan(Db db)
     {
         await using var app = await TestApp.StartAsync(db, Stripe());
@@ -155,7 +155,7 @@ public class StripeBillingTests
     }
 
     [Theory]
-    [MemberData(nameof(Databases.Both), MemberType = typeof(Databases))]
+    [BothDatabases]
     public async Task Replayed_event_changes_nothing(Db db)
     {
         await using var app = await TestApp.StartAsync(db, Stripe());
@@ -179,7 +179,7 @@ public class StripeBillingTests
     }
 
     [Theory]
-    [MemberData(nameof(Databases.Both), MemberType = typeof(Databases))]
+    [BothDatabases]
     public async Task Out_of_order_events_leave_the_newest_state(Db db)
     {
         await using var app = await TestApp.StartAsync(db, Stripe());
@@ -230,7 +230,7 @@ public class StripeBillingTests
     // ---- Entitlement in the call flow ----
 
     [Theory]
-    [MemberData(nameof(Databases.Both), MemberType = typeof(Databases))]
+    [BothDatabases]
     public async Task Expired_trial_stops_text_backs_but_keeps_recording(Db db)
     {
         await using var app = await TestApp.StartAsync(db, Stripe());
@@ -290,7 +290,7 @@ public class StripeBillingTests
     {
         await using var app = await TestApp.StartAsync(Db.Sqlite);
         var business = await app.AddBusinessAsync();
-        using var owner = await SignedInClient.SignInAsync(app, business.Id);
+        using var owner = await OwnerClient.SignInAsync(app, business.Id);
 
         Assert.Equal(HttpStatusCode.NotFound, (await owner.Http.GetAsync("/app/billing")).StatusCode);
         var webhook = await PostWebhookAsync(app, Event("evt_1", "checkout.session.completed", app.Time.GetUtcNow().UtcDateTime, CheckoutCompleted(business.Id)));
@@ -315,11 +315,11 @@ public class StripeBillingTests
         await using var stripe = await FakeStripeApi.StartAsync();
         await using var app = await TestApp.StartAsync(Db.Sqlite, Stripe(stripe.BaseUrl));
         var business = await app.AddBusinessAsync();
-        using var owner = await SignedInClient.SignInAsync(app, business.Id, email: "owner@acme.example");
+        using var owner = await OwnerClient.SignInAsync(app, business.Id, email: "owner@acme.example");
 
         var page = await owner.Http.GetStringAsync("/app/billing");
         Assert.Contains("Subscribe for $29/month", page);
-        var response = await owner.PostFormAsync("/app/billing", "/app/billing?handler=Checkout", []);
+        var response = await owner.PostAsync("/app/billing?handler=Checkout", [], tokenFrom: "/app/billing");
 
         Assert.Equal(HttpStatusCode.Redirect, response.StatusCode);
         Assert.StartsWith("https://checkout.stripe.com/c/pay/cs_test_", response.Headers.Location!.OriginalString);
@@ -342,10 +342,10 @@ public class StripeBillingTests
         await using var app = await TestApp.StartAsync(Db.Sqlite, Stripe(stripe.BaseUrl));
         var business = await app.AddBusinessAsync();
         await PostWebhookAsync(app, Event("evt_1", "checkout.session.completed", app.Time.GetUtcNow().UtcDateTime, CheckoutCompleted(business.Id)));
-        using var owner = await SignedInClient.SignInAsync(app, business.Id);
+        using var owner = await OwnerClient.SignInAsync(app, business.Id);
 
         Assert.Contains("Subscribed — $29/month", WebUtility.HtmlDecode(await owner.Http.GetStringAsync("/app/billing")));
-        var response = await owner.PostFormAsync("/app/billing", "/app/billing?handler=Portal", []);
+        var response = await owner.PostAsync("/app/billing?handler=Portal", [], tokenFrom: "/app/billing");
 
         Assert.Equal("https://billing.stripe.com/p/session/test_portal", response.Headers.Location!.OriginalString);
         var call = Assert.Single(stripe.Calls);
@@ -359,9 +359,9 @@ public class StripeBillingTests
     {
         await using var app = await TestApp.StartAsync(Db.Sqlite, Stripe("http://127.0.0.1:9"));
         var business = await app.AddBusinessAsync();
-        using var owner = await SignedInClient.SignInAsync(app, business.Id);
+        using var owner = await OwnerClient.SignInAsync(app, business.Id);
 
-        var response = await owner.PostFormAsync("/app/billing", "/app/billing?handler=Checkout", []);
+        var response = await owner.PostAsync("/app/billing?handler=Checkout", [], tokenFrom: "/app/billing");
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Contains("Stripe couldn't be reached just now", WebUtility.HtmlDecode(await response.Content.ReadAsStringAsync()));
@@ -378,7 +378,7 @@ public class StripeBillingTests
         await using var app = await TestApp.StartAsync(Db.Sqlite, Stripe());
         var business = await app.AddBusinessAsync();
         app.Time.Advance(TimeSpan.FromDays(days));
-        using var owner = await SignedInClient.SignInAsync(app, business.Id);
+        using var owner = await OwnerClient.SignInAsync(app, business.Id);
 
         foreach (var page in new[] { "/app/billing", "/app" })
         {

@@ -38,7 +38,7 @@ public class OwnerJourneyTests(ChromiumFixture chromium) : IClassFixture<Chromiu
     }
 
     [Theory]
-    [MemberData(nameof(Databases.Both), MemberType = typeof(Databases))]
+    [BothDatabases]
     public async Task A_new_owner_signs_up_sets_up_forwarding_and_answers_a_missed_caller_until_they_opt_out(Db db)
     {
         await using var app = await BrowserApp.StartAsync(db);

@@ -29,7 +29,7 @@ public class CliTests(CliTests.AcmeDatabase acme) : IClassFixture<CliTests.AcmeD
     }
 
     [Theory]
-    [MemberData(nameof(Databases.Both), MemberType = typeof(Databases))]
+    [BothDatabases]
     public async Task Business_add_then_list_json_prints_only_camel_case_json(Db db)
     {
         await using var app = await AppProcess.CreateAsync(db);
@@ -85,7 +85,7 @@ public class CliTests(CliTests.AcmeDatabase acme) : IClassFixture<CliTests.AcmeD
     }
 
     [Theory]
-    [MemberData(nameof(Databases.Both), MemberType = typeof(Databases))]
+    [BothDatabases]
     public async Task Calls_and_consent_commands_show_what_the_running_server_recorded(Db db)
     {
         await using var sink = await TwilioSink.StartAsync();

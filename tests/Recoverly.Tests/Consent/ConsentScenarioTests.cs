@@ -16,7 +16,7 @@ public class ConsentScenarioTests
         app.Twilio.SentTo(Caller).Where(t => t.Body.StartsWith("Hi, this is")).ToList();
 
     [Theory]
-    [MemberData(nameof(Databases.Both), MemberType = typeof(Databases))]
+    [BothDatabases]
     public async Task Stop_while_text_is_queued_cancels_it(Db db)
     {
         await using var app = await TestApp.StartAsync(db);
@@ -34,7 +34,7 @@ public class ConsentScenarioTests
     }
 
     [Theory]
-    [MemberData(nameof(Databases.Both), MemberType = typeof(Databases))]
+    [BothDatabases]
     public async Task No_text_after_an_opt_out_ever_and_a_repeated_stop_gets_no_second_confirmation(Db db)
     {
         await using var app = await TestApp.StartAsync(db);
@@ -80,7 +80,7 @@ public class ConsentScenarioTests
     }
 
     [Theory]
-    [MemberData(nameof(Databases.Both), MemberType = typeof(Databases))]
+    [BothDatabases]
     public async Task Start_resubscribes_with_one_confirmation_and_texts_resume(Db db)
     {
         await using var app = await TestApp.StartAsync(db);
@@ -117,7 +117,7 @@ public class ConsentScenarioTests
     }
 
     [Theory]
-    [MemberData(nameof(Databases.Both), MemberType = typeof(Databases))]
+    [BothDatabases]
     public async Task Help_is_answered_even_to_an_opted_out_caller_and_changes_nothing(Db db)
     {
         await using var app = await TestApp.StartAsync(db);
@@ -189,7 +189,7 @@ public class ConsentScenarioTests
     }
 
     [Theory]
-    [MemberData(nameof(Databases.Both), MemberType = typeof(Databases))]
+    [BothDatabases]
     public async Task The_consent_ledger_refuses_updates_and_deletes(Db db)
     {
         await using var app = await TestApp.StartAsync(db);

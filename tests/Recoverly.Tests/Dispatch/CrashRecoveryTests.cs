@@ -21,7 +21,7 @@ public class CrashRecoveryTests
     private static readonly Dictionary<string, string?> ShortLease = new() { ["Dispatch__LeaseSeconds"] = "2" };
 
     [Theory]
-    [MemberData(nameof(Databases.Both), MemberType = typeof(Databases))]
+    [BothDatabases]
     public async Task Killed_after_the_provider_took_the_text_the_restarted_app_finds_it_and_does_not_resend(Db db)
     {
         await KilledAfterTheProviderTookTheTextAsync(db, ShortLease);
@@ -55,7 +55,7 @@ public class CrashRecoveryTests
     }
 
     [Theory]
-    [MemberData(nameof(Databases.Both), MemberType = typeof(Databases))]
+    [BothDatabases]
     public async Task Killed_before_the_provider_took_the_text_the_restarted_app_sends_it_once(Db db)
     {
         await using var sink = await TwilioSink.StartAsync();
@@ -76,7 +76,7 @@ public class CrashRecoveryTests
     }
 
     [Theory]
-    [MemberData(nameof(Databases.Both), MemberType = typeof(Databases))]
+    [BothDatabases]
     public async Task Killed_during_a_burst_of_fifty_calls_every_caller_gets_exactly_one_text(Db db)
     {
         var callers = Enumerable.Range(0, 50).Select(i => $"+1512555{1000 + i}").ToList();

@@ -21,7 +21,7 @@ public class DispatcherTests
     private static string CallerNumber(int i) => $"+1512555{i + 1000:D4}";
 
     [Theory]
-    [MemberData(nameof(Databases.Both), MemberType = typeof(Databases))]
+    [BothDatabases]
     public async Task Rate_limited_send_429_is_retried_with_backoff_and_sent_once(Db db)
     {
         await using var app = await TestApp.StartAsync(db);
@@ -96,7 +96,7 @@ public class DispatcherTests
     }
 
     [Theory]
-    [MemberData(nameof(Databases.Both), MemberType = typeof(Databases))]
+    [BothDatabases]
     public async Task Opt_out_error_21610_on_send_records_an_opt_out_in_the_ledger(Db db)
     {
         await using var app = await TestApp.StartAsync(db);
@@ -124,13 +124,9 @@ public class DispatcherTests
         Assert.Equal(1, app.Twilio.Requests);
     }
 
-    public static TheoryData<Db, bool> BothDatabasesAndWhetherTheProviderTookIt => new()
-    {
-        { Db.Sqlite, true }, { Db.Sqlite, false }, { Db.Postgres, true }, { Db.Postgres, false },
-    };
-
     [Theory]
-    [MemberData(nameof(BothDatabasesAndWhetherTheProviderTookIt))]
+    [BothDatabases(true)]
+    [BothDatabases(false)]
     public async Task Server_error_with_unknown_outcome_is_reconciled_before_any_resend(Db db, bool providerTookIt)
     {
         await using var app = await TestApp.StartAsync(db);
@@ -197,7 +193,7 @@ public class DispatcherTests
     }
 
     [Theory]
-    [MemberData(nameof(Databases.Both), MemberType = typeof(Databases))]
+    [BothDatabases]
     public async Task Status_callbacks_move_a_text_forward_only(Db db)
     {
         await using var app = await TestApp.StartAsync(db);
@@ -295,7 +291,7 @@ public class DispatcherTests
     }
 
     [Theory]
-    [MemberData(nameof(Databases.Both), MemberType = typeof(Databases))]
+    [BothDatabases]
     public async Task Two_dispatchers_never_send_the_same_text(Db db)
     {
         await using var app = await TestApp.StartAsync(db, new Dictionary<string, string?> { ["Dispatch:BatchSize"] = "10" });

@@ -79,7 +79,7 @@ public sealed class TestApp : IAsyncDisposable
         Http = _factory.CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false, BaseAddress = new Uri(BaseUrl) });
     }
 
-    /// <summary>A client that keeps cookies, like a browser (owner sessions: see <see cref="OwnerSession"/>).</summary>
+    /// <summary>A client that keeps cookies, like a browser (for signed-in owners use <see cref="OwnerClient"/>).</summary>
     public HttpClient NewBrowserClient() =>
         _factory.CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false, HandleCookies = true, BaseAddress = new Uri(BaseUrl) });
 
@@ -220,11 +220,6 @@ public sealed class TestApp : IAsyncDisposable
                 try { File.Delete(f); } catch (IOException) { }
         }
     }
-}
-
-public static class Databases
-{
-    public static TheoryData<Db> Both => new() { Db.Sqlite, Db.Postgres };
 }
 
 public static class HttpAssert

@@ -20,7 +20,7 @@ public class OnboardingBrowserTests(ChromiumFixture chromium) : IClassFixture<Ch
 
         await page.GotoAsync("/signup");
         await page.GetByLabel("Email").FillAsync("phone-owner@example.com");
-        await page.GetByLabel("Password").FillAsync(OwnerSession.DefaultPassword);
+        await page.GetByLabel("Password").FillAsync(OwnerClient.Password);
         await page.GetByRole(AriaRole.Button, new() { Name = "Create account" }).ClickAsync();
 
         await page.WaitForURLAsync("**/onboarding");

@@ -14,10 +14,10 @@ public partial class TwilioNumberAssignmentTests
         new("OpensAt", "08:00"), new("ClosesAt", "17:00"), new("OpenDays", "Mon"), new("OpenDays", "Fri"),
     ];
 
-    private static async Task<string> NumberStepAsync(OwnerSession owner)
+    private static async Task<string> NumberStepAsync(OwnerClient owner)
     {
-        var start = await owner.GetPageAsync("/onboarding");
-        var step2 = await owner.PostWithTokenAsync("/onboarding?handler=Details", Details, OwnerSession.AntiforgeryToken(start));
+        var start = await owner.PageAsync("/onboarding");
+        var step2 = await owner.PostWithTokenAsync("/onboarding?handler=Details", Details, OwnerClient.AntiforgeryToken(start));
         Assert.Equal(HttpStatusCode.OK, step2.StatusCode);
         return await step2.Content.ReadAsStringAsync();
     }
@@ -32,7 +32,7 @@ public partial class TwilioNumberAssignmentTests
         app.TwilioNumbers.Own("+15125550161", sms: false); // can't text: not offered
         var chosen = app.TwilioNumbers.Own("+15125550162");
         app.TwilioNumbers.Own("+15125550163");
-        using var owner = await OwnerSession.SignUpAsync(app, "twilio@example.com");
+        using var owner = await OwnerClient.SignUpAsync(app, "twilio@example.com");
 
         var html = await NumberStepAsync(owner);
         var offered = Radio().Matches(WebUtility.HtmlDecode(html)).Select(m => m.Groups[1].Value).ToList();
@@ -40,7 +40,7 @@ public partial class TwilioNumberAssignmentTests
         Assert.Empty(app.TwilioNumbers.Updates);
 
         var created = await owner.PostWithTokenAsync("/onboarding?handler=Number", [.. Details, new("Number", "+15125550162")],
-            OwnerSession.AntiforgeryToken(html));
+            OwnerClient.AntiforgeryToken(html));
 
         Assert.Equal("/onboarding/greeting", created.Headers.Location?.OriginalString);
         var (sid, form) = Assert.Single(app.TwilioNumbers.Updates);
@@ -72,11 +72,11 @@ public partial class TwilioNumberAssignmentTests
         app.TwilioNumbers.Own("+15125550100");
         app.TwilioNumbers.Own("+15125550160");
         app.TwilioNumbers.Own("+15125550161", sms: false);
-        using var owner = await OwnerSession.SignUpAsync(app, "picky@example.com");
+        using var owner = await OwnerClient.SignUpAsync(app, "picky@example.com");
         var html = await NumberStepAsync(owner);
 
         var refused = await owner.PostWithTokenAsync("/onboarding?handler=Number", [.. Details, new("Number", number)],
-            OwnerSession.AntiforgeryToken(html));
+            OwnerClient.AntiforgeryToken(html));
 
         Assert.Equal(HttpStatusCode.OK, refused.StatusCode);
         Assert.Contains("Pick another", WebUtility.HtmlDecode(await refused.Content.ReadAsStringAsync()));
@@ -89,7 +89,7 @@ public partial class TwilioNumberAssignmentTests
     public async Task An_account_without_free_numbers_is_told_what_to_do()
     {
         await using var app = await TestApp.StartAsync(Db.Sqlite);
-        using var owner = await OwnerSession.SignUpAsync(app, "empty@example.com");
+        using var owner = await OwnerClient.SignUpAsync(app, "empty@example.com");
         var html = WebUtility.HtmlDecode(await NumberStepAsync(owner));
         Assert.Contains("Your Twilio account has no free number with voice and SMS", html);
         Assert.DoesNotContain("type=\"radio\"", html);

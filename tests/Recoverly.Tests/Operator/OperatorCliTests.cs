@@ -41,7 +41,7 @@ public class OperatorCliTests
         Assert.Equal(0, exit);
         Assert.Contains("Operator ops@example.com ready", output);
         Assert.True(await app.QueryAsync(d => d.OwnerAccounts.AnyAsync(a => a.Email == "ops@example.com" && a.IsOperator)));
-        using var op = await SignedInClient.LogInAsync(app, "ops@example.com", "a long operator password");
+        using var op = await OwnerClient.LogInAsync(app, "ops@example.com", "a long operator password");
         Assert.Equal(HttpStatusCode.OK, (await op.Http.GetAsync("/operator")).StatusCode);
         Assert.Equal(HttpStatusCode.OK, (await op.Http.GetAsync("/operator/registration")).StatusCode);
     }

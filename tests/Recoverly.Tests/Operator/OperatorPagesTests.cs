@@ -18,7 +18,7 @@ public class OperatorPagesTests
     {
         await using var app = await TestApp.StartAsync(Db.Sqlite);
         var business = await app.AddBusinessAsync();
-        using var owner = await SignedInClient.SignInAsync(app, business.Id);
+        using var owner = await OwnerClient.SignInAsync(app, business.Id);
 
         var anonymous = await app.Http.GetAsync(path);
         var asOwner = await owner.Http.GetAsync(path);
@@ -31,7 +31,7 @@ public class OperatorPagesTests
     }
 
     [Theory]
-    [MemberData(nameof(Databases.Both), MemberType = typeof(Databases))]
+    [BothDatabases]
     public async Task Overview_lists_plans_texts_sent_and_failure_rates_by_error_code(Db db)
     {
         await using var app = await TestApp.StartAsync(db, new Dictionary<string, string?> { ["Billing:Provider"] = "Stripe" });
@@ -58,7 +58,7 @@ public class OperatorPagesTests
             }
             return await d.SaveChangesAsync();
         });
-        using var op = await SignedInClient.SignInAsync(app, null, isOperator: true);
+        using var op = await OwnerClient.SignInAsync(app, null, isOperator: true);
 
         var response = await op.Http.GetAsync("/operator");
         var html = WebUtility.HtmlDecode(await response.Content.ReadAsStringAsync());
@@ -79,7 +79,7 @@ public class OperatorPagesTests
     public async Task Registration_helper_renders_the_live_templates_within_the_registry_limits()
     {
         await using var app = await TestApp.StartAsync(Db.Sqlite);
-        using var op = await SignedInClient.SignInAsync(app, null, isOperator: true);
+        using var op = await OwnerClient.SignInAsync(app, null, isOperator: true);
 
         var html = WebUtility.HtmlDecode(await op.Http.GetStringAsync("/operator/registration"));
 
@@ -112,7 +112,7 @@ public class OperatorPagesTests
         var business = await app.AddBusinessAsync("Wordy Plumbing");
         var longTemplate = "Hi, this is {Business}. " + string.Concat(Enumerable.Repeat("We are very sorry we missed you. ", 33)) + "Reply STOP to opt out.";
         await app.QueryAsync(d => d.Businesses.Where(b => b.Id == business.Id).ExecuteUpdateAsync(s => s.SetProperty(b => b.TextBackTemplate, longTemplate)));
-        using var op = await SignedInClient.SignInAsync(app, null, isOperator: true);
+        using var op = await OwnerClient.SignInAsync(app, null, isOperator: true);
 
         var html = WebUtility.HtmlDecode(await op.Http.GetStringAsync($"/operator/registration?business={business.Id}"));
 

@@ -23,7 +23,7 @@ public class OwnerAlertTests
     private static bool IsReplyAlert(SentText t) => t.Body.StartsWith("Recoverly: (512)", StringComparison.Ordinal);
 
     [Theory]
-    [MemberData(nameof(Databases.Both), MemberType = typeof(Databases))]
+    [BothDatabases]
     public async Task No_owner_alert_without_a_confirmed_opt_in(Db db)
     {
         await using var app = await TestApp.StartAsync(db);
@@ -41,7 +41,7 @@ public class OwnerAlertTests
     }
 
     [Theory]
-    [MemberData(nameof(Databases.Both), MemberType = typeof(Databases))]
+    [BothDatabases]
     public async Task Alerts_start_after_the_owner_replies_YES_and_stop_after_STOP(Db db)
     {
         await using var app = await TestApp.StartAsync(db);
@@ -140,7 +140,7 @@ public class OwnerAlertTests
     }
 
     [Theory]
-    [MemberData(nameof(Databases.Both), MemberType = typeof(Databases))]
+    [BothDatabases]
     public async Task Owner_reply_by_SMS_is_relayed_to_the_most_recently_alerted_caller(Db db)
     {
         await using var app = await TestApp.StartAsync(db);
@@ -195,7 +195,7 @@ public class OwnerAlertTests
     }
 
     [Theory]
-    [MemberData(nameof(Databases.Both), MemberType = typeof(Databases))]
+    [BothDatabases]
     public async Task An_owner_reply_to_an_opted_out_caller_is_not_sent(Db db)
     {
         await using var app = await TestApp.StartAsync(db);

@@ -22,7 +22,7 @@ public class LogPrivacyTests
     private const string OwnerReply = "On my way at 3pm with the zebra van";
 
     [Theory]
-    [MemberData(nameof(Databases.Both), MemberType = typeof(Databases))]
+    [BothDatabases]
     public async Task A_day_of_traffic_leaves_no_numbers_bodies_or_secrets_in_the_logs(Db db)
     {
         await using var app = await TestApp.StartAsync(db);
