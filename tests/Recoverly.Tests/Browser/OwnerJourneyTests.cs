@@ -26,16 +26,10 @@ public class OwnerJourneyTests(ChromiumFixture chromium) : IClassFixture<Chromiu
         return messages!.Select(m => (m.GetProperty("from").GetString()!, m.GetProperty("body").GetString()!)).ToList();
     }
 
-    private static async Task<List<(string From, string Body)>> WaitForPhoneAsync(HttpClient http, string number, Func<List<(string From, string Body)>, bool> done)
-    {
-        for (var i = 0; i < 50; i++)
-        {
-            var phone = await PhoneAsync(http, number);
-            if (done(phone)) return phone;
-            await Task.Delay(200);
-        }
-        return await PhoneAsync(http, number);
-    }
+    /// <summary>The phone's messages once <paramref name="done"/> holds for them; fails the test (showing the phone) if it never does.</summary>
+    private static Task<List<(string From, string Body)>> WaitForPhoneAsync(HttpClient http, string number,
+        Func<List<(string From, string Body)>, bool> done, string what) =>
+        Eventually.MatchAsync(() => PhoneAsync(http, number), done, $"{number}'s phone showed {what}");
 
     [Theory]
     [BothDatabases]
@@ -85,11 +79,11 @@ public class OwnerJourneyTests(ChromiumFixture chromium) : IClassFixture<Chromiu
         // Verify: a friend's call rings out and is forwarded; the page turns green by itself.
         await page.WaitForURLAsync(new Regex("/onboarding/verify(#.*)?$"));
         (await carrier.PostAsJsonAsync("/simulator/api/call", new { from = "+15125550188", to = recoverlyNumber })).EnsureSuccessStatusCode();
-        await Assertions.Expect(page.Locator("#verify-done")).ToBeVisibleAsync(new() { Timeout = 10_000 });
+        await Assertions.Expect(page.Locator("#verify-done")).ToBeVisibleAsync();
         await ShotAsync(page, "04-verified");
 
         // The owner's phone got exactly one request to reply YES; the owner confirms by SMS.
-        var ownerPhone = await WaitForPhoneAsync(carrier, OwnerMobile, p => p.Count >= 1);
+        var ownerPhone = await WaitForPhoneAsync(carrier, OwnerMobile, p => p.Count >= 1, "the opt-in request");
         Assert.Single(ownerPhone, m => m.Body.Contains("reply YES to get missed-call alerts"));
         (await carrier.PostAsJsonAsync("/simulator/api/sms", new { from = OwnerMobile, to = recoverlyNumber, body = "YES" })).EnsureSuccessStatusCode();
 
@@ -98,18 +92,18 @@ public class OwnerJourneyTests(ChromiumFixture chromium) : IClassFixture<Chromiu
         await page.WaitForURLAsync("**/app");
         (await carrier.PostAsJsonAsync("/simulator/api/call", new { from = Caller, to = recoverlyNumber })).EnsureSuccessStatusCode();
         var row = page.Locator("#inbox li", new() { HasText = "(512) 555-0142" });
-        await Assertions.Expect(row).ToBeVisibleAsync(new() { Timeout = 15_000 });
-        await Assertions.Expect(row.Locator(".chip").First).ToContainTextAsync("Texted back", new() { Timeout = 10_000 });
-        var callerPhone = await WaitForPhoneAsync(carrier, Caller, p => p.Count >= 1);
+        await Assertions.Expect(row).ToBeVisibleAsync();
+        await Assertions.Expect(row.Locator(".chip").First).ToContainTextAsync("Texted back");
+        var callerPhone = await WaitForPhoneAsync(carrier, Caller, p => p.Count >= 1, "the text-back");
         Assert.StartsWith("Hi, this is Journey Plumbing <b>&</b> Heating.", callerPhone[0].Body);
 
         // The caller replies (with markup that must stay text); it shows up in the inbox live.
         const string reply = "Need my water heater looked at tomorrow <script>alert(1)</script>";
         (await carrier.PostAsJsonAsync("/simulator/api/sms", new { from = Caller, to = recoverlyNumber, body = reply })).EnsureSuccessStatusCode();
-        await Assertions.Expect(row).ToContainTextAsync("Need my water heater looked at tomorrow <script>alert(1)</script>", new() { Timeout = 15_000 });
+        await Assertions.Expect(row).ToContainTextAsync("Need my water heater looked at tomorrow <script>alert(1)</script>");
         await ShotAsync(page, "05-inbox-live");
-        var alerts = await WaitForPhoneAsync(carrier, OwnerMobile, p => p.Any(m => m.Body.Contains("replied")));
-        Assert.Contains(alerts, m => m.Body.Contains("missed call from (512) 555-0142"));
+        await WaitForPhoneAsync(carrier, OwnerMobile, p => p.Any(m => m.Body.Contains("missed call from (512) 555-0142")) && p.Any(m => m.Body.Contains("replied")),
+            "the missed-call alert and the reply alert");
 
         // The owner answers from the conversation page; the caller receives exactly that text.
         await row.Locator("a.who").ClickAsync();
@@ -117,12 +111,15 @@ public class OwnerJourneyTests(ChromiumFixture chromium) : IClassFixture<Chromiu
         await ShotAsync(page, "06-conversation");
         await page.GetByLabel("Your reply").FillAsync("Sure — we can come by at 9am. Does that work?");
         await page.GetByRole(AriaRole.Button, new() { Name = "Send reply" }).ClickAsync();
-        callerPhone = await WaitForPhoneAsync(carrier, Caller, p => p.Any(m => m.Body.StartsWith("Sure — we can come by")));
+        callerPhone = await WaitForPhoneAsync(carrier, Caller, p => p.Any(m => m.Body.StartsWith("Sure — we can come by")), "the owner's reply");
         Assert.Contains(callerPhone, m => m.From == recoverlyNumber && m.Body == "Sure — we can come by at 9am. Does that work?");
 
         // The caller opts out: the inbox says so and the reply box refuses.
         (await carrier.PostAsJsonAsync("/simulator/api/sms", new { from = Caller, to = recoverlyNumber, body = "STOP" })).EnsureSuccessStatusCode();
-        await WaitForPhoneAsync(carrier, Caller, p => p.Any(m => m.Body.Contains("you're unsubscribed")));
+        callerPhone = await WaitForPhoneAsync(carrier, Caller, p => p.Any(m => m.Body.Contains("you're unsubscribed")), "the STOP confirmation");
+        var confirmation = Assert.Single(callerPhone, m => m.Body.Contains("you're unsubscribed"));
+        Assert.Equal((recoverlyNumber, "Journey Plumbing <b>&</b> Heating: you're unsubscribed and will get no more texts from us. Reply START to resubscribe."),
+            confirmation);
         await page.GotoAsync("/app");
         await Assertions.Expect(page.Locator("#inbox li", new() { HasText = "(512) 555-0142" })).ToContainTextAsync("Opted out");
         await ShotAsync(page, "07-inbox-opted-out");

@@ -95,7 +95,7 @@ public class CliTests(CliTests.AcmeDatabase acme) : IClassFixture<CliTests.AcmeD
 
         var callSid = TestApp.NewSid("CA");
         (await app.MissedCallAsync(Caller, callSid: callSid)).EnsureSuccessStatusCode();
-        await AppProcess.WaitUntilAsync(() => app.QueryAsync(d => d.OutboundMessages.AnyAsync(m => m.To == Caller && m.ProviderSid != null)),
+        await Eventually.TrueAsync(() => app.QueryAsync(d => d.OutboundMessages.AnyAsync(m => m.To == Caller && m.ProviderSid != null)),
             "the text-back was handed to the provider");
         var stopSid = TestApp.NewSid("SM");
         (await app.InboundSmsAsync(Caller, "STOP", messageSid: stopSid)).EnsureSuccessStatusCode();

@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Playwright;
@@ -52,6 +53,20 @@ public sealed class BrowserApp : IAsyncDisposable
         return new BrowserApp(db, $"Data Source={file}", file, settings);
     }
 
+    /// <summary>Reads the app's database through its own services.</summary>
+    public async Task<T> QueryAsync<T>(Func<Recoverly.Data.RecoverlyDb, Task<T>> query)
+    {
+        await using var scope = Services.CreateAsyncScope();
+        return await query(scope.ServiceProvider.GetRequiredService<Recoverly.Data.RecoverlyDb>());
+    }
+
+    /// <summary>
+    /// True once the real dispatcher has nothing left to send (no outbox row pending or in doubt): from then on
+    /// no further text can appear unless something new comes in.
+    /// </summary>
+    public Task<bool> OutboxIdleAsync() => QueryAsync(async d => !await d.OutboundMessages.AnyAsync(m =>
+        m.Status == Recoverly.Texts.OutboundStatus.Pending || m.Status == Recoverly.Texts.OutboundStatus.InDoubt));
+
     public string MailFolder => _factory.Services.GetRequiredService<Microsoft.Extensions.Configuration.IConfiguration>()["Email:PickupFolder"]!;
 
     private static int FreePort()
@@ -73,10 +88,14 @@ public sealed class BrowserApp : IAsyncDisposable
     }
 }
 
-/// <summary>One headless Debian Chromium per test class, driven by Playwright for .NET.</summary>
+/// <summary>
+/// One headless Debian Chromium per test class, driven by Playwright for .NET. Expectations and actions wait on
+/// their condition; the generous timeouts below only bound a failure on a busy machine.
+/// </summary>
 public sealed class ChromiumFixture : IAsyncLifetime
 {
     public const string ExecutablePath = "/usr/bin/chromium";
+    private const float Timeout = 60_000;
     private IPlaywright? _playwright;
     public IBrowser Browser { get; private set; } = null!;
 
@@ -96,6 +115,7 @@ public sealed class ChromiumFixture : IAsyncLifetime
     {
         if (!File.Exists(ExecutablePath))
             throw new InvalidOperationException($"Browser tests need Debian's Chromium at {ExecutablePath}: apt-get install -y chromium (.ci/run does this).");
+        Assertions.SetDefaultExpectTimeout(Timeout);
         _playwright = await Playwright.CreateAsync();
         Browser = await _playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
         {
@@ -112,6 +132,8 @@ public sealed class ChromiumFixture : IAsyncLifetime
         {
             BaseURL = baseUrl, ViewportSize = new ViewportSize { Width = width, Height = height }, IsMobile = width < 600, HasTouch = width < 600,
         });
+        context.SetDefaultTimeout(Timeout);
+        context.SetDefaultNavigationTimeout(Timeout);
         var page = await context.NewPageAsync();
         var errors = new List<string>();
         page.Console += (_, message) => { if (message.Type == "error") errors.Add(message.Text); };

@@ -56,6 +56,8 @@ public sealed class TestApp : IAsyncDisposable
             ["Twilio:AuthToken"] = AuthToken,
             ["Recoverly:PublicBaseUrl"] = BaseUrl,
             ["Recoverly:Roles"] = "web",
+            // The per-send timeout runs on the wall clock: a send a test holds open must not time out however slow the machine.
+            ["Dispatch:SendTimeoutSeconds"] = "3600",
         };
         foreach (var (k, v) in settings) config[k] = v;
 

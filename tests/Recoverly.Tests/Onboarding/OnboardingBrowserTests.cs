@@ -64,7 +64,7 @@ public class OnboardingBrowserTests(ChromiumFixture chromium) : IClassFixture<Ch
         using var http = new HttpClient { BaseAddress = new Uri(app.BaseUrl) };
         (await http.PostAsJsonAsync("/simulator/api/call", new { from = "+15125550188", to = "+15125550102" })).EnsureSuccessStatusCode();
 
-        await Assertions.Expect(page.Locator("#verify-done")).ToBeVisibleAsync(new() { Timeout = 10_000 });
+        await Assertions.Expect(page.Locator("#verify-done")).ToBeVisibleAsync();
         await Assertions.Expect(page.Locator("#verify-waiting")).ToBeHiddenAsync();
         await Assertions.Expect(page.Locator("#verify-skip")).ToBeHiddenAsync();
         await Assertions.Expect(page.GetByRole(AriaRole.Link, new() { Name = "Go to inbox" })).ToHaveAttributeAsync("href", "/app");
