@@ -84,10 +84,13 @@ public class OperatorPagesTests
         var html = WebUtility.HtmlDecode(await op.Http.GetStringAsync("/operator/registration"));
 
         Assert.Contains("Every field is within the registry's limits.", html);
-        Assert.Contains(TextTemplates.TextBack(ExampleMessages.Sample), html);
-        Assert.Contains(TextTemplates.HelpReply(ExampleMessages.Sample), html);
-        Assert.Contains(TextTemplates.OptOutConfirmation(ExampleMessages.Sample.Name), html);
-        Assert.Contains(TextTemplates.OptInConfirmation(ExampleMessages.Sample.Name), html);
+        // Written out, not rendered by the templates under test.
+        Assert.Contains("Hi, this is Acme Plumbing. Sorry we missed your call! How can we help? Reply here and we'll get back to you shortly. Reply STOP to opt out.", html);
+        Assert.Contains("Acme Plumbing: we text back callers we missed. Help: call (512) 555-0101 or help@acmeplumbing.example. 1 message per missed call. Msg & data rates may apply. Reply STOP to opt out.", html);
+        Assert.Contains("Acme Plumbing: you're unsubscribed and will get no more texts from us. Reply START to resubscribe.", html);
+        Assert.Contains("Acme Plumbing: you're resubscribed. We text you only about your calls to us (1 message per missed call). Msg & data rates may apply. Reply HELP for help, STOP to opt out.", html);
+        Assert.Contains("Recoverly: (512) 555-0142 replied: \"Need my water heater looked at tomorrow\" — reply to this text to answer, or open http://localhost/app/contacts/42", html);
+        Assert.DoesNotContain("/inbox/", html);
         Assert.Contains("http://localhost/sms-policy", html);
         var samples = Regex.Matches(html, "Sample message \\d").Count;
         Assert.InRange(samples, CampaignRegistration.MinSamples, CampaignRegistration.MaxSamples);
@@ -101,8 +104,12 @@ public class OperatorPagesTests
 
         Assert.True(campaign.AllWithinLimits, string.Join("; ", campaign.Fields.Concat(campaign.Samples).Where(f => !f.WithinLimits).Select(f => $"{f.Label}: {f.Problem}")));
         Assert.InRange(campaign.Samples.Count, 2, 5);
-        Assert.All(campaign.Fields.Where(f => f.ApiName.EndsWith("_message", StringComparison.Ordinal)), f => Assert.Equal((20, 320), (f.Min, f.Max)));
+        var messages = campaign.Fields.Where(f => f.ApiName.EndsWith("_message", StringComparison.Ordinal)).ToList();
+        Assert.Equal(["opt_in_message", "opt_out_message", "help_message"], messages.Select(f => f.ApiName));
+        Assert.All(messages, f => Assert.Equal((20, 320), (f.Min, f.Max)));
         Assert.Contains(campaign.Samples, s => s.Text.Contains("Reply STOP to opt out", StringComparison.Ordinal));
+        Assert.Contains(campaign.Samples, s => s.Text ==
+            "Recoverly: (512) 555-0142 replied: \"Need my water heater looked at tomorrow\" — reply to this text to answer, or open https://recoverly.example.com/app/contacts/42");
     }
 
     [Fact]
