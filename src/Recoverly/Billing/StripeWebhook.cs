@@ -71,6 +71,12 @@ public sealed class StripeWebhook(RecoverlyDb db, IWriteGate gate, TimeProvider 
         using var _ = await gate.EnterAsync(ct);
         await using var tx = await db.Database.BeginTransactionAsync(ct);
         var business = await FindBusinessAsync(refs, ct);
+        if (business is not null)
+        {
+            // Events for one business take turns, and each judges "newer than the last plan change" on the state the previous one left.
+            await KeyLock.LockAsync(db, $"billing:{business.Id}", ct);
+            await db.Entry(business).ReloadAsync(ct);
+        }
         db.BillingEvents.Add(new BillingEvent
         {
             StripeEventId = stripeEvent.Id,

@@ -48,10 +48,10 @@ public class StripeBillingTests
         ["created"] = new DateTimeOffset(created).ToUnixTimeSeconds(), ["type"] = type, ["data"] = new Dictionary<string, object?> { ["object"] = data },
     });
 
-    private static object CheckoutCompleted(long businessId) => new Dictionary<string, object?>
+    private static object CheckoutCompleted(long businessId, string customer = "cus_1", string subscription = "sub_1") => new Dictionary<string, object?>
     {
         ["id"] = "cs_test_1", ["object"] = "checkout.session", ["mode"] = "subscription", ["status"] = "complete", ["payment_status"] = "paid",
-        ["client_reference_id"] = businessId.ToString(CultureInfo.InvariantCulture), ["customer"] = "cus_1", ["subscription"] = "sub_1",
+        ["client_reference_id"] = businessId.ToString(CultureInfo.InvariantCulture), ["customer"] = customer, ["subscription"] = subscription,
     };
 
     private static object Invoice(string status) => new Dictionary<string, object?>
@@ -64,9 +64,9 @@ public class StripeBillingTests
         },
     };
 
-    private static object Subscription(string status, long? businessId = null) => new Dictionary<string, object?>
+    private static object Subscription(string status, long? businessId = null, string customer = "cus_1", string subscription = "sub_1") => new Dictionary<string, object?>
     {
-        ["id"] = "sub_1", ["object"] = "subscription", ["customer"] = "cus_1", ["status"] = status,
+        ["id"] = subscription, ["object"] = "subscription", ["customer"] = customer, ["status"] = status,
         ["metadata"] = businessId is { } id ? new Dictionary<string, string> { ["business_id"] = id.ToString(CultureInfo.InvariantCulture) } : new Dictionary<string, string>(),
     };
 
@@ -199,6 +199,60 @@ public class StripeBillingTests
         Assert.Equal("cus_1", after.StripeCustomerId); // the late checkout still links the customer
         Assert.Equal(3, await app.QueryAsync(d => d.BillingEvents.CountAsync(e => e.BusinessId == business.Id)));
         Assert.False(Entitlement.MayText(after, app.Time.GetUtcNow().UtcDateTime, billingEnabled: true));
+    }
+
+    [Theory]
+    [BothDatabases]
+    public async Task The_same_new_event_delivered_many_times_at_once_is_applied_once(Db db)
+    {
+        await using var app = await TestApp.StartAsync(db, Stripe());
+        var business = await app.AddBusinessAsync();
+        var t0 = app.Time.GetUtcNow().UtcDateTime;
+        await PostWebhookAsync(app, Event("evt_1", "checkout.session.completed", t0, CheckoutCompleted(business.Id)));
+
+        // Stripe's first delivery and its retries overlap: none of them finds the event already recorded.
+        var failed = Event("evt_2", "invoice.payment_failed", t0.AddDays(30), Invoice("open"));
+        var deliveries = await Task.WhenAll(Enumerable.Range(0, 10).Select(_ => PostWebhookAsync(app, failed)));
+
+        Assert.Equal(10, deliveries.Count(r => r.StatusCode == HttpStatusCode.OK));
+        Assert.Equal(["evt_1", "evt_2"], await app.QueryAsync(d => d.BillingEvents.OrderBy(e => e.StripeEventId).Select(e => e.StripeEventId).ToListAsync()));
+        var after = await BusinessAsync(app, business.Id);
+        Assert.Equal((PlanState.PastDue, t0.AddDays(30), t0.AddDays(30)), (after.Plan, after.PastDueSince, after.PlanChangedAt));
+    }
+
+    [Theory]
+    [BothDatabases]
+    public async Task Different_events_for_a_business_delivered_at_once_leave_the_newest_state(Db db)
+    {
+        await using var app = await TestApp.StartAsync(db, Stripe());
+        var t0 = app.Time.GetUtcNow().UtcDateTime;
+        // Several businesses at once, each with its own customer: a lost update gets many chances to show.
+        var businesses = new List<Business>();
+        for (var i = 0; i < 5; i++)
+            businesses.Add(await app.AddBusinessAsync($"Shop {i}", number: $"+1512555020{i}", businessPhone: $"+1512555030{i}"));
+        var deliveries = businesses.SelectMany(b =>
+        {
+            var (customer, subscription) = ($"cus_{b.Id}", $"sub_{b.Id}");
+            // Created: checkout (t0) → active again (t0+20d) → past due (t0+35d) → deleted (t0+40d); delivered all at once.
+            return new[]
+            {
+                Event($"evt_{b.Id}_checkout", "checkout.session.completed", t0, CheckoutCompleted(b.Id, customer, subscription)),
+                Event($"evt_{b.Id}_active", "customer.subscription.updated", t0.AddDays(20), Subscription("active", b.Id, customer, subscription)),
+                Event($"evt_{b.Id}_past_due", "customer.subscription.updated", t0.AddDays(35), Subscription("past_due", b.Id, customer, subscription)),
+                Event($"evt_{b.Id}_deleted", "customer.subscription.deleted", t0.AddDays(40), Subscription("canceled", b.Id, customer, subscription)),
+            };
+        }).ToList();
+
+        var responses = await Task.WhenAll(deliveries.Select(payload => PostWebhookAsync(app, payload)));
+
+        Assert.Equal(deliveries.Count, responses.Count(r => r.StatusCode == HttpStatusCode.OK));
+        foreach (var b in businesses)
+        {
+            var after = await BusinessAsync(app, b.Id);
+            Assert.Equal((b.Id, PlanState.Canceled, t0.AddDays(40), (DateTime?)null, $"cus_{b.Id}"),
+                (after.Id, after.Plan, after.PlanChangedAt, after.PastDueSince, after.StripeCustomerId));
+            Assert.Equal(4, await app.QueryAsync(d => d.BillingEvents.CountAsync(e => e.BusinessId == b.Id)));
+        }
     }
 
     [Fact]
