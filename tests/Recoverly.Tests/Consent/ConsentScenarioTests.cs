@@ -1,4 +1,7 @@
+using System.Text.RegularExpressions;
+using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
+using Npgsql;
 using Recoverly.Calls;
 using Recoverly.Consent;
 using Recoverly.Texts;
@@ -196,11 +199,36 @@ public class ConsentScenarioTests
         await app.AddBusinessAsync();
         await app.InboundSmsAsync(Caller, Number, "STOP");
 
-        await Assert.ThrowsAnyAsync<Exception>(() => app.QueryAsync(d =>
+        var update = await Record.ExceptionAsync(() => app.QueryAsync(d =>
             d.ConsentEvents.ExecuteUpdateAsync(s => s.SetProperty(e => e.Kind, ConsentKind.OptIn))));
-        await Assert.ThrowsAnyAsync<Exception>(() => app.QueryAsync(d => d.ConsentEvents.ExecuteDeleteAsync()));
+        var delete = await Record.ExceptionAsync(() => app.QueryAsync(d => d.ConsentEvents.ExecuteDeleteAsync()));
+
+        AssertRefusedByTheAppendOnlyTrigger(db, update);
+        AssertRefusedByTheAppendOnlyTrigger(db, delete);
         Assert.Equal(ConsentKind.OptOut, await app.QueryAsync(d => d.ConsentEvents.Where(e => e.Phone == Caller).Select(e => e.Kind).SingleAsync()));
     }
+
+    /// <summary>The database's own trigger said no — not some other failure (a typo in the query, a lost connection).</summary>
+    private static void AssertRefusedByTheAppendOnlyTrigger(Db db, Exception? refused)
+    {
+        Assert.NotNull(refused);
+        if (db == Db.Sqlite)
+        {
+            var e = Assert.IsType<SqliteException>(refused);
+            Assert.Equal(SqliteConstraintTrigger, e.SqliteExtendedErrorCode);
+            Assert.Contains("consent events are append-only", e.Message, StringComparison.Ordinal);
+        }
+        else
+        {
+            var e = Assert.IsType<PostgresException>(refused);
+            Assert.Equal(PostgresErrorCodes.RaiseException, e.SqlState);
+            Assert.Equal("consent events are append-only", e.MessageText);
+            Assert.Equal("consent_events_append_only", Regex.Match(e.Where ?? "", @"PL/pgSQL function (\w+)\(").Groups[1].Value);
+        }
+    }
+
+    /// <summary>SQLITE_CONSTRAINT_TRIGGER: a trigger's RAISE(ABORT, ...).</summary>
+    private const int SqliteConstraintTrigger = 1811;
 
     [Fact]
     public async Task A_replayed_inbound_stop_is_recorded_once()
