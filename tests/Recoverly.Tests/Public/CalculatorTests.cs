@@ -105,8 +105,16 @@ public partial class CalculatorTests
             using var process = Process.Start(start)!;
             var stdout = process.StandardOutput.ReadToEndAsync();
             var stderr = process.StandardError.ReadToEndAsync();
-            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-            await process.WaitForExitAsync(timeout.Token);
+            using var timeout = new CancellationTokenSource(Eventually.Deadline); // bounds a failure only
+            try
+            {
+                await process.WaitForExitAsync(timeout.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                process.Kill(entireProcessTree: true);
+                throw new TimeoutException($"chromium did not print the page within {Eventually.Deadline.TotalSeconds:0} s: {await stderr}");
+            }
             var dom = await stdout;
             Assert.True(dom.Contains("</html>", StringComparison.Ordinal), $"chromium printed no DOM: {await stderr}");
             return dom;
