@@ -17,6 +17,7 @@ public sealed class BrowserApp : IAsyncDisposable
 {
     private readonly WebApplicationFactory<Program> _factory;
     private readonly string? _sqliteFile;
+    private readonly string _connectionString;
 
     public string BaseUrl { get; }
     public LogCollector Logs { get; } = new();
@@ -25,6 +26,7 @@ public sealed class BrowserApp : IAsyncDisposable
     private BrowserApp(Db db, string connectionString, string? sqliteFile, IDictionary<string, string?>? settings)
     {
         _sqliteFile = sqliteFile;
+        _connectionString = connectionString;
         var port = FreePort();
         BaseUrl = $"http://127.0.0.1:{port}";
         var config = new Dictionary<string, string?>
@@ -84,6 +86,10 @@ public sealed class BrowserApp : IAsyncDisposable
             Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
             foreach (var f in new[] { _sqliteFile, _sqliteFile + "-wal", _sqliteFile + "-shm" })
                 try { File.Delete(f); } catch (IOException) { }
+        }
+        else
+        {
+            TestApp.ClosePostgresPool(_connectionString);
         }
     }
 }

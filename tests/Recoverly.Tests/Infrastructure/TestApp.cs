@@ -221,6 +221,20 @@ public sealed class TestApp : IAsyncDisposable
             foreach (var f in new[] { _sqliteFile, _sqliteFile + "-wal", _sqliteFile + "-shm" })
                 try { File.Delete(f); } catch (IOException) { }
         }
+        else
+        {
+            ClosePostgresPool(ConnectionString);
+        }
+    }
+
+    /// <summary>
+    /// Closes the idle connections the app's pool keeps (up to 100 after a burst, for minutes otherwise): left open,
+    /// a run's worth of them can exceed the shared cluster's max_connections and fail whichever test comes next.
+    /// </summary>
+    public static void ClosePostgresPool(string connectionString)
+    {
+        using var pooled = new NpgsqlConnection(DatabaseSetup.PreparePostgres(connectionString));
+        NpgsqlConnection.ClearPool(pooled);
     }
 }
 
