@@ -42,7 +42,8 @@ public sealed class BrowserApp : IAsyncDisposable
         _factory = new WebApplicationFactory<Program>().WithWebHostBuilder(web =>
         {
             foreach (var (k, v) in config) web.UseSetting(k, v);
-            web.ConfigureLogging(logging => logging.AddProvider(Logs));
+            // Requests too, so a failed browser test can tell what reached the app.
+            web.ConfigureLogging(logging => logging.AddProvider(Logs).AddFilter("Microsoft.AspNetCore.Hosting.Diagnostics", LogLevel.Information));
         });
         _factory.UseKestrel(port);
         _factory.StartServer();
@@ -101,7 +102,7 @@ public sealed class BrowserApp : IAsyncDisposable
 public sealed class ChromiumFixture : IAsyncLifetime
 {
     public const string ExecutablePath = "/usr/bin/chromium";
-    private const float Timeout = 60_000;
+    private const float Timeout = 120_000;
     private IPlaywright? _playwright;
     public IBrowser Browser { get; private set; } = null!;
 
@@ -145,7 +146,38 @@ public sealed class ChromiumFixture : IAsyncLifetime
         page.Console += (_, message) => { if (message.Type == "error") errors.Add(message.Text); };
         page.PageError += (_, error) => errors.Add(error);
         page.Response += (_, response) => { if (response.Status >= 400) errors.Add($"HTTP {response.Status} {response.Url}"); };
+        var documents = _documents.GetOrCreateValue(page);
+        page.Response += (_, response) =>
+        {
+            if (response.Request.ResourceType == "document") lock (documents) documents.Add($"{response.Request.Method} {response.Url} → {response.Status}");
+        };
         return (context, page, errors);
+    }
+
+    /// <summary>Each page's document requests and their answers, for <see cref="DescribeAsync"/>.</summary>
+    private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<IPage, List<string>> _documents = new();
+
+    /// <summary>Where a failed browser scenario stood: the page's address and text, its console errors, and the app's last log lines.</summary>
+    public static async Task<string> DescribeAsync(IPage page, IReadOnlyList<string> consoleErrors, LogCollector logs)
+    {
+        string text;
+        try
+        {
+            text = await page.Locator("body").InnerTextAsync(new() { Timeout = 10_000 });
+        }
+        catch (PlaywrightException e)
+        {
+            text = $"(unreadable: {e.Message})";
+        }
+        if (text.Length > 2000) text = text[..2000] + "…";
+        var documents = _documents.TryGetValue(page, out var list) ? list.ToArray() : [];
+        return $"""
+            The page was {page.Url}, after {string.Join(" | ", documents.TakeLast(8))}; it showed:
+            {text}
+            Console errors: {(consoleErrors.Count == 0 ? "none" : string.Join(" | ", consoleErrors))}
+            The app's last log lines:
+            {string.Join('\n', logs.Lines.TakeLast(60))}
+            """;
     }
 
     public async Task DisposeAsync()

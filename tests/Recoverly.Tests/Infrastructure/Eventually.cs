@@ -9,7 +9,7 @@ namespace Recoverly.Tests.Infrastructure;
 public static class Eventually
 {
     /// <summary>Generous on purpose: a run on two shared cores under load can be many times slower than a quiet one.</summary>
-    public static readonly TimeSpan Deadline = TimeSpan.FromSeconds(60);
+    public static readonly TimeSpan Deadline = TimeSpan.FromSeconds(120);
 
     private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(50);
 

@@ -165,6 +165,9 @@ public sealed class PostgresCluster : IAsyncDisposable
         Username = SuperUser,
         Database = database,
         IncludeErrorDetail = true,
+        // Waiting for a pooled connection (a burst of 200 webhooks shares 100) or a statement on busy cores bounds a failure only.
+        Timeout = 120,
+        CommandTimeout = 120,
     }.ConnectionString;
 
     /// <summary>

@@ -26,7 +26,7 @@ public class OperatorCliTests
         process.StandardInput.Close();
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(90)); // bounds a failure only
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(3)); // bounds a failure only
         try
         {
             await process.WaitForExitAsync(timeout.Token);
@@ -34,7 +34,7 @@ public class OperatorCliTests
         catch (OperationCanceledException)
         {
             process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"`{string.Join(' ', args)}` did not finish in 90 s: {await stderr}");
+            throw new TimeoutException($"`{string.Join(' ', args)}` did not finish in 3 minutes: {await stderr}");
         }
         return (process.ExitCode, await stdout, await stderr);
     }
