@@ -293,7 +293,7 @@ public static partial class InboxBench
         var previous = -1;
         var step = (now - start).Ticks / calls;
         await using (var mc = new Bulk(conn, tx, "MissedCalls", "Id", "BusinessId", "CallSid", "FromRaw", "FromE164", "To", "At", "Outcome", "ContactId", "EpisodeFirstCallId", "CallStatus", "Transcription", "RecordingUrl"))
-        await using (var ob = new Bulk(obConn, tx, "OutboundMessages", "Id", "BusinessId", "MissedCallId", "ContactId", "Kind", "From", "To", "Body", "Status", "Attempts", "CreatedAt", "NextAttemptAt", "SentAt", "DeliveredAt", "ProviderSid", "DedupeKey"))
+        await using (var ob = new Bulk(obConn, tx, "OutboundMessages", "Id", "BusinessId", "MissedCallId", "ContactId", "Kind", "From", "To", "Body", "Status", "Attempts", "CreatedAt", "NextAttemptAt", "SentAt", "DeliveredAt", "ProviderSid", "DedupeKey", "Reason"))
         {
             for (long id = 1; id <= calls; id++)
             {
@@ -331,7 +331,7 @@ public static partial class InboxBench
                     var sent = at.AddSeconds(2);
                     ob.Row(id, businessId, id, contactId, "TextBack", recoverlyNumber, Phone(c),
                         "Sorry we missed your call — this is Bench Plumbing. How can we help? Reply STOP to opt out.",
-                        rng.NextDouble() < 0.97 ? "Delivered" : "Undelivered", 1, at, at, sent, sent.AddSeconds(3), "SMtb" + id, "textback:" + id);
+                        rng.NextDouble() < 0.97 ? "Delivered" : "Undelivered", 1, at, at, sent, sent.AddSeconds(3), "SMtb" + id, "textback:" + id, "None");
                 }
             }
         }
@@ -364,7 +364,7 @@ public static partial class InboxBench
         var rest = Math.Max(0, messages - textBacks);
         var ownerReplies = 0;
         var inbound = 0;
-        await using (var ob = new Bulk(obConn, tx, "OutboundMessages", "Id", "BusinessId", "MissedCallId", "ContactId", "Kind", "From", "To", "Body", "Status", "Attempts", "CreatedAt", "NextAttemptAt", "SentAt", "DeliveredAt", "ProviderSid", "DedupeKey"))
+        await using (var ob = new Bulk(obConn, tx, "OutboundMessages", "Id", "BusinessId", "MissedCallId", "ContactId", "Kind", "From", "To", "Body", "Status", "Attempts", "CreatedAt", "NextAttemptAt", "SentAt", "DeliveredAt", "ProviderSid", "DedupeKey", "Reason"))
         await using (var ib = new Bulk(conn, tx, "InboundMessages", "Id", "BusinessId", "ContactId", "MessageSid", "From", "To", "Body", "At", "Intent", "FromOwner"))
         {
             var outId = (long)calls + 1;
@@ -384,7 +384,7 @@ public static partial class InboxBench
                     ownerReplies++;
                     var id = outId++;
                     ob.Row(id, businessId, null, e.ContactId, "OwnerReply", recoverlyNumber, phone, "Sure, we can be there at 9. See you then!",
-                        "Delivered", 1, at, at, at.AddSeconds(1), at.AddSeconds(4), "SMor" + id, null);
+                        "Delivered", 1, at, at, at.AddSeconds(1), at.AddSeconds(4), "SMor" + id, null, "None");
                 }
             }
         }

@@ -75,4 +75,6 @@ public sealed class RecoverlyNumber
     public long BusinessId { get; set; }
     public required string E164 { get; set; }
     public DateTime AssignedAt { get; set; }
+    /// <summary>Texts per second this number may send; null = <c>Telephony:SendRatePerSecond</c> (toll-free and short codes send faster).</summary>
+    public double? SendRatePerSecond { get; set; }
 }

@@ -9,9 +9,14 @@ public static class BusinessHours
 
     public static string DayName(DayOfWeek day) => DayNames[((int)day + 6) % 7];
 
-    public static bool IsOpenDay(Business business, DayOfWeek day) =>
-        business.OpenDays.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
-            .Contains(DayName(day), StringComparer.OrdinalIgnoreCase);
+    public static bool IsOpenDay(Business business, DayOfWeek day) => OpenDayNames(business).Contains(DayName(day));
+
+    /// <summary>The business's open days, Monday first ("Mon", "Tue", …).</summary>
+    public static IReadOnlyList<string> OpenDayNames(Business business)
+    {
+        var stored = business.OpenDays.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+        return DayNames.Where(d => stored.Contains(d, StringComparer.OrdinalIgnoreCase)).ToList();
+    }
 
     /// <summary>True when no hours are set. Hours that close before they open run past midnight (e.g. 18:00–02:00).</summary>
     public static bool IsOpen(Business business, DateTime utc)
@@ -28,7 +33,6 @@ public static class BusinessHours
     public static string Describe(Business business)
     {
         if (business.OpensAt is not { } opens || business.ClosesAt is not { } closes || opens == closes) return "none set";
-        var days = DayNames.Where(d => business.OpenDays.Split(',', StringSplitOptions.TrimEntries).Contains(d, StringComparer.OrdinalIgnoreCase));
-        return $"{string.Join(", ", days)} {opens.ToString("h:mm tt", CultureInfo.InvariantCulture)}–{closes.ToString("h:mm tt", CultureInfo.InvariantCulture)}";
+        return $"{string.Join(", ", OpenDayNames(business))} {opens.ToString("h:mm tt", CultureInfo.InvariantCulture)}–{closes.ToString("h:mm tt", CultureInfo.InvariantCulture)}";
     }
 }

@@ -11,7 +11,7 @@ public sealed record NewBusiness(string Name, string Number, string BusinessPhon
     CallMode Mode, string TimeZone);
 
 /// <summary>Creates businesses (CLI, demo seed, onboarding) and starts the owner's alert opt-in when a phone is given.</summary>
-public sealed class BusinessRegistry(RecoverlyDb db, IWriteGate gate, TimeProvider time, DispatchSignal signal)
+public sealed class BusinessRegistry(RecoverlyDb db, TimeProvider time, DispatchSignal signal)
 {
     /// <summary>Validates everything first; returns the problem in one line, or null and the new business.</summary>
     public static string? Validate(NewBusiness b)
@@ -21,7 +21,7 @@ public sealed class BusinessRegistry(RecoverlyDb db, IWriteGate gate, TimeProvid
         if (Phones.NormalizeUserInput(b.BusinessPhone) is null) return $"--business-phone '{b.BusinessPhone}' is not a phone number";
         if (b.OwnerPhone is not null && Phones.NormalizeUserInput(b.OwnerPhone) is null) return $"--owner-phone '{b.OwnerPhone}' is not a phone number";
         if (b.OwnerEmail is not null && (b.OwnerEmail.Length > 254 || !b.OwnerEmail.Contains('@'))) return $"--owner-email '{b.OwnerEmail}' is not an email address";
-        if (!TimeZoneInfo.TryFindSystemTimeZoneById(b.TimeZone, out _)) return $"--time-zone '{b.TimeZone}' is not an IANA time zone";
+        if (!HoursForm.IsTimeZone(b.TimeZone)) return $"--time-zone '{b.TimeZone}' is not an IANA time zone";
         return null;
     }
 
@@ -33,38 +33,20 @@ public sealed class BusinessRegistry(RecoverlyDb db, IWriteGate gate, TimeProvid
         var ownerPhone = request.OwnerPhone is null ? null : Phones.NormalizeUserInput(request.OwnerPhone);
         if (number == businessPhone || number == ownerPhone) return (null, "--number must be the Recoverly number, not the business line or owner's phone");
 
-        using var _ = await gate.EnterAsync(ct);
+        await using var tx = await db.BeginWriteAsync(ct);
         if (await db.Numbers.AnyAsync(n => n.E164 == number, ct)) return (null, $"--number {number} is already assigned to a business");
         var now = time.GetUtcNow().UtcDateTime;
-        await using var tx = await db.Database.BeginTransactionAsync(ct);
         var business = Business.StartTrial(request.Name.Trim(), businessPhone, number, request.TimeZone, now);
         business.OwnerPhone = ownerPhone;
         business.OwnerEmail = request.OwnerEmail;
         business.Mode = request.Mode;
         db.Businesses.Add(business);
         await db.SaveChangesAsync(ct);
-        if (ownerPhone is not null) RequestOwnerAlerts(business, ownerPhone, number, ConsentSource.Operator, consentEvidence, now);
+        if (ownerPhone is not null)
+            await OwnerAlertSubscription.RequestAsync(db, business, ownerPhone, number, ConsentEvidence.FromOperator(consentEvidence), now, ct);
         await db.SaveChangesAsync(ct);
         await tx.CommitAsync(ct);
         signal.Notify();
         return (business, null);
-    }
-
-    /// <summary>Records the owner's opt-in request and queues the "reply YES" text; alerts wait for that YES.</summary>
-    /// <param name="evidenceRef">What the consent rests on, e.g. the version of the disclosure the owner ticked.</param>
-    public void RequestOwnerAlerts(Business business, string ownerPhone, string fromNumber, ConsentSource source, string evidence, DateTime now,
-        string evidenceRef = "owner alert request")
-    {
-        ConsentLedger.Append(db, business.Id, ownerPhone, ConsentKind.OwnerOptIn, source, evidenceRef, evidence, now);
-        db.OutboundMessages.Add(new OutboundMessage
-        {
-            BusinessId = business.Id,
-            Kind = OutboundKind.OwnerOptInRequest,
-            To = ownerPhone,
-            From = fromNumber,
-            Body = TextTemplates.OwnerOptInRequest(business.Name),
-            CreatedAt = now,
-            NextAttemptAt = now,
-        });
     }
 }

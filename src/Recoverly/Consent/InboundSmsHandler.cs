@@ -17,25 +17,22 @@ public sealed record IncomingSms(string MessageSid, string From, string To, stri
 /// and YES / STOP / HELP / replies from the owner. One transaction records the message, the consent
 /// event and any answer (queued in the outbox, never sent from here).
 /// </summary>
-public sealed class InboundSmsHandler(RecoverlyDb db, IWriteGate gate, TimeProvider time, IOptions<TwilioOptions> twilio,
+public sealed class InboundSmsHandler(RecoverlyDb db, TimeProvider time, IOptions<TwilioOptions> twilio,
     PublicUrls urls, DispatchSignal signal, ILogger<InboundSmsHandler> log)
 {
-    /// <summary>The FCC allows one confirmation within five minutes of an opt-out; later it would be a new text.</summary>
+    /// <summary>One confirmation may follow an opt-out within five minutes; later it would be a new, unwanted text.</summary>
     public static readonly TimeSpan OptOutConfirmationWindow = TimeSpan.FromMinutes(5);
 
     public async Task HandleAsync(IncomingSms sms, CancellationToken ct)
     {
-        var business = await db.Businesses.AsNoTracking()
-            .Where(b => db.Numbers.Any(n => n.BusinessId == b.Id && n.E164 == sms.To))
-            .FirstOrDefaultAsync(ct);
+        var business = await BusinessByNumber.FindAsync(db, sms.To, ct);
         if (business is null) return;
         if (Phones.ParseCaller(sms.From) is not { Kind: CallerIdKind.Number, E164: { } from }) return;
         if (await db.InboundMessages.AnyAsync(m => m.MessageSid == sms.MessageSid, ct)) return;
 
         InboundIntent intent;
-        using (await gate.EnterAsync(ct))
+        await using (var tx = await db.BeginWriteAsync(ct))
         {
-            await using var tx = await db.Database.BeginTransactionAsync(ct);
             var now = time.GetUtcNow().UtcDateTime;
             var context = new Inbound(business, sms, from, now, ProviderAnswersKeywords(sms));
             intent = from == business.OwnerPhone
@@ -58,10 +55,14 @@ public sealed class InboundSmsHandler(RecoverlyDb db, IWriteGate gate, TimeProvi
         signal.Notify();
     }
 
-    private sealed record Inbound(Business Business, IncomingSms Sms, string From, DateTime Now, bool ProviderAnswers);
+    private sealed record Inbound(Business Business, IncomingSms Sms, string From, DateTime Now, bool ProviderAnswers)
+    {
+        public ConsentEvidence Evidence => ConsentEvidence.FromMessage(Sms.MessageSid, Sms.Body);
+    }
 
     private bool ProviderAnswersKeywords(IncomingSms sms) => twilio.Value.AdvancedOptOut || !string.IsNullOrEmpty(sms.OptOutType);
 
+    /// <summary>STOP, START, HELP or a conversation from a caller (docs/product/consent.md).</summary>
     private async Task<InboundIntent> FromCallerAsync(Inbound m, CancellationToken ct)
     {
         var (business, sms, from, now, providerAnswers) = m;
@@ -73,22 +74,20 @@ public sealed class InboundSmsHandler(RecoverlyDb db, IWriteGate gate, TimeProvi
         switch (intent)
         {
             case InboundIntent.OptOut:
-                ConsentLedger.Append(db, business.Id, from, ConsentKind.OptOut, KeywordSource(sms.Body), sms.MessageSid, sms.Body, now);
-                await ConsentLedger.CancelPendingAsync(db, business.Id, from, "Cancelled — the caller opted out", ct);
                 // A repeated STOP gets no second confirmation; neither does one the provider already answered.
-                if (state != CallerConsent.OptedOut && !providerAnswers)
-                    Queue(m, contact.Id, OutboundKind.OptOutConfirmation, TextTemplates.OptOutConfirmation(business.Name),
+                if (await CallerConsentChanges.OptOutAsync(db, business.Id, from, m.Evidence, now, ct) && !providerAnswers)
+                    Answer(m, contact.Id, OutboundKind.OptOutConfirmation, TextTemplates.OptOutConfirmation(business.Name),
                         expiresAt: now + OptOutConfirmationWindow);
                 break;
             case InboundIntent.OptIn:
-                ConsentLedger.Append(db, business.Id, from, ConsentKind.OptIn, ConsentSource.Keyword, sms.MessageSid, sms.Body, now);
+                await CallerConsentChanges.OptInAsync(db, business.Id, from, m.Evidence, now, ct);
                 if (!providerAnswers)
-                    Queue(m, contact.Id, OutboundKind.OptInConfirmation, TextTemplates.OptInConfirmation(business.Name));
+                    Answer(m, contact.Id, OutboundKind.OptInConfirmation, TextTemplates.OptInConfirmation(business.Name));
                 break;
             case InboundIntent.Help:
-                ConsentLedger.Append(db, business.Id, from, ConsentKind.Help, ConsentSource.Keyword, sms.MessageSid, sms.Body, now);
+                CallerConsentChanges.RecordHelp(db, business.Id, from, m.Evidence, now);
                 if (!providerAnswers)
-                    Queue(m, contact.Id, OutboundKind.HelpReply, TextTemplates.HelpReply(business));
+                    Answer(m, contact.Id, OutboundKind.HelpReply, TextTemplates.HelpReply(business));
                 break;
             default:
                 await db.Contacts.Where(c => c.Id == contact.Id)
@@ -100,10 +99,11 @@ public sealed class InboundSmsHandler(RecoverlyDb db, IWriteGate gate, TimeProvi
         return intent;
     }
 
+    /// <summary>YES / STOP / HELP about alerts, or a reply to relay, from the owner's phone (docs/product/owner-alerts.md).</summary>
     private async Task<InboundIntent> FromOwnerAsync(Inbound m, CancellationToken ct)
     {
         var (business, sms, from, now, providerAnswers) = m;
-        var state = await ConsentLedger.OwnerStateAsync(db, business.Id, from, ct);
+        var state = await OwnerAlertSubscription.StateAsync(db, business.Id, from, ct);
         var awaitingYes = state is OwnerAlertConsent.Requested or OwnerAlertConsent.OptedOut;
         var intent = ProviderIntent(sms.OptOutType) ?? KeywordClassifier.Classify(sms.Body, awaitingYes);
         Store(m, null, intent, fromOwner: true);
@@ -111,23 +111,16 @@ public sealed class InboundSmsHandler(RecoverlyDb db, IWriteGate gate, TimeProvi
         switch (intent)
         {
             case InboundIntent.OptOut:
-                ConsentLedger.Append(db, business.Id, from, ConsentKind.OwnerOptOut, KeywordSource(sms.Body), sms.MessageSid, sms.Body, now);
-                await db.OutboundMessages
-                    .Where(o => o.BusinessId == business.Id && o.To == from && o.Status == OutboundStatus.Pending)
-                    .ExecuteUpdateAsync(s => s
-                        .SetProperty(o => o.Status, OutboundStatus.Cancelled)
-                        .SetProperty(o => o.StatusReason, "Cancelled — the owner turned alerts off"), ct);
-                if (state != OwnerAlertConsent.OptedOut && !providerAnswers)
-                    Queue(m, null, OutboundKind.OwnerConfirmation, TextTemplates.OwnerAlertsOff(business.Name), now + OptOutConfirmationWindow);
-                break;
-            case InboundIntent.OptIn when awaitingYes:
-                ConsentLedger.Append(db, business.Id, from, ConsentKind.OwnerConfirmed, ConsentSource.Keyword, sms.MessageSid, sms.Body, now);
-                Queue(m, null, OutboundKind.OwnerConfirmation, TextTemplates.OwnerAlertsOn(business.Name));
+                if (await OwnerAlertSubscription.TurnOffAsync(db, business.Id, from, m.Evidence, now, ct) && !providerAnswers)
+                    Answer(m, null, OutboundKind.OwnerConfirmation, TextTemplates.OwnerAlertsOff(business.Name), now + OptOutConfirmationWindow);
                 break;
             case InboundIntent.OptIn:
-                break; // alerts already on, or never requested: a keyword is never relayed to a caller
+                // Alerts already on, or never requested: nothing to confirm, and a keyword is never relayed to a caller.
+                if (await OwnerAlertSubscription.ConfirmAsync(db, business.Id, from, m.Evidence, now, ct))
+                    Answer(m, null, OutboundKind.OwnerConfirmation, TextTemplates.OwnerAlertsOn(business.Name));
+                break;
             case InboundIntent.Help:
-                if (!providerAnswers) Queue(m, null, OutboundKind.OwnerConfirmation, TextTemplates.OwnerHelp(business.Name));
+                if (!providerAnswers) Answer(m, null, OutboundKind.OwnerConfirmation, TextTemplates.OwnerHelp(business.Name));
                 break;
             default:
                 await RelayOwnerReplyAsync(m, ct);
@@ -143,21 +136,14 @@ public sealed class InboundSmsHandler(RecoverlyDb db, IWriteGate gate, TimeProvi
         var contact = contactId is null ? null : await db.Contacts.AsNoTracking().FirstOrDefaultAsync(c => c.Id == contactId, ct);
         if (contact is null)
         {
-            Queue(m, null, OutboundKind.OwnerNotice, TextTemplates.OwnerUseDashboard(urls.For(OwnerAlerts.InboxPath)));
+            Answer(m, null, OutboundKind.OwnerNotice, TextTemplates.OwnerUseDashboard(urls.For(OwnerAlerts.InboxPath)));
             return;
         }
-        db.OutboundMessages.Add(new OutboundMessage
+        Outbox.Enqueue(db, new OutboxItem(m.Business.Id, OutboundKind.OwnerReply, contact.Phone, m.Sms.To, m.Sms.Body)
         {
-            BusinessId = m.Business.Id,
             ContactId = contact.Id,
-            Kind = OutboundKind.OwnerReply,
-            To = contact.Phone,
-            From = m.Sms.To,
-            Body = m.Sms.Body.Length <= 1600 ? m.Sms.Body : m.Sms.Body[..1600],
             DedupeKey = $"relay:{m.Sms.MessageSid}",
-            CreatedAt = m.Now,
-            NextAttemptAt = m.Now,
-        });
+        }, m.Now);
     }
 
     private void Store(Inbound m, long? contactId, InboundIntent intent, bool fromOwner) =>
@@ -174,20 +160,14 @@ public sealed class InboundSmsHandler(RecoverlyDb db, IWriteGate gate, TimeProvi
             FromOwner = fromOwner,
         });
 
-    private void Queue(Inbound m, long? contactId, OutboundKind kind, string body, DateTime? expiresAt = null) =>
-        db.OutboundMessages.Add(new OutboundMessage
+    /// <summary>The one answer an inbound message may get, back to its sender from the number it texted.</summary>
+    private void Answer(Inbound m, long? contactId, OutboundKind kind, string body, DateTime? expiresAt = null) =>
+        Outbox.Enqueue(db, new OutboxItem(m.Business.Id, kind, m.From, m.Sms.To, body)
         {
-            BusinessId = m.Business.Id,
             ContactId = contactId,
-            Kind = kind,
-            To = m.From,
-            From = m.Sms.To,
-            Body = body,
             DedupeKey = $"answer:{m.Sms.MessageSid}",
-            CreatedAt = m.Now,
-            NextAttemptAt = m.Now,
             ExpiresAt = expiresAt,
-        });
+        }, m.Now);
 
     private static InboundIntent? ProviderIntent(string? optOutType) => optOutType?.Trim().ToUpperInvariant() switch
     {
@@ -196,7 +176,4 @@ public sealed class InboundSmsHandler(RecoverlyDb db, IWriteGate gate, TimeProvi
         "HELP" => InboundIntent.Help,
         _ => null,
     };
-
-    private static ConsentSource KeywordSource(string body) =>
-        body.Trim().Split(' ', StringSplitOptions.RemoveEmptyEntries).Length <= 2 ? ConsentSource.Keyword : ConsentSource.Phrase;
 }

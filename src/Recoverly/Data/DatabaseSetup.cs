@@ -31,18 +31,24 @@ public static class DatabaseSetup
             services.AddDbContextPool<SqliteRecoverlyDb>(o => o
                 .UseSqlite(connection)
                 .AddInterceptors(SqlitePragmas.Instance));
-            services.AddScoped<RecoverlyDb>(sp => sp.GetRequiredService<SqliteRecoverlyDb>());
             services.AddSingleton<IWriteGate, SingleWriterGate>();
+            services.AddScoped<RecoverlyDb>(sp => WithGate(sp, sp.GetRequiredService<SqliteRecoverlyDb>()));
         }
         else
         {
             if (string.IsNullOrWhiteSpace(connection))
                 throw new InvalidOperationException("ConnectionStrings:Recoverly is required when Database:Provider is Postgres.");
             services.AddDbContextPool<PostgresRecoverlyDb>(o => o.UseNpgsql(PreparePostgres(connection)));
-            services.AddScoped<RecoverlyDb>(sp => sp.GetRequiredService<PostgresRecoverlyDb>());
-            services.AddSingleton<IWriteGate, NoWriteGate>();
+            services.AddSingleton<IWriteGate>(NoWriteGate.Instance);
+            services.AddScoped<RecoverlyDb>(sp => WithGate(sp, sp.GetRequiredService<PostgresRecoverlyDb>()));
         }
         return services;
+    }
+
+    private static RecoverlyDb WithGate(IServiceProvider services, RecoverlyDb db)
+    {
+        db.WriteGate = services.GetRequiredService<IWriteGate>();
+        return db;
     }
 
     /// <summary>Creates the database folder and turns on WAL once (it is persistent in the file).</summary>
@@ -137,6 +143,7 @@ internal sealed class SingleWriterGate : IWriteGate
 
 internal sealed class NoWriteGate : IWriteGate
 {
+    public static readonly NoWriteGate Instance = new();
     private static readonly IDisposable Nothing = new Empty();
     public ValueTask<IDisposable> EnterAsync(CancellationToken ct) => ValueTask.FromResult(Nothing);
     private sealed class Empty : IDisposable { public void Dispose() { } }

@@ -5,7 +5,9 @@ public sealed class DispatchOptions
     public int BatchSize { get; set; } = 100;
     /// <summary>Sends in flight at once per process.</summary>
     public int Concurrency { get; set; } = 64;
-    /// <summary>How long a claimed row stays ours; a crashed dispatcher's rows are picked up after this.</summary>
+    /// <summary>Sends in flight at once per sending number in one process, so one number's burst cannot take every slot.</summary>
+    public int ConcurrencyPerSender { get; set; } = 4;
+    /// <summary>How long a claimed row stays ours unless renewed; a crashed dispatcher's rows are picked up after this.</summary>
     public double LeaseSeconds { get; set; } = 30;
     public double PollMilliseconds { get; set; } = 200;
     /// <summary>Per-send timeout; past it the outcome is unknown and the row is reconciled before any resend.</summary>

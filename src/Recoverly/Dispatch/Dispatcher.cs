@@ -1,61 +1,104 @@
-using System.Data.Common;
+using System.Collections.Concurrent;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using Recoverly.Consent;
 using Recoverly.Data;
-using Recoverly.Owners;
 using Recoverly.Telephony;
 using Recoverly.Texts;
 
 namespace Recoverly.Dispatch;
 
 /// <summary>
-/// The outbox relay and the only code that calls the provider's send API. Rows are claimed with a
-/// lease (row locks with SKIP LOCKED on PostgreSQL), consent is checked again right before each
-/// send, and an attempt whose outcome is unknown is reconciled with the provider before any
-/// resend (docs/decisions/0004-unknown-send-outcome.md).
+/// The outbox relay and the only code that calls the provider's send API (docs/product/sending.md).
+/// A text goes: claimed with a lease (<see cref="OutboxLeases"/>) → paced on its sending number
+/// (<see cref="SendPacer"/>) → reconciled with the provider if an earlier attempt may have reached it →
+/// fenced (lease, sendability and consent re-checked in one statement) → sent → its outcome applied
+/// (<see cref="SendTransition"/>, <see cref="SendCompletion"/>). Each row is worked on its own, so one
+/// slow send delays only its own text.
 /// </summary>
-public sealed class Dispatcher(IServiceScopeFactory scopes, TwilioGateway gateway, SendPacer pacer, IWriteGate gate,
+public sealed class Dispatcher(IServiceScopeFactory scopes, TwilioGateway gateway, SendPacer pacer, EmailDelivery email,
     TimeProvider time, IOptions<DispatchOptions> options, PublicUrls urls, ILogger<Dispatcher> log)
 {
-    public string WorkerId { get; } = $"{Environment.ProcessId}/{Guid.NewGuid():N}";
+    private readonly OutboxLeases _leases = new($"{Environment.ProcessId}/{Guid.NewGuid():N}");
+    private readonly ConcurrentDictionary<long, string> _held = new();
+    private readonly ConcurrentDictionary<string, int> _inFlightBySender = new();
+    private long _nextWakeTicks = long.MaxValue;
+
+    public string WorkerId => _leases.WorkerId;
+
+    /// <summary>Rows this dispatcher holds right now (claimed, not finished).</summary>
+    public int Held => _held.Count;
 
     private DispatchOptions Options => options.Value;
     private DateTime Now => time.GetUtcNow().UtcDateTime;
-
-    private sealed record Claim(OutboundMessage Message, DateTime? PriorAttempt)
-    {
-        /// <summary>An earlier attempt may have reached the provider: look before sending again.</summary>
-        public bool NeedsReconcile => PriorAttempt is not null || Message.Status == OutboundStatus.InDoubt;
-    }
+    private TimeSpan Lease => TimeSpan.FromSeconds(Options.LeaseSeconds);
 
     /// <summary>Claims one batch of due messages and works it to the end. Returns how many rows were claimed.</summary>
     public async Task<int> RunOnceAsync(CancellationToken ct)
     {
-        var claims = await ClaimAsync(ct);
-        if (claims.Count == 0) return 0;
+        var (claimed, ready) = await ClaimReadyAsync(Options.BatchSize, ct);
+        await Task.WhenAll(ready.Select(row => ProcessAsync(row, ct)));
+        return claimed;
+    }
 
+    /// <summary>
+    /// Claims up to <paramref name="limit"/> due rows and returns those that may be sent now; the rest
+    /// (a sending number's later slots, a number with enough sends in flight here) go back to the outbox.
+    /// </summary>
+    public async Task<(int Claimed, List<ClaimedRow> Ready)> ClaimReadyAsync(int limit, CancellationToken ct)
+    {
+        await using var scope = scopes.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<RecoverlyDb>();
         var now = Now;
-        var ready = new List<Claim>(claims.Count);
-        // Text-backs and keyword answers take a sender's first slot; owner alerts wait their turn.
-        foreach (var claim in claims.OrderBy(c => Priority(c.Message.Kind)).ThenBy(c => c.Message.Id))
-        {
-            var m = claim.Message;
-            // Email does not use a sending number, so it takes no rate-limit slot.
-            if (m.Kind == OutboundKind.OwnerEmail || m.PacedUntil is { } paced && paced <= now) { ready.Add(claim); continue; }
-            var slot = pacer.Reserve(m.From, now);
-            if (slot <= now) ready.Add(claim);
-            else await ReleaseAsync(claim, slot, pacedUntil: slot, ct);
-        }
+        var busy = _inFlightBySender.Where(s => s.Value >= Options.ConcurrencyPerSender).Select(s => s.Key).ToList();
+        var claimed = await _leases.ClaimAsync(db, limit, now, Lease, busy, ct);
+        foreach (var row in claimed) _held[row.Id] = row.From;
 
-        // Texts to one phone go in the order they were queued (a STOP confirmation before a HELP answer); phones in parallel.
-        var byRecipient = ready.GroupBy(c => c.Message.To).Select(g => g.OrderBy(c => c.Message.Id).ToList());
-        await Parallel.ForEachAsync(byRecipient, new ParallelOptions { MaxDegreeOfParallelism = Options.Concurrency, CancellationToken = ct },
-            async (queue, token) =>
+        var ready = new List<ClaimedRow>(claimed.Count);
+        // Text-backs and keyword answers take a sender's first slot; owner alerts wait their turn.
+        foreach (var sender in claimed.GroupBy(r => r.From))
+        {
+            var rows = sender.OrderBy(r => Priority(r.Kind)).ThenBy(r => r.Id).ToList();
+            // A number with enough sends in flight here keeps the rest in their place in the queue.
+            var room = Math.Max(0, Options.ConcurrencyPerSender - _inFlightBySender.GetValueOrDefault(sender.Key));
+            foreach (var extra in rows.Skip(room)) await GiveBackAsync(db, extra, null, null, ct);
+            rows = rows.Take(room).ToList();
+
+            var unpaced = rows.Where(r => r.Kind == OutboundKind.OwnerEmail || r.PacedUntil is { } paced && paced <= now).ToList();
+            var needSlots = rows.Except(unpaced).ToList();
+            ready.AddRange(unpaced);
+            if (needSlots.Count == 0) continue;
+            if (await pacer.IntervalAsync(sender.Key, ct) is not { } interval)
             {
-                foreach (var claim in queue) await ProcessAsync(claim, token);
-            });
-        return claims.Count;
+                ready.AddRange(needSlots);
+                continue;
+            }
+            var first = await SendPacer.ReserveAsync(db, sender.Key, needSlots.Count, interval, now, ct);
+            for (var i = 0; i < needSlots.Count; i++)
+            {
+                var slot = first + interval * i;
+                if (slot <= now) ready.Add(needSlots[i]);
+                else await GiveBackAsync(db, needSlots[i], slot, slot, ct);
+            }
+        }
+        foreach (var row in ready) _inFlightBySender.AddOrUpdate(row.From, 1, (_, n) => n + 1);
+        return (claimed.Count, ready);
+    }
+
+    /// <summary>When the earliest row this dispatcher gave back for pacing is due; the service wakes for it.</summary>
+    public DateTime? NextWake()
+    {
+        var ticks = Interlocked.Exchange(ref _nextWakeTicks, long.MaxValue);
+        return ticks == long.MaxValue ? null : new DateTime(ticks, DateTimeKind.Utc);
+    }
+
+    /// <summary>Keeps the leases of every row still held here from running out (one statement).</summary>
+    public async Task RenewLeasesAsync(CancellationToken ct)
+    {
+        var ids = _held.Keys.ToList();
+        if (ids.Count == 0) return;
+        await using var scope = scopes.CreateAsyncScope();
+        await _leases.RenewAsync(scope.ServiceProvider.GetRequiredService<RecoverlyDb>(), ids, Now + Lease, ct);
     }
 
     private static int Priority(OutboundKind kind) => kind switch
@@ -65,294 +108,116 @@ public sealed class Dispatcher(IServiceScopeFactory scopes, TwilioGateway gatewa
         _ => 2,
     };
 
-    private async Task<List<Claim>> ClaimAsync(CancellationToken ct)
+    private async Task GiveBackAsync(RecoverlyDb db, ClaimedRow row, DateTime? at, DateTime? pacedUntil, CancellationToken ct)
     {
-        await using var scope = scopes.CreateAsyncScope();
-        var db = scope.ServiceProvider.GetRequiredService<RecoverlyDb>();
-        var now = Now;
-        var found = new List<(long Id, DateTime? Attempt)>();
-        using (await gate.EnterAsync(ct))
+        await _leases.ReleaseAsync(db, row.Id, at, pacedUntil, ct);
+        _held.TryRemove(row.Id, out _);
+        if (at is null) return;
+        var ticks = at.Value.Ticks;
+        long seen;
+        while (ticks < (seen = Interlocked.Read(ref _nextWakeTicks)) && Interlocked.CompareExchange(ref _nextWakeTicks, ticks, seen) != seen)
         {
-            await db.Database.OpenConnectionAsync(ct);
-            await using var cmd = db.Database.GetDbConnection().CreateCommand();
-            cmd.CommandText = db.Provider == DatabaseProvider.Postgres ? PostgresClaimSql : SqliteClaimSql;
-            Add(cmd, "worker", WorkerId);
-            Add(cmd, "until", now.AddSeconds(Options.LeaseSeconds));
-            Add(cmd, "now", now);
-            Add(cmd, "limit", Options.BatchSize);
-            await using var reader = await cmd.ExecuteReaderAsync(ct);
-            while (await reader.ReadAsync(ct))
-            {
-                DateTime? attempt = reader.IsDBNull(1) ? null : DateTime.SpecifyKind(reader.GetDateTime(1), DateTimeKind.Utc);
-                found.Add((reader.GetInt64(0), attempt));
-            }
         }
-        if (found.Count == 0) return [];
-
-        var ids = found.Select(f => f.Id).ToList();
-        var rows = await db.OutboundMessages.AsNoTracking().Where(m => ids.Contains(m.Id)).ToDictionaryAsync(m => m.Id, ct);
-        // The claim stamps AttemptStartedAt with `now` when it was empty; an older stamp is a previous attempt.
-        // PostgreSQL keeps microseconds, not ticks, so our own stamp may read back a hair earlier: allow 1 ms.
-        var ownStamp = now.AddMilliseconds(-1);
-        return found.Where(f => rows.ContainsKey(f.Id))
-            .Select(f => new Claim(rows[f.Id], f.Attempt < ownStamp ? f.Attempt : null))
-            .ToList();
     }
 
-    private const string Claimable = """
-        "Status" IN ('Pending', 'InDoubt') AND "NextAttemptAt" <= @now AND ("LeaseUntil" IS NULL OR "LeaseUntil" < @now)
-        """;
-
-    private static readonly string SqliteClaimSql = $"""
-        UPDATE "OutboundMessages"
-        SET "LeaseOwner" = @worker, "LeaseUntil" = @until, "AttemptStartedAt" = COALESCE("AttemptStartedAt", @now)
-        WHERE "Id" IN (SELECT "Id" FROM "OutboundMessages" WHERE {Claimable} ORDER BY "NextAttemptAt", "Id" LIMIT @limit)
-        RETURNING "Id", "AttemptStartedAt"
-        """;
-
-    private static readonly string PostgresClaimSql = $"""
-        UPDATE "OutboundMessages" AS o
-        SET "LeaseOwner" = @worker, "LeaseUntil" = @until, "AttemptStartedAt" = COALESCE(o."AttemptStartedAt", @now)
-        FROM (SELECT "Id" FROM "OutboundMessages" WHERE {Claimable} ORDER BY "NextAttemptAt", "Id" LIMIT @limit FOR UPDATE SKIP LOCKED) AS due
-        WHERE o."Id" = due."Id"
-        RETURNING o."Id", o."AttemptStartedAt"
-        """;
-
-    private static void Add(DbCommand cmd, string name, object value)
+    /// <summary>Works one claimed row to its end: reconcile, fence, send, apply the outcome.</summary>
+    public async Task ProcessAsync(ClaimedRow row, CancellationToken ct)
     {
-        var p = cmd.CreateParameter();
-        p.ParameterName = name;
-        p.Value = value;
-        cmd.Parameters.Add(p);
-    }
-
-    private async Task ProcessAsync(Claim claim, CancellationToken ct)
-    {
-        var m = claim.Message;
+        // Off the caller's thread at once: SQLite's "async" calls complete synchronously, and the claiming loop must not wait for them.
+        await Task.Yield();
         try
         {
             await using var scope = scopes.CreateAsyncScope();
             var db = scope.ServiceProvider.GetRequiredService<RecoverlyDb>();
-            if (m.Kind == OutboundKind.OwnerEmail)
+            if (row.Kind == OutboundKind.OwnerEmail)
             {
-                await EmailAsync(scope.ServiceProvider, db, m, ct);
+                await email.DeliverAsync(db, _leases, row, Now, Lease, ct);
                 return;
             }
-            if (claim.NeedsReconcile && await FindAtProviderAsync(m, claim.PriorAttempt ?? m.CreatedAt, ct) is { } already)
+            if (row.NeedsReconcile && await FindAtProviderAsync(db, row, ct) is { } already)
             {
-                log.LogInformation("Outbox {Id}: earlier attempt did reach the provider as {Sid}; not resending", m.Id, already.Sid);
-                await FinishAsync(db, m, new SendResult(SendOutcome.Accepted, already.Sid, already.Status), claim, ct);
-                return;
-            }
-            var now = Now;
-            if (m.ExpiresAt is { } expires && expires <= now)
-            {
-                await EndAsync(db, m, OutboundStatus.Expired, ExpiredReason(m.Kind), ct);
-                return;
-            }
-            if (!await ConsentLedger.MayTextAsync(db, m.BusinessId, m.To, m.Kind, ct))
-            {
-                await EndAsync(db, m, OutboundStatus.Cancelled, m.Kind is OutboundKind.TextBack or OutboundKind.OwnerReply or OutboundKind.OptInConfirmation
-                    ? "Cancelled — the caller opted out" : "Cancelled — owner alerts are not confirmed", ct);
+                log.LogInformation("Outbox {Id}: earlier attempt did reach the provider as {Sid}; not resending", row.Id, already.Sid);
+                var found = SendTransition.Apply(new SendAttempt(row.Kind, row.Attempts, row.ExpiresAt, Now, row.EarlierAttempt),
+                    new SendResult(SendOutcome.Accepted, already.Sid, already.Status), Now);
+                await SendCompletion.ApplyAsync(db, _leases, row.Id, found, Now, CancellationToken.None);
                 return;
             }
 
+            var fencedAt = Now;
+            if (!await _leases.FenceAsync(db, row.Id, fencedAt, Lease, ct))
+            {
+                await ExplainRefusalAsync(db, row, fencedAt, ct);
+                return;
+            }
             SendResult result;
             using (var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct))
             {
                 timeout.CancelAfter(TimeSpan.FromSeconds(Options.SendTimeoutSeconds));
-                result = await gateway.SendAsync(new OutgoingText(m.To, m.From, m.Body, new Uri(urls.For("/twilio/sms/status"))), timeout.Token);
+                result = await gateway.SendAsync(new OutgoingText(row.To, row.From, row.Body, new Uri(urls.For("/twilio/sms/status"))), timeout.Token);
             }
-            await FinishAsync(db, m, result, claim, ct);
+            var after = SendTransition.Apply(new SendAttempt(row.Kind, row.Attempts, row.ExpiresAt, fencedAt, row.EarlierAttempt), result, Now);
+            await SendCompletion.ApplyAsync(db, _leases, row.Id, after, Now, CancellationToken.None);
+            if (result.Outcome == SendOutcome.Configuration)
+                log.LogWarning("Outbox {Id}: provider error {Code} needs operator action", row.Id, result.ErrorCode);
+            log.LogInformation("Outbox {Id} ({Kind}) to {To}: {Outcome} {Code}", row.Id, row.Kind, Phones.Mask(row.To), result.Outcome, result.ErrorCode);
         }
         catch (Exception e) when (!ct.IsCancellationRequested)
         {
-            log.LogError(e, "Outbox {Id}: dispatch failed; will retry", m.Id);
-            await ReleaseAsync(claim, Now + DispatchOptions.Backoff(m.Attempts + 1), pacedUntil: null, CancellationToken.None);
+            log.LogError(e, "Outbox {Id}: dispatch failed; will retry", row.Id);
+            await RetryLaterAsync(row);
         }
+        finally
+        {
+            _held.TryRemove(row.Id, out _);
+            _inFlightBySender.AddOrUpdate(row.From, 0, (_, n) => Math.Max(0, n - 1));
+        }
+    }
+
+    /// <summary>The fence said no: the row expired, consent no longer allows it, or it is no longer ours to send.</summary>
+    private async Task ExplainRefusalAsync(RecoverlyDb db, ClaimedRow row, DateTime now, CancellationToken ct)
+    {
+        if (row.ExpiresAt is { } expires && expires <= now)
+        {
+            await _leases.EndAsync(db, row.Id, OutboundStatus.Expired, OutboxReason.NotSentInTime, ct);
+            return;
+        }
+        if (!await ConsentLedger.MayTextAsync(db, row.BusinessId, row.To, row.Kind, ct))
+        {
+            var reason = row.Kind.IsToOwner() ? OutboxReason.OwnerAlertsNotConfirmed : OutboxReason.CallerOptedOut;
+            await _leases.EndAsync(db, row.Id, OutboundStatus.Cancelled, reason, ct);
+            log.LogInformation("Outbox {Id} ({Kind}): cancelled at the fence ({Reason})", row.Id, row.Kind, reason);
+        }
+        // Otherwise someone else ended it (a STOP cancelled it, account deleted) or took it: nothing to do.
     }
 
     /// <summary>
-    /// Owner alerts by email: sent to the address the business has now, only while email alerts are
-    /// on. A failed attempt is retried with backoff until the row expires; a duplicate email is harmless.
+    /// The exact text at the provider from an earlier attempt: same recipient, sender and body, created
+    /// since that attempt, and not a message another row already owns.
     /// </summary>
-    private async Task EmailAsync(IServiceProvider services, RecoverlyDb db, OutboundMessage m, CancellationToken ct)
+    private async Task<ProviderMessage?> FindAtProviderAsync(RecoverlyDb db, ClaimedRow row, CancellationToken ct)
     {
-        var business = await db.Businesses.AsNoTracking().Where(b => b.Id == m.BusinessId)
-            .Select(b => new { b.OwnerEmail, b.EmailAlerts, b.DeletedAt }).FirstOrDefaultAsync(ct);
-        if (business is not { EmailAlerts: true, DeletedAt: null, OwnerEmail: { Length: > 0 } to })
+        var since = (row.EarlierAttempt ?? row.CreatedAt).AddMinutes(-1); // a minute of slack for clock skew with the provider
+        var recent = await gateway.FindRecentAsync(row.To, row.From, ct);
+        foreach (var candidate in recent.Where(p => p.Body == row.Body && p.To == row.To && (p.From is null || p.From == row.From)
+                                                    && (p.CreatedAt is null || p.CreatedAt >= since)))
         {
-            await EndAsync(db, m, OutboundStatus.Cancelled, "Cancelled — email alerts are off", ct);
-            return;
+            if (!await db.OutboundMessages.AnyAsync(o => o.ProviderSid == candidate.Sid && o.Id != row.Id, ct)) return candidate;
         }
-        if (m.ExpiresAt is { } expires && expires <= Now)
-        {
-            await EndAsync(db, m, OutboundStatus.Expired, "Expired — not sent in time", ct);
-            return;
-        }
-        var mailer = services.GetService<IMailer>() ?? throw new InvalidOperationException("No mailer is configured in this process");
-        var newline = m.Body.IndexOf('\n', StringComparison.Ordinal);
-        var subject = newline < 0 ? m.Body : m.Body[..newline];
+        return null;
+    }
+
+    private async Task RetryLaterAsync(ClaimedRow row)
+    {
         try
         {
-            await mailer.SendAsync(to, subject.Length <= 200 ? subject : subject[..197] + "...", m.Body, ct);
+            await using var scope = scopes.CreateAsyncScope();
+            var db = scope.ServiceProvider.GetRequiredService<RecoverlyDb>();
+            await _leases.ReleaseAsync(db, row.Id, Now + DispatchOptions.Backoff(row.Attempts + 1), null, CancellationToken.None);
         }
-        catch (Exception e) when (!ct.IsCancellationRequested)
+        catch (Exception e)
         {
-            log.LogWarning(e, "Outbox {Id}: email failed; will retry", m.Id);
-            var retryAt = Now + DispatchOptions.Backoff(m.Attempts + 1);
-            using (await gate.EnterAsync(CancellationToken.None))
-            {
-                await db.OutboundMessages.Where(o => o.Id == m.Id && o.LeaseOwner == WorkerId)
-                    .ExecuteUpdateAsync(s => s
-                        .SetProperty(o => o.Attempts, o => o.Attempts + 1)
-                        .SetProperty(o => o.NextAttemptAt, retryAt)
-                        .SetProperty(o => o.StatusReason, "Email not accepted yet; retrying")
-                        .SetProperty(o => o.LeaseOwner, (string?)null)
-                        .SetProperty(o => o.LeaseUntil, (DateTime?)null)
-                        .SetProperty(o => o.AttemptStartedAt, (DateTime?)null), CancellationToken.None);
-            }
-            return;
-        }
-        var now = Now;
-        using var _ = await gate.EnterAsync(CancellationToken.None);
-        await db.OutboundMessages.Where(o => o.Id == m.Id && o.LeaseOwner == WorkerId)
-            .ExecuteUpdateAsync(s => s
-                .SetProperty(o => o.Status, OutboundStatus.Sent)
-                .SetProperty(o => o.ProviderStatus, "emailed")
-                .SetProperty(o => o.SentAt, now)
-                .SetProperty(o => o.Attempts, o => o.Attempts + 1)
-                .SetProperty(o => o.LeaseOwner, (string?)null)
-                .SetProperty(o => o.LeaseUntil, (DateTime?)null)
-                .SetProperty(o => o.AttemptStartedAt, (DateTime?)null), CancellationToken.None);
-        log.LogInformation("Outbox {Id} ({Kind}): emailed", m.Id, m.Kind);
-    }
-
-    private async Task<ProviderMessage?> FindAtProviderAsync(OutboundMessage m, DateTime since, CancellationToken ct)
-    {
-        var recent = await gateway.FindRecentAsync(m.To, m.From, ct);
-        // A minute of slack covers clock skew between us and the provider.
-        return recent.FirstOrDefault(p => p.Body == m.Body && (p.CreatedAt is null || p.CreatedAt >= since.AddMinutes(-1)));
-    }
-
-    private async Task FinishAsync(RecoverlyDb db, OutboundMessage m, SendResult result, Claim claim, CancellationToken ct)
-    {
-        var now = Now;
-        using var _ = await gate.EnterAsync(CancellationToken.None);
-        var row = await db.OutboundMessages.FirstOrDefaultAsync(o => o.Id == m.Id && o.LeaseOwner == WorkerId, CancellationToken.None);
-        if (row is null) return; // our lease expired and another dispatcher took the row
-        row.Attempts++;
-        row.LeaseOwner = null;
-        row.LeaseUntil = null;
-        row.PacedUntil = null;
-        row.ErrorCode = result.ErrorCode;
-        row.StatusReason = result.Reason;
-        switch (result.Outcome)
-        {
-            case SendOutcome.Accepted:
-                row.Status = DeliveryStatus.Map(result.ProviderStatus) is { } s && DeliveryStatus.Rank(s) > 0 ? s : OutboundStatus.Queued;
-                row.ProviderSid = result.Sid;
-                row.ProviderStatus = result.ProviderStatus;
-                row.SentAt = now;
-                row.AttemptStartedAt = null;
-                break;
-            case SendOutcome.Retry:
-                var next = now + (result.RetryAfter ?? DispatchOptions.Backoff(row.Attempts));
-                if (row.ExpiresAt is { } expires && next > expires)
-                {
-                    row.Status = OutboundStatus.Expired;
-                    // The next try would be past the deadline: it is already certain the text will not go in time.
-                    row.StatusReason = $"{ExpiredReason(row.Kind)} (the provider kept refusing it)";
-                }
-                else
-                {
-                    row.Status = OutboundStatus.Pending;
-                    row.NextAttemptAt = next;
-                }
-                // This attempt was never processed; only an earlier in-doubt attempt still needs checking.
-                row.AttemptStartedAt = claim.PriorAttempt;
-                break;
-            case SendOutcome.InDoubt:
-                row.Status = OutboundStatus.InDoubt;
-                row.NextAttemptAt = now + DispatchOptions.Backoff(row.Attempts);
-                break;
-            default:
-                row.Status = OutboundStatus.Failed;
-                row.AttemptStartedAt = null;
-                if (result.ErrorCode is { } code)
-                    await DeliveryStatus.LearnFromErrorAsync(db, row, ProviderErrors.Describe(code), now, CancellationToken.None);
-                if (result.Outcome == SendOutcome.Configuration)
-                    log.LogWarning("Outbox {Id}: provider error {Code} needs operator action", row.Id, result.ErrorCode);
-                break;
-        }
-        await using var tx = await db.Database.BeginTransactionAsync(CancellationToken.None);
-        if (row.ProviderSid is { } lockedSid) await KeyLock.LockAsync(db, lockedSid, CancellationToken.None);
-        await db.SaveChangesAsync(CancellationToken.None);
-        if (row.ProviderSid is { } sid)
-        {
-            // Status callbacks can beat our own bookkeeping; apply any that arrived first.
-            var early = await db.MessageStatusEvents.AsNoTracking().Where(e => e.MessageSid == sid).ToListAsync(CancellationToken.None);
-            foreach (var e in early.OrderBy(e => DeliveryStatus.Map(e.Status) is { } st ? DeliveryStatus.Rank(st) : 0))
-                await DeliveryStatus.ApplyAsync(db, sid, e.Status, e.ErrorCode, now, CancellationToken.None);
-        }
-        await tx.CommitAsync(CancellationToken.None);
-        log.LogInformation("Outbox {Id} ({Kind}) to {To}: {Outcome} {Code}", row.Id, row.Kind, Phones.Mask(row.To), result.Outcome, result.ErrorCode);
-    }
-
-    private static string ExpiredReason(OutboundKind kind) =>
-        kind == OutboundKind.TextBack ? "Expired — not sent within 60 minutes of the call" : "Expired — not sent in time";
-
-    private async Task EndAsync(RecoverlyDb db, OutboundMessage m, OutboundStatus status, string reason, CancellationToken ct)
-    {
-        using var _ = await gate.EnterAsync(ct);
-        await db.OutboundMessages.Where(o => o.Id == m.Id && o.LeaseOwner == WorkerId)
-            .ExecuteUpdateAsync(s => s
-                .SetProperty(o => o.Status, status)
-                .SetProperty(o => o.StatusReason, reason)
-                .SetProperty(o => o.LeaseOwner, (string?)null)
-                .SetProperty(o => o.LeaseUntil, (DateTime?)null)
-                .SetProperty(o => o.AttemptStartedAt, (DateTime?)null), ct);
-        log.LogInformation("Outbox {Id} ({Kind}): {Status}", m.Id, m.Kind, status);
-    }
-
-    /// <summary>Gives the row back for a later attempt, keeping any earlier in-doubt stamp.</summary>
-    private async Task ReleaseAsync(Claim claim, DateTime nextAttempt, DateTime? pacedUntil, CancellationToken ct)
-    {
-        await using var scope = scopes.CreateAsyncScope();
-        var db = scope.ServiceProvider.GetRequiredService<RecoverlyDb>();
-        using var _ = await gate.EnterAsync(ct);
-        await db.OutboundMessages.Where(o => o.Id == claim.Message.Id && o.LeaseOwner == WorkerId)
-            .ExecuteUpdateAsync(s => s
-                .SetProperty(o => o.NextAttemptAt, nextAttempt)
-                .SetProperty(o => o.PacedUntil, pacedUntil)
-                .SetProperty(o => o.LeaseOwner, (string?)null)
-                .SetProperty(o => o.LeaseUntil, (DateTime?)null)
-                .SetProperty(o => o.AttemptStartedAt, claim.PriorAttempt), ct);
-    }
-}
-
-/// <summary>Runs the dispatcher in the background when this process has the <c>dispatcher</c> role.</summary>
-public sealed class DispatcherService(Dispatcher dispatcher, DispatchSignal signal, TimeProvider time, IOptions<DispatchOptions> options,
-    ILogger<DispatcherService> log) : BackgroundService
-{
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        log.LogInformation("Dispatcher {Worker} started", dispatcher.WorkerId);
-        while (!stoppingToken.IsCancellationRequested)
-        {
-            try
-            {
-                if (await dispatcher.RunOnceAsync(stoppingToken) > 0) continue;
-            }
-            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-            {
-                break;
-            }
-            catch (Exception e)
-            {
-                log.LogError(e, "Dispatcher pass failed");
-            }
-            await signal.WaitAsync(TimeSpan.FromMilliseconds(options.Value.PollMilliseconds), time, stoppingToken);
+            // The lease runs out by itself and another pass reconciles the row.
+            log.LogError(e, "Outbox {Id}: could not give the row back", row.Id);
         }
     }
 }

@@ -38,6 +38,7 @@ public static class RecoverlyServices
         services.AddSingleton<PublicUrls>();
         services.AddSingleton<DispatchSignal>();
         services.AddSingleton<SendPacer>();
+        services.AddSingleton<EmailDelivery>();
         services.AddSingleton<Dispatcher>();
         services.AddTransient<ApiBaseUrlHandler>();
         services.AddHttpClient(TwilioGateway.HttpClientName, (sp, http) =>

@@ -5,6 +5,7 @@ using Recoverly.Businesses;
 using Recoverly.Data;
 using Recoverly.Dispatch;
 using Recoverly.Owners;
+using Recoverly.Public;
 using Recoverly.Telephony;
 using Recoverly.Telephony.Simulator;
 
@@ -25,8 +26,11 @@ public static class RecoverlyWeb
     {
         var roles = config.GetSection("Recoverly").Get<RecoverlyOptions>() ?? new RecoverlyOptions();
         services.AddOwnerAuth(config);
+        services.AddPublicDeployment(config);
         services.AddScoped<OwnerPlan>();
         services.AddSingleton<Recoverly.Public.PublicSite>();
+        // Rendered here, once: a malformed guide stops startup instead of failing a visitor's request.
+        services.AddSingleton(Recoverly.Public.Guides.GuideLibrary.LoadEmbedded());
         services.AddRazorPages(o =>
         {
             o.Conventions.AuthorizeFolder("/App");
@@ -48,6 +52,9 @@ public static class RecoverlyWeb
 
     public static void MapRecoverly(this WebApplication app)
     {
+        app.UsePublicDeployment();
+        // First, so every response carries them, whatever answers it (docs/security-headers.md).
+        app.UseRecoverlySecurityHeaders(app.Services.GetRequiredService<BillingSettings>());
         app.MapGet("/healthz", async (RecoverlyDb db, CancellationToken ct) =>
         {
             try
@@ -70,6 +77,7 @@ public static class RecoverlyWeb
         app.MapTwilioWebhooks();
         if (app.Services.GetRequiredService<BillingSettings>().IsStripe) StripeWebhook.Map(app);
         if (app.Services.GetRequiredService<IOptions<TelephonyOptions>>().Value.IsSimulator) app.MapSimulator();
+        app.MapSiteIndex();
         app.MapRazorPages();
     }
 }

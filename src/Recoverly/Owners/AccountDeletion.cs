@@ -11,16 +11,15 @@ namespace Recoverly.Owners;
 /// </summary>
 public static class AccountDeletion
 {
-    public static async Task DeleteAsync(RecoverlyDb db, IWriteGate gate, long businessId, DateTime now, CancellationToken ct)
+    public static async Task DeleteAsync(RecoverlyDb db, long businessId, DateTime now, CancellationToken ct)
     {
-        using var _ = await gate.EnterAsync(ct);
-        await using var tx = await db.Database.BeginTransactionAsync(ct);
+        await using var tx = await db.BeginWriteAsync(ct);
 
         await db.OutboundMessages
             .Where(m => m.BusinessId == businessId && (m.Status == OutboundStatus.Pending || m.Status == OutboundStatus.InDoubt))
             .ExecuteUpdateAsync(s => s
                 .SetProperty(m => m.Status, OutboundStatus.Cancelled)
-                .SetProperty(m => m.StatusReason, "Cancelled — account deleted"), ct);
+                .SetProperty(m => m.Reason, OutboxReason.AccountDeleted), ct);
         await db.OutboundMessages.Where(m => m.BusinessId == businessId)
             .ExecuteUpdateAsync(s => s.SetProperty(m => m.Body, ""), ct);
         await db.InboundMessages.Where(m => m.BusinessId == businessId)

@@ -3,6 +3,7 @@ using Recoverly.Businesses;
 using Recoverly.Calls;
 using Recoverly.Consent;
 using Recoverly.Data;
+using Recoverly.Dispatch;
 using Recoverly.Texts;
 
 namespace Recoverly.Owners;
@@ -18,7 +19,7 @@ public static class ContactActions
     /// right before sending). <paramref name="replyKey"/> comes from the form, so a double submit
     /// queues one text. Returns the reason it was refused, or null.
     /// </summary>
-    public static async Task<string?> QueueReplyAsync(RecoverlyDb db, IWriteGate gate, Business business, Contact contact, string? body,
+    public static async Task<string?> QueueReplyAsync(RecoverlyDb db, Business business, Contact contact, string? body,
         string replyKey, bool billingEnabled, DateTime now, CancellationToken ct)
     {
         body = body?.Trim() ?? "";
@@ -27,21 +28,14 @@ public static class ContactActions
         if (!Entitlement.MayText(business, now, billingEnabled)) return "Texting is off because your subscription isn't active. Choose a plan to reply by text.";
         if (business.Numbers.Count == 0) return "This business has no Recoverly number to text from.";
 
-        using var _ = await gate.EnterAsync(ct);
-        await using var tx = await db.Database.BeginTransactionAsync(ct);
+        await using var tx = await db.BeginWriteAsync(ct);
         if (!await ConsentLedger.MayTextAsync(db, business.Id, contact.Phone, OutboundKind.OwnerReply, ct)) return OptedOutRefusal;
-        db.OutboundMessages.Add(new OutboundMessage
+        var from = await SendingNumberAsync(db, business, contact, ct);
+        Outbox.Enqueue(db, new OutboxItem(business.Id, OutboundKind.OwnerReply, contact.Phone, from, body)
         {
-            BusinessId = business.Id,
             ContactId = contact.Id,
-            Kind = OutboundKind.OwnerReply,
-            To = contact.Phone,
-            From = await SendingNumberAsync(db, business, contact, ct),
-            Body = body,
             DedupeKey = $"reply:{business.Id}:{replyKey}",
-            CreatedAt = now,
-            NextAttemptAt = now,
-        });
+        }, now);
         try
         {
             await db.SaveChangesAsync(ct);
@@ -69,20 +63,17 @@ public static class ContactActions
     }
 
     /// <summary>
-    /// The owner heard "stop texting me" by phone, email or in person (the FCC's "any reasonable
-    /// means"): an OptOut event with the owner as its source, and every pending text to them cancelled.
-    /// Returns false when the caller was already opted out (nothing is appended).
+    /// The owner heard "stop texting me" by phone, email or in person (any reasonable means counts,
+    /// docs/product/consent.md): an opt-out with the owner as its source, and every pending text to them
+    /// cancelled. Returns false when the caller was already opted out (nothing is appended).
     /// </summary>
-    public static async Task<bool> RecordOptOutAsync(RecoverlyDb db, IWriteGate gate, long businessId, Contact contact, string how,
+    public static async Task<bool> RecordOptOutAsync(RecoverlyDb db, long businessId, Contact contact, string how,
         string evidence, DateTime now, CancellationToken ct)
     {
-        using var _ = await gate.EnterAsync(ct);
-        await using var tx = await db.Database.BeginTransactionAsync(ct);
-        if (await ConsentLedger.CallerStateAsync(db, businessId, contact.Phone, ct) == CallerConsent.OptedOut) return false;
-        ConsentLedger.Append(db, businessId, contact.Phone, ConsentKind.OptOut, ConsentSource.OwnerRecorded, how, evidence, now);
-        await ConsentLedger.CancelPendingAsync(db, businessId, contact.Phone, "Cancelled — the caller opted out", ct);
+        await using var tx = await db.BeginWriteAsync(ct);
+        var changed = await CallerConsentChanges.OptOutAsync(db, businessId, contact.Phone, ConsentEvidence.RecordedByOwner(how, evidence), now, ct);
         await db.SaveChangesAsync(ct);
         await tx.CommitAsync(ct);
-        return true;
+        return changed;
     }
 }

@@ -47,7 +47,7 @@ public static class DataExport
         await SectionAsync(json, output, "messagesOut",
             db.OutboundMessages.AsNoTracking().Where(m => m.BusinessId == id).OrderBy(m => m.Id).Select(m => new
             {
-                m.Id, m.Kind, m.To, m.From, m.Body, m.Status, m.StatusReason, m.ErrorCode, m.ProviderSid, m.CreatedAt, m.SentAt, m.DeliveredAt,
+                m.Id, m.Kind, m.To, m.From, m.Body, m.Status, m.Reason, m.ErrorCode, m.ProviderSid, m.CreatedAt, m.SentAt, m.DeliveredAt,
                 m.ContactId, m.MissedCallId,
             }), ct);
         await SectionAsync(json, output, "consentEvents",

@@ -1,4 +1,3 @@
-using System.Globalization;
 using Microsoft.EntityFrameworkCore;
 using Recoverly.Businesses;
 using Recoverly.Consent;
@@ -9,51 +8,21 @@ using Recoverly.Telephony;
 namespace Recoverly.Owners;
 
 /// <summary>What the owner typed on the first onboarding step (raw form values).</summary>
-public sealed record BusinessDetails(string? Name, string? BusinessLine, string? TimeZone, string? OpensAt, string? ClosesAt,
-    IReadOnlyList<string> OpenDays, bool AlwaysOpen);
+public sealed record BusinessDetails(string? Name, string? BusinessLine, HoursInput Hours);
 
 /// <summary><see cref="BusinessDetails"/> once valid: normalised and typed.</summary>
-public sealed record ValidBusinessDetails(string Name, string BusinessLine, string TimeZone, TimeOnly? OpensAt, TimeOnly? ClosesAt, string OpenDays);
+public sealed record ValidBusinessDetails(string Name, string BusinessLine, ValidHours Hours);
 
 /// <summary>
 /// The onboarding wizard's decisions (SPEC 1.8): validating business details, creating the business
 /// with its Recoverly number for the signed-in account, the owner-alert opt-in, and forwarding
 /// verification. Pages stay thin; every method is scoped to the business it is given.
 /// </summary>
-public sealed class OwnerOnboarding(RecoverlyDb db, IWriteGate gate, TimeProvider time, DispatchSignal signal, BusinessRegistry registry,
+public sealed class OwnerOnboarding(RecoverlyDb db, TimeProvider time, DispatchSignal signal,
     INumberProvisioning numbers, ILogger<OwnerOnboarding> log)
 {
     public const string DefaultTimeZone = "America/Chicago";
-    public static readonly string[] WeekDays = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
 
-    /// <summary>The owner-alert disclosure shown beside the unticked box; its version is the consent evidence reference.</summary>
-    public const string AlertDisclosureVersion = "owner-alerts-v1";
-
-    public const string AlertDisclosure =
-        "Text me Recoverly missed-call alerts at this mobile number: one text per missed call and per caller reply " +
-        "(message frequency varies with your calls, at most 50 a day). Msg & data rates may apply. " +
-        "Reply STOP to cancel, HELP for help. We'll text you first to confirm; alerts start only after you reply YES. " +
-        "Alerts are optional: you can use Recoverly without them.";
-
-    /// <summary>US and Canadian zones offered in the picker (any other IANA zone is accepted too).</summary>
-    public static readonly (string Id, string Label)[] CommonTimeZones =
-    [
-        ("America/New_York", "Eastern (New York)"),
-        ("America/Chicago", "Central (Chicago)"),
-        ("America/Denver", "Mountain (Denver)"),
-        ("America/Phoenix", "Mountain, no daylight saving (Phoenix)"),
-        ("America/Los_Angeles", "Pacific (Los Angeles)"),
-        ("America/Anchorage", "Alaska (Anchorage)"),
-        ("Pacific/Honolulu", "Hawaii (Honolulu)"),
-        ("America/Puerto_Rico", "Atlantic (Puerto Rico)"),
-        ("America/Halifax", "Atlantic (Halifax)"),
-        ("America/St_Johns", "Newfoundland (St. John's)"),
-        ("America/Toronto", "Eastern (Toronto)"),
-        ("America/Winnipeg", "Central (Winnipeg)"),
-        ("America/Regina", "Central, no daylight saving (Regina)"),
-        ("America/Edmonton", "Mountain (Edmonton)"),
-        ("America/Vancouver", "Pacific (Vancouver)"),
-    ];
 
     /// <summary>Field name → problem, in the owner's words; empty when the details are valid.</summary>
     public static Dictionary<string, string> Validate(BusinessDetails d, out ValidBusinessDetails? valid)
@@ -67,29 +36,12 @@ public sealed class OwnerOnboarding(RecoverlyDb db, IWriteGate gate, TimeProvide
         var line = Phones.NormalizeUserInput(d.BusinessLine);
         if (line is null) errors["BusinessLine"] = "Enter the phone number your customers call, e.g. (512) 555-0142.";
 
-        var zoneId = d.TimeZone?.Trim() ?? "";
-        // IANA ids only ("America/Chicago"): Windows ids would resolve on some hosts and not on others.
-        if (!TimeZoneInfo.TryFindSystemTimeZoneById(zoneId, out var zone) || !zone.HasIanaId || zoneId.Contains(' '))
-            errors["TimeZone"] = "Pick your time zone from the list.";
+        var hoursErrors = HoursForm.Validate(d.Hours, out var hours);
+        foreach (var (field, problem) in hoursErrors) errors[field] = problem;
 
-        TimeOnly? opens = null, closes = null;
-        var days = WeekDays.Where(w => d.OpenDays.Contains(w, StringComparer.OrdinalIgnoreCase)).ToList();
-        if (!d.AlwaysOpen)
-        {
-            opens = ParseTime(d.OpensAt);
-            closes = ParseTime(d.ClosesAt);
-            if (opens is null || closes is null) errors["Hours"] = "Enter your opening and closing times, or tick \"Open 24/7\".";
-            else if (closes <= opens) errors["Hours"] = "Closing time must be after opening time.";
-            if (days.Count == 0) errors["OpenDays"] = "Tick the days you're open, or tick \"Open 24/7\".";
-        }
-        else days = [.. WeekDays];
-
-        if (errors.Count == 0) valid = new ValidBusinessDetails(name, line!, zoneId, opens, closes, string.Join(',', days));
+        if (errors.Count == 0) valid = new ValidBusinessDetails(name, line!, hours!);
         return errors;
     }
-
-    private static TimeOnly? ParseTime(string? value) =>
-        TimeOnly.TryParseExact(value?.Trim(), ["HH:mm", "H:mm", "HH:mm:ss"], CultureInfo.InvariantCulture, DateTimeStyles.None, out var t) ? t : null;
 
     public Task<FreeNumbers> FreeNumbersAsync(CancellationToken ct) => numbers.FreeNumbersAsync(ct);
 
@@ -104,6 +56,9 @@ public sealed class OwnerOnboarding(RecoverlyDb db, IWriteGate gate, TimeProvide
     {
         if (await db.OwnerAccounts.AsNoTracking().AnyAsync(a => a.Id == accountId && a.BusinessId != null, ct))
             return (null, "Your account already has a business. One account runs one business for now.");
+        // A number is a real line on the operator's account: it goes only to an owner who proved their email.
+        if (!await Accounts.IsAccountEmailVerifiedAsync(db, accountId, ct))
+            return (null, "Confirm your email first: open the link we sent you, then pick your number.");
         if (await db.Numbers.AnyAsync(n => n.E164 == details.BusinessLine, ct))
             return (null, "That's a Recoverly number. Enter the number your customers call.");
 
@@ -129,16 +84,15 @@ public sealed class OwnerOnboarding(RecoverlyDb db, IWriteGate gate, TimeProvide
         // Point the number at us before recording it: a number that is configured but unassigned only gets a polite <Reject/>.
         if (await numbers.PrepareAsync(number, ct) is { } problem) return (null, problem);
 
-        using var _ = await gate.EnterAsync(ct);
         var now = time.GetUtcNow().UtcDateTime;
-        await using var tx = await db.Database.BeginTransactionAsync(ct);
+        await using var tx = await db.BeginWriteAsync(ct);
         var account = await db.OwnerAccounts.FirstOrDefaultAsync(a => a.Id == accountId, ct);
         if (account is null) return (null, "Your session has ended. Log in again.");
         if (account.BusinessId is not null) return (null, "Your account already has a business. One account runs one business for now.");
-        var business = Business.StartTrial(details.Name, details.BusinessLine, number, details.TimeZone, now);
-        business.OpensAt = details.OpensAt;
-        business.ClosesAt = details.ClosesAt;
-        business.OpenDays = details.OpenDays;
+        var business = Business.StartTrial(details.Name, details.BusinessLine, number, details.Hours.TimeZone, now);
+        business.OpensAt = details.Hours.OpensAt;
+        business.ClosesAt = details.Hours.ClosesAt;
+        business.OpenDays = details.Hours.OpenDays;
         business.Mode = CallMode.Forwarding;
         db.Businesses.Add(business);
         try
@@ -161,14 +115,17 @@ public sealed class OwnerOnboarding(RecoverlyDb db, IWriteGate gate, TimeProvide
 
     public async Task SetGreetingAsync(long businessId, GreetingKind greeting, CancellationToken ct)
     {
-        using var _ = await gate.EnterAsync(ct);
+        using var _ = await db.EnterWriteGateAsync(ct);
         await db.Businesses.Where(b => b.Id == businessId).ExecuteUpdateAsync(s => s.SetProperty(b => b.Greeting, greeting), ct);
     }
 
-    public async Task SetForwardingCarrierAsync(long businessId, string carrierKey, CancellationToken ct)
+    /// <summary>The owner's carrier or phone system, and how calls reach Recoverly with it.</summary>
+    public async Task SetForwardingCarrierAsync(long businessId, string carrierKey, CallMode mode, CancellationToken ct)
     {
-        using var _ = await gate.EnterAsync(ct);
-        await db.Businesses.Where(b => b.Id == businessId).ExecuteUpdateAsync(s => s.SetProperty(b => b.ForwardingCarrier, carrierKey), ct);
+        using var _ = await db.EnterWriteGateAsync(ct);
+        await db.Businesses.Where(b => b.Id == businessId).ExecuteUpdateAsync(s => s
+            .SetProperty(b => b.ForwardingCarrier, carrierKey)
+            .SetProperty(b => b.Mode, mode), ct);
     }
 
     /// <summary>
@@ -190,17 +147,15 @@ public sealed class OwnerOnboarding(RecoverlyDb db, IWriteGate gate, TimeProvide
         if (phone is not null && await db.Numbers.AnyAsync(n => n.E164 == phone, ct))
             return "That's a Recoverly number. Enter your own mobile number.";
 
-        using var _ = await gate.EnterAsync(ct);
         var now = time.GetUtcNow().UtcDateTime;
-        await using var tx = await db.Database.BeginTransactionAsync(ct);
+        await using var tx = await db.BeginWriteAsync(ct);
         var tracked = await db.Businesses.FirstAsync(b => b.Id == business.Id, ct);
         if (phone is not null) tracked.OwnerPhone = phone;
         var queued = false;
-        if (ticked && await ConsentLedger.OwnerStateAsync(db, business.Id, phone!, ct) is OwnerAlertConsent.None or OwnerAlertConsent.OptedOut)
+        if (ticked)
         {
-            var evidence = $"{AlertDisclosure}\nIP: {ip ?? "unknown"}\nUser-Agent: {Truncate(userAgent ?? "unknown", 300)}";
-            registry.RequestOwnerAlerts(tracked, phone!, recoverlyNumber, ConsentSource.WebForm, evidence, now, AlertDisclosureVersion);
-            queued = true;
+            var evidence = ConsentEvidence.WebForm(OwnerAlertSubscription.DisclosureVersion, OwnerAlertSubscription.Disclosure, ip, userAgent);
+            queued = await OwnerAlertSubscription.RequestAsync(db, tracked, phone!, recoverlyNumber, evidence, now, ct) == OwnerAlertRequest.Requested;
         }
         await db.SaveChangesAsync(ct);
         await tx.CommitAsync(ct);
@@ -209,7 +164,7 @@ public sealed class OwnerOnboarding(RecoverlyDb db, IWriteGate gate, TimeProvide
     }
 
     public Task<OwnerAlertConsent> OwnerAlertStateAsync(Business business, CancellationToken ct) =>
-        business.OwnerPhone is { } phone ? ConsentLedger.OwnerStateAsync(db, business.Id, phone, ct) : Task.FromResult(OwnerAlertConsent.None);
+        business.OwnerPhone is { } phone ? OwnerAlertSubscription.StateAsync(db, business.Id, phone, ct) : Task.FromResult(OwnerAlertConsent.None);
 
     /// <summary>
     /// Forwarding is verified by the first missed call to this business at or after <paramref name="since"/> (when the
@@ -226,7 +181,7 @@ public sealed class OwnerOnboarding(RecoverlyDb db, IWriteGate gate, TimeProvide
             .OrderBy(c => c.At).Select(c => (DateTime?)c.At).FirstOrDefaultAsync(ct);
         if (arrived is not { } at) return null;
         var now = time.GetUtcNow().UtcDateTime;
-        using (await gate.EnterAsync(ct))
+        using (await db.EnterWriteGateAsync(ct))
         {
             await db.Businesses.Where(b => b.Id == businessId && b.ForwardingVerifiedAt == null)
                 .ExecuteUpdateAsync(s => s
@@ -241,10 +196,8 @@ public sealed class OwnerOnboarding(RecoverlyDb db, IWriteGate gate, TimeProvide
     public async Task FinishAsync(long businessId, CancellationToken ct)
     {
         var now = time.GetUtcNow().UtcDateTime;
-        using var _ = await gate.EnterAsync(ct);
+        using var _ = await db.EnterWriteGateAsync(ct);
         await db.Businesses.Where(b => b.Id == businessId && b.OnboardedAt == null)
             .ExecuteUpdateAsync(s => s.SetProperty(b => b.OnboardedAt, now), ct);
     }
-
-    private static string Truncate(string value, int max) => value.Length <= max ? value : value[..max];
 }

@@ -13,10 +13,11 @@ public sealed record Chip(string Text, string Tone);
 public static class OwnerWords
 {
     /// <summary>The chip of a missed call; for a texted call, the text-back's own status decides.</summary>
-    public static Chip ForCall(CallOutcome outcome, OutboundStatus? textStatus = null, int? errorCode = null, string? statusReason = null) =>
+    public static Chip ForCall(CallOutcome outcome, OutboundStatus? textStatus = null, int? errorCode = null,
+        OutboxReason reason = OutboxReason.None) =>
         outcome switch
         {
-            CallOutcome.Texted => textStatus is { } status ? ForTextBack(status, errorCode, statusReason) : new("Texted back", "ok"),
+            CallOutcome.Texted => textStatus is { } status ? ForTextBack(status, errorCode, reason) : new("Texted back", "ok"),
             CallOutcome.Withheld => new("Not texted — caller ID withheld", "warn"),
             CallOutcome.Internal => new("Not texted — internal number", ""),
             CallOutcome.ShortCode => new("Not texted — short code", ""),
@@ -31,33 +32,56 @@ public static class OwnerWords
             _ => new(outcome.ToString(), ""),
         };
 
-    public static Chip ForTextBack(OutboundStatus status, int? errorCode, string? reason) => status switch
+    public static Chip ForTextBack(OutboundStatus status, int? errorCode, OutboxReason reason) => status switch
     {
-        OutboundStatus.Pending or OutboundStatus.InDoubt => new("Texting back…", ""),
+        OutboundStatus.Pending or OutboundStatus.InDoubt or OutboundStatus.Sending => new("Texting back…", ""),
         OutboundStatus.Queued or OutboundStatus.Sent => new("Texted back", "ok"),
         OutboundStatus.Delivered => new("Texted back · delivered", "ok"),
         OutboundStatus.Undelivered or OutboundStatus.Failed => new(NotDelivered(errorCode, reason), "bad"),
-        OutboundStatus.Cancelled when reason?.Contains("opted out", StringComparison.OrdinalIgnoreCase) == true => new("Opted out", "bad"),
+        OutboundStatus.Cancelled when reason == OutboxReason.CallerOptedOut => new("Opted out", "bad"),
         OutboundStatus.Cancelled => new("Not texted — cancelled", "warn"),
         OutboundStatus.Expired => new("Expired — not sent within an hour", "warn"),
         _ => new(status.ToString(), ""),
     };
 
     /// <summary>Any outbound text's status, for the conversation thread.</summary>
-    public static Chip ForText(OutboundStatus status, int? errorCode, string? reason) => status switch
+    public static Chip ForText(OutboundStatus status, int? errorCode, OutboxReason reason, OutboundKind kind) => status switch
     {
-        OutboundStatus.Pending or OutboundStatus.InDoubt => new("Sending…", ""),
+        OutboundStatus.Pending or OutboundStatus.InDoubt or OutboundStatus.Sending => new("Sending…", ""),
         OutboundStatus.Queued or OutboundStatus.Sent => new("Sent", "ok"),
         OutboundStatus.Delivered => new("Delivered", "ok"),
         OutboundStatus.Undelivered or OutboundStatus.Failed => new(NotDelivered(errorCode, reason), "bad"),
-        OutboundStatus.Cancelled => new(reason ?? "Cancelled", "warn"),
-        OutboundStatus.Expired => new(reason ?? "Expired — not sent in time", "warn"),
+        OutboundStatus.Cancelled => new(Reason(reason, kind, errorCode) ?? "Cancelled", "warn"),
+        OutboundStatus.Expired => new(Reason(reason, kind, errorCode) ?? "Expired — not sent in time", "warn"),
         _ => new(status.ToString(), ""),
     };
 
-    private static string NotDelivered(int? errorCode, string? reason)
+    /// <summary>Every <see cref="OutboxReason"/> in the owner's words; null for none.</summary>
+    public static string? Reason(OutboxReason reason, OutboundKind kind, int? errorCode) => reason switch
     {
-        if (errorCode is not { } code) return reason ?? "Not delivered";
+        OutboxReason.None => null,
+        OutboxReason.CallerOptedOut => "Cancelled — the caller opted out",
+        OutboxReason.OwnerAlertsOff => "Cancelled — the owner turned alerts off",
+        OutboxReason.OwnerAlertsNotConfirmed => "Cancelled — owner alerts are not confirmed",
+        OutboxReason.AccountDeleted => "Cancelled — account deleted",
+        OutboxReason.EmailAlertsOff => "Cancelled — email alerts are off",
+        OutboxReason.NotSentInTime when kind == OutboundKind.TextBack => "Expired — not sent within 60 minutes of the call",
+        OutboxReason.NotSentInTime => "Expired — not sent in time",
+        OutboxReason.ProviderKeptRefusing when kind == OutboundKind.TextBack =>
+            "Expired — not sent within 60 minutes of the call (the provider kept refusing it)",
+        OutboxReason.ProviderKeptRefusing => "Expired — not sent in time (the provider kept refusing it)",
+        OutboxReason.EmailRetrying => "Email not accepted yet; retrying",
+        OutboxReason.ProviderUnreachable => "Provider unreachable; retrying",
+        OutboxReason.ProviderBusy => ProviderErrors.Describe(20429).Reason,
+        OutboxReason.ProviderNoAnswer => "No answer from the provider; checking before any resend",
+        OutboxReason.ProviderServerError => "Provider error; checking before any resend",
+        OutboxReason.ProviderError => errorCode is { } code ? ProviderErrors.Describe(code).Reason : "Not sent — provider error",
+        _ => reason.ToString(),
+    };
+
+    private static string NotDelivered(int? errorCode, OutboxReason reason)
+    {
+        if (errorCode is not { } code) return Reason(reason, OutboundKind.TextBack, null) ?? "Not delivered";
         return ProviderErrors.Describe(code).Category switch
         {
             ErrorCategory.Filtered => "Not delivered — carrier filtered",
@@ -66,7 +90,7 @@ public static class OwnerWords
             ErrorCategory.Unreachable => "Not delivered — phone unreachable",
             ErrorCategory.Invalid => "Not delivered — invalid number",
             ErrorCategory.Configuration => "Not delivered — sending number needs setup",
-            _ => reason ?? $"Not delivered — error {code}",
+            _ => $"Not delivered — error {code}",
         };
     }
 

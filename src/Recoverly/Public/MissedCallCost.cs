@@ -8,8 +8,9 @@ public sealed record CostInputs(double MissedCallsPerWeek, double WouldBookPerce
 public sealed record CostResult(double RecoveredJobsPerMonth, double MonthlyAtRisk, double YearlyAtRisk, int JobsToPayForPlan);
 
 /// <summary>
-/// The missed-call cost calculator (SPEC 1.9). The page's inline script mirrors <see cref="Calculate"/>
-/// step for step, so the no-JavaScript form and the live figures agree to the dollar.
+/// The missed-call cost calculator. The page's script (wwwroot/js/calculator.js) mirrors
+/// <see cref="Calculate"/> step for step, so the no-JavaScript form and the live figures agree to the dollar;
+/// the ranges, messages and plan price reach it through the form's data- and min/max attributes.
 /// </summary>
 public static class MissedCallCost
 {
@@ -39,6 +40,17 @@ public static class MissedCallCost
 
     public const string MissedField = "missed", BookField = "book", ValueField = "value", CloseField = "close";
 
+    /// <summary>What each field accepts; the page's inputs carry it as min, max and step.</summary>
+    public sealed record FieldRange(double Min, double Max, bool WholeOnly);
+
+    public static readonly IReadOnlyDictionary<string, FieldRange> Ranges = new Dictionary<string, FieldRange>
+    {
+        [MissedField] = new(0, 1000, WholeOnly: true),
+        [BookField] = new(0, 100, WholeOnly: false),
+        [ValueField] = new(1, 1_000_000, WholeOnly: false),
+        [CloseField] = new(0, 100, WholeOnly: false),
+    };
+
     public static readonly IReadOnlyDictionary<string, string> Messages = new Dictionary<string, string>
     {
         [MissedField] = "Missed calls per week: enter a whole number from 0 to 1,000.",
@@ -51,10 +63,10 @@ public static class MissedCallCost
     public static (CostInputs? Inputs, Dictionary<string, string> Errors) Parse(string? missed, string? book, string? value, string? close)
     {
         var errors = new Dictionary<string, string>();
-        var m = Number(missed, 0, 1000, wholeOnly: true);
-        var b = Number(book, 0, 100);
-        var v = Number(value, 1, 1_000_000);
-        var c = Number(close, 0, 100);
+        var m = Number(missed, Ranges[MissedField]);
+        var b = Number(book, Ranges[BookField]);
+        var v = Number(value, Ranges[ValueField]);
+        var c = Number(close, Ranges[CloseField]);
         if (m is null) errors[MissedField] = Messages[MissedField];
         if (b is null) errors[BookField] = Messages[BookField];
         if (v is null) errors[ValueField] = Messages[ValueField];
@@ -62,8 +74,9 @@ public static class MissedCallCost
         return errors.Count == 0 ? (new CostInputs(m!.Value, b!.Value, v!.Value, c!.Value), errors) : (null, errors);
     }
 
-    private static double? Number(string? raw, double min, double max, bool wholeOnly = false)
+    private static double? Number(string? raw, FieldRange range)
     {
+        var (min, max, wholeOnly) = range;
         var text = (raw ?? "").Trim().TrimStart('$').TrimEnd('%').Replace(",", "", StringComparison.Ordinal).Trim();
         if (!double.TryParse(text, NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out var n)) return null;
         if (n < min || n > max || (wholeOnly && n != Math.Floor(n))) return null;

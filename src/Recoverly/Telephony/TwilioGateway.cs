@@ -4,6 +4,7 @@ using Twilio.Clients;
 using Twilio.Exceptions;
 using Twilio.Http;
 using Twilio.Rest.Api.V2010.Account;
+using Recoverly.Texts;
 using Twilio.Types;
 
 namespace Recoverly.Telephony;
@@ -12,7 +13,7 @@ public enum SendOutcome { Accepted, Retry, InDoubt, OptedOut, Landline, Permanen
 
 /// <summary>The typed answer to one send attempt: what the dispatcher must do next.</summary>
 public sealed record SendResult(SendOutcome Outcome, string? Sid = null, string? ProviderStatus = null, int? ErrorCode = null,
-    string? Reason = null, TimeSpan? RetryAfter = null);
+    OutboxReason Reason = OutboxReason.None, TimeSpan? RetryAfter = null);
 
 public sealed record OutgoingText(string To, string From, string Body, Uri? StatusCallback);
 
@@ -50,13 +51,13 @@ public sealed class TwilioGateway(IHttpClientFactory httpClients, IOptions<Twili
         }
         catch (ApiConnectionException e) when (NeverReachedProvider(e))
         {
-            return new SendResult(SendOutcome.Retry, Reason: "Provider unreachable; retrying");
+            return new SendResult(SendOutcome.Retry, Reason: OutboxReason.ProviderUnreachable);
         }
         catch (Exception e) when (e is ApiConnectionException or HttpRequestException or TaskCanceledException or OperationCanceledException
                                   or TimeoutException or Newtonsoft.Json.JsonException)
         {
             // The request may have reached the provider: never resend blindly (docs/decisions/0004-unknown-send-outcome.md).
-            return new SendResult(SendOutcome.InDoubt, Reason: "No answer from the provider; checking before any resend");
+            return new SendResult(SendOutcome.InDoubt, Reason: OutboxReason.ProviderNoAnswer);
         }
     }
 
@@ -73,9 +74,9 @@ public sealed class TwilioGateway(IHttpClientFactory httpClients, IOptions<Twili
     internal static SendResult Classify(int code, int httpStatus)
     {
         if (httpStatus == 429 || code == 20429)
-            return new SendResult(SendOutcome.Retry, ErrorCode: code == 0 ? 20429 : code, Reason: ProviderErrors.Describe(20429).Reason);
+            return new SendResult(SendOutcome.Retry, ErrorCode: code == 0 ? 20429 : code, Reason: OutboxReason.ProviderBusy);
         if (httpStatus >= 500)
-            return new SendResult(SendOutcome.InDoubt, ErrorCode: code == 0 ? null : code, Reason: $"Provider error (HTTP {httpStatus}); checking before any resend");
+            return new SendResult(SendOutcome.InDoubt, ErrorCode: code == 0 ? null : code, Reason: OutboxReason.ProviderServerError);
         var error = ProviderErrors.Describe(code);
         var outcome = error.Category switch
         {
@@ -85,7 +86,7 @@ public sealed class TwilioGateway(IHttpClientFactory httpClients, IOptions<Twili
             ErrorCategory.Configuration => SendOutcome.Configuration,
             _ => SendOutcome.Permanent,
         };
-        return new SendResult(outcome, ErrorCode: code, Reason: error.Reason);
+        return new SendResult(outcome, ErrorCode: code, Reason: OutboxReason.ProviderError);
     }
 
     private static bool NeverReachedProvider(Exception e)

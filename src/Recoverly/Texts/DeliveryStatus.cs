@@ -25,7 +25,7 @@ public static class DeliveryStatus
 
     public static int Rank(OutboundStatus status) => status switch
     {
-        OutboundStatus.Pending or OutboundStatus.InDoubt => 0,
+        OutboundStatus.Pending or OutboundStatus.InDoubt or OutboundStatus.Sending => 0,
         OutboundStatus.Queued => 1,
         OutboundStatus.Sent => 2,
         _ => 3,
@@ -47,7 +47,7 @@ public static class DeliveryStatus
         {
             var error = ProviderErrors.Describe(code);
             message.ErrorCode = code;
-            message.StatusReason = error.Reason;
+            message.Reason = OutboxReason.ProviderError;
             await LearnFromErrorAsync(db, message, error, now, ct);
         }
         await db.SaveChangesAsync(ct);
@@ -62,20 +62,11 @@ public static class DeliveryStatus
     {
         if (error.Category == ErrorCategory.OptedOut)
         {
-            var ownerKind = message.Kind is OutboundKind.OwnerAlert or OutboundKind.OwnerReplyAlert or OutboundKind.OwnerNotice
-                or OutboundKind.OwnerOptInRequest or OutboundKind.OwnerConfirmation or OutboundKind.OwnerDigest;
-            if (ownerKind)
-            {
-                if (await ConsentLedger.OwnerStateAsync(db, message.BusinessId, message.To, ct) != OwnerAlertConsent.OptedOut)
-                    ConsentLedger.Append(db, message.BusinessId, message.To, ConsentKind.OwnerOptOut, ConsentSource.ProviderError,
-                        $"error {error.Code} on {message.ProviderSid ?? "send"}", null, now);
-            }
-            else if (await ConsentLedger.CallerStateAsync(db, message.BusinessId, message.To, ct) != CallerConsent.OptedOut)
-            {
-                ConsentLedger.Append(db, message.BusinessId, message.To, ConsentKind.OptOut, ConsentSource.ProviderError,
-                    $"error {error.Code} on {message.ProviderSid ?? "send"}", null, now);
-                await ConsentLedger.CancelPendingAsync(db, message.BusinessId, message.To, "Cancelled — the caller opted out", ct);
-            }
+            var evidence = ConsentEvidence.ProviderError(error.Code, message.ProviderSid);
+            if (message.Kind.IsToOwner())
+                await OwnerAlertSubscription.TurnOffAsync(db, message.BusinessId, message.To, evidence, now, ct);
+            else
+                await CallerConsentChanges.OptOutAsync(db, message.BusinessId, message.To, evidence, now, ct);
         }
         else if (error.Category == ErrorCategory.Landline)
         {

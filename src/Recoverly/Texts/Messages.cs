@@ -20,12 +20,24 @@ public enum OutboundKind
     OwnerEmail,
 }
 
+public static class OutboundKinds
+{
+    /// <summary>Texts to the owner's phone about alerts, as opposed to texts to callers.</summary>
+    public static bool IsToOwner(this OutboundKind kind) => kind is OutboundKind.OwnerOptInRequest or OutboundKind.OwnerConfirmation
+        or OutboundKind.OwnerAlert or OutboundKind.OwnerReplyAlert or OutboundKind.OwnerNotice or OutboundKind.OwnerDigest;
+}
+
 public enum OutboundStatus
 {
     /// <summary>Waiting in the outbox (possibly claimed by a dispatcher right now).</summary>
     Pending,
     /// <summary>A send attempt ended with no answer; must be reconciled with the provider before any resend.</summary>
     InDoubt,
+    /// <summary>
+    /// Fenced: a dispatcher re-checked consent and holds the row while its send is in flight. Nothing
+    /// cancels it any more; a dispatcher that dies leaves it to be reconciled like <see cref="InDoubt"/>.
+    /// </summary>
+    Sending,
     Queued,
     Sent,
     Delivered,
@@ -33,6 +45,38 @@ public enum OutboundStatus
     Failed,
     Cancelled,
     Expired,
+}
+
+/// <summary>
+/// Why an outbox row stopped, is waiting or went wrong, as data. The owner's words for each are in
+/// <c>Owners/OwnerWords.cs</c>; nothing decides anything by reading those words back.
+/// </summary>
+public enum OutboxReason
+{
+    None,
+    /// <summary>The recipient opted out of this business's texts (STOP, carrier 21610, or recorded by the owner).</summary>
+    CallerOptedOut,
+    /// <summary>The owner turned alerts off (STOP from the owner's phone, Settings, or carrier 21610).</summary>
+    OwnerAlertsOff,
+    /// <summary>An owner text whose alerts were never confirmed with YES.</summary>
+    OwnerAlertsNotConfirmed,
+    AccountDeleted,
+    EmailAlertsOff,
+    /// <summary>Its send window closed before it could go (a late text-back is worse than none).</summary>
+    NotSentInTime,
+    /// <summary>The provider refused every attempt until the send window closed.</summary>
+    ProviderKeptRefusing,
+    EmailRetrying,
+    /// <summary>The provider could not be reached; nothing was sent, so it is retried.</summary>
+    ProviderUnreachable,
+    /// <summary>The provider asked us to slow down (HTTP 429 / 20429).</summary>
+    ProviderBusy,
+    /// <summary>No answer from the provider: it is reconciled with the provider before any resend.</summary>
+    ProviderNoAnswer,
+    /// <summary>The provider answered with a server error; reconciled before any resend.</summary>
+    ProviderServerError,
+    /// <summary>The provider or carrier refused it with <see cref="OutboundMessage.ErrorCode"/>.</summary>
+    ProviderError,
 }
 
 /// <summary>An outbox row: every text Recoverly sends, from intent to delivery.</summary>
@@ -62,7 +106,7 @@ public sealed class OutboundMessage
     public string? ProviderSid { get; set; }
     public string? ProviderStatus { get; set; }
     public int? ErrorCode { get; set; }
-    public string? StatusReason { get; set; }
+    public OutboxReason Reason { get; set; }
     public DateTime? SentAt { get; set; }
     public DateTime? DeliveredAt { get; set; }
 }
@@ -89,4 +133,12 @@ public sealed class MessageStatusEvent
     public required string Status { get; set; }
     public int? ErrorCode { get; set; }
     public DateTime ReceivedAt { get; set; }
+}
+
+/// <summary>A sending number's next free send slot, shared by every dispatcher (see <c>Dispatch/SendPacer.cs</c>).</summary>
+public sealed class SenderSlot
+{
+    public required string Sender { get; set; }
+    /// <summary>UTC ticks, so both databases do the slot arithmetic in one integer expression.</summary>
+    public long NextSlotTicks { get; set; }
 }

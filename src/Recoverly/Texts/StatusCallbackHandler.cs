@@ -4,15 +4,14 @@ using Recoverly.Data;
 namespace Recoverly.Texts;
 
 /// <summary>POST /twilio/sms/status: each (MessageSid, status) is kept once, then applied forward-only.</summary>
-public sealed class StatusCallbackHandler(RecoverlyDb db, IWriteGate gate, TimeProvider time)
+public sealed class StatusCallbackHandler(RecoverlyDb db, TimeProvider time)
 {
     public async Task HandleAsync(string messageSid, string status, int? errorCode, CancellationToken ct)
     {
         var normalized = status.Trim().ToLowerInvariant();
         if (await db.MessageStatusEvents.AnyAsync(e => e.MessageSid == messageSid && e.Status == normalized, ct)) return;
-        using var _ = await gate.EnterAsync(ct);
         var now = time.GetUtcNow().UtcDateTime;
-        await using var tx = await db.Database.BeginTransactionAsync(ct);
+        await using var tx = await db.BeginWriteAsync(ct);
         // The dispatcher may be storing this SID right now; one of us must see the other's commit.
         await KeyLock.LockAsync(db, messageSid, ct);
         db.MessageStatusEvents.Add(new MessageStatusEvent { MessageSid = messageSid, Status = normalized, ErrorCode = errorCode, ReceivedAt = now });

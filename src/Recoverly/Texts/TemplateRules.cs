@@ -5,7 +5,7 @@ namespace Recoverly.Texts;
 /// <summary>What the editor shows for a text-back template, and whether it may be saved (SPEC 1.3).</summary>
 /// <param name="Rendered">Exactly what the caller will see.</param>
 /// <param name="SmartFixed">The template with smart quotes replaced, when they are what forces UCS-2; otherwise null.</param>
-public sealed record TemplateCheck(string Rendered, SegmentInfo Segments, IReadOnlyList<string> Errors, IReadOnlyList<string> Warnings,
+public sealed record TemplateCheck(string Rendered, SegmentInfo Segments, IReadOnlyList<string> Errors, IReadOnlyList<TemplateWarning> Warnings,
     string? SmartFixed)
 {
     public bool CanSave => Errors.Count == 0;
@@ -20,6 +20,14 @@ public sealed record TemplateCheck(string Rendered, SegmentInfo Segments, IReadO
         (_, false) => 70,
         _ => 67,
     };
+}
+
+public enum TemplateWarningKind { Promotional, UnknownPlaceholder, SmartQuotes }
+
+/// <summary>A reason to look again before saving; <see cref="Kind"/> is what code decides by, <see cref="Text"/> what the owner reads.</summary>
+public sealed record TemplateWarning(TemplateWarningKind Kind, string Text)
+{
+    public override string ToString() => Text;
 }
 
 /// <summary>
@@ -37,7 +45,7 @@ public static partial class TemplateRules
         var rendered = TextTemplates.Render(template, businessName);
         var segments = SegmentCalculator.Calculate(rendered);
         var errors = new List<string>();
-        var warnings = new List<string>();
+        var warnings = new List<TemplateWarning>();
 
         if (string.IsNullOrWhiteSpace(template)) errors.Add("Write the text your callers will get.");
         if (!template.Contains(TextTemplates.BusinessToken, StringComparison.Ordinal))
@@ -49,10 +57,11 @@ public static partial class TemplateRules
 
         var promotional = Promotional().Matches(template).Select(m => m.Value.ToLowerInvariant()).Distinct().ToList();
         if (promotional.Count > 0)
-            warnings.Add($"Carriers filter promotional texts. Words like \"{string.Join("\", \"", promotional)}\" can get your text-backs blocked: keep them about the missed call.");
+            warnings.Add(new(TemplateWarningKind.Promotional, $"Carriers filter promotional texts. Words like \"{string.Join("\", \"", promotional)}\" can get your text-backs blocked: keep them about the missed call."));
         foreach (var token in Placeholder().Matches(template).Select(m => m.Value).Distinct())
         {
-            if (token != TextTemplates.BusinessToken) warnings.Add($"{token} isn't a placeholder we fill in; callers will see it as typed.");
+            if (token != TextTemplates.BusinessToken)
+                warnings.Add(new(TemplateWarningKind.UnknownPlaceholder, $"{token} isn't a placeholder we fill in; callers will see it as typed."));
         }
 
         string? smartFixed = null;
@@ -62,7 +71,8 @@ public static partial class TemplateRules
             if (replaced != template)
             {
                 smartFixed = replaced;
-                warnings.Add("Smart quotes or dashes (like ’ or —) switch the whole text to UCS-2, which fits only 70 characters per part. Replace them with plain ones.");
+                warnings.Add(new(TemplateWarningKind.SmartQuotes,
+                    "Smart quotes or dashes (like ’ or —) switch the whole text to UCS-2, which fits only 70 characters per part. Replace them with plain ones."));
             }
         }
         return new TemplateCheck(rendered, segments, errors, warnings, smartFixed);

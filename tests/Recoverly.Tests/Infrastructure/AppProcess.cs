@@ -226,7 +226,7 @@ public sealed class AppProcess : IAsyncDisposable
         return await QueryAsync(async db =>
         {
             await db.Database.MigrateAsync();
-            var (business, error) = await new BusinessRegistry(db, new SingleWriterGate(), TimeProvider.System, new DispatchSignal())
+            var (business, error) = await new BusinessRegistry(db, TimeProvider.System, new DispatchSignal())
                 .CreateAsync(new NewBusiness(name, number, businessPhone, ownerPhone, null, CallMode.Forwarding, "America/Chicago"), "test", CancellationToken.None);
             Assert.Null(error);
             return business!;

@@ -72,6 +72,23 @@ public sealed class BrowserApp : IAsyncDisposable
 
     public string MailFolder => _factory.Services.GetRequiredService<Microsoft.Extensions.Configuration.IConfiguration>()["Email:PickupFolder"]!;
 
+    /// <summary>Waits for a mail to <paramref name="to"/> with <paramref name="subject"/> in it, and takes it out of the folder.</summary>
+    public Task<string> TakeMailAsync(string to, string subject) => Mailbox.TakeAsync(MailFolder, to, subject);
+
+    /// <summary>
+    /// After "Create account": the page says to check the email; the mailed link is opened and confirmed with the
+    /// password, which signs the owner in and continues to onboarding.
+    /// </summary>
+    public async Task ConfirmSignUpAsync(IPage page, string email, string password)
+    {
+        await Assertions.Expect(page.Locator("h1")).ToHaveTextAsync("Check your email");
+        var link = Mailbox.Link(await TakeMailAsync(email, "Confirm your email"), "/verify-email?token=");
+        await page.GotoAsync(link);
+        await page.GetByLabel("Password").FillAsync(password);
+        await page.GetByRole(AriaRole.Button, new() { Name = "Confirm my email" }).ClickAsync();
+        await Assertions.Expect(page).ToHaveURLAsync(new System.Text.RegularExpressions.Regex("/onboarding$"));
+    }
+
     private static int FreePort()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);
@@ -132,7 +149,15 @@ public sealed class ChromiumFixture : IAsyncLifetime
         });
     }
 
-    /// <summary>A phone-sized page (iPhone 13-ish) that fails the test on any console error.</summary>
+    /// <summary>
+    /// Chromium logs a Content-Security-Policy violation as a console error; this also names the directive and what
+    /// was blocked, so a page that needs an inline script or style fails its test with a readable message.
+    /// </summary>
+    private const string ReportCspViolations =
+        "document.addEventListener('securitypolicyviolation', e => console.error("
+        + "'CSP violation on ' + location.pathname + ': ' + e.violatedDirective + ' blocked ' + (e.blockedURI || 'inline')));";
+
+    /// <summary>A phone-sized page (iPhone 13-ish) that fails the test on any console error, CSP violation or failed request.</summary>
     public async Task<(IBrowserContext Context, IPage Page, List<string> ConsoleErrors)> NewPhonePageAsync(string baseUrl, int width = 390, int height = 844)
     {
         var context = await Browser.NewContextAsync(new BrowserNewContextOptions
@@ -141,6 +166,7 @@ public sealed class ChromiumFixture : IAsyncLifetime
         });
         context.SetDefaultTimeout(Timeout);
         context.SetDefaultNavigationTimeout(Timeout);
+        await context.AddInitScriptAsync(ReportCspViolations);
         var page = await context.NewPageAsync();
         var errors = new List<string>();
         page.Console += (_, message) => { if (message.Type == "error") errors.Add(message.Text); };

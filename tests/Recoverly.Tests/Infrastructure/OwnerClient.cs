@@ -1,7 +1,11 @@
 using System.Net;
 using System.Text.RegularExpressions;
+using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Identity;
+using Microsoft.AspNetCore.Mvc.Testing.Handlers;
+using Microsoft.AspNetCore.TestHost;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
 using Recoverly.Businesses;
 using Recoverly.Owners;
 
@@ -17,23 +21,57 @@ public sealed partial class OwnerClient : IDisposable
 {
     public const string Password = "correct horse battery staple";
 
-    private OwnerClient(HttpClient http) => Http = http;
+    private readonly CookieContainerHandler _cookies;
+    private readonly Uri _baseUrl;
+
+    private OwnerClient(TestApp app, string baseUrl)
+    {
+        var server = (TestServer)app.Services.GetRequiredService<IServer>();
+        _baseUrl = new Uri(baseUrl);
+        _cookies = new CookieContainerHandler { InnerHandler = server.CreateHandler() };
+        Http = new HttpClient(_cookies) { BaseAddress = _baseUrl };
+    }
 
     public HttpClient Http { get; }
 
-    /// <summary>A visitor with a cookie jar who has not signed in.</summary>
-    public static OwnerClient Anonymous(TestApp app) => new(app.NewBrowserClient());
+    /// <summary>A visitor with a cookie jar who has not signed in (at <paramref name="baseUrl"/>, default the app's own address).</summary>
+    public static OwnerClient Anonymous(TestApp app, string baseUrl = TestApp.BaseUrl) => new(app, baseUrl);
 
-    /// <summary>Signs up through the real /signup form (no business yet: the wizard comes next).</summary>
+    /// <summary>The value of a cookie this browser holds (to replay it from elsewhere).</summary>
+    public string Cookie(string name) =>
+        _cookies.Container.GetCookies(_baseUrl)[name]?.Value ?? throw new InvalidOperationException($"no {name} cookie");
+
+    /// <summary>
+    /// Signs up the way an owner does (no business yet: the wizard comes next): the form answers "check your email",
+    /// the mailed link is opened and confirmed with the password, which signs the owner in.
+    /// </summary>
     public static async Task<OwnerClient> SignUpAsync(TestApp app, string email, string password = Password)
     {
         var owner = Anonymous(app);
         var response = await owner.PostAsync("/signup", new() { ["Email"] = email, ["Password"] = password });
-        Assert.True(response.StatusCode == HttpStatusCode.Redirect, $"Sign-up failed: HTTP {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
+        var html = await response.Content.ReadAsStringAsync();
+        Assert.True(response.StatusCode == HttpStatusCode.OK && html.Contains("Check your email", StringComparison.Ordinal),
+            $"Sign-up failed: HTTP {(int)response.StatusCode} {html}");
+        var mail = await app.TakeMailAsync(email, "Confirm your email");
+        var confirmed = await owner.ConfirmEmailAsync(Mailbox.Link(mail, "/verify-email?token="), password);
+        Assert.True(confirmed.StatusCode == HttpStatusCode.Redirect, $"Confirming the email failed: HTTP {(int)confirmed.StatusCode}");
         return owner;
     }
 
-    /// <summary>Signs up through /signup, and gives the account a business created directly (as onboarding would).</summary>
+    /// <summary>Opens a mailed confirmation link and presses "Confirm my email" (with the password when the page asks for it).</summary>
+    public async Task<HttpResponseMessage> ConfirmEmailAsync(string link, string? password)
+    {
+        var path = new Uri(link).PathAndQuery;
+        var html = await PageAsync(path);
+        var fields = new List<KeyValuePair<string, string>> { new("Token", TokenOf(path)) };
+        if (password is not null) fields.Add(new("Password", password));
+        return await PostWithTokenAsync("/verify-email", fields, AntiforgeryToken(html));
+    }
+
+    private static string TokenOf(string pathAndQuery) =>
+        WebUtility.UrlDecode(pathAndQuery[(pathAndQuery.IndexOf("token=", StringComparison.Ordinal) + "token=".Length)..]);
+
+    /// <summary>Signs up (email confirmed), and gives the account a business created directly (as onboarding would).</summary>
     public static async Task<(OwnerClient Owner, Business Business)> SignUpWithBusinessAsync(TestApp app, string email = "owner@acme.example",
         string name = "Acme Plumbing", string number = "+15125550100", string businessPhone = "+15125550101", string? ownerPhone = null,
         string timeZone = "America/Chicago")
@@ -45,8 +83,12 @@ public sealed partial class OwnerClient : IDisposable
         return (owner, business);
     }
 
-    /// <summary>Creates a login straight in the database (linked to <paramref name="businessId"/> when given) and signs it in through /login.</summary>
-    public static async Task<OwnerClient> SignInAsync(TestApp app, long? businessId, bool isOperator = false, string? email = null)
+    /// <summary>
+    /// Creates a login straight in the database (linked to <paramref name="businessId"/> when given; its email confirmed unless
+    /// <paramref name="emailVerified"/> is false) and signs it in through /login.
+    /// </summary>
+    public static async Task<OwnerClient> SignInAsync(TestApp app, long? businessId, bool isOperator = false, string? email = null,
+        bool emailVerified = true)
     {
         email ??= $"owner-{Guid.NewGuid():N}@example.com";
         await app.QueryAsync(async db =>
@@ -55,6 +97,7 @@ public sealed partial class OwnerClient : IDisposable
             {
                 Email = email, PasswordHash = "", SecurityStamp = Guid.NewGuid().ToString("N"), BusinessId = businessId,
                 IsOperator = isOperator, CreatedAt = app.Time.GetUtcNow().UtcDateTime,
+                EmailVerifiedAt = emailVerified ? app.Time.GetUtcNow().UtcDateTime : null,
             };
             account.PasswordHash = new PasswordHasher<OwnerAccount>().HashPassword(account, Password);
             db.OwnerAccounts.Add(account);

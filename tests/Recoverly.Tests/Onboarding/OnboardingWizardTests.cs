@@ -102,7 +102,7 @@ public partial class OnboardingWizardTests
         var box = Checkbox("AlertsOptIn").Match(alerts);
         Assert.True(box.Success, "the alert opt-in checkbox is on the page");
         Assert.DoesNotContain("checked", box.Value);
-        Assert.Contains(OwnerOnboarding.AlertDisclosure, Text(alerts));
+        Assert.Contains(OwnerAlertSubscription.Disclosure, Text(alerts));
         owner.Http.DefaultRequestHeaders.UserAgent.ParseAdd("OnboardingTest/1.0");
         var optIn = await owner.PostAsync("/onboarding/alerts", new() { ["Mobile"] = "512-555-0177", ["AlertsOptIn"] = "true" });
         Assert.Equal("/onboarding/forwarding", optIn.Headers.Location?.OriginalString);
@@ -113,7 +113,7 @@ public partial class OnboardingWizardTests
         var consent = Assert.Single(events);
         Assert.Equal((ConsentKind.OwnerOptIn, ConsentSource.WebForm, OwnerMobile), (consent.Kind, consent.Source, consent.Phone));
         Assert.Equal("owner-alerts-v1", consent.EvidenceRef);
-        Assert.Contains(OwnerOnboarding.AlertDisclosure, consent.EvidenceText);
+        Assert.Contains(OwnerAlertSubscription.Disclosure, consent.EvidenceText);
         Assert.Contains("User-Agent: OnboardingTest/1.0", consent.EvidenceText);
         Assert.Contains("IP: ", consent.EvidenceText);
         Assert.Equal(app.Time.GetUtcNow().UtcDateTime, consent.At);
@@ -127,10 +127,11 @@ public partial class OnboardingWizardTests
 
         // 5: forwarding guide with the number filled in.
         var forwarding = Text(await owner.PageAsync("/onboarding/forwarding?carrier=tmobile"));
-        Assert.Contains("**61*+15125550102**20#", forwarding);
-        Assert.Contains("##004#", forwarding);
+        Assert.Contains("**61*15125550102**20#", forwarding);
+        Assert.Contains("**004*[your voicemail number]#", forwarding);
         Assert.Contains("Don't dial *72. It forwards EVERY call", forwarding);
-        var picked = await owner.PostAsync("/onboarding/forwarding?carrier=tmobile", new() { ["Carrier"] = "tmobile" });
+        Assert.Contains(Recoverly.Telephony.ForwardingGuide.IPhoneSwitchWarning, forwarding);
+        var picked = await owner.PostAsync("/onboarding/forwarding?carrier=tmobile", new() { ["Carrier"] = "tmobile" }, tokenFrom: "/onboarding/forwarding?carrier=tmobile");
         Assert.Equal("/onboarding/verify", picked.Headers.Location?.OriginalString);
 
         // 6: verify — the status flips when the forwarded test call reaches the Recoverly number.
@@ -188,7 +189,8 @@ public partial class OnboardingWizardTests
     [InlineData("TimeZone", "Mars/Olympus_Mons", "Pick your time zone from the list.")]
     [InlineData("TimeZone", "Central Standard Time", "Pick your time zone from the list.")]
     [InlineData("Name", "  ", "Enter your business name")]
-    [InlineData("ClosesAt", "06:00", "Closing time must be after opening time.")]
+    [InlineData("ClosesAt", "07:30", "Opening and closing times can't be the same.")]
+    [InlineData("ClosesAt", "25:00", "Enter your opening and closing times")]
     public async Task Invalid_details_show_a_clear_message_and_write_nothing(string field, string value, string message)
     {
         await using var app = await StartSimulatorAsync();

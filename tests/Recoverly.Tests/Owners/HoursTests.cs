@@ -24,6 +24,86 @@ public class HoursTests
     public void Business_hours_follow_the_local_clock_and_may_run_past_midnight(string opens, string closes, string utc, bool open) =>
         Assert.Equal(open, BusinessHours.IsOpen(Shop(opens, closes), DateTime.Parse(utc).ToUniversalTime()));
 
+    [Theory]
+    [InlineData("08:00", 8, 0)]
+    [InlineData("8:00", 8, 0)]
+    [InlineData(" 18:00 ", 18, 0)]
+    [InlineData("02:00", 2, 0)]
+    [InlineData("23:59:00", 23, 59)]
+    [InlineData("6:00 PM", 18, 0)]
+    [InlineData("6pm", 18, 0)]
+    [InlineData("12:30 AM", 0, 30)]
+    [InlineData("00:00", 0, 0)]
+    public void The_hours_parser_reads_what_a_time_input_sends_and_what_an_owner_types(string typed, int hour, int minute) =>
+        Assert.Equal(new TimeOnly(hour, minute), HoursForm.ParseTime(typed));
+
+    [Theory]
+    [InlineData(null)]
+    [InlineData("")]
+    [InlineData("   ")]
+    [InlineData("24:00")]
+    [InlineData("25:00")]
+    [InlineData("8")]
+    [InlineData("noon")]
+    [InlineData("08:60")]
+    [InlineData("13:00 PM")]
+    public void The_hours_parser_refuses_anything_else(string? typed) => Assert.Null(HoursForm.ParseTime(typed));
+
+    public static TheoryData<string, string, string, string[], bool, string?, string?> HoursForms => new()
+    {
+        // zone, opens, closes, days, 24/7 → stored hours ("opens–closes days"), or the field and problem
+        { "America/Chicago", "08:00", "17:00", ["Mon", "Fri"], false, "08:00–17:00 Mon,Fri", null },
+        { "America/Chicago", "18:00", "02:00", ["Fri", "Sat"], false, "18:00–02:00 Fri,Sat", null },        // overnight: one evening shift
+        { "America/Chicago", "07:30", "06:00", ["Mon"], false, "07:30–06:00 Mon", null },                   // closes just before it opens
+        { "America/New_York", "9:00 AM", "5:00 PM", ["sun", "MON"], false, "09:00–17:00 Mon,Sun", null },  // days in week order, any case
+        { "America/Chicago", "", "", [], true, "– Mon,Tue,Wed,Thu,Fri,Sat,Sun", null },                   // 24/7: no times, every day
+        { "America/Chicago", "25:00", "oops", ["Mon"], true, "– Mon,Tue,Wed,Thu,Fri,Sat,Sun", null },    // 24/7 ignores the time fields
+        { "America/Indiana/Indianapolis", "08:00", "17:00", ["Mon"], false, "08:00–17:00 Mon", null },     // any IANA zone, not only the list
+        { "America/Chicago", "09:00", "09:00", ["Mon"], false, null, $"Hours: {HoursForm.SameTimes}" },
+        { "America/Chicago", "", "17:00", ["Mon"], false, null, $"Hours: {HoursForm.EnterTimes}" },
+        { "America/Chicago", "08:00", "", ["Mon"], false, null, $"Hours: {HoursForm.EnterTimes}" },
+        { "America/Chicago", "", "", ["Mon"], false, null, $"Hours: {HoursForm.EnterTimes}" },
+        { "America/Chicago", "8", "17:00", ["Mon"], false, null, $"Hours: {HoursForm.EnterTimes}" },
+        { "America/Chicago", "08:00", "17:00", [], false, null, $"OpenDays: {HoursForm.TickDays}" },
+        { "America/Chicago", "08:00", "17:00", ["Funday"], false, null, $"OpenDays: {HoursForm.TickDays}" },
+        { "Mars/Olympus_Mons", "08:00", "17:00", ["Mon"], false, null, $"TimeZone: {HoursForm.PickTimeZone}" },
+        { "Central Standard Time", "08:00", "17:00", ["Mon"], false, null, $"TimeZone: {HoursForm.PickTimeZone}" },
+        { "", "08:00", "17:00", ["Mon"], false, null, $"TimeZone: {HoursForm.PickTimeZone}" },
+    };
+
+    [Theory]
+    [MemberData(nameof(HoursForms))]
+    public void The_hours_form_accepts_overnight_hours_and_names_each_problem(string zone, string opens, string closes, string[] days,
+        bool alwaysOpen, string? stored, string? problem)
+    {
+        var errors = HoursForm.Validate(new HoursInput(zone, opens, closes, days, alwaysOpen), out var valid);
+
+        Assert.Equal(problem, errors.Count == 0 ? null : string.Join(" | ", errors.Select(e => $"{e.Key}: {e.Value}")));
+        Assert.Equal(stored, valid is null ? null : $"{HoursForm.Format(valid.OpensAt)}–{HoursForm.Format(valid.ClosesAt)} {valid.OpenDays}");
+        if (valid is not null) Assert.Equal(zone, valid.TimeZone);
+    }
+
+    [Fact]
+    public void Stored_hours_fill_the_form_and_read_back_the_same()
+    {
+        var shop = Shop("18:00", "02:00", "Fri,Sat");
+        var input = HoursInput.From(shop);
+
+        Assert.Equal(("America/Chicago", "18:00", "02:00", false), (input.TimeZone, input.OpensAt, input.ClosesAt, input.AlwaysOpen));
+        Assert.Equal(["Fri", "Sat"], input.OpenDays);
+        HoursForm.Validate(input, out var valid);
+        Assert.Equal(new ValidHours("America/Chicago", new TimeOnly(18, 0), new TimeOnly(2, 0), "Fri,Sat"), valid);
+        Assert.Equal("Fri, Sat 6:00 PM–2:00 AM", BusinessHours.Describe(shop));
+    }
+
+    [Fact]
+    public void The_zone_picker_offers_the_common_zones_and_keeps_another_valid_zone()
+    {
+        Assert.Equal(HoursForm.CommonTimeZones, HoursForm.ZonesFor("America/Chicago"));
+        Assert.Equal(HoursForm.CommonTimeZones, HoursForm.ZonesFor("Not/A_Zone"));
+        Assert.Equal(("America/Indiana/Indianapolis", "America/Indiana/Indianapolis"), HoursForm.ZonesFor("America/Indiana/Indianapolis")[0]);
+    }
+
     [Fact]
     public void No_hours_means_always_open() =>
         Assert.All(new[] { new DateTime(2026, 11, 29, 9, 0, 0, DateTimeKind.Utc), new DateTime(2026, 11, 30, 3, 0, 0, DateTimeKind.Utc) },

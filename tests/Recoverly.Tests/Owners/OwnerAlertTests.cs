@@ -216,7 +216,7 @@ public class OwnerAlertTests
         var relay = await app.QueryAsync(d => d.OutboundMessages.SingleAsync(m => m.Kind == OutboundKind.OwnerReply));
         Assert.Equal(Caller, relay.To);
         Assert.Equal(OutboundStatus.Cancelled, relay.Status);
-        Assert.Equal("Cancelled — the caller opted out", relay.StatusReason);
+        Assert.Equal("Cancelled — the caller opted out", Recoverly.Owners.OwnerWords.Reason(relay.Reason, relay.Kind, relay.ErrorCode));
         Assert.Null(relay.ProviderSid);
     }
 

@@ -20,7 +20,68 @@ public partial class PublicPagesTests
         { "/sms-policy", "SMS consent policy" },
         { "/privacy", "Privacy policy" },
         { "/terms", "Terms of service" },
+        { "/guides", "Guides" },
     };
+
+    /// <summary>Every public page a search engine or a link preview sees: the table above, a forwarding guide and every guide.</summary>
+    private static IEnumerable<string> MetadataPages => Pages.Select(p => (string)p[0])
+        .Append("/forwarding/verizon")
+        .Concat(GuidesTests.Guides.Select(g => "/guides/" + (string)g[0]));
+
+    [Fact]
+    public async Task Every_public_page_has_its_own_title_description_and_open_graph_tags()
+    {
+        const string publicBase = "https://recoverly.example.com";
+        await using var app = await TestApp.StartAsync(Db.Sqlite, new Dictionary<string, string?> { ["Recoverly:PublicBaseUrl"] = publicBase + "/" });
+        var failures = new List<string>();
+        var descriptions = new Dictionary<string, string>();
+        var titles = new Dictionary<string, string>();
+
+        foreach (var path in MetadataPages)
+        {
+            var html = await app.Http.GetStringAsync(path);
+            var title = WebUtility.HtmlDecode(Assert.Single(TitleTag().Matches(html)).Groups[1].Value);
+            string? Meta(string attribute, string key)
+            {
+                var found = MetaTag().Matches(html).Where(m => m.Groups[1].Value == attribute && m.Groups[2].Value == key).ToList();
+                return found.Count == 1 ? WebUtility.HtmlDecode(found[0].Groups[3].Value) : null;
+            }
+            var description = Meta("name", "description");
+            void Expect(bool ok, string what) { if (!ok) failures.Add($"{path}: {what}"); }
+
+            Expect(title.Contains("Recoverly", StringComparison.Ordinal), $"title \"{title}\" does not name the site");
+            Expect(description is { Length: >= 50 and <= 200 }, $"description \"{description}\" missing or not 50-200 characters");
+            Expect(Meta("property", "og:title") is { Length: > 0 } ogTitle && title.StartsWith(ogTitle, StringComparison.Ordinal), "og:title missing or unlike the title");
+            Expect(Meta("property", "og:description") == description, "og:description differs from the description");
+            Expect(Meta("property", "og:type") == (path.StartsWith("/guides/", StringComparison.Ordinal) ? "article" : "website"), "og:type");
+            Expect(Meta("property", "og:url") == publicBase + path, $"og:url is {Meta("property", "og:url")}");
+            Expect(Meta("property", "og:site_name") == "Recoverly", "og:site_name");
+            Expect(html.Contains($"<link rel=\"canonical\" href=\"{publicBase}{path}\">", StringComparison.Ordinal), "canonical link");
+            if (description is not null) descriptions[path] = description;
+            titles[path] = title;
+        }
+
+        Assert.Empty(failures);
+        // Each page describes itself, not the site in general.
+        Assert.Equal(descriptions.Count, descriptions.Values.Distinct().Count());
+        Assert.Equal(titles.Count, titles.Values.Distinct().Count());
+    }
+
+    [Fact]
+    public async Task Without_a_public_base_url_open_graph_urls_come_from_the_request()
+    {
+        await using var app = await TestApp.StartAsync(Db.Sqlite, new Dictionary<string, string?>
+        {
+            ["Telephony:Provider"] = "Simulator",
+            ["Recoverly:PublicBaseUrl"] = "",
+        });
+
+        var html = await app.Http.GetStringAsync("/guides/why-sms-consent-matters");
+        var sitemap = await app.Http.GetStringAsync("/sitemap.xml");
+
+        Assert.Contains("<meta property=\"og:url\" content=\"http://localhost/guides/why-sms-consent-matters\">", html);
+        Assert.Contains("<loc>http://localhost/pricing</loc>", sitemap);
+    }
 
     [Theory]
     [MemberData(nameof(Pages))]
@@ -82,9 +143,9 @@ public partial class PublicPagesTests
         Assert.Contains(Recoverly.Telephony.ForwardingGuide.EveryCallWarning, index);
         Assert.Contains("<code class=\"dial\">*71XXXXXXXXXX</code>", verizon);
         Assert.Contains("<code class=\"dial\">*73</code>", verizon);
-        Assert.Contains("Don't dial <code>*72XXXXXXXXXX</code>", verizon);
-        Assert.Contains("<code class=\"dial\">**61*+1XXXXXXXXXX**20#</code>", gsm);
-        Assert.Contains("<code class=\"dial\">##004#</code>", gsm);
+        Assert.Contains("the code that forwards every call is <code>*72XXXXXXXXXX</code>", verizon);
+        Assert.Contains("<code class=\"dial\">**61*1XXXXXXXXXX**20#</code>", gsm);
+        Assert.Contains("<code class=\"dial\">**004*[your voicemail number]#</code>", gsm);
         Assert.Equal(HttpStatusCode.NotFound, (await app.Http.GetAsync("/forwarding/nonsense")).StatusCode);
     }
 
@@ -169,6 +230,7 @@ public partial class PublicPagesTests
         for (var i = 0; i < 3; i++)
         {
             var business = await app.AddBusinessAsync($"Shop {i}", number: $"+1512555020{i}", businessPhone: $"+1512555030{i}");
+            await app.SetUpForRealAsync(business.Id);
             await app.WithScopeAsync(sp => sp.GetRequiredService<FoundingProgram>().ClaimAsync(business.Id));
         }
 
@@ -222,4 +284,10 @@ public partial class PublicPagesTests
 
     [GeneratedRegex("(?:href|src|action)=\"(/[^\"]*)\"")]
     private static partial Regex Href();
+
+    [GeneratedRegex("<title>(.*?)</title>", RegexOptions.Singleline)]
+    private static partial Regex TitleTag();
+
+    [GeneratedRegex("<meta (name|property)=\"([^\"]+)\" content=\"([^\"]*)\">")]
+    private static partial Regex MetaTag();
 }

@@ -249,7 +249,7 @@ public class WebhookSecurityTests
                      $"consent {await d.ConsentEvents.CountAsync()}, status {await d.MessageStatusEvents.CountAsync()}, " +
                      $"contacts {await d.Contacts.CountAsync()}, outbound {await d.OutboundMessages.CountAsync()}";
         var rows = await d.OutboundMessages.OrderBy(m => m.Id)
-            .Select(m => new { m.Id, m.Status, m.ErrorCode, m.StatusReason, m.ProviderStatus }).ToListAsync();
-        return counts + string.Concat(rows.Select(r => $"; #{r.Id} {r.Status} {r.ProviderStatus} {r.ErrorCode} {r.StatusReason}"));
+            .Select(m => new { m.Id, m.Status, m.ErrorCode, m.Reason, m.ProviderStatus }).ToListAsync();
+        return counts + string.Concat(rows.Select(r => $"; #{r.Id} {r.Status} {r.ProviderStatus} {r.ErrorCode} {r.Reason}"));
     }
 }

@@ -1,18 +1,22 @@
 using Microsoft.AspNetCore.Mvc;
 using Recoverly.Billing;
 using Recoverly.Businesses;
+using Recoverly.Data;
 using Recoverly.Owners;
+using Recoverly.Telephony;
 
 namespace Recoverly.Pages.App;
 
 /// <summary>The owner's billing page. With Billing:Provider=None it does not exist (404).</summary>
 public sealed class BillingModel(BillingSettings billing, CurrentOwner owner, TimeProvider time,
-    StripeCheckout stripe, FoundingProgram founding, ILogger<BillingModel> log) : OwnerPageModel
+    StripeCheckout stripe, FoundingProgram founding, RecoverlyDb db, ILogger<BillingModel> log) : OwnerPageModel
 {
     public PlanStatus Status { get; private set; } = null!;
     public int FoundingPlacesLeft { get; private set; }
     public string? Notice { get; private set; }
     public string? Error { get; private set; }
+    /// <summary>How to undo forwarding on the owner's carrier, shown next to the cancel button.</summary>
+    public ForwardingInstructions? Forwarding { get; private set; }
 
     [BindProperty(SupportsGet = true, Name = "checkout")] public string? CheckoutResult { get; set; }
 
@@ -26,6 +30,7 @@ public sealed class BillingModel(BillingSettings billing, CurrentOwner owner, Ti
     public async Task OnGetAsync(CancellationToken ct)
     {
         FoundingPlacesLeft = await founding.PlacesLeftAsync(ct);
+        Forwarding = await ForwardingUndo.ForAsync(db, Business, ct);
         Notice = CheckoutResult switch
         {
             "done" => "Thanks! Your subscription starts as soon as Stripe confirms the payment (usually within a minute).",
@@ -57,6 +62,7 @@ public sealed class BillingModel(BillingSettings billing, CurrentOwner owner, Ti
             log.LogError("Stripe refused the request: {Reason}", e.Message);
             Error = "Stripe couldn't be reached just now. Please try again in a minute.";
             FoundingPlacesLeft = await founding.PlacesLeftAsync(ct);
+            Forwarding = await ForwardingUndo.ForAsync(db, Business, ct);
             return Page();
         }
     }

@@ -13,7 +13,7 @@ namespace Recoverly.Pages.App;
 public sealed record ThreadItem(DateTime At, string Side, string Text, Chip? Status, string? Label);
 
 /// <summary>/app/contacts/{id}: one caller's thread, the reply box, and their full consent history.</summary>
-public sealed class ContactModel(RecoverlyDb db, IWriteGate gate, TimeProvider time, BillingSettings billing, DispatchSignal signal,
+public sealed class ContactModel(RecoverlyDb db, TimeProvider time, BillingSettings billing, DispatchSignal signal,
     CurrentOwner owner) : AppPageModel
 {
     private static readonly OutboundKind[] CallerKinds =
@@ -47,7 +47,7 @@ public sealed class ContactModel(RecoverlyDb db, IWriteGate gate, TimeProvider t
     {
         if (!await LoadContactAsync(id, ct)) return NotFound();
         var key = replyKey is { Length: 32 } k && k.All(char.IsAsciiHexDigit) ? k : Guid.NewGuid().ToString("N");
-        var refused = await ContactActions.QueueReplyAsync(db, gate, Business, Contact, body, key, billing.Enabled, Now, ct);
+        var refused = await ContactActions.QueueReplyAsync(db, Business, Contact, body, key, billing.Enabled, Now, ct);
         if (refused is null)
         {
             signal.Notify();
@@ -68,7 +68,7 @@ public sealed class ContactModel(RecoverlyDb db, IWriteGate gate, TimeProvider t
         var evidence = $"Opt-out heard by {channel}, recorded by owner {owner.Email} (account {owner.AccountId})"
                        + (note is null ? "" : $"; note: {note}")
                        + $"; IP {HttpContext.Connection.RemoteIpAddress?.ToString() ?? "unknown"}; user agent {Request.Headers.UserAgent}";
-        await ContactActions.RecordOptOutAsync(db, gate, Business.Id, Contact, $"owner dashboard ({channel})", evidence, Now, ct);
+        await ContactActions.RecordOptOutAsync(db, Business.Id, Contact, $"owner dashboard ({channel})", evidence, Now, ct);
         return Redirect($"/app/contacts/{id}?done=optout#consent");
     }
 
@@ -101,7 +101,7 @@ public sealed class ContactModel(RecoverlyDb db, IWriteGate gate, TimeProvider t
             if (!string.IsNullOrWhiteSpace(c.Transcription)) Thread.Add(new ThreadItem(c.At, "them", c.Transcription, null, "Voicemail"));
         }
         foreach (var m in sent)
-            Thread.Add(new ThreadItem(m.SentAt ?? m.CreatedAt, "me", m.Body, OwnerWords.ForText(m.Status, m.ErrorCode, m.StatusReason), OwnerWords.TextKind(m.Kind)));
+            Thread.Add(new ThreadItem(m.SentAt ?? m.CreatedAt, "me", m.Body, OwnerWords.ForText(m.Status, m.ErrorCode, m.Reason, m.Kind), OwnerWords.TextKind(m.Kind)));
         foreach (var m in received)
         {
             var label = m.Intent switch

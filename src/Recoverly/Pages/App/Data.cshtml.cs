@@ -3,17 +3,23 @@ using Microsoft.AspNetCore.Mvc;
 using Microsoft.EntityFrameworkCore;
 using Recoverly.Data;
 using Recoverly.Owners;
+using Recoverly.Telephony;
 
 namespace Recoverly.Pages.App;
 
 /// <summary>/app/data: export everything as JSON; delete the account (content goes, consent evidence stays).</summary>
-public sealed class DataModel(RecoverlyDb db, IWriteGate gate, TimeProvider time, CurrentOwner owner, Accounts accounts) : AppPageModel
+public sealed class DataModel(RecoverlyDb db, TimeProvider time, CurrentOwner owner, Accounts accounts) : AppPageModel
 {
     public string? Error { get; private set; }
     public int ConsentEvents { get; private set; }
+    /// <summary>How to undo forwarding on the owner's carrier; null when no carrier was picked.</summary>
+    public ForwardingInstructions? Forwarding { get; private set; }
 
-    public async Task OnGetAsync(CancellationToken ct) =>
+    public async Task OnGetAsync(CancellationToken ct)
+    {
         ConsentEvents = await db.ConsentEvents.CountAsync(e => e.BusinessId == Business.Id, ct);
+        Forwarding = await ForwardingUndo.ForAsync(db, Business, ct);
+    }
 
     public async Task<IActionResult> OnGetExportAsync(CancellationToken ct)
     {
@@ -41,7 +47,7 @@ public sealed class DataModel(RecoverlyDb db, IWriteGate gate, TimeProvider time
             Response.StatusCode = StatusCodes.Status422UnprocessableEntity;
             return Page();
         }
-        await AccountDeletion.DeleteAsync(db, gate, Business.Id, time.GetUtcNow().UtcDateTime, ct);
+        await AccountDeletion.DeleteAsync(db, Business.Id, time.GetUtcNow().UtcDateTime, ct);
         await HttpContext.SignOutAsync();
         return Redirect("/?deleted=1");
     }

@@ -7,6 +7,9 @@ namespace Recoverly.Pages.App;
 /// <summary>/app: missed calls and conversations, newest first, one row per episode; keyset pages; live rows.</summary>
 public sealed class IndexModel(RecoverlyDb db, TimeProvider time) : AppPageModel
 {
+    /// <summary>How often the open first page re-fetches its rows (wwwroot/js/inbox.js reads it from the list).</summary>
+    public const int PollMilliseconds = 4000;
+
     [BindProperty(SupportsGet = true)] public long? Before { get; set; }
 
     public InboxPage Items { get; private set; } = new([], null);

@@ -1,4 +1,3 @@
-using System.Globalization;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.EntityFrameworkCore;
 using Recoverly.Businesses;
@@ -12,18 +11,8 @@ using Recoverly.Texts;
 namespace Recoverly.Pages.App;
 
 /// <summary>/app/settings: text-back templates with a live preview, hours, calls, owner alerts, pause.</summary>
-public sealed class SettingsModel(RecoverlyDb db, IWriteGate gate, TimeProvider time, BusinessRegistry registry, DispatchSignal signal,
-    CurrentOwner owner) : AppPageModel
+public sealed class SettingsModel(RecoverlyDb db, TimeProvider time, DispatchSignal signal, CurrentOwner owner) : AppPageModel
 {
-    public static readonly IReadOnlyList<string> CommonTimeZones =
-    [
-        "America/New_York", "America/Chicago", "America/Denver", "America/Phoenix", "America/Los_Angeles", "America/Anchorage",
-        "Pacific/Honolulu", "America/Puerto_Rico", "America/Halifax", "America/St_Johns", "America/Toronto", "America/Winnipeg",
-        "America/Regina", "America/Edmonton", "America/Vancouver",
-    ];
-
-    /// <summary>At most one "reply YES" text per phone in this long: the form must not become a way to text strangers.</summary>
-    public static readonly TimeSpan OptInRequestSpacing = TimeSpan.FromMinutes(10);
 
     public string TextBack { get; private set; } = "";
     public string AfterHours { get; private set; } = "";
@@ -38,6 +27,10 @@ public sealed class SettingsModel(RecoverlyDb db, IWriteGate gate, TimeProvider 
     public List<string> Errors { get; } = [];
     public List<string> Warnings { get; } = [];
     public string? Saved { get; private set; }
+
+    /// <summary>The hours fields: the stored hours, or what the owner typed when it was refused (with the problems by field).</summary>
+    public HoursInput Hours { get; private set; } = null!;
+    public Dictionary<string, string> HoursErrors { get; private set; } = [];
 
     private DateTime Now => time.GetUtcNow().UtcDateTime;
 
@@ -71,7 +64,7 @@ public sealed class SettingsModel(RecoverlyDb db, IWriteGate gate, TimeProvider 
             perSegment = check.PerSegment,
             nonGsm = check.Segments.NonGsmCharacters,
             errors = check.Errors,
-            warnings = check.Warnings,
+            warnings = check.Warnings.Select(w => w.Text),
             smartFixed = check.SmartFixed,
             canSave = check.CanSave,
         });
@@ -95,8 +88,8 @@ public sealed class SettingsModel(RecoverlyDb db, IWriteGate gate, TimeProvider 
         foreach (var (name, check) in checks)
         {
             Errors.AddRange(check.Errors.Select(e => $"{name}: {e}"));
-            Warnings.AddRange(check.Warnings.Where(w => check.SmartFixed is null || !w.StartsWith("Smart quotes", StringComparison.Ordinal))
-                .Select(w => $"{name}: {w}"));
+            // The smart-quotes warning is offered as a one-click fix instead.
+            Warnings.AddRange(check.Warnings.Where(w => w.Kind != TemplateWarningKind.SmartQuotes).Select(w => $"{name}: {w.Text}"));
         }
         var smart = checks.Any(c => c.Check.SmartFixed is not null) && smartQuotes != "keep";
         if (Errors.Count > 0 || smart)
@@ -119,26 +112,25 @@ public sealed class SettingsModel(RecoverlyDb db, IWriteGate gate, TimeProvider 
         return Page();
     }
 
-    public async Task<IActionResult> OnPostHoursAsync(string? opensAt, string? closesAt, string[]? days, string? timeZone, CancellationToken ct)
+    public async Task<IActionResult> OnPostHoursAsync(string? timeZone, string? opensAt, string? closesAt, string[]? openDays, bool alwaysOpen,
+        CancellationToken ct)
     {
         Section = "hours";
-        var opens = ParseTime(opensAt);
-        var closes = ParseTime(closesAt);
-        var open = (days ?? []).Where(d => BusinessHours.DayNames.Contains(d)).Distinct().ToList();
-        var zone = timeZone?.Trim() ?? "";
-        if (!zone.Contains('/') || !TimeZoneInfo.TryFindSystemTimeZoneById(zone, out _)) Errors.Add("Choose your time zone.");
-        if (opens is null != closes is null || opensAt is { Length: > 0 } && opens is null || closesAt is { Length: > 0 } && closes is null)
-            Errors.Add("Give both an opening and a closing time (like 08:00 and 17:00), or leave both empty.");
-        else if (opens is not null && opens == closes) Errors.Add("Opening and closing times can't be the same.");
-        if (opens is not null && open.Count == 0) Errors.Add("Tick the days you're open.");
-        if (Errors.Count > 0) return await InvalidAsync(ct);
+        var typed = new HoursInput(timeZone, opensAt, closesAt, openDays ?? [], alwaysOpen);
+        var errors = HoursForm.Validate(typed, out var hours);
+        if (hours is null)
+        {
+            Errors.AddRange(errors.Values);
+            var page = await InvalidAsync(ct);
+            (Hours, HoursErrors) = (typed, errors);
+            return page;
+        }
 
-        var openDays = string.Join(',', BusinessHours.DayNames.Where(open.Contains));
         await UpdateAsync(s => s
-            .SetProperty(b => b.OpensAt, opens)
-            .SetProperty(b => b.ClosesAt, closes)
-            .SetProperty(b => b.OpenDays, openDays.Length > 0 ? openDays : "Mon,Tue,Wed,Thu,Fri")
-            .SetProperty(b => b.TimeZone, zone), ct);
+            .SetProperty(b => b.OpensAt, hours.OpensAt)
+            .SetProperty(b => b.ClosesAt, hours.ClosesAt)
+            .SetProperty(b => b.OpenDays, hours.OpenDays)
+            .SetProperty(b => b.TimeZone, hours.TimeZone), ct);
         return Redirect("/app/settings?saved=hours#hours");
     }
 
@@ -159,26 +151,27 @@ public sealed class SettingsModel(RecoverlyDb db, IWriteGate gate, TimeProvider 
     }
 
     /// <summary>
-    /// Turning text alerts on records the owner's opt-in (web form, with the disclosure version, IP and
-    /// user agent) and texts the YES request; alerts start only after YES. Off is an opt-out event.
+    /// Text alerts on: the owner's opt-in is recorded (the disclosure version, IP and user agent) and the
+    /// "reply YES" text queued; alerts start only after YES. Off turns them off. The rules are
+    /// <see cref="OwnerAlertSubscription"/>'s; this page only reads the form.
     /// </summary>
     public async Task<IActionResult> OnPostTextAlertsAsync(bool on, string? ownerPhone, bool agree, CancellationToken ct)
     {
         Section = "alerts";
         var now = Now;
         var current = Business.OwnerPhone;
-        var currentState = current is null ? OwnerAlertConsent.None : await ConsentLedger.OwnerStateAsync(db, Business.Id, current, ct);
-        // The same disclosure and evidence shape as onboarding, so the ledger has one wording per version.
-        var who = $"IP: {HttpContext.Connection.RemoteIpAddress?.ToString() ?? "unknown"}\nUser-Agent: {Request.Headers.UserAgent}\nOwner: {owner.Email} (settings page)";
-        var evidence = $"{OwnerOnboarding.AlertDisclosure}\n{who}";
+        var ip = HttpContext.Connection.RemoteIpAddress?.ToString();
+        var userAgent = Request.Headers.UserAgent.ToString();
+        var turnedOff = ConsentEvidence.OwnerAction("settings page", ip, userAgent, owner.Email);
 
         if (!on)
         {
-            if (current is not null && currentState is OwnerAlertConsent.Requested or OwnerAlertConsent.Confirmed)
+            if (current is not null)
             {
-                using var _ = await gate.EnterAsync(ct);
-                await TurnOffAsync(current, who, now, ct);
+                await using var tx = await db.BeginWriteAsync(ct);
+                await OwnerAlertSubscription.TurnOffAsync(db, Business.Id, current, turnedOff, now, ct);
                 await db.SaveChangesAsync(ct);
+                await tx.CommitAsync(ct);
             }
             return Redirect("/app/settings?saved=alerts-off#alerts");
         }
@@ -191,41 +184,27 @@ public sealed class SettingsModel(RecoverlyDb db, IWriteGate gate, TimeProvider 
         if (Business.Numbers.Count == 0) Errors.Add("Your business has no Recoverly number to text from yet.");
         if (Errors.Count > 0) return await InvalidAsync(ct);
 
-        var newState = phone == current ? currentState : await ConsentLedger.OwnerStateAsync(db, Business.Id, phone!, ct);
-        if (newState == OwnerAlertConsent.Confirmed && phone == current) return Redirect("/app/settings?saved=alerts#alerts");
-        var lastRequest = await db.OutboundMessages.AsNoTracking()
-            .Where(m => m.BusinessId == Business.Id && m.To == phone && m.Kind == OutboundKind.OwnerOptInRequest)
-            .OrderByDescending(m => m.Id).Select(m => (DateTime?)m.CreatedAt).FirstOrDefaultAsync(ct);
-        if (newState == OwnerAlertConsent.Requested && lastRequest > now - OptInRequestSpacing)
+        OwnerAlertRequest result;
+        await using (var tx = await db.BeginWriteAsync(ct))
         {
-            Errors.Add($"We texted {Phones.FormatForDisplay(phone!)} a few minutes ago. Reply YES to that text; you can ask for a new one after {OptInRequestSpacing.TotalMinutes:0} minutes.");
-            return await InvalidAsync(ct);
-        }
-
-        using (await gate.EnterAsync(ct))
-        {
-            await using var tx = await db.Database.BeginTransactionAsync(ct);
             // A new phone: the old one stops getting alerts (it never agreed for the new number, and vice versa).
-            if (current is not null && current != phone && currentState is OwnerAlertConsent.Requested or OwnerAlertConsent.Confirmed)
-                await TurnOffAsync(current, who, now, ct);
+            if (current is not null && current != phone)
+                await OwnerAlertSubscription.TurnOffAsync(db, Business.Id, current, turnedOff, now, ct);
+            var evidence = ConsentEvidence.WebForm(OwnerAlertSubscription.DisclosureVersion, OwnerAlertSubscription.Disclosure, ip, userAgent,
+                $"Owner: {owner.Email} (settings page)");
+            result = await OwnerAlertSubscription.RequestAsync(db, Business, phone!, Business.Numbers[0].E164, evidence, now, ct);
+            if (result == OwnerAlertRequest.TooSoon)
+            {
+                Errors.Add($"We texted {Phones.FormatForDisplay(phone!)} a few minutes ago. Reply YES to that text; you can ask for a new one after {OwnerAlertSubscription.RequestSpacing.TotalMinutes:0} minutes.");
+                return await InvalidAsync(ct);
+            }
             await db.Businesses.Where(b => b.Id == Business.Id).ExecuteUpdateAsync(s => s.SetProperty(b => b.OwnerPhone, phone), ct);
-            registry.RequestOwnerAlerts(Business, phone!, Business.Numbers[0].E164, ConsentSource.WebForm, evidence, now,
-                OwnerOnboarding.AlertDisclosureVersion);
             await db.SaveChangesAsync(ct);
             await tx.CommitAsync(ct);
         }
+        if (result == OwnerAlertRequest.AlreadyOn) return Redirect("/app/settings?saved=alerts#alerts");
         signal.Notify();
         return Redirect("/app/settings?saved=alerts-requested#alerts");
-    }
-
-    private async Task TurnOffAsync(string phone, string evidence, DateTime now, CancellationToken ct)
-    {
-        ConsentLedger.Append(db, Business.Id, phone, ConsentKind.OwnerOptOut, ConsentSource.WebForm, "settings page", evidence, now);
-        await db.OutboundMessages
-            .Where(o => o.BusinessId == Business.Id && o.To == phone && o.Status == OutboundStatus.Pending)
-            .ExecuteUpdateAsync(s => s
-                .SetProperty(o => o.Status, OutboundStatus.Cancelled)
-                .SetProperty(o => o.StatusReason, "Cancelled — the owner turned alerts off"), ct);
     }
 
     public async Task<IActionResult> OnPostEmailAlertsAsync(bool on, string? ownerEmail, CancellationToken ct)
@@ -243,8 +222,8 @@ public sealed class SettingsModel(RecoverlyDb db, IWriteGate gate, TimeProvider 
     public async Task<IActionResult> OnPostQuietHoursAsync(bool on, string? start, string? end, CancellationToken ct)
     {
         Section = "alerts";
-        var from = ParseTime(start);
-        var until = ParseTime(end);
+        var from = HoursForm.ParseTime(start);
+        var until = HoursForm.ParseTime(end);
         if (on && (from is null || until is null)) Errors.Add("Give quiet hours a start and an end (like 21:00 and 07:00).");
         else if (on && from == until) Errors.Add("Quiet hours can't start and end at the same time.");
         if (Errors.Count > 0) return await InvalidAsync(ct);
@@ -261,7 +240,7 @@ public sealed class SettingsModel(RecoverlyDb db, IWriteGate gate, TimeProvider 
 
     private async Task UpdateAsync(Action<Microsoft.EntityFrameworkCore.Query.UpdateSettersBuilder<Business>> set, CancellationToken ct)
     {
-        using var _ = await gate.EnterAsync(ct);
+        using var _ = await db.EnterWriteGateAsync(ct);
         await db.Businesses.Where(b => b.Id == Business.Id).ExecuteUpdateAsync(set, ct);
     }
 
@@ -275,11 +254,12 @@ public sealed class SettingsModel(RecoverlyDb db, IWriteGate gate, TimeProvider 
     private async Task LoadAsync(CancellationToken ct)
     {
         var fresh = await db.Businesses.AsNoTracking().FirstAsync(b => b.Id == Business.Id, ct);
+        Hours = HoursInput.From(fresh);
         TextBack = fresh.TextBackTemplate ?? TextTemplates.DefaultTextBack;
         AfterHours = fresh.AfterHoursTemplate ?? "";
         UseAfterHours = fresh.AfterHoursTemplate is not null;
         CheckTemplates();
-        AlertState = fresh.OwnerPhone is { } phone ? await ConsentLedger.OwnerStateAsync(db, fresh.Id, phone, ct) : OwnerAlertConsent.None;
+        AlertState = fresh.OwnerPhone is { } phone ? await OwnerAlertSubscription.StateAsync(db, fresh.Id, phone, ct) : OwnerAlertConsent.None;
     }
 
     private void CheckTemplates()
@@ -290,7 +270,4 @@ public sealed class SettingsModel(RecoverlyDb db, IWriteGate gate, TimeProvider 
 
     /// <summary>Browsers send textarea line breaks as CR LF; a text needs only LF.</summary>
     private static string Normalize(string? template) => (template ?? "").Replace("\r\n", "\n").Trim();
-
-    private static TimeOnly? ParseTime(string? value) =>
-        TimeOnly.TryParseExact(value?.Trim(), ["HH:mm", "H:mm", "HH:mm:ss"], CultureInfo.InvariantCulture, DateTimeStyles.None, out var t) ? t : null;
 }

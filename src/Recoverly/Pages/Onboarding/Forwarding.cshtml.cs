@@ -1,12 +1,13 @@
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.EntityFrameworkCore;
+using Recoverly.Businesses;
 using Recoverly.Data;
 using Recoverly.Owners;
 using Recoverly.Telephony;
 
 namespace Recoverly.Pages.Onboarding;
 
-/// <summary>Wizard step 5: the carrier / phone-system picker and its codes with the Recoverly number filled in (SPEC 1.8).</summary>
+/// <summary>Wizard step 5: the carrier / phone-system picker and its codes with the Recoverly number filled in.</summary>
 public sealed class ForwardingModel(RecoverlyDb db, OwnerOnboarding onboarding) : OnboardingStepModel
 {
     protected override bool OpenAfterOnboarding => true;
@@ -14,6 +15,7 @@ public sealed class ForwardingModel(RecoverlyDb db, OwnerOnboarding onboarding) 
     [BindProperty(SupportsGet = true)] public string? Carrier { get; set; }
     public string RecoverlyNumber { get; private set; } = "";
     public ForwardingInstructions? Instructions { get; private set; }
+    public string? AreaCodeNote { get; private set; }
     public string? Error { get; private set; }
 
     public async Task OnGetAsync(CancellationToken ct)
@@ -30,7 +32,9 @@ public sealed class ForwardingModel(RecoverlyDb db, OwnerOnboarding onboarding) 
             await LoadAsync(ct);
             return Page();
         }
-        await onboarding.SetForwardingCarrierAsync(BusinessId, system.Key, ct);
+        // Systems that can't forward only missed calls publish the Recoverly number instead (call-through).
+        var mode = ForwardingGuide.For(system.Key, null)!.Method == ForwardingMethod.CallThrough ? CallMode.CallThrough : CallMode.Forwarding;
+        await onboarding.SetForwardingCarrierAsync(BusinessId, system.Key, mode, ct);
         return Redirect("/onboarding/verify");
     }
 
@@ -39,5 +43,6 @@ public sealed class ForwardingModel(RecoverlyDb db, OwnerOnboarding onboarding) 
         RecoverlyNumber = await db.Numbers.AsNoTracking().Where(n => n.BusinessId == BusinessId).OrderBy(n => n.Id)
             .Select(n => n.E164).FirstAsync(ct);
         Instructions = ForwardingGuide.For(Carrier, RecoverlyNumber);
+        AreaCodeNote = ForwardingGuide.AreaCodeNote(RecoverlyNumber, Business.BusinessPhone);
     }
 }

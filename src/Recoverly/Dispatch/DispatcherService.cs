@@ -1,0 +1,72 @@
+using Microsoft.Extensions.Options;
+
+namespace Recoverly.Dispatch;
+
+/// <summary>
+/// Runs the dispatcher when this process has the <c>dispatcher</c> role, as a pipeline: due rows are
+/// claimed and started while earlier sends are still in flight (up to <c>Dispatch:Concurrency</c>), so a
+/// hanging provider request holds up only its own text. Leases of rows in flight are renewed well
+/// before they run out.
+/// </summary>
+public sealed class DispatcherService(Dispatcher dispatcher, DispatchSignal signal, TimeProvider time, IOptions<DispatchOptions> options,
+    ILogger<DispatcherService> log) : BackgroundService
+{
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var o = options.Value;
+        log.LogInformation("Dispatcher {Worker} started", dispatcher.WorkerId);
+        var inFlight = new HashSet<Task>();
+        var renewEvery = TimeSpan.FromSeconds(o.LeaseSeconds / 3);
+        var lastRenew = time.GetUtcNow();
+        DateTime? wake = null;
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            var startedAll = false;
+            try
+            {
+                inFlight.RemoveWhere(t => t.IsCompleted);
+                var room = o.Concurrency - inFlight.Count;
+                if (room > 0)
+                {
+                    var limit = Math.Min(room, o.BatchSize);
+                    var (claimed, ready) = await dispatcher.ClaimReadyAsync(limit, stoppingToken);
+                    foreach (var row in ready) inFlight.Add(dispatcher.ProcessAsync(row, stoppingToken));
+                    // A full claim means more may be due right now; go round again without waiting.
+                    startedAll = claimed == limit && ready.Count > 0;
+                }
+                if (dispatcher.NextWake() is { } next && (wake is null || next < wake)) wake = next;
+                if (time.GetUtcNow() - lastRenew >= renewEvery)
+                {
+                    await dispatcher.RenewLeasesAsync(stoppingToken);
+                    lastRenew = time.GetUtcNow();
+                }
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                break;
+            }
+            catch (Exception e)
+            {
+                log.LogError(e, "Dispatcher pass failed");
+            }
+            if (startedAll) continue;
+
+            // Wait for new work (a webhook's signal, or the poll for other instances' rows), a paced slot, or free room.
+            var now = time.GetUtcNow().UtcDateTime;
+            var timeout = TimeSpan.FromMilliseconds(o.PollMilliseconds);
+            if (wake is { } at)
+            {
+                if (at <= now) wake = null;
+                if (at - now < timeout) timeout = at > now ? at - now : TimeSpan.Zero;
+            }
+            if (timeout <= TimeSpan.Zero) continue;
+            var waitForWork = signal.WaitAsync(timeout, time, stoppingToken);
+            if (inFlight.Count >= o.Concurrency) await Task.WhenAny(waitForWork, Task.WhenAny(inFlight));
+            else await waitForWork;
+            if (wake is { } due && due <= time.GetUtcNow().UtcDateTime) wake = null;
+        }
+        // Let sends already on their way finish and record their outcome.
+        await Task.WhenAll(inFlight).WaitAsync(TimeSpan.FromSeconds(o.SendTimeoutSeconds + 5), CancellationToken.None)
+            .ContinueWith(_ => { }, TaskScheduler.Default);
+    }
+}

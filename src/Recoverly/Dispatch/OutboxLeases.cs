@@ -1,0 +1,207 @@
+using System.Data.Common;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Storage;
+using Recoverly.Consent;
+using Recoverly.Data;
+using Recoverly.Texts;
+
+namespace Recoverly.Dispatch;
+
+/// <summary>An outbox row a dispatcher holds: what it needs to send it, and whether an earlier attempt may have reached the provider.</summary>
+public sealed record ClaimedRow(long Id, long BusinessId, OutboundKind Kind, string To, string From, string Body, OutboundStatus Status,
+    DateTime CreatedAt, DateTime? ExpiresAt, int Attempts, DateTime? PacedUntil, DateTime? EarlierAttempt)
+{
+    /// <summary>An earlier attempt may have reached the provider: look there before sending again (docs/decisions/0004-unknown-send-outcome.md).</summary>
+    public bool NeedsReconcile => EarlierAttempt is not null || Status is OutboundStatus.InDoubt or OutboundStatus.Sending;
+}
+
+/// <summary>
+/// The outbox rows one dispatcher holds, in plain SQL on both databases (docs/product/sending.md):
+/// claim due rows with a per-row lease (row locks with SKIP LOCKED on PostgreSQL), renew the leases of
+/// rows still in flight, fence a row right before its send, and give a row back or end it. Every write
+/// is conditional on the lease still being this worker's.
+/// </summary>
+public sealed class OutboxLeases(string workerId)
+{
+    public string WorkerId { get; } = workerId;
+
+    private static readonly string Sendable = $"""'{OutboundStatus.Pending}', '{OutboundStatus.InDoubt}', '{OutboundStatus.Sending}'""";
+
+    /// <summary>
+    /// Due, unleased rows — and fenced rows whose dispatcher died (their lease ran out mid-send) — oldest first.
+    /// A row waits while an older due row to the same phone from the same business is unsent, so a phone
+    /// gets its texts in the order they were queued (a STOP confirmation before a HELP answer).
+    /// </summary>
+    private static readonly string Claimable = $"""
+        o."Status" IN ({Sendable}) AND o."NextAttemptAt" <= @now AND (o."LeaseUntil" IS NULL OR o."LeaseUntil" < @now)
+        AND NOT EXISTS (SELECT 1 FROM "OutboundMessages" p WHERE p."BusinessId" = o."BusinessId" AND p."To" = o."To"
+                        AND p."Status" IN ({Sendable}) AND p."Id" < o."Id" AND p."NextAttemptAt" <= @now)
+        """;
+
+    private static string Returned(string prefix) => string.Join(", ",
+        new[] { "Id", "BusinessId", "Kind", "To", "From", "Body", "Status", "CreatedAt", "ExpiresAt", "Attempts", "PacedUntil", "AttemptStartedAt" }
+            .Select(c => $"{prefix}\"{c}\""));
+
+    private static string SqliteClaimSql(string skipSenders) => $"""
+        UPDATE "OutboundMessages" AS o SET "LeaseOwner" = @worker, "LeaseUntil" = @until
+        WHERE o."Id" IN (SELECT o."Id" FROM "OutboundMessages" o WHERE {Claimable}{skipSenders} ORDER BY o."NextAttemptAt", o."Id" LIMIT @limit)
+        RETURNING {Returned("")}
+        """;
+
+    private static string PostgresClaimSql(string skipSenders) => $"""
+        UPDATE "OutboundMessages" AS o SET "LeaseOwner" = @worker, "LeaseUntil" = @until
+        FROM (SELECT o."Id" FROM "OutboundMessages" o WHERE {Claimable}{skipSenders} ORDER BY o."NextAttemptAt", o."Id" LIMIT @limit FOR UPDATE SKIP LOCKED) AS due
+        WHERE o."Id" = due."Id"
+        RETURNING {Returned("o.")}
+        """;
+
+    private static readonly string PostgresClaim = PostgresClaimSql("");
+    private static readonly string PostgresClaimSkipping = PostgresClaimSql(""" AND NOT (o."From" = ANY(@busy))""");
+    private static readonly string SqliteClaim = SqliteClaimSql("");
+
+    /// <summary>
+    /// Claims up to <paramref name="limit"/> due rows for <paramref name="lease"/>, leaving rows from the
+    /// <paramref name="busySenders"/> (numbers with enough sends in flight here) to later or to other dispatchers. One statement.
+    /// </summary>
+    public async Task<List<ClaimedRow>> ClaimAsync(RecoverlyDb db, int limit, DateTime now, TimeSpan lease, IReadOnlyCollection<string> busySenders,
+        CancellationToken ct)
+    {
+        var rows = new List<ClaimedRow>();
+        var postgres = db.Provider == DatabaseProvider.Postgres;
+        var sql = busySenders.Count == 0 ? (postgres ? PostgresClaim : SqliteClaim)
+            : postgres ? PostgresClaimSkipping
+            : SqliteClaimSql($""" AND o."From" NOT IN ({string.Join(", ", Enumerable.Range(0, busySenders.Count).Select(i => $"@busy{i}"))})""");
+        using (await db.EnterWriteGateAsync(ct))
+        {
+            await using var cmd = await CommandAsync(db, sql, ct);
+            if (busySenders.Count > 0 && postgres) Add(cmd, "busy", busySenders.ToArray());
+            else
+            {
+                var i = 0;
+                foreach (var sender in busySenders) Add(cmd, $"busy{i++}", sender);
+            }
+            Add(cmd, "worker", WorkerId);
+            Add(cmd, "until", now + lease);
+            Add(cmd, "now", now);
+            Add(cmd, "limit", limit);
+            await using var reader = await cmd.ExecuteReaderAsync(ct);
+            while (await reader.ReadAsync(ct))
+            {
+                rows.Add(new ClaimedRow(reader.GetInt64(0), reader.GetInt64(1), Enum.Parse<OutboundKind>(reader.GetString(2)), reader.GetString(3),
+                    reader.GetString(4), reader.GetString(5), Enum.Parse<OutboundStatus>(reader.GetString(6)), Utc(reader, 7)!.Value, Utc(reader, 8),
+                    reader.GetInt32(9), Utc(reader, 10), Utc(reader, 11)));
+            }
+        }
+        rows.Sort((a, b) => a.Id.CompareTo(b.Id));
+        return rows;
+    }
+
+    /// <summary>Keeps the leases of rows still being worked on from running out. One statement for all of them.</summary>
+    public async Task<int> RenewAsync(RecoverlyDb db, IReadOnlyCollection<long> ids, DateTime until, CancellationToken ct)
+    {
+        if (ids.Count == 0) return 0;
+        using var _ = await db.EnterWriteGateAsync(ct);
+        await using var cmd = await CommandAsync(db, $"""
+            UPDATE "OutboundMessages" SET "LeaseUntil" = @until WHERE "LeaseOwner" = @worker AND {IdIn(db, ids)}
+            """, ct);
+        Add(cmd, "until", until);
+        Add(cmd, "worker", WorkerId);
+        AddIds(db, cmd, ids);
+        return await cmd.ExecuteNonQueryAsync(ct);
+    }
+
+    private static readonly string FenceSql = $"""
+        UPDATE "OutboundMessages" AS o SET "Status" = '{OutboundStatus.Sending}', "LeaseUntil" = @until,
+            "AttemptStartedAt" = COALESCE(o."AttemptStartedAt", @now)
+        WHERE o."Id" = @id AND o."LeaseOwner" = @worker AND o."Status" IN ({Sendable})
+          AND (o."ExpiresAt" IS NULL OR o."ExpiresAt" > @now)
+          AND {ConsentLedger.SqlCondition("o")}
+        """;
+
+    /// <summary>
+    /// The fence: one statement marks the row as being sent by this worker — only if the lease is still
+    /// ours, the row is still sendable and unexpired, and the consent ledger still allows it. The send may
+    /// happen only when this returns true.
+    /// </summary>
+    public async Task<bool> FenceAsync(RecoverlyDb db, long id, DateTime now, TimeSpan lease, CancellationToken ct)
+    {
+        using var _ = await db.EnterWriteGateAsync(ct);
+        await using var cmd = await CommandAsync(db, FenceSql, ct);
+        Add(cmd, "until", now + lease);
+        Add(cmd, "now", now);
+        Add(cmd, "id", id);
+        Add(cmd, "worker", WorkerId);
+        return await cmd.ExecuteNonQueryAsync(ct) == 1;
+    }
+
+    /// <summary>
+    /// Gives a row back for a later attempt — at <paramref name="nextAttempt"/>, or in its place in the queue when null
+    /// (its earlier-attempt stamp stays, so a resend still reconciles first).
+    /// </summary>
+    public async Task ReleaseAsync(RecoverlyDb db, long id, DateTime? nextAttempt, DateTime? pacedUntil, CancellationToken ct)
+    {
+        using var _ = await db.EnterWriteGateAsync(ct);
+        await using var cmd = await CommandAsync(db, $"""
+            UPDATE "OutboundMessages" SET "NextAttemptAt" = COALESCE(@next, "NextAttemptAt"), "PacedUntil" = @paced, "LeaseOwner" = NULL, "LeaseUntil" = NULL
+            WHERE "Id" = @id AND "LeaseOwner" = @worker AND "Status" IN ({Sendable})
+            """, ct);
+        Add(cmd, "next", (object?)nextAttempt ?? DBNull.Value);
+        Add(cmd, "paced", (object?)pacedUntil ?? DBNull.Value);
+        Add(cmd, "id", id);
+        Add(cmd, "worker", WorkerId);
+        await cmd.ExecuteNonQueryAsync(ct);
+    }
+
+    /// <summary>Ends a row that will not be sent (expired, consent refused, e-mail off), unless someone else already ended it.</summary>
+    public async Task<bool> EndAsync(RecoverlyDb db, long id, OutboundStatus status, OutboxReason reason, CancellationToken ct)
+    {
+        using var _ = await db.EnterWriteGateAsync(ct);
+        await using var cmd = await CommandAsync(db, $"""
+            UPDATE "OutboundMessages" SET "Status" = @status, "Reason" = @reason, "LeaseOwner" = NULL, "LeaseUntil" = NULL, "AttemptStartedAt" = NULL
+            WHERE "Id" = @id AND "LeaseOwner" = @worker AND "Status" IN ({Sendable})
+            """, ct);
+        Add(cmd, "status", status.ToString());
+        Add(cmd, "reason", reason.ToString());
+        Add(cmd, "id", id);
+        Add(cmd, "worker", WorkerId);
+        return await cmd.ExecuteNonQueryAsync(ct) == 1;
+    }
+
+    internal static async Task<DbCommand> CommandAsync(RecoverlyDb db, string sql, CancellationToken ct)
+    {
+        var connection = db.Database.GetDbConnection();
+        if (connection.State != System.Data.ConnectionState.Open) await db.Database.OpenConnectionAsync(ct);
+        var cmd = connection.CreateCommand();
+        cmd.CommandText = sql;
+        cmd.Transaction = db.Database.CurrentTransaction?.GetDbTransaction();
+        return cmd;
+    }
+
+    internal static void Add(DbCommand cmd, string name, object value)
+    {
+        var p = cmd.CreateParameter();
+        p.ParameterName = name;
+        p.Value = value;
+        cmd.Parameters.Add(p);
+    }
+
+    /// <summary>PostgreSQL takes the ids as one array parameter (one prepared statement whatever the count); SQLite as a list.</summary>
+    internal static string IdIn(RecoverlyDb db, IReadOnlyCollection<long> ids) =>
+        db.Provider == DatabaseProvider.Postgres
+            ? "\"Id\" = ANY(@ids)"
+            : $"\"Id\" IN ({string.Join(", ", Enumerable.Range(0, ids.Count).Select(i => $"@id{i}"))})";
+
+    internal static void AddIds(RecoverlyDb db, DbCommand cmd, IReadOnlyCollection<long> ids)
+    {
+        if (db.Provider == DatabaseProvider.Postgres)
+        {
+            Add(cmd, "ids", ids.ToArray());
+            return;
+        }
+        var i = 0;
+        foreach (var id in ids) Add(cmd, $"id{i++}", id);
+    }
+
+    private static DateTime? Utc(DbDataReader reader, int ordinal) =>
+        reader.IsDBNull(ordinal) ? null : DateTime.SpecifyKind(reader.GetDateTime(ordinal), DateTimeKind.Utc);
+}
