@@ -13,6 +13,7 @@ using Npgsql;
 using Recoverly.Businesses;
 using Recoverly.Data;
 using Recoverly.Dispatch;
+using Recoverly.Owners;
 using Recoverly.Telephony;
 using Recoverly.Telephony.Simulator;
 
@@ -36,6 +37,16 @@ public sealed class TestApp : IAsyncDisposable
     private readonly WebApplicationFactory<Program> _factory;
     private readonly string? _sqliteFile;
     private readonly string _ownMailFolder = Path.Combine(Path.GetTempPath(), $"recoverly-mail-{Guid.NewGuid():N}");
+
+    /// <summary>
+    /// Settings for the app as deployed at a public https:// address: start-up then insists on an SMTP host, which is
+    /// named here but never used (tests read mail from the pickup folder).
+    /// </summary>
+    public static Dictionary<string, string?> PublicAddress(string baseUrl = "https://recoverly.example.com") => new()
+    {
+        ["Recoverly:PublicBaseUrl"] = baseUrl,
+        ["Email:SmtpHost"] = "smtp.invalid",
+    };
 
     public Db Db { get; }
     public FakeTimeProvider Time { get; } = new(new DateTimeOffset(2026, 11, 27, 15, 0, 0, TimeSpan.Zero));
@@ -78,6 +89,9 @@ public sealed class TestApp : IAsyncDisposable
                 services.RemoveAll<TimeProvider>();
                 services.AddSingleton<TimeProvider>(Time);
                 services.AddSingleton<IStartupFilter, PeerAddressFilter>();
+                // Mail always lands in this app's pickup folder, even with an SMTP host configured: no test ever talks SMTP.
+                services.RemoveAll<IMailer>();
+                services.AddSingleton<IMailer, PickupFolderMailer>();
                 // The Twilio adapter talks to the fake API, or (simulator mode) to the simulator inside this test server.
                 var simulator = string.Equals(config["Telephony:Provider"], "Simulator", StringComparison.OrdinalIgnoreCase);
                 services.AddHttpClient(TwilioGateway.HttpClientName)

@@ -32,14 +32,15 @@ public partial class PublicPagesTests
     public async Task Every_public_page_has_its_own_title_description_and_open_graph_tags()
     {
         const string publicBase = "https://recoverly.example.com";
-        await using var app = await TestApp.StartAsync(Db.Sqlite, new Dictionary<string, string?> { ["Recoverly:PublicBaseUrl"] = publicBase + "/" });
+        await using var app = await TestApp.StartAsync(Db.Sqlite, TestApp.PublicAddress(publicBase + "/"));
+        using var visitor = app.NewClient(publicBase, cookies: false); // over https, as the public address is reached
         var failures = new List<string>();
         var descriptions = new Dictionary<string, string>();
         var titles = new Dictionary<string, string>();
 
         foreach (var path in MetadataPages)
         {
-            var html = await app.Http.GetStringAsync(path);
+            var html = await visitor.GetStringAsync(path);
             var title = WebUtility.HtmlDecode(Assert.Single(TitleTag().Matches(html)).Groups[1].Value);
             string? Meta(string attribute, string key)
             {
