@@ -39,7 +39,6 @@ public class OwnerJourneyTests(ChromiumFixture chromium) : IClassFixture<Chromiu
         var (context, page, errors) = await chromium.NewPhonePageAsync(app.BaseUrl);
         await using var _ = context;
         using var carrier = new HttpClient { BaseAddress = new Uri(app.BaseUrl) };
-        await context.Tracing.StartAsync(new() { Screenshots = true, Snapshots = true }); // TEMP-DIAG
         try
         {
             // Sign up.
@@ -135,7 +134,6 @@ public class OwnerJourneyTests(ChromiumFixture chromium) : IClassFixture<Chromiu
         }
         catch (Exception e)
         {
-            await context.Tracing.StopAsync(new() { Path = $"/tmp/x/trace-{Guid.NewGuid():N}.zip" }); // TEMP-DIAG
             throw new InvalidOperationException(e.Message + "\n" + await ChromiumFixture.DescribeAsync(page, errors, app.Logs), e);
         }
 
