@@ -6,7 +6,7 @@ namespace Recoverly.Tests.Hosting;
 public class WarmupTests
 {
     [Theory]
-    [MemberData(nameof(Databases.Both), MemberType = typeof(Databases))]
+    [BothDatabases]
     public async Task Start_up_warms_the_webhook_path_before_listening_and_writes_nothing(Db db)
     {
         await using var app = await TestApp.StartAsync(db);
