@@ -15,8 +15,8 @@ public sealed record FreeNumber(string E164, string? FriendlyName);
 public sealed record FreeNumbers(IReadOnlyList<FreeNumber> Numbers, string? Problem = null);
 
 /// <summary>
-/// Where Recoverly numbers come from: a local pool in simulator mode, the Twilio account's owned
-/// numbers otherwise. <see cref="PrepareAsync"/> points a number at this installation before a
+/// Where Recoverly numbers come from: a local pool in simulator mode, the Twilio or Telnyx account's
+/// owned numbers otherwise. <see cref="PrepareAsync"/> points a number at this installation before a
 /// business gets it; recording the assignment is the caller's job (one transaction with the business).
 /// </summary>
 public interface INumberProvisioning
@@ -36,9 +36,13 @@ public static class NumberProvisioning
     {
         services.AddScoped<SimulatorNumberPool>();
         services.AddScoped<TwilioOwnedNumbers>();
-        services.AddScoped<INumberProvisioning>(sp => sp.GetRequiredService<IOptions<TelephonyOptions>>().Value.IsSimulator
-            ? sp.GetRequiredService<SimulatorNumberPool>()
-            : sp.GetRequiredService<TwilioOwnedNumbers>());
+        services.AddScoped<TelnyxOwnedNumbers>();
+        services.AddScoped<INumberProvisioning>(sp => sp.GetRequiredService<IOptions<TelephonyOptions>>().Value switch
+        {
+            { IsSimulator: true } => sp.GetRequiredService<SimulatorNumberPool>(),
+            { IsTelnyx: true } => sp.GetRequiredService<TelnyxOwnedNumbers>(),
+            _ => sp.GetRequiredService<TwilioOwnedNumbers>(),
+        });
         return services;
     }
 
