@@ -161,6 +161,12 @@ public sealed class Dispatcher(IServiceScopeFactory scopes, ITextProvider gatewa
                 log.LogWarning("Outbox {Id}: provider error {Code} needs operator action", row.Id, result.ErrorCode);
             log.LogInformation("Outbox {Id} ({Kind}) to {To}: {Outcome} {Code}", row.Id, row.Kind, Phones.Mask(row.To), result.Outcome, result.ErrorCode);
         }
+        catch (ProviderNotSettledException e) when (!ct.IsCancellationRequested)
+        {
+            // The provider cannot list the earlier attempt yet: ask again later, never resend blind (docs/decisions/0006-telnyx-in-doubt-sends.md).
+            log.LogInformation("Outbox {Id}: {Reason}; asking again later", row.Id, e.Message);
+            await RetryLaterAsync(row);
+        }
         catch (Exception e) when (!ct.IsCancellationRequested)
         {
             log.LogError(e, "Outbox {Id}: dispatch failed; will retry", row.Id);

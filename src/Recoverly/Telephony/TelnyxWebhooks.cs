@@ -43,7 +43,7 @@ public static class TelnyxWebhooks
     private static IResult Bad(string problem) => Results.Text(problem, statusCode: StatusCodes.Status400BadRequest);
 
     private static IResult Texml(XElement response) =>
-        Results.Content(new XDeclaration("1.0", "UTF-8", null) + Environment.NewLine + response, "text/xml");
+        Results.Content(new XDeclaration("1.0", "UTF-8", null) + response.ToString(SaveOptions.DisableFormatting), "text/xml");
 
     /// <summary>
     /// Reads the raw body (at most 64 KiB) and checks Telnyx's signature over it before anything is parsed;
