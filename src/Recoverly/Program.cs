@@ -8,8 +8,8 @@ if (Commands.IsCliCommand(args)) return await Commands.RunAsync(args);
 var webRoot = Directory.Exists(Path.Combine(Directory.GetCurrentDirectory(), "wwwroot")) ? null : Path.Combine(AppContext.BaseDirectory, "wwwroot");
 var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = Commands.ServeArguments(args), WebRootPath = webRoot });
 if (string.IsNullOrEmpty(builder.Configuration["urls"])) builder.WebHost.UseUrls("http://localhost:5080");
-// A telephony configuration that would start but refuse every webhook or send stops here, before anything listens.
-if (Recoverly.Telephony.TelnyxOptions.StartupProblem(builder.Configuration) is { } problem)
+// A configuration that would start but silently break stops here, before anything listens (docs/deploy.md).
+if (StartupChecks.Problem(builder.Configuration) is { } problem)
 {
     await Console.Error.WriteLineAsync($"Recoverly cannot start: {problem}");
     return 1;

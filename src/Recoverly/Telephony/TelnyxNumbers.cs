@@ -1,64 +1,42 @@
 using System.Net.Http.Json;
 using System.Text.Json;
+using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using Recoverly.Data;
 
 namespace Recoverly.Telephony;
 
 /// <summary>
-/// Telnyx: the account's active numbers (<c>GET /v2/phone_numbers</c>); the chosen one is put on the TeXML
-/// application (<c>Telnyx:TexmlApplicationId</c>) and the messaging profile (<c>Telnyx:MessagingProfileId</c>),
-/// which carry the webhook URLs, so calls and texts to it reach this installation.
+/// Telnyx: as with Twilio, sign-ups are offered only free numbers of the operator's pool (<see cref="NumberPool"/>,
+/// filled by <c>numbers add</c>), read from the database — the Telnyx account itself is never listed for them.
+/// The chosen one is put on the TeXML application (<c>Telnyx:TexmlApplicationId</c>) and the messaging profile
+/// (<c>Telnyx:MessagingProfileId</c>), which carry the webhook URLs, so calls and texts to it reach this installation.
 /// </summary>
-public sealed class TelnyxOwnedNumbers(RecoverlyDb db, IHttpClientFactory httpClients, IOptions<TelnyxOptions> options,
-    ILogger<TelnyxOwnedNumbers> log) : INumberProvisioning
+public sealed class TelnyxNumberPool(RecoverlyDb db, IHttpClientFactory httpClients, IOptions<TelnyxOptions> options,
+    ILogger<TelnyxNumberPool> log) : INumberProvisioning
 {
     public bool OwnerChooses => true;
 
-    private HttpRequestMessage Request(HttpMethod method, string pathAndQuery, object? json = null)
-    {
-        var request = new HttpRequestMessage(method, options.Value.ApiBaseUrl.TrimEnd('/') + pathAndQuery);
-        request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", options.Value.ApiKey);
-        if (json is not null) request.Content = JsonContent.Create(json);
-        return request;
-    }
-
-    public async Task<FreeNumbers> FreeNumbersAsync(CancellationToken ct)
-    {
-        List<(string Id, string E164)> owned;
-        try
-        {
-            owned = await ListAsync(null, ct);
-        }
-        catch (Exception e) when (e is HttpRequestException or TaskCanceledException or JsonException)
-        {
-            log.LogWarning(e, "Listing the Telnyx account's phone numbers failed");
-            return new FreeNumbers([], "Couldn't reach Telnyx to list your numbers. Check the Telnyx API key and try again.");
-        }
-        var taken = await NumberProvisioning.TakenAsync(db, ct);
-        var free = owned.Where(n => !taken.Contains(n.E164)).Select(n => new FreeNumber(n.E164, null))
-            .OrderBy(n => n.E164, StringComparer.Ordinal).ToList();
-        return free.Count == 0
-            ? new FreeNumbers([], "Your Telnyx account has no free active number. Buy one in the Telnyx portal, then reload this page.")
-            : new FreeNumbers(free);
-    }
+    public Task<FreeNumbers> FreeNumbersAsync(CancellationToken ct) => NumberPool.FreeAsync(db, log, ct);
 
     public async Task<string?> PrepareAsync(string e164, CancellationToken ct)
     {
+        var pooled = await db.PoolNumbers.AsNoTracking().FirstOrDefaultAsync(p => p.E164 == e164, ct);
+        if (pooled is null) return "That number isn't one we can give out. Pick another.";
         try
         {
-            var number = (await ListAsync(e164, ct)).FirstOrDefault(n => n.E164 == e164);
-            if (number.Id is null) return "That number isn't an active number in your Telnyx account. Pick another.";
+            var id = pooled.ProviderSid ?? (await FindOwnedAsync(e164, ct))?.Id;
+            if (id is null) return "That number isn't available any more. Pick another.";
             var client = httpClients.CreateClient(TelnyxGateway.HttpClientName);
             var o = options.Value;
             if (!string.IsNullOrEmpty(o.TexmlApplicationId))
             {
-                using var voice = Request(HttpMethod.Patch, $"/v2/phone_numbers/{Uri.EscapeDataString(number.Id)}", new { connection_id = o.TexmlApplicationId });
+                using var voice = Request(HttpMethod.Patch, $"/v2/phone_numbers/{Uri.EscapeDataString(id)}", new { connection_id = o.TexmlApplicationId });
                 (await client.SendAsync(voice, ct)).EnsureSuccessStatusCode();
             }
             if (!string.IsNullOrEmpty(o.MessagingProfileId))
             {
-                using var messaging = Request(HttpMethod.Patch, $"/v2/phone_numbers/{Uri.EscapeDataString(number.Id)}/messaging",
+                using var messaging = Request(HttpMethod.Patch, $"/v2/phone_numbers/{Uri.EscapeDataString(id)}/messaging",
                     new { messaging_profile_id = o.MessagingProfileId });
                 (await client.SendAsync(messaging, ct)).EnsureSuccessStatusCode();
             }
@@ -72,18 +50,46 @@ public sealed class TelnyxOwnedNumbers(RecoverlyDb db, IHttpClientFactory httpCl
         }
     }
 
-    private async Task<List<(string Id, string E164)>> ListAsync(string? e164, CancellationToken ct)
+    /// <summary>For <c>numbers add</c>: the number's Telnyx id, or the problem in the operator's words.</summary>
+    public async Task<(string? Id, string? Problem)> CheckOwnedAsync(string e164, CancellationToken ct)
     {
-        var query = "/v2/phone_numbers?filter[status]=active&page[size]=250"
-                    + (e164 is null ? "" : $"&filter[phone_number]={Uri.EscapeDataString(e164)}");
-        using var request = Request(HttpMethod.Get, query);
+        (string Id, string Status)? number;
+        try
+        {
+            number = await FindOwnedAsync(e164, ct);
+        }
+        catch (Exception e) when (e is HttpRequestException or TaskCanceledException or JsonException)
+        {
+            log.LogWarning(e, "Looking up Telnyx number {Number} failed", Phones.Mask(e164));
+            return (null, $"couldn't ask Telnyx about {e164} ({e.Message}); check Telnyx:ApiKey, Telnyx:ApiBaseUrl and the network");
+        }
+        if (number is null) return (null, $"{e164} is not a number of this Telnyx account");
+        if (!number.Value.Status.Equals("active", StringComparison.OrdinalIgnoreCase))
+            return (null, $"{e164} is not active in Telnyx (status {number.Value.Status})");
+        return (number.Value.Id, null);
+    }
+
+    /// <summary>
+    /// The account's number <paramref name="e164"/> (one filtered request, never a listing of the account), or null
+    /// when the account has no such number. Throws when Telnyx can't be reached or refuses.
+    /// </summary>
+    private async Task<(string Id, string Status)?> FindOwnedAsync(string e164, CancellationToken ct)
+    {
+        using var request = Request(HttpMethod.Get, $"/v2/phone_numbers?filter[phone_number]={Uri.EscapeDataString(e164)}&page[size]=20");
         using var response = await httpClients.CreateClient(TelnyxGateway.HttpClientName).SendAsync(request, ct);
         response.EnsureSuccessStatusCode();
         using var doc = JsonDocument.Parse(await response.Content.ReadAsStringAsync(ct));
         return TelnyxGateway.Array(doc.RootElement, "data")
-            .Select(n => (Id: TelnyxGateway.Str(n, "id"), E164: TelnyxGateway.Str(n, "phone_number")))
-            .Where(n => n.Id is not null && n.E164 is not null)
-            .Select(n => (n.Id!, n.E164!))
-            .ToList();
+            .Where(n => TelnyxGateway.Str(n, "phone_number") == e164 && TelnyxGateway.Str(n, "id") is not null)
+            .Select(n => ((string Id, string Status)?)(TelnyxGateway.Str(n, "id")!, TelnyxGateway.Str(n, "status") ?? "unknown"))
+            .FirstOrDefault();
+    }
+
+    private HttpRequestMessage Request(HttpMethod method, string pathAndQuery, object? json = null)
+    {
+        var request = new HttpRequestMessage(method, options.Value.ApiBaseUrl.TrimEnd('/') + pathAndQuery);
+        request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", options.Value.ApiKey);
+        if (json is not null) request.Content = JsonContent.Create(json);
+        return request;
     }
 }

@@ -96,7 +96,7 @@ public static class TelnyxWebhooks
 
     // ---- Voice: a TeXML application whose voice URL is /telnyx/voice ----
 
-    private static async Task<IResult> IncomingCallAsync(HttpRequest request, RecoverlyDb db, MissedCallRecorder recorder, PublicUrls urls,
+    private static async Task<IResult> IncomingCallAsync(HttpRequest request, MissedCallRecorder recorder, PublicUrls urls,
         ILoggerFactory logs, CancellationToken ct)
     {
         if (await FormAsync(request, ct) is not { } form) return Bad("Malformed form body.");
@@ -107,8 +107,11 @@ public static class TelnyxWebhooks
         if (form.Get("Direction") is { } direction && !direction.StartsWith("inbound", StringComparison.OrdinalIgnoreCase))
             return Texml(new XElement("Response")); // legs we placed ourselves are not missed calls
 
-        var business = await BusinessByNumber.FindAsync(db, to, ct);
-        if (business is null) return Texml(new XElement("Response", new XElement("Reject")));
+        var incoming = new IncomingCall(callSid!, form.Get("From") ?? "", to, null, form.Get("ForwardedFrom"));
+        // One query answers both "whose number is this?" and everything the outcome depends on, as for Twilio.
+        var lookup = await recorder.LookupAsync(incoming, ct);
+        if (lookup is null) return Texml(new XElement("Response", new XElement("Reject")));
+        var business = lookup.Business;
         if (business.Mode == CallMode.CallThrough)
         {
             // Call-through needs the dial's outcome, which only the Twilio adapter reads (README, Telnyx): connect, never drop the caller.
@@ -118,7 +121,7 @@ public static class TelnyxWebhooks
             return Texml(new XElement("Response",
                 new XElement("Dial", new XAttribute("timeout", WebhookEndpoints.CallThroughRingSeconds), new XElement("Number", business.BusinessPhone))));
         }
-        var recorded = await recorder.RecordAsync(business, new IncomingCall(callSid!, form.Get("From") ?? "", to, null, form.Get("ForwardedFrom")), ct);
+        var recorded = await recorder.RecordAsync(lookup, incoming, ct);
         return Texml(Greeting(recorded.Business, recorded.Call.Outcome, urls));
     }
 

@@ -41,6 +41,7 @@ public sealed class FakeTelnyxApi(string apiKey) : IFakeSmsApi
     private readonly ConcurrentDictionary<string, bool> _blocked = new();
     private readonly ConcurrentDictionary<string, string> _numbers = new();
     private int _requests;
+    private int _listings;
 
     public Func<DateTime> Clock { get; set; } = () => DateTime.UtcNow;
     public IReadOnlyList<SentText> Sent => _sent.ToArray();
@@ -56,7 +57,16 @@ public sealed class FakeTelnyxApi(string apiKey) : IFakeSmsApi
         foreach (var a in answers) _script.Enqueue(a);
     }
 
-    public void OwnNumber(string e164) => _numbers[Guid.NewGuid().ToString()] = e164;
+    /// <summary>Requests that listed the account's numbers without naming one.</summary>
+    public int Listings => _listings;
+
+    /// <summary>Gives the account <paramref name="e164"/>; returns its Telnyx id.</summary>
+    public string OwnNumber(string e164)
+    {
+        var id = Guid.NewGuid().ToString();
+        _numbers[id] = e164;
+        return id;
+    }
 
     /// <summary>
     /// A text from a phone reaching a number on the profile, before Telnyx posts <c>message.received</c>:
@@ -152,6 +162,7 @@ public sealed class FakeTelnyxApi(string apiKey) : IFakeSmsApi
     private (int, string) Numbers(IReadOnlyDictionary<string, string> query)
     {
         var only = query.GetValueOrDefault("filter[phone_number]");
+        if (only is null) Interlocked.Increment(ref _listings);
         var numbers = _numbers.Where(n => only is null || n.Value == only)
             .Select(n => (JsonNode)new JsonObject { ["id"] = n.Key, ["record_type"] = "phone_number", ["phone_number"] = n.Value, ["status"] = "active" })
             .ToArray();

@@ -4,6 +4,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Recoverly.Businesses;
 using Recoverly.Calls;
 using Recoverly.Consent;
+using Recoverly.Data;
 using Recoverly.Telephony;
 using Recoverly.Texts;
 using Recoverly.Tests.Infrastructure;
@@ -252,23 +253,36 @@ public class TelnyxScenarioTests
     }
 
     [Fact]
-    public async Task An_account_number_is_offered_and_put_on_the_TeXML_application_and_messaging_profile()
+    public async Task Only_pool_numbers_are_offered_and_the_chosen_one_is_put_on_the_TeXML_application_and_messaging_profile()
     {
         await using var app = await TestApp.StartAsync(Db.Sqlite, Provider.Telnyx,
             new Dictionary<string, string?> { ["Telnyx:TexmlApplicationId"] = "1494404757140276705" });
         await app.AddBusinessAsync(); // holds +15125550100
         app.Telnyx.OwnNumber("+15125550100");
-        app.Telnyx.OwnNumber("+15125550188");
+        var pooledId = app.Telnyx.OwnNumber("+15125550188");
+        app.Telnyx.OwnNumber("+15125550189"); // in the account, never put in the pool
+
+        // `numbers add` asks Telnyx about the one number, then pools it.
+        var (checkedId, checkProblem) = await app.WithScopeAsync(sp => sp.GetRequiredService<TelnyxNumberPool>().CheckOwnedAsync("+15125550188", CancellationToken.None));
+        var (_, notOurs) = await app.WithScopeAsync(sp => sp.GetRequiredService<TelnyxNumberPool>().CheckOwnedAsync("+15125550170", CancellationToken.None));
+        Assert.Null(checkProblem);
+        Assert.Equal(pooledId, checkedId);
+        Assert.Contains("not a number of this Telnyx account", notOurs);
+        foreach (var (number, id) in new[] { ("+15125550100", (string?)null), ("+15125550188", checkedId) })
+            Assert.Null(await app.WithScopeAsync(sp => NumberPool.AddAsync(sp.GetRequiredService<RecoverlyDb>(), sp.GetRequiredService<IWriteGate>(),
+                number, id, null, app.Time.GetUtcNow().UtcDateTime, CancellationToken.None)));
 
         var free = await app.WithScopeAsync(sp => sp.GetRequiredService<INumberProvisioning>().FreeNumbersAsync(CancellationToken.None));
+        var refused = await app.WithScopeAsync(sp => sp.GetRequiredService<INumberProvisioning>().PrepareAsync("+15125550189", CancellationToken.None));
         var problem = await app.WithScopeAsync(sp => sp.GetRequiredService<INumberProvisioning>().PrepareAsync("+15125550188", CancellationToken.None));
-        var refused = await app.WithScopeAsync(sp => sp.GetRequiredService<INumberProvisioning>().PrepareAsync("+15125550166", CancellationToken.None));
 
         Assert.Equal(["+15125550188"], free.Numbers.Select(n => n.E164));
+        Assert.NotNull(refused);
         Assert.Null(problem);
         var updates = app.Telnyx.NumberUpdates.ToList();
+        Assert.All(updates, u => Assert.StartsWith($"/v2/phone_numbers/{pooledId}", u.Path, StringComparison.Ordinal));
         Assert.Contains(updates, u => !u.Path.EndsWith("/messaging", StringComparison.Ordinal) && u.Json.Contains("\"connection_id\":\"1494404757140276705\"", StringComparison.Ordinal));
         Assert.Contains(updates, u => u.Path.EndsWith("/messaging", StringComparison.Ordinal) && u.Json.Contains(FakeTelnyxApi.MessagingProfileId, StringComparison.Ordinal));
-        Assert.NotNull(refused);
+        Assert.Equal(0, app.Telnyx.Listings); // the account itself was never listed
     }
 }

@@ -1,5 +1,5 @@
 using Microsoft.Extensions.Configuration;
-using Recoverly.Telephony;
+using Recoverly.Hosting;
 using Recoverly.Tests.Infrastructure;
 
 namespace Recoverly.Tests.Telephony;
@@ -18,6 +18,7 @@ public class TelnyxStartupTests
         ["Telnyx:ApiKey"] = "KEY0123",
         ["Telnyx:PublicKey"] = PublicKey,
         ["Recoverly:PublicBaseUrl"] = "https://recoverly.example.com",
+        ["Email:SmtpHost"] = "smtp.example.com",
     };
 
     public static TheoryData<string, string?, string?> Configurations => new()
@@ -32,6 +33,7 @@ public class TelnyxStartupTests
         { "relative base URL", "Recoverly:PublicBaseUrl=recoverly.example.com", "must be an absolute https:// address" },
         { "http on loopback is fine", "Recoverly:PublicBaseUrl=http://127.0.0.1:5080", null },
         { "API base not a URL", "Telnyx:ApiBaseUrl=api.telnyx", "Telnyx:ApiBaseUrl must be an absolute https:// address" },
+        { "a public address without mail", "Email:SmtpHost", "Email:SmtpHost is required" },
         { "a provider that does not exist", "Telephony:Provider=Telnix", "Telephony:Provider must be Simulator, Twilio or Telnyx, not 'Telnix'" },
         { "Twilio needs no Telnyx keys", "Telephony:Provider=Twilio", null },
     };
@@ -45,10 +47,16 @@ public class TelnyxStartupTests
         {
             var parts = change.Split('=', 2);
             settings[parts[0]] = parts.Length == 2 ? parts[1] : null;
-            if (parts[0] == "Telephony:Provider" && parts[1] == "Twilio") settings.Remove("Telnyx:ApiKey");
+            if (parts[0] == "Telephony:Provider" && parts[1] == "Twilio")
+            {
+                settings.Remove("Telnyx:ApiKey");
+                settings.Remove("Telnyx:PublicKey");
+                settings["Twilio:AccountSid"] = "AC1";
+                settings["Twilio:AuthToken"] = "t";
+            }
         }
 
-        var found = TelnyxOptions.StartupProblem(new ConfigurationBuilder().AddInMemoryCollection(settings).Build());
+        var found = StartupChecks.Problem(new ConfigurationBuilder().AddInMemoryCollection(settings).Build());
 
         if (problem is null) Assert.True(found is null, $"{what}: {found}");
         else
