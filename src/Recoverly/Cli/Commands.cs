@@ -255,21 +255,32 @@ public static class Commands
 
     private static Command NumbersCommand()
     {
-        var addNumber = new Argument<string>("number") { Description = "The number (E.164) in the Twilio account" };
+        var addNumber = new Argument<string>("number") { Description = "The number (E.164) in the Twilio or Telnyx account" };
         var note = new Option<string?>("--note") { Description = "A note for operators (never shown to owners)" };
-        var add = new Command("add", "Put a number of the Twilio account in the pool sign-ups draw from.") { addNumber, note };
+        var add = new Command("add", "Put a number of the Twilio or Telnyx account in the pool sign-ups draw from.") { addNumber, note };
         add.SetAction(async (r, ct) =>
         {
             var e164 = PoolArgument(r.GetValue(addNumber));
             if (r.GetValue(note) is { Length: > NumberPool.MaxNoteLength }) throw new CliError($"--note: keep it under {NumberPool.MaxNoteLength} characters");
             using var host = await OpenAsync();
-            if (host.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<TelephonyOptions>>().Value.IsSimulator)
-                throw new CliError("Telephony:Provider is Simulator, which hands out its own practice numbers; the pool is for Telephony:Provider=Twilio");
-            var twilio = host.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<TwilioOptions>>().Value;
-            if (string.IsNullOrWhiteSpace(twilio.AccountSid) || string.IsNullOrWhiteSpace(twilio.AuthToken))
-                throw new CliError("Twilio:AccountSid and Twilio:AuthToken are required to check the number with Twilio");
+            var telephony = host.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<TelephonyOptions>>().Value;
+            if (telephony.IsSimulator)
+                throw new CliError("Telephony:Provider is Simulator, which hands out its own practice numbers; the pool is for Telephony:Provider=Twilio or Telnyx");
             await using var scope = host.Services.CreateAsyncScope();
-            var (sid, problem) = await scope.ServiceProvider.GetRequiredService<TwilioNumberPool>().CheckOwnedAsync(e164, ct);
+            string? sid, problem;
+            if (telephony.IsTelnyx)
+            {
+                if (string.IsNullOrWhiteSpace(host.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<TelnyxOptions>>().Value.ApiKey))
+                    throw new CliError("Telnyx:ApiKey is required to check the number with Telnyx");
+                (sid, problem) = await scope.ServiceProvider.GetRequiredService<TelnyxNumberPool>().CheckOwnedAsync(e164, ct);
+            }
+            else
+            {
+                var twilio = host.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<TwilioOptions>>().Value;
+                if (string.IsNullOrWhiteSpace(twilio.AccountSid) || string.IsNullOrWhiteSpace(twilio.AuthToken))
+                    throw new CliError("Twilio:AccountSid and Twilio:AuthToken are required to check the number with Twilio");
+                (sid, problem) = await scope.ServiceProvider.GetRequiredService<TwilioNumberPool>().CheckOwnedAsync(e164, ct);
+            }
             if (problem is not null) throw new CliError(problem);
             var db = scope.ServiceProvider.GetRequiredService<RecoverlyDb>();
             var now = host.Services.GetRequiredService<TimeProvider>().GetUtcNow().UtcDateTime;
@@ -306,7 +317,7 @@ public static class Commands
             Console.WriteLine(holder is { } b ? $"Removed {e164} from the pool; business {b} keeps it." : $"Removed {e164} from the pool.");
             return 0;
         });
-        return new Command("numbers", "The pool of Twilio numbers sign-ups draw from.") { add, list, remove };
+        return new Command("numbers", "The pool of Twilio or Telnyx numbers sign-ups draw from.") { add, list, remove };
     }
 
     private static string PoolArgument(string? value) =>

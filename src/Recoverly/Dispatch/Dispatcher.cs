@@ -16,7 +16,7 @@ namespace Recoverly.Dispatch;
 /// (<see cref="SendTransition"/>, <see cref="SendCompletion"/>). Each row is worked on its own, so one
 /// slow send delays only its own text.
 /// </summary>
-public sealed class Dispatcher(IServiceScopeFactory scopes, TwilioGateway gateway, SendPacer pacer, EmailDelivery email,
+public sealed class Dispatcher(IServiceScopeFactory scopes, ITextProvider gateway, SendPacer pacer, EmailDelivery email,
     TimeProvider time, IOptions<DispatchOptions> options, PublicUrls urls, ILogger<Dispatcher> log)
 {
     private readonly OutboxLeases _leases = new($"{Environment.ProcessId}/{Guid.NewGuid():N}");
@@ -160,13 +160,19 @@ public sealed class Dispatcher(IServiceScopeFactory scopes, TwilioGateway gatewa
             using (var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct))
             {
                 timeout.CancelAfter(TimeSpan.FromSeconds(Options.SendTimeoutSeconds));
-                result = await gateway.SendAsync(new OutgoingText(row.To, row.From, row.Body, new Uri(urls.For("/twilio/sms/status"))), timeout.Token);
+                result = await gateway.SendAsync(new OutgoingText(row.To, row.From, row.Body, new Uri(urls.For(gateway.StatusCallbackPath))), timeout.Token);
             }
             var after = SendTransition.Apply(new SendAttempt(row.Kind, row.Attempts, row.ExpiresAt, fencedAt, row.EarlierAttempt), result, Now);
             await SendCompletion.ApplyAsync(db, _leases, row.Id, after, Now, CancellationToken.None);
             if (result.Outcome == SendOutcome.Configuration)
                 log.LogWarning("Outbox {Id}: provider error {Code} needs operator action", row.Id, result.ErrorCode);
             log.LogInformation("Outbox {Id} ({Kind}) to {To}: {Outcome} {Code}", row.Id, row.Kind, Phones.Mask(row.To), result.Outcome, result.ErrorCode);
+        }
+        catch (ProviderNotSettledException e) when (!ct.IsCancellationRequested)
+        {
+            // The provider cannot list the earlier attempt yet: ask again later, never resend blind (docs/decisions/0006-telnyx-in-doubt-sends.md).
+            log.LogInformation("Outbox {Id}: {Reason}; asking again later", row.Id, e.Message);
+            await RetryLaterAsync(row);
         }
         catch (Exception e) when (!ct.IsCancellationRequested)
         {
@@ -203,8 +209,9 @@ public sealed class Dispatcher(IServiceScopeFactory scopes, TwilioGateway gatewa
     /// </summary>
     private async Task<ProviderMessage?> FindAtProviderAsync(RecoverlyDb db, ClaimedRow row, CancellationToken ct)
     {
-        var since = (row.EarlierAttempt ?? row.CreatedAt).AddMinutes(-1); // a minute of slack for clock skew with the provider
-        var recent = await gateway.FindRecentAsync(row.To, row.From, ct);
+        var attempt = row.EarlierAttempt ?? row.CreatedAt;
+        var since = attempt.AddMinutes(-1); // a minute of slack for clock skew with the provider
+        var recent = await gateway.FindRecentAsync(row.To, row.From, attempt, ct);
         foreach (var candidate in recent.Where(p => p.Body == row.Body && p.To == row.To && (p.From is null || p.From == row.From)
                                                     && (p.CreatedAt is null || p.CreatedAt >= since)))
         {

@@ -19,6 +19,7 @@ public static class RecoverlyServices
         services.Configure<RecoverlyOptions>(config.GetSection("Recoverly"));
         services.Configure<TelephonyOptions>(config.GetSection("Telephony"));
         services.Configure<TwilioOptions>(config.GetSection("Twilio"));
+        services.Configure<TelnyxOptions>(config.GetSection("Telnyx"));
         services.Configure<DispatchOptions>(config.GetSection("Dispatch"));
         services.PostConfigure<TwilioOptions>(o =>
         {
@@ -54,6 +55,18 @@ public static class RecoverlyServices
                 MaxConnectionsPerServer = 256,
             });
         services.AddSingleton<TwilioGateway>();
+        services.AddHttpClient(TelnyxGateway.HttpClientName, (sp, http) =>
+            {
+                var dispatch = sp.GetRequiredService<Microsoft.Extensions.Options.IOptions<DispatchOptions>>().Value;
+                http.Timeout = TimeSpan.FromSeconds(dispatch.SendTimeoutSeconds + 5);
+            })
+            .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler { AllowAutoRedirect = false, PooledConnectionLifetime = TimeSpan.FromMinutes(5) });
+        services.AddSingleton<TelnyxGateway>();
+        services.AddSingleton<TelnyxWebhookKey>();
+        // The one provider the dispatcher sends through; the simulator speaks Twilio's API.
+        services.AddSingleton<ITextProvider>(sp => sp.GetRequiredService<Microsoft.Extensions.Options.IOptions<TelephonyOptions>>().Value.IsTelnyx
+            ? sp.GetRequiredService<TelnyxGateway>()
+            : sp.GetRequiredService<TwilioGateway>());
         services.AddScoped<MissedCallRecorder>();
         services.AddScoped<InboundSmsHandler>();
         services.AddScoped<StatusCallbackHandler>();

@@ -79,7 +79,8 @@ public static class RecoverlyWeb
         app.UseAuthentication();
         app.UseAuthorization();
         app.UseRateLimiter();
-        app.MapTwilioWebhooks();
+        if (app.Services.GetRequiredService<IOptions<TelephonyOptions>>().Value.IsTelnyx) app.MapTelnyxWebhooks();
+        else app.MapTwilioWebhooks();
         if (app.Services.GetRequiredService<BillingSettings>().IsStripe) StripeWebhook.Map(app);
         if (app.Services.GetRequiredService<IOptions<TelephonyOptions>>().Value.IsSimulator) app.MapSimulator();
         app.MapSiteIndex();

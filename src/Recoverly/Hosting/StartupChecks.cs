@@ -1,4 +1,5 @@
 using System.Net;
+using Recoverly.Telephony;
 
 namespace Recoverly.Hosting;
 
@@ -14,7 +15,8 @@ public static class StartupChecks
         var telephony = Value(config, "Telephony:Provider") ?? "Simulator";
         var simulator = telephony.Equals("Simulator", StringComparison.OrdinalIgnoreCase);
         var twilio = telephony.Equals("Twilio", StringComparison.OrdinalIgnoreCase);
-        if (!simulator && !twilio) return $"Telephony:Provider must be Simulator or Twilio, not '{telephony}'.";
+        var telnyx = telephony.Equals("Telnyx", StringComparison.OrdinalIgnoreCase);
+        if (!simulator && !twilio && !telnyx) return $"Telephony:Provider must be Simulator, Twilio or Telnyx, not '{telephony}'.";
         var billing = Value(config, "Billing:Provider") ?? "None";
         var stripe = billing.Equals("Stripe", StringComparison.OrdinalIgnoreCase);
         if (!stripe && !billing.Equals("None", StringComparison.OrdinalIgnoreCase)) return $"Billing:Provider must be None or Stripe, not '{billing}'.";
@@ -22,14 +24,18 @@ public static class StartupChecks
             return $"{PublicDeployment.KnownProxiesKey}: '{proxy}' is not an IP address or a CIDR range such as 10.0.0.0/8.";
 
         var baseUrl = Value(config, "Recoverly:PublicBaseUrl");
-        if (baseUrl is null && twilio)
-            return "Recoverly:PublicBaseUrl is required with Telephony:Provider=Twilio: set it to the https:// address Twilio reaches this app at.";
+        if (baseUrl is null && !simulator)
+        {
+            var provider = twilio ? "Twilio" : "Telnyx";
+            return $"Recoverly:PublicBaseUrl is required with Telephony:Provider={provider}: set it to the https:// address {provider} reaches this app at.";
+        }
         if (baseUrl is not null && BaseUrlProblem(baseUrl) is { } urlProblem) return $"Recoverly:PublicBaseUrl {urlProblem}";
         if (twilio)
         {
             foreach (var key in new[] { "Twilio:AccountSid", "Twilio:AuthToken" })
                 if (Value(config, key) is null) return $"{key} is required with Telephony:Provider=Twilio.";
         }
+        if (telnyx && TelnyxProblem(config) is { } telnyxProblem) return telnyxProblem;
         if (stripe)
         {
             foreach (var key in new[] { "Stripe:SecretKey", "Stripe:WebhookSecret", "Stripe:PriceId" })
@@ -46,6 +52,22 @@ public static class StartupChecks
             if (PublicBinding(config) is { } binding)
                 return $"Telephony:Provider=Simulator listens on loopback only, but {binding.Key} binds {binding.Url}: bind 127.0.0.1 or localhost, or set Telephony:AllowPublicSimulator=true to expose the simulator on purpose.";
         }
+        return null;
+    }
+
+    /// <summary>
+    /// Without its API key every send is refused; without a usable public key every webhook gets 403
+    /// (nothing to verify the Ed25519 signature with).
+    /// </summary>
+    private static string? TelnyxProblem(IConfiguration config)
+    {
+        if (Value(config, "Telnyx:ApiKey") is null) return "Telnyx:ApiKey is required with Telephony:Provider=Telnyx (an API v2 key from the Telnyx portal).";
+        var publicKey = Value(config, "Telnyx:PublicKey");
+        if (publicKey is null) return "Telnyx:PublicKey is required with Telephony:Provider=Telnyx (the account's webhook public key, base64).";
+        if (!TelnyxSignature.IsPublicKey(publicKey)) return "Telnyx:PublicKey must be the base64 of a 32-byte Ed25519 public key, as the Telnyx portal shows it.";
+        if (Value(config, "Telnyx:ApiBaseUrl") is { } api
+            && (!Uri.TryCreate(api, UriKind.Absolute, out var apiUri) || (apiUri.Scheme != Uri.UriSchemeHttps && apiUri.Scheme != Uri.UriSchemeHttp)))
+            return $"Telnyx:ApiBaseUrl must be an absolute https:// address, not '{api}'.";
         return null;
     }
 

@@ -11,7 +11,7 @@ public sealed class PoolNumber
 {
     public long Id { get; set; }
     public required string E164 { get; set; }
-    /// <summary>The provider's id for the number (Twilio <c>PN…</c>), looked up when it was added.</summary>
+    /// <summary>The provider's id for the number (Twilio <c>PN…</c>, Telnyx's numeric id), looked up when it was added.</summary>
     public string? ProviderSid { get; set; }
     public string? Note { get; set; }
     public DateTime AddedAt { get; set; }
@@ -20,10 +20,24 @@ public sealed class PoolNumber
 /// <summary>A pool number and the business that has it, if any (<c>numbers list</c>).</summary>
 public sealed record PoolEntry(string Number, string? Note, long? BusinessId, DateTime AddedAt);
 
-/// <summary>The operator's side of the pool: add, list, remove. Sign-ups only read it (<see cref="TwilioNumberPool"/>).</summary>
+/// <summary>The operator's side of the pool: add, list, remove. Sign-ups only read it (<see cref="FreeAsync"/>).</summary>
 public static class NumberPool
 {
     public const int MaxNoteLength = 200;
+
+    /// <summary>An owner picks among a few; the rest of the pool stays out of sight.</summary>
+    public const int MaxOffered = 10;
+
+    /// <summary>What a sign-up is offered, whichever provider holds the numbers: free pool numbers, read from the database.</summary>
+    public static async Task<FreeNumbers> FreeAsync(RecoverlyDb db, ILogger log, CancellationToken ct)
+    {
+        var taken = await NumberProvisioning.TakenAsync(db, ct);
+        var pool = await db.PoolNumbers.AsNoTracking().OrderBy(p => p.E164).Select(p => p.E164).ToListAsync(ct);
+        var free = pool.Where(p => !taken.Contains(p)).Take(MaxOffered).Select(p => new FreeNumber(p, null)).ToList();
+        if (free.Count > 0) return new FreeNumbers(free);
+        log.LogWarning("The number pool has no free number: add some with `numbers add`");
+        return new FreeNumbers([], "No Recoverly number is free right now. We've let the team know; please try again later.");
+    }
 
     /// <summary>Adds a number whose provider id is already known; returns the problem, or null.</summary>
     public static async Task<string?> AddAsync(RecoverlyDb db, IWriteGate gate, string e164, string? providerSid, string? note, DateTime now,

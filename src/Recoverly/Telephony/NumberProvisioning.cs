@@ -15,8 +15,8 @@ public sealed record FreeNumber(string E164, string? FriendlyName);
 public sealed record FreeNumbers(IReadOnlyList<FreeNumber> Numbers, string? Problem = null);
 
 /// <summary>
-/// Where Recoverly numbers come from: a local pool in simulator mode, the operator's pool of Twilio
-/// numbers otherwise. <see cref="PrepareAsync"/> points a number at this installation before a
+/// Where Recoverly numbers come from: a local pool in simulator mode, the operator's pool of Twilio or
+/// Telnyx numbers otherwise. <see cref="PrepareAsync"/> points a number at this installation before a
 /// business gets it; recording the assignment is the caller's job (one transaction with the business).
 /// </summary>
 public interface INumberProvisioning
@@ -36,9 +36,13 @@ public static class NumberProvisioning
     {
         services.AddScoped<SimulatorNumberPool>();
         services.AddScoped<TwilioNumberPool>();
-        services.AddScoped<INumberProvisioning>(sp => sp.GetRequiredService<IOptions<TelephonyOptions>>().Value.IsSimulator
-            ? sp.GetRequiredService<SimulatorNumberPool>()
-            : sp.GetRequiredService<TwilioNumberPool>());
+        services.AddScoped<TelnyxNumberPool>();
+        services.AddScoped<INumberProvisioning>(sp => sp.GetRequiredService<IOptions<TelephonyOptions>>().Value switch
+        {
+            { IsSimulator: true } => sp.GetRequiredService<SimulatorNumberPool>(),
+            { IsTelnyx: true } => sp.GetRequiredService<TelnyxNumberPool>(),
+            _ => sp.GetRequiredService<TwilioNumberPool>(),
+        });
         return services;
     }
 
@@ -83,9 +87,6 @@ public sealed class SimulatorNumberPool(RecoverlyDb db) : INumberProvisioning
 public sealed class TwilioNumberPool(RecoverlyDb db, IHttpClientFactory httpClients, IOptions<TwilioOptions> options, PublicUrls urls,
     ILogger<TwilioNumberPool> log) : INumberProvisioning
 {
-    /// <summary>An owner picks among a few; the rest of the pool stays out of sight.</summary>
-    public const int MaxOffered = 10;
-
     public bool OwnerChooses => true;
 
     private ITwilioRestClient Client()
@@ -95,15 +96,7 @@ public sealed class TwilioNumberPool(RecoverlyDb db, IHttpClientFactory httpClie
             httpClient: new SystemNetHttpClient(httpClients.CreateClient(TwilioGateway.HttpClientName)));
     }
 
-    public async Task<FreeNumbers> FreeNumbersAsync(CancellationToken ct)
-    {
-        var taken = await NumberProvisioning.TakenAsync(db, ct);
-        var pool = await db.PoolNumbers.AsNoTracking().OrderBy(p => p.E164).Select(p => new { p.E164, p.Note }).ToListAsync(ct);
-        var free = pool.Where(p => !taken.Contains(p.E164)).Take(MaxOffered).Select(p => new FreeNumber(p.E164, null)).ToList();
-        if (free.Count > 0) return new FreeNumbers(free);
-        log.LogWarning("The number pool has no free number: add some with `numbers add`");
-        return new FreeNumbers([], "No Recoverly number is free right now. We've let the team know; please try again later.");
-    }
+    public Task<FreeNumbers> FreeNumbersAsync(CancellationToken ct) => NumberPool.FreeAsync(db, log, ct);
 
     public async Task<string?> PrepareAsync(string e164, CancellationToken ct)
     {

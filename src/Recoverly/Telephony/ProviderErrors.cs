@@ -15,16 +15,22 @@ public enum ErrorCategory
     Permanent,
 }
 
-public sealed record ProviderError(int Code, ErrorCategory Category, string Reason)
+public sealed record ProviderError(int Code, ErrorCategory Category, string Reason, string Link)
 {
-    public string Link => $"https://www.twilio.com/docs/errors/{Code}";
+    public ProviderError(int code, ErrorCategory category, string reason) : this(code, category, reason, ProviderErrors.LinkFor(code))
+    {
+    }
 }
 
-/// <summary>Twilio error codes in plain words (SPEC 1.7; reference/compliance.md §5.4).</summary>
+/// <summary>
+/// Provider error codes in plain words (docs/product/sending.md): Twilio's (2xxxx, 3xxxx) and Telnyx's
+/// (1xxxx, 4xxxx, <see cref="TelnyxErrors"/>). The two sets do not overlap, so one stored code says
+/// which provider it came from and what it means.
+/// </summary>
 public static class ProviderErrors
 {
-    private static readonly Dictionary<int, ProviderError> Known = new ProviderError[]
-    {
+    private static readonly ProviderError[] Twilio =
+    [
         new(20429, ErrorCategory.Retry, "Provider busy (too many requests); retrying"),
         new(21610, ErrorCategory.OptedOut, "Not sent — the caller has opted out (replied STOP) with the carrier"),
         new(21614, ErrorCategory.Landline, "Not sent — the number can't receive texts (landline)"),
@@ -43,7 +49,16 @@ public static class ProviderErrors
         new(30003, ErrorCategory.Unreachable, "Not delivered — the phone is off or unreachable"),
         new(30005, ErrorCategory.Unreachable, "Not delivered — unknown or inactive number"),
         new(30008, ErrorCategory.Unreachable, "Not delivered — unknown carrier error"),
-    }.ToDictionary(e => e.Code);
+    ];
+
+    private static readonly Dictionary<int, ProviderError> Known = Twilio.Concat(TelnyxErrors.Known).ToDictionary(e => e.Code);
+
+    public static IReadOnlyCollection<int> TwilioCodes => Twilio.Select(e => e.Code).ToList();
+
+    /// <summary>Telnyx's documented codes are 1xxxx (request) and 4xxxx (delivery); Twilio's messaging codes are 2xxxx and 3xxxx.</summary>
+    public static string LinkFor(int code) => code is >= 40000 and < 50000 or >= 10000 and < 11000
+        ? TelnyxErrors.LinkFor(code)
+        : $"https://www.twilio.com/docs/errors/{code}";
 
     public static ProviderError Describe(int code) =>
         Known.TryGetValue(code, out var e) ? e : new(code, ErrorCategory.Permanent, $"Not sent — provider error {code}");

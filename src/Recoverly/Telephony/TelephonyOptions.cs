@@ -20,12 +20,14 @@ public sealed class TelephonyOptions
 {
     public const string Simulator = "Simulator";
     public const string Twilio = "Twilio";
+    public const string Telnyx = "Telnyx";
 
     public string Provider { get; set; } = Simulator;
     /// <summary>Outbound messages per second per sending number (long code: 1).</summary>
     public double SendRatePerSecond { get; set; } = 1;
 
     public bool IsSimulator => string.Equals(Provider, Simulator, StringComparison.OrdinalIgnoreCase);
+    public bool IsTelnyx => string.Equals(Provider, Telnyx, StringComparison.OrdinalIgnoreCase);
 }
 
 public sealed class TwilioOptions

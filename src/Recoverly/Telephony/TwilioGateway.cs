@@ -9,23 +9,15 @@ using Twilio.Types;
 
 namespace Recoverly.Telephony;
 
-public enum SendOutcome { Accepted, Retry, InDoubt, OptedOut, Landline, Permanent, Configuration }
-
-/// <summary>The typed answer to one send attempt: what the dispatcher must do next.</summary>
-public sealed record SendResult(SendOutcome Outcome, string? Sid = null, string? ProviderStatus = null, int? ErrorCode = null,
-    OutboxReason Reason = OutboxReason.None, TimeSpan? RetryAfter = null);
-
-public sealed record OutgoingText(string To, string From, string Body, Uri? StatusCallback);
-
-public sealed record ProviderMessage(string Sid, string? To, string? From, string? Body, string? Status, DateTime? CreatedAt);
-
 /// <summary>
 /// The Twilio adapter: sends through the official package, pointed at <c>Twilio:ApiBaseUrl</c>
 /// (the real API, the built-in simulator, or a test double) by <see cref="ApiBaseUrlHandler"/>.
 /// </summary>
-public sealed class TwilioGateway(IHttpClientFactory httpClients, IOptions<TwilioOptions> options)
+public sealed class TwilioGateway(IHttpClientFactory httpClients, IOptions<TwilioOptions> options) : ITextProvider
 {
     public const string HttpClientName = "twilio";
+
+    public string StatusCallbackPath => "/twilio/sms/status";
 
     private ITwilioRestClient Client()
     {
@@ -61,8 +53,8 @@ public sealed class TwilioGateway(IHttpClientFactory httpClients, IOptions<Twili
         }
     }
 
-    /// <summary>Messages the provider holds for this recipient, newest first, to settle an in-doubt send.</summary>
-    public async Task<IReadOnlyList<ProviderMessage>> FindRecentAsync(string to, string? from, CancellationToken ct)
+    /// <summary>Messages the provider holds for this recipient, newest first: Twilio lists a message as soon as it is created.</summary>
+    public async Task<IReadOnlyList<ProviderMessage>> FindRecentAsync(string to, string? from, DateTime attemptStartedAt, CancellationToken ct)
     {
         var read = new ReadMessageOptions { To = new PhoneNumber(to), PageSize = 50, Limit = 50 };
         if (from is not null && string.IsNullOrEmpty(options.Value.MessagingServiceSid)) read.From = new PhoneNumber(from);

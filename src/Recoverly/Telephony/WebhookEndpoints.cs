@@ -77,17 +77,27 @@ public static class WebhookEndpoints
     {
         var response = new VoiceResponse();
         if (business.Greeting == GreetingKind.RejectBusy) return response.Reject(reason: Reject.ReasonEnum.Busy);
-        var promise = outcome is CallOutcome.Texted or CallOutcome.Repeat
-            ? "We'll text you right away."
-            : "We'll get back to you as soon as we can.";
         if (business.Greeting == GreetingKind.Voicemail)
         {
             var callback = new Uri(urls.For("/twilio/voice/recording"));
             return response
-                .Say($"Sorry we missed your call at {business.Name}. {promise} You can also leave a message after the tone.")
-                .Record(action: callback, maxLength: 120, transcribe: true, transcribeCallback: callback, playBeep: true);
+                .Say(GreetingWords(business, outcome))
+                .Record(action: callback, maxLength: VoicemailSeconds, transcribe: true, transcribeCallback: callback, playBeep: true);
         }
-        return response.Say($"Sorry we missed your call at {business.Name}. {promise}").Hangup();
+        return response.Say(GreetingWords(business, outcome)).Hangup();
+    }
+
+    /// <summary>Longest voicemail a caller may leave, in seconds.</summary>
+    public const int VoicemailSeconds = 120;
+
+    /// <summary>The words of the greeting, whichever provider speaks them.</summary>
+    public static string GreetingWords(Business business, CallOutcome outcome)
+    {
+        var promise = outcome is CallOutcome.Texted or CallOutcome.Repeat
+            ? "We'll text you right away."
+            : "We'll get back to you as soon as we can.";
+        var words = $"Sorry we missed your call at {business.Name}. {promise}";
+        return business.Greeting == GreetingKind.Voicemail ? words + " You can also leave a message after the tone." : words;
     }
 
     private static async Task<IResult> CallStatusAsync(HttpRequest request, RecoverlyDb db, CancellationToken ct)
@@ -97,6 +107,13 @@ public static class WebhookEndpoints
         var status = form.Get("CallStatus");
         if (!TwilioForm.LooksLikeSid(callSid, "CA") || status is null) return Bad("CallSid and CallStatus are required.");
         int? duration = int.TryParse(form.Get("CallDuration"), NumberStyles.None, CultureInfo.InvariantCulture, out var d) ? d : null;
+        await SaveCallStatusAsync(db, callSid!, status, duration, ct);
+        return Twiml(new VoiceResponse());
+    }
+
+    /// <summary>A recorded call's final status and length; a status for a call we never recorded changes nothing.</summary>
+    public static async System.Threading.Tasks.Task SaveCallStatusAsync(RecoverlyDb db, string callSid, string status, int? duration, CancellationToken ct)
+    {
         using (await db.EnterWriteGateAsync(ct))
         {
             await db.MissedCalls.Where(c => c.CallSid == callSid)
@@ -104,7 +121,6 @@ public static class WebhookEndpoints
                     .SetProperty(c => c.CallStatus, status.Length <= 20 ? status : status[..20])
                     .SetProperty(c => c.DurationSeconds, c => duration ?? c.DurationSeconds), ct);
         }
-        return Twiml(new VoiceResponse());
     }
 
     private static async Task<IResult> RecordingAsync(HttpRequest request, RecoverlyDb db, CancellationToken ct)
@@ -115,6 +131,13 @@ public static class WebhookEndpoints
         var url = form.Get("RecordingUrl");
         var text = form.Get("TranscriptionText");
         if (url is { Length: > 500 } || text is { Length: > 4000 }) return Bad("Recording fields are too long.");
+        await SaveRecordingAsync(db, callSid!, url, text, ct);
+        return Twiml(new VoiceResponse().Hangup());
+    }
+
+    /// <summary>A voicemail's recording URL and transcription, each kept once it arrives.</summary>
+    public static async System.Threading.Tasks.Task SaveRecordingAsync(RecoverlyDb db, string callSid, string? url, string? text, CancellationToken ct)
+    {
         using (await db.EnterWriteGateAsync(ct))
         {
             await db.MissedCalls.Where(c => c.CallSid == callSid)
@@ -122,7 +145,6 @@ public static class WebhookEndpoints
                     .SetProperty(c => c.RecordingUrl, c => url ?? c.RecordingUrl)
                     .SetProperty(c => c.Transcription, c => text ?? c.Transcription), ct);
         }
-        return Twiml(new VoiceResponse().Hangup());
     }
 
     /// <summary>Call-through mode: the business line did not pick up (no-answer, busy, failed, canceled) — that is a missed call.</summary>

@@ -12,13 +12,16 @@ namespace Recoverly.Texts;
 /// </summary>
 public static class DeliveryStatus
 {
+    /// <summary>Twilio's statuses and Telnyx's (<c>delivery_failed</c>, <c>sending_failed</c>, <c>delivery_unconfirmed</c>, <c>expired</c>).</summary>
     public static OutboundStatus? Map(string? providerStatus) => providerStatus?.Trim().ToLowerInvariant() switch
     {
         "accepted" or "queued" or "scheduled" => OutboundStatus.Queued,
-        "sending" or "sent" => OutboundStatus.Sent,
+        // Telnyx: the carrier took it but never confirmed delivery — as far as we know, sent.
+        "sending" or "sent" or "delivery_unconfirmed" => OutboundStatus.Sent,
         "delivered" or "read" => OutboundStatus.Delivered,
-        "undelivered" => OutboundStatus.Undelivered,
-        "failed" => OutboundStatus.Failed,
+        "undelivered" or "delivery_failed" => OutboundStatus.Undelivered,
+        // Telnyx: "expired" left its queue unsent.
+        "failed" or "sending_failed" or "expired" => OutboundStatus.Failed,
         "canceled" => OutboundStatus.Cancelled,
         _ => null,
     };

@@ -3,7 +3,7 @@ using Recoverly.Data;
 
 namespace Recoverly.Texts;
 
-/// <summary>POST /twilio/sms/status: each (MessageSid, status) is kept once, then applied forward-only.</summary>
+/// <summary>A sent text's status event (Twilio /twilio/sms/status, Telnyx message.sent / message.finalized): each (message id, status) is kept once, then applied forward-only.</summary>
 public sealed class StatusCallbackHandler(RecoverlyDb db, TimeProvider time)
 {
     public async Task HandleAsync(string messageSid, string status, int? errorCode, CancellationToken ct)

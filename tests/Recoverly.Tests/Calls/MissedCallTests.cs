@@ -11,22 +11,22 @@ public class MissedCallTests
     private const string Number = "+15125550100";
 
     [Theory]
-    [BothDatabases]
-    public async Task Missed_call_from_a_mobile_caller_gets_one_text_back_from_the_dispatcher(Db db)
+    [MemberData(nameof(Databases.BothWithBothProviders), MemberType = typeof(Databases))]
+    public async Task Missed_call_from_a_mobile_caller_gets_one_text_back_from_the_dispatcher(Db db, Provider provider)
     {
-        await using var app = await TestApp.StartAsync(db);
+        await using var app = await TestApp.StartAsync(db, provider);
         await app.AddBusinessAsync("Acme Plumbing");
 
         var twiml = await HttpAssert.OkXmlAsync(await app.MissedCallAsync(Caller));
 
         Assert.Contains("<Say>Sorry we missed your call at Acme Plumbing. We'll text you right away.</Say>", twiml);
-        Assert.Empty(app.Twilio.Sent); // the webhook only records; it never calls the send API
+        Assert.Empty(app.SmsApi.Sent); // the webhook only records; it never calls the send API
         await app.DispatchAsync();
-        var text = Assert.Single(app.Twilio.Sent);
+        var text = Assert.Single(app.SmsApi.Sent);
         Assert.Equal(Caller, text.To);
         Assert.Equal(Number, text.From);
         Assert.Equal("Hi, this is Acme Plumbing. Sorry we missed your call! How can we help? Reply here and we'll get back to you shortly. Reply STOP to opt out.", text.Body);
-        Assert.Equal("http://localhost/twilio/sms/status", text.StatusCallback);
+        Assert.Equal(app.StatusCallbackUrl, text.StatusCallback);
         var call = await app.QueryAsync(d => d.MissedCalls.SingleAsync());
         Assert.Equal(CallOutcome.Texted, call.Outcome);
         var outbound = await app.QueryAsync(d => d.OutboundMessages.SingleAsync(m => m.Kind == OutboundKind.TextBack));
@@ -35,12 +35,12 @@ public class MissedCallTests
     }
 
     [Theory]
-    [BothDatabases]
-    public async Task Replayed_call_webhook_changes_nothing_the_second_time(Db db)
+    [MemberData(nameof(Databases.BothWithBothProviders), MemberType = typeof(Databases))]
+    public async Task Replayed_call_webhook_changes_nothing_the_second_time(Db db, Provider provider)
     {
-        await using var app = await TestApp.StartAsync(db);
+        await using var app = await TestApp.StartAsync(db, provider);
         await app.AddBusinessAsync();
-        var sid = TestApp.NewSid("CA");
+        var sid = app.NewCallSid();
 
         var first = await HttpAssert.OkXmlAsync(await app.MissedCallAsync(Caller, callSid: sid));
         var replays = await Task.WhenAll(Enumerable.Range(0, 20).Select(_ => app.MissedCallAsync(Caller, callSid: sid)));
@@ -48,14 +48,14 @@ public class MissedCallTests
 
         foreach (var r in replays) Assert.Equal(first, await HttpAssert.OkXmlAsync(r));
         Assert.Equal(1, await app.QueryAsync(d => d.MissedCalls.CountAsync()));
-        Assert.Single(app.Twilio.Sent);
+        Assert.Single(app.SmsApi.Sent);
     }
 
     [Theory]
-    [BothDatabases]
-    public async Task Two_hundred_concurrent_calls_from_one_caller_get_one_text_back(Db db)
+    [MemberData(nameof(Databases.BothWithBothProviders), MemberType = typeof(Databases))]
+    public async Task Two_hundred_concurrent_calls_from_one_caller_get_one_text_back(Db db, Provider provider)
     {
-        await using var app = await TestApp.StartAsync(db);
+        await using var app = await TestApp.StartAsync(db, provider);
         await app.AddBusinessAsync();
 
         var responses = await Task.WhenAll(Enumerable.Range(0, 200).Select(_ => app.MissedCallAsync(Caller)));
@@ -66,7 +66,7 @@ public class MissedCallTests
         Assert.Equal(200, outcomes.Count);
         Assert.Equal(1, outcomes.Count(o => o == CallOutcome.Texted));
         Assert.Equal(199, outcomes.Count(o => o == CallOutcome.Repeat));
-        Assert.Single(app.Twilio.SentTo(Caller));
+        Assert.Single(app.SmsApi.SentTo(Caller));
         var contact = await app.QueryAsync(d => d.Contacts.SingleAsync());
         Assert.Equal(200, contact.EpisodeCallCount);
     }

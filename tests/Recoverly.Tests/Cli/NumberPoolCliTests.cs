@@ -4,7 +4,7 @@ using Recoverly.Tests.Infrastructure;
 
 namespace Recoverly.Tests.Cli;
 
-/// <summary>`numbers add|list|remove`: the operator marks which Twilio numbers sign-ups may take.</summary>
+/// <summary>`numbers add|list|remove`: the operator marks which Twilio or Telnyx numbers sign-ups may take.</summary>
 [Collection(AppProcessCollection.Name)]
 public class NumberPoolCliTests
 {
@@ -57,6 +57,28 @@ public class NumberPoolCliTests
         // The operator's account was only asked about single numbers, and nothing was rewired.
         Assert.Equal(0, sink.Numbers.Listings);
         Assert.Empty(sink.Numbers.Updates);
+    }
+
+    [Theory]
+    [BothDatabases]
+    public async Task Numbers_add_on_Telnyx_checks_the_number_with_Telnyx_and_keeps_its_id(Db db)
+    {
+        await using var telnyx = await TelnyxSink.StartAsync();
+        var owned = telnyx.Api.OwnNumber("+15125550160");
+        await using var app = await AppProcess.CreateAsync(db, settings: new Dictionary<string, string?>
+        {
+            ["Telephony__Provider"] = "Telnyx", ["Telnyx__ApiKey"] = TestApp.TelnyxApiKey, ["Telnyx__ApiBaseUrl"] = telnyx.BaseUrl,
+            ["Telnyx__PublicKey"] = "11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo=",
+        });
+        Assert.Equal(0, (await app.RunCliAsync("migrate")).ExitCode);
+
+        var added = await app.RunCliAsync("numbers", "add", "+15125550160");
+        Assert.True(added.ExitCode == 0, added.ToString());
+        AssertRefused(await app.RunCliAsync("numbers", "add", "+15125550170"), "not a number of this Telnyx account");
+
+        Assert.Equal(owned, await app.QueryAsync(d => d.PoolNumbers.Select(p => p.ProviderSid).SingleAsync()));
+        Assert.Equal(0, telnyx.Api.Listings); // asked about single numbers only
+        Assert.Empty(telnyx.Api.NumberUpdates); // nothing rewired until a sign-up takes it
     }
 
     [Fact]

@@ -20,35 +20,39 @@ public class DispatcherTests
 
     private static string CallerNumber(int i) => $"+1512555{i + 1000:D4}";
 
+    /// <summary>Each provider's code for "too many requests" (Twilio 20429, Telnyx 10011) and for "opted out at the provider" (21610, 40300).</summary>
+    private static (int Busy, int OptedOut, int ServerError) Codes(Provider provider) =>
+        provider == Provider.Twilio ? (20429, 21610, 20500) : (10011, 40300, 10007);
+
     [Theory]
-    [BothDatabases]
-    public async Task Rate_limited_send_429_is_retried_with_backoff_and_sent_once(Db db)
+    [MemberData(nameof(Databases.BothWithBothProviders), MemberType = typeof(Databases))]
+    public async Task Rate_limited_send_429_is_retried_with_backoff_and_sent_once(Db db, Provider provider)
     {
-        await using var app = await TestApp.StartAsync(db);
+        await using var app = await TestApp.StartAsync(db, provider);
         await app.AddBusinessAsync();
-        app.Twilio.Script(new Scripted(429, 20429));
+        app.SmsApi.Script(new Scripted(429, Codes(provider).Busy));
 
         await app.MissedCallAsync(Caller);
         await app.DispatchAsync();
 
-        Assert.Equal(1, app.Twilio.Requests);
-        Assert.Empty(app.Twilio.Sent);
+        Assert.Equal(1, app.SmsApi.Requests);
+        Assert.Empty(app.SmsApi.Sent);
         var waiting = await TextBackAsync(app);
         Assert.Equal(OutboundStatus.Pending, waiting.Status);
-        Assert.Equal(20429, waiting.ErrorCode);
+        Assert.Equal(Codes(provider).Busy, waiting.ErrorCode);
         Assert.Equal(Now(app).AddSeconds(1), waiting.NextAttemptAt, TimeSpan.FromMilliseconds(50));
 
         app.Time.Advance(TimeSpan.FromMilliseconds(500));
         await app.DispatchAsync();
-        Assert.Equal(1, app.Twilio.Requests); // not before the backoff is over
+        Assert.Equal(1, app.SmsApi.Requests); // not before the backoff is over
 
         app.Time.Advance(TimeSpan.FromMilliseconds(500));
         await app.DispatchAsync();
         app.Time.Advance(TimeSpan.FromMinutes(5));
         await app.DispatchAsync();
 
-        var text = Assert.Single(app.Twilio.Sent);
-        Assert.Equal(2, app.Twilio.Requests);
+        var text = Assert.Single(app.SmsApi.Sent);
+        Assert.Equal(2, app.SmsApi.Requests);
         var sent = await TextBackAsync(app);
         Assert.Equal(OutboundStatus.Queued, sent.Status);
         Assert.Equal(text.Sid, sent.ProviderSid);
@@ -96,24 +100,26 @@ public class DispatcherTests
     }
 
     [Theory]
-    [BothDatabases]
-    public async Task Opt_out_error_21610_on_send_records_an_opt_out_in_the_ledger(Db db)
+    [MemberData(nameof(Databases.BothWithBothProviders), MemberType = typeof(Databases))]
+    public async Task Opt_out_error_21610_on_send_records_an_opt_out_in_the_ledger(Db db, Provider provider)
     {
-        await using var app = await TestApp.StartAsync(db);
+        await using var app = await TestApp.StartAsync(db, provider);
         await app.AddBusinessAsync();
-        app.Twilio.Script(new Scripted(400, 21610));
+        var optedOut = Codes(provider).OptedOut;
+        app.SmsApi.Script(new Scripted(400, optedOut));
 
         await app.MissedCallAsync(Caller);
         await app.DispatchAsync();
 
         var failed = await TextBackAsync(app);
         Assert.Equal(OutboundStatus.Failed, failed.Status);
-        Assert.Equal(21610, failed.ErrorCode);
+        Assert.Equal(optedOut, failed.ErrorCode);
+        Assert.Equal("Not sent — the caller has opted out (replied STOP) with the carrier", Recoverly.Owners.OwnerWords.Reason(failed.Reason, failed.Kind, failed.ErrorCode));
         var consent = await app.QueryAsync(d => d.ConsentEvents.SingleAsync());
         Assert.Equal(Caller, consent.Phone);
         Assert.Equal(ConsentKind.OptOut, consent.Kind);
         Assert.Equal(ConsentSource.ProviderError, consent.Source);
-        Assert.Contains("21610", consent.EvidenceRef);
+        Assert.Contains(optedOut.ToString(System.Globalization.CultureInfo.InvariantCulture), consent.EvidenceRef);
 
         app.Time.Advance(TimeSpan.FromHours(13)); // a new episode
         await app.MissedCallAsync(Caller);
@@ -121,17 +127,29 @@ public class DispatcherTests
 
         var outcomes = await app.QueryAsync(d => d.MissedCalls.OrderBy(c => c.Id).Select(c => c.Outcome).ToListAsync());
         Assert.Equal([CallOutcome.Texted, CallOutcome.OptedOut], outcomes);
-        Assert.Equal(1, app.Twilio.Requests);
+        Assert.Equal(1, app.SmsApi.Requests);
+    }
+
+    public static TheoryData<Db, Provider, bool> BothDatabasesBothProvidersAndWhetherTheProviderTookIt
+    {
+        get
+        {
+            var data = new TheoryData<Db, Provider, bool>();
+            foreach (var db in new[] { Db.Sqlite, Db.Postgres })
+            foreach (var provider in new[] { Provider.Twilio, Provider.Telnyx })
+            foreach (var took in new[] { true, false })
+                data.Add(db, provider, took);
+            return data;
+        }
     }
 
     [Theory]
-    [BothDatabases(true)]
-    [BothDatabases(false)]
-    public async Task Server_error_with_unknown_outcome_is_reconciled_before_any_resend(Db db, bool providerTookIt)
+    [MemberData(nameof(BothDatabasesBothProvidersAndWhetherTheProviderTookIt))]
+    public async Task Server_error_with_unknown_outcome_is_reconciled_before_any_resend(Db db, Provider provider, bool providerTookIt)
     {
-        await using var app = await TestApp.StartAsync(db);
+        await using var app = await TestApp.StartAsync(db, provider);
         await app.AddBusinessAsync();
-        app.Twilio.Script(new Scripted(500, 20500, Record: providerTookIt));
+        app.SmsApi.Script(new Scripted(500, Codes(provider).ServerError, Record: providerTookIt));
 
         await app.MissedCallAsync(Caller);
         await app.DispatchAsync();
@@ -139,15 +157,15 @@ public class DispatcherTests
         var inDoubt = await TextBackAsync(app);
         Assert.Equal(OutboundStatus.InDoubt, inDoubt.Status);
         Assert.Null(inDoubt.ProviderSid);
-        Assert.Equal(providerTookIt ? 1 : 0, app.Twilio.Sent.Count);
+        Assert.Equal(providerTookIt ? 1 : 0, app.SmsApi.Sent.Count);
 
         app.Time.Advance(TimeSpan.FromSeconds(1));
         await app.DispatchAsync();
         app.Time.Advance(TimeSpan.FromMinutes(5));
         await app.DispatchAsync();
 
-        var text = Assert.Single(app.Twilio.SentTo(Caller));
-        Assert.Equal(providerTookIt ? 1 : 2, app.Twilio.Requests);
+        var text = Assert.Single(app.SmsApi.SentTo(Caller));
+        Assert.Equal(providerTookIt ? 1 : 2, app.SmsApi.Requests);
         var settled = await TextBackAsync(app);
         Assert.Equal(text.Sid, settled.ProviderSid);
         Assert.True(DeliveryStatus.Rank(settled.Status) >= 1, $"status {settled.Status}");

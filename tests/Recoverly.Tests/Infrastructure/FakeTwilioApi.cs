@@ -22,7 +22,7 @@ public sealed record Scripted(int HttpStatus, int Code, bool Record = false, Tas
 /// A Twilio REST double speaking the real wire format (Messages.json create and list, Basic auth,
 /// Twilio's error JSON). Used in-process as an HttpMessageHandler and over real HTTP as a sink.
 /// </summary>
-public sealed class FakeTwilioApi(string accountSid, string authToken)
+public sealed class FakeTwilioApi(string accountSid, string authToken) : IFakeSmsApi
 {
     private readonly ConcurrentQueue<SentText> _sent = new();
     private readonly ConcurrentQueue<Scripted> _script = new();

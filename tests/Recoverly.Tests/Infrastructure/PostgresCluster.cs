@@ -257,6 +257,7 @@ public sealed class PostgresCluster : IAsyncDisposable
         for (var attempt = 1; ; attempt++)
         {
             var port = FreePort();
+            // max_connections: each app's pool may open 100 (a burst of 200 webhooks), and several such tests run in parallel.
             var options = string.Join(
                 ' ',
                 "-c listen_addresses=127.0.0.1",
@@ -265,7 +266,7 @@ public sealed class PostgresCluster : IAsyncDisposable
                 "-c fsync=off",
                 "-c synchronous_commit=off",
                 "-c full_page_writes=off",
-                "-c max_connections=300");
+                "-c max_connections=500");
             var logLengthBefore = File.Exists(LogFile) ? new FileInfo(LogFile).Length : 0;
             var start = await RunPostgresToolAsync(
                 "pg_ctl",

@@ -37,7 +37,7 @@ public class PostgresClusterTests
         Assert.Same(cluster, await PostgresCluster.GetSharedAsync());
         Assert.Equal("UTF8", await cluster.ExecuteScalarAsync("postgres", "SHOW server_encoding"));
         Assert.Equal("off", await cluster.ExecuteScalarAsync("postgres", "SHOW fsync"));
-        Assert.Equal("300", await cluster.ExecuteScalarAsync("postgres", "SHOW max_connections"));
+        Assert.Equal("500", await cluster.ExecuteScalarAsync("postgres", "SHOW max_connections"));
         Assert.StartsWith("15.", (string?)await cluster.ExecuteScalarAsync("postgres", "SHOW server_version"), StringComparison.Ordinal);
     }
 

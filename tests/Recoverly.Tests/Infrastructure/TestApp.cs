@@ -21,11 +21,14 @@ namespace Recoverly.Tests.Infrastructure;
 
 public enum Db { Sqlite, Postgres }
 
+/// <summary>Which telephony provider the app under test talks to (each through its own stand-in).</summary>
+public enum Provider { Twilio, Telnyx }
+
 /// <summary>
 /// The app in-process over a real database built by its migrations, with a fake Twilio API and
 /// fake time, driven through intent methods that speak the real webhook wire format.
 /// </summary>
-public sealed class TestApp : IAsyncDisposable
+public sealed partial class TestApp : IAsyncDisposable
 {
     public const string AccountSid = "AC11111111111111111111111111111111";
     public const string AuthToken = "test-auth-token-0123456789";
@@ -49,6 +52,7 @@ public sealed class TestApp : IAsyncDisposable
     };
 
     public Db Db { get; }
+    public Provider Provider { get; }
     public FakeTimeProvider Time { get; } = new(new DateTimeOffset(2026, 11, 27, 15, 0, 0, TimeSpan.Zero));
     public FakeTwilioApi Twilio { get; } = new(AccountSid, AuthToken);
     public FakeTwilioNumbers TwilioNumbers { get; } = new(AccountSid, AuthToken);
@@ -57,12 +61,14 @@ public sealed class TestApp : IAsyncDisposable
     public string ConnectionString { get; }
     public IServiceProvider Services => _factory.Services;
 
-    private TestApp(Db db, string connectionString, string? sqliteFile, IDictionary<string, string?> settings)
+    private TestApp(Db db, Provider provider, string connectionString, string? sqliteFile, IDictionary<string, string?> settings)
     {
         Db = db;
+        Provider = provider;
         ConnectionString = connectionString;
         _sqliteFile = sqliteFile;
         Twilio.Clock = () => Time.GetUtcNow().UtcDateTime;
+        Telnyx.Clock = () => Time.GetUtcNow().UtcDateTime;
         var config = new Dictionary<string, string?>
         {
             ["Database:Provider"] = db.ToString(),
@@ -77,6 +83,7 @@ public sealed class TestApp : IAsyncDisposable
             ["Dispatch:SendTimeoutSeconds"] = "3600",
             ["Email:PickupFolder"] = _ownMailFolder,
         };
+        if (provider == Provider.Telnyx) foreach (var (k, v) in TelnyxSettings()) config[k] = v;
         foreach (var (k, v) in settings) config[k] = v;
         MailFolder = config["Email:PickupFolder"]!;
 
@@ -96,6 +103,8 @@ public sealed class TestApp : IAsyncDisposable
                 var simulator = string.Equals(config["Telephony:Provider"], "Simulator", StringComparison.OrdinalIgnoreCase);
                 services.AddHttpClient(TwilioGateway.HttpClientName)
                     .ConfigurePrimaryHttpMessageHandler(() => simulator ? _factory!.Server.CreateHandler() : TwilioNumbers.Handler(Twilio.Handler()));
+                services.AddHttpClient(Recoverly.Telephony.TelnyxGateway.HttpClientName)
+                    .ConfigurePrimaryHttpMessageHandler(() => Telnyx.Handler());
                 // The simulator posts its webhooks back into this test server.
                 services.AddHttpClient(SimulatorCarrier.HttpClientName)
                     .ConfigurePrimaryHttpMessageHandler(() => _factory!.Server.CreateHandler());
@@ -121,18 +130,20 @@ public sealed class TestApp : IAsyncDisposable
     public HttpClient NewBrowserClient() =>
         _factory.CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false, HandleCookies = true, BaseAddress = new Uri(BaseUrl) });
 
-    public static async Task<TestApp> StartAsync(Db db, IDictionary<string, string?>? settings = null)
+    public static Task<TestApp> StartAsync(Db db, IDictionary<string, string?>? settings = null) => StartAsync(db, Provider.Twilio, settings);
+
+    public static async Task<TestApp> StartAsync(Db db, Provider provider, IDictionary<string, string?>? settings = null)
     {
         settings ??= new Dictionary<string, string?>();
         TestApp app;
         if (db == Db.Sqlite)
         {
             var file = Path.Combine(Path.GetTempPath(), $"recoverly-test-{Guid.NewGuid():N}.db");
-            app = new TestApp(db, $"Data Source={file}", file, settings);
+            app = new TestApp(db, provider, $"Data Source={file}", file, settings);
         }
         else
         {
-            app = new TestApp(db, await FreshPostgresDatabaseAsync(), null, settings);
+            app = new TestApp(db, provider, await FreshPostgresDatabaseAsync(), null, settings);
         }
         _ = app.Http; // builds and starts the host (runs migrations)
         await app.QueryAsync(d => d.Businesses.AnyAsync());
@@ -218,6 +229,7 @@ public sealed class TestApp : IAsyncDisposable
     public Task<HttpResponseMessage> MissedCallAsync(string from, string to = "+15125550100", string? callSid = null,
         IDictionary<string, string>? extra = null)
     {
+        if (Provider == Provider.Telnyx) return TelnyxCallAsync(from, to, callSid, extra);
         var fields = new Dictionary<string, string>
         {
             ["AccountSid"] = AccountSid, ["ApiVersion"] = "2010-04-01", ["CallSid"] = callSid ?? NewSid("CA"), ["CallStatus"] = "ringing",
@@ -230,6 +242,7 @@ public sealed class TestApp : IAsyncDisposable
     public Task<HttpResponseMessage> InboundSmsAsync(string from, string to, string body, string? messageSid = null,
         IDictionary<string, string>? extra = null)
     {
+        if (Provider == Provider.Telnyx) return TelnyxInboundAsync(from, to, body, messageSid, extra);
         var sid = messageSid ?? NewSid("SM");
         var fields = new Dictionary<string, string>
         {
@@ -240,8 +253,10 @@ public sealed class TestApp : IAsyncDisposable
         return PostSignedAsync("/twilio/sms", fields);
     }
 
+    /// <summary>A status event for a text we sent, in the provider's own words (Twilio "undelivered", Telnyx "delivery_failed").</summary>
     public Task<HttpResponseMessage> MessageStatusAsync(string messageSid, string status, int? errorCode = null)
     {
+        if (Provider == Provider.Telnyx) return TelnyxStatusAsync(messageSid, status, errorCode);
         var fields = new Dictionary<string, string>
         {
             ["AccountSid"] = AccountSid, ["ApiVersion"] = "2010-04-01", ["MessageSid"] = messageSid, ["SmsSid"] = messageSid,
@@ -275,6 +290,7 @@ public sealed class TestApp : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         Http.Dispose();
+        TelnyxKey.Dispose();
         await _factory.DisposeAsync();
         if (_sqliteFile is not null)
         {
@@ -347,6 +363,15 @@ public static class Mailbox
             : throw new InvalidOperationException($"no {pathPrefix} link in the mail:\n{text}");
 }
 
+public static class Databases
+{
+    /// <summary>The core scenarios on both databases against both providers' stand-ins.</summary>
+    public static TheoryData<Db, Provider> BothWithBothProviders => new()
+    {
+        { Db.Sqlite, Provider.Twilio }, { Db.Postgres, Provider.Twilio }, { Db.Sqlite, Provider.Telnyx }, { Db.Postgres, Provider.Telnyx },
+    };
+}
+
 public static class HttpAssert
 {
     public static async Task<string> OkXmlAsync(HttpResponseMessage response)
@@ -354,6 +379,14 @@ public static class HttpAssert
         var body = await response.Content.ReadAsStringAsync();
         Assert.True(response.IsSuccessStatusCode, $"HTTP {(int)response.StatusCode}: {body}");
         Assert.Equal("text/xml", response.Content.Headers.ContentType?.MediaType);
+        return body;
+    }
+
+    /// <summary>A 2xx answer, whatever its body (Telnyx's messaging webhooks answer an empty 200).</summary>
+    public static async Task<string> OkAsync(HttpResponseMessage response)
+    {
+        var body = await response.Content.ReadAsStringAsync();
+        Assert.True(response.IsSuccessStatusCode, $"HTTP {(int)response.StatusCode}: {body}");
         return body;
     }
 }

@@ -66,6 +66,47 @@ public class LogPrivacyTests
         AssertNothingPrivate(app.Logs.All, app.Twilio.Sent.Select(t => t.Body));
     }
 
+    [Theory]
+    [BothDatabases]
+    public async Task A_day_of_Telnyx_traffic_leaves_no_numbers_bodies_or_secrets_in_the_logs(Db db)
+    {
+        await using var app = await TestApp.StartAsync(db, Provider.Telnyx);
+        await app.AddBusinessWithConfirmedOwnerAsync(Owner, Number);
+
+        await app.MissedCallAsync(Caller);
+        await app.DispatchAsync();
+        await app.InboundSmsAsync(Caller, Number, CallerReply);
+        await app.DispatchAsync();
+        await app.InboundSmsAsync(Owner, Number, OwnerReply);
+        await app.DispatchAsync();
+        await app.MessageStatusAsync(app.Telnyx.SentTo(Caller).First().Sid, "delivered");
+        await app.InboundSmsAsync(Caller, Number, "HELP");
+        await app.DispatchAsync();
+        await app.InboundSmsAsync(Caller, Number, "Stop please");
+        await app.DispatchAsync();
+        app.Telnyx.Script(new Scripted(400, 40300), new Scripted(400, 40300));
+        await app.MissedCallAsync(SecondCaller);
+        await app.DispatchAsync();
+        app.Telnyx.Script(new Scripted(503, 10007)); // in doubt: waits for Telnyx's search, then settles through it
+        await app.MissedCallAsync(ThirdCaller);
+        await app.DispatchAsync();
+        app.Time.Advance(TimeSpan.FromSeconds(30));
+        await app.DispatchAsync();
+        app.Time.Advance(TimeSpan.FromMinutes(3));
+        await app.DispatchAsync();
+        var forged = Encoding.UTF8.GetBytes($$"""{"data":{"event_type":"message.received","payload":{"id":"{{Guid.NewGuid()}}","from":{"phone_number":"{{Caller}}"},"to":[{"phone_number":"{{Number}}"}],"text":"{{CallerReply}}"}""" + "}}");
+        await app.SendTelnyxAsync("/telnyx/messaging", forged, "application/json", "1", "forged");
+
+        Assert.Contains(app.Telnyx.SentTo(Owner), t => t.Body.Contains("replied", StringComparison.Ordinal));
+        Assert.Contains(app.Telnyx.SentTo(Caller), t => t.Body == OwnerReply);
+        Assert.Contains(app.Telnyx.SentTo(Caller), t => t.Body.Contains("unsubscribed", StringComparison.Ordinal));
+        Assert.Equal(2, await app.QueryAsync(d => d.ConsentEvents.CountAsync(e => e.Kind == Recoverly.Consent.ConsentKind.OptOut)));
+        Assert.Single(app.Telnyx.SentTo(ThirdCaller));
+        Assert.Contains("asking again later", app.Logs.All);
+        Assert.Contains("+1*******42", app.Logs.All);
+        AssertNothingPrivate(app.Logs.All, app.Telnyx.Sent.Select(t => t.Body));
+    }
+
     [Fact]
     public async Task The_server_process_writes_no_numbers_bodies_or_secrets_to_its_console()
     {
@@ -115,6 +156,7 @@ public class LogPrivacyTests
         {
             ("auth token", TestApp.AuthToken),
             ("Basic auth header", basicAuth),
+            ("Telnyx API key", TestApp.TelnyxApiKey),
             ("caller's reply", CallerReply),
             ("part of the caller's reply", "water heater"),
             ("owner's reply", OwnerReply),

@@ -1,0 +1,238 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Xml.Linq;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.Extensions.Options;
+using Recoverly.Businesses;
+using Recoverly.Calls;
+using Recoverly.Consent;
+using Recoverly.Data;
+using Recoverly.Texts;
+
+namespace Recoverly.Telephony;
+
+/// <summary>
+/// The Telnyx webhooks. Voice is a TeXML application (form posts, answered with TeXML — the choice is in
+/// docs/decisions/0005-telnyx-voice-texml.md); messaging is JSON events. Each one: size and shape
+/// (400) → Ed25519 signature (403) → parse (400) → ignore what is not ours → record in one transaction
+/// → answer. None of them calls the send API.
+/// </summary>
+public static class TelnyxWebhooks
+{
+    public const string MessagingPath = "/telnyx/messaging";
+    public const int MaxBodyBytes = 64 * 1024;
+    private const string BodyKey = "telnyx.body";
+
+    public static void MapTelnyxWebhooks(this IEndpointRouteBuilder app)
+    {
+        var voice = app.MapGroup("/telnyx/voice").AddEndpointFilter((c, next) => VerifyAsync(c, next, json: false)).DisableAntiforgery();
+        voice.MapPost("", IncomingCallAsync);
+        voice.MapPost("/status", CallStatusAsync);
+        voice.MapPost("/recording", RecordingAsync);
+        app.MapPost(MessagingPath, MessagingAsync).AddEndpointFilter((c, next) => VerifyAsync(c, next, json: true)).DisableAntiforgery();
+    }
+
+    /// <summary>A Telnyx id (messages are UUIDs): letters, digits and dashes.</summary>
+    public static bool LooksLikeId(string? id) =>
+        id is { Length: >= 8 and <= 64 } && id.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_');
+
+    /// <summary>A TeXML CallSid such as <c>v3:9X2vxPDF…-aiQ</c>; it must fit the CallSid column (64).</summary>
+    public static bool LooksLikeCallSid(string? sid) =>
+        sid is { Length: >= 8 and <= 64 } && sid.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or ':');
+
+    private static IResult Bad(string problem) => Results.Text(problem, statusCode: StatusCodes.Status400BadRequest);
+
+    private static IResult Texml(XElement response) =>
+        Results.Content(new XDeclaration("1.0", "UTF-8", null) + response.ToString(SaveOptions.DisableFormatting), "text/xml");
+
+    /// <summary>
+    /// Reads the raw body (at most 64 KiB) and checks Telnyx's signature over it before anything is parsed;
+    /// the verified bytes are what the handler then reads.
+    /// </summary>
+    private static async ValueTask<object?> VerifyAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next, bool json)
+    {
+        var http = context.HttpContext;
+        var request = http.Request;
+        var log = http.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(TelnyxWebhooks));
+        if (request.ContentLength is > MaxBodyBytes) return Bad("Request body too large.");
+        if (json ? !request.HasJsonContentType() : !request.HasFormContentType)
+            return Bad(json ? "Expected an application/json body." : "Expected an application/x-www-form-urlencoded body.");
+
+        var body = new MemoryStream();
+        var buffer = new byte[8192];
+        int read;
+        while ((read = await request.Body.ReadAsync(buffer, http.RequestAborted)) > 0)
+        {
+            if (body.Length + read > MaxBodyBytes) return Bad("Request body too large.");
+            body.Write(buffer, 0, read);
+        }
+        var bytes = body.ToArray();
+
+        var key = http.RequestServices.GetRequiredService<TelnyxWebhookKey>();
+        var now = http.RequestServices.GetRequiredService<TimeProvider>().GetUtcNow();
+        var check = TelnyxSignature.Verify(key.Key, request.Headers[TelnyxSignature.TimestampHeader].ToString(),
+            request.Headers[TelnyxSignature.SignatureHeader].ToString(), bytes, now);
+        if (check != SignatureCheck.Valid)
+        {
+            log.LogWarning("Rejected Telnyx webhook {Path}: signature {Check}", request.Path, check);
+            return Results.StatusCode(StatusCodes.Status403Forbidden);
+        }
+        http.Items[BodyKey] = bytes;
+        request.Body = new MemoryStream(bytes);
+        return await next(context);
+    }
+
+    private static async Task<IFormCollection?> FormAsync(HttpRequest request, CancellationToken ct)
+    {
+        try
+        {
+            return await request.ReadFormAsync(new FormOptions { ValueLengthLimit = MaxBodyBytes, KeyLengthLimit = 256, ValueCountLimit = 200 }, ct);
+        }
+        catch (Exception e) when (e is InvalidDataException or BadHttpRequestException or IOException)
+        {
+            return null;
+        }
+    }
+
+    // ---- Voice: a TeXML application whose voice URL is /telnyx/voice ----
+
+    private static async Task<IResult> IncomingCallAsync(HttpRequest request, MissedCallRecorder recorder, PublicUrls urls,
+        ILoggerFactory logs, CancellationToken ct)
+    {
+        if (await FormAsync(request, ct) is not { } form) return Bad("Malformed form body.");
+        var callSid = form.Get("CallSid");
+        var to = form.Get("To");
+        if (!LooksLikeCallSid(callSid)) return Bad("CallSid is missing or malformed.");
+        if (to is null) return Bad("To is missing.");
+        if (form.Get("Direction") is { } direction && !direction.StartsWith("inbound", StringComparison.OrdinalIgnoreCase))
+            return Texml(new XElement("Response")); // legs we placed ourselves are not missed calls
+
+        var incoming = new IncomingCall(callSid!, form.Get("From") ?? "", to, null, form.Get("ForwardedFrom"));
+        // One query answers both "whose number is this?" and everything the outcome depends on, as for Twilio.
+        var lookup = await recorder.LookupAsync(incoming, ct);
+        if (lookup is null) return Texml(new XElement("Response", new XElement("Reject")));
+        var business = lookup.Business;
+        if (business.Mode == CallMode.CallThrough)
+        {
+            // Call-through needs the dial's outcome, which only the Twilio adapter reads (README, Telnyx): connect, never drop the caller.
+            logs.CreateLogger(typeof(TelnyxWebhooks)).LogWarning(
+                "Business {BusinessId} is in call-through mode, which Telnyx does not support here; connecting the call without missed-call detection",
+                business.Id);
+            return Texml(new XElement("Response",
+                new XElement("Dial", new XAttribute("timeout", WebhookEndpoints.CallThroughRingSeconds), new XElement("Number", business.BusinessPhone))));
+        }
+        var recorded = await recorder.RecordAsync(lookup, incoming, ct);
+        return Texml(Greeting(recorded.Business, recorded.Call.Outcome, urls));
+    }
+
+    /// <summary>The greeting as TeXML: the same words and choices as the Twilio flow (docs/product/missed-calls.md).</summary>
+    public static XElement Greeting(Business business, CallOutcome outcome, PublicUrls urls)
+    {
+        var response = new XElement("Response");
+        if (business.Greeting == GreetingKind.RejectBusy)
+        {
+            response.Add(new XElement("Reject", new XAttribute("reason", "busy")));
+            return response;
+        }
+        response.Add(new XElement("Say", WebhookEndpoints.GreetingWords(business, outcome)));
+        if (business.Greeting == GreetingKind.Voicemail)
+        {
+            var callback = urls.For("/telnyx/voice/recording");
+            response.Add(new XElement("Record",
+                new XAttribute("action", callback),
+                new XAttribute("maxLength", WebhookEndpoints.VoicemailSeconds),
+                new XAttribute("playBeep", "true"),
+                new XAttribute("transcription", "true"),
+                new XAttribute("transcriptionCallback", callback)));
+            return response;
+        }
+        response.Add(new XElement("Hangup"));
+        return response;
+    }
+
+    private static async Task<IResult> CallStatusAsync(HttpRequest request, RecoverlyDb db, CancellationToken ct)
+    {
+        if (await FormAsync(request, ct) is not { } form) return Bad("Malformed form body.");
+        var callSid = form.Get("CallSid");
+        var status = form.Get("CallStatus");
+        if (!LooksLikeCallSid(callSid) || status is null) return Bad("CallSid and CallStatus are required.");
+        int? duration = int.TryParse(form.Get("CallDuration"), NumberStyles.None, CultureInfo.InvariantCulture, out var d) ? d : null;
+        await WebhookEndpoints.SaveCallStatusAsync(db, callSid!, status, duration, ct);
+        return Texml(new XElement("Response"));
+    }
+
+    /// <summary>The Record action and its transcription callback both land here.</summary>
+    private static async Task<IResult> RecordingAsync(HttpRequest request, RecoverlyDb db, CancellationToken ct)
+    {
+        if (await FormAsync(request, ct) is not { } form) return Bad("Malformed form body.");
+        var callSid = form.Get("CallSid");
+        if (!LooksLikeCallSid(callSid)) return Bad("CallSid is missing or malformed.");
+        var url = form.Get("RecordingUrl");
+        var text = form.Get("TranscriptionText");
+        if (url is { Length: > 500 } || text is { Length: > 4000 }) return Bad("Recording fields are too long.");
+        await WebhookEndpoints.SaveRecordingAsync(db, callSid!, url, text, ct);
+        return Texml(new XElement("Response", new XElement("Hangup")));
+    }
+
+    // ---- Messaging: the messaging profile's webhook URL, and each sent message's webhook_url ----
+
+    private static async Task<IResult> MessagingAsync(HttpContext http, InboundSmsHandler inbound, StatusCallbackHandler statuses, CancellationToken ct)
+    {
+        JsonDocument doc;
+        try
+        {
+            doc = JsonDocument.Parse((byte[])http.Items[BodyKey]!, new JsonDocumentOptions { MaxDepth = 32 });
+        }
+        catch (JsonException)
+        {
+            return Bad("Malformed JSON body.");
+        }
+        using (doc)
+        {
+            var root = doc.RootElement;
+            if (root.ValueKind != JsonValueKind.Object || !root.TryGetProperty("data", out var data) || data.ValueKind != JsonValueKind.Object)
+                return Bad("Expected a Telnyx event: {\"data\": {…}}.");
+            if (TelnyxGateway.Str(data, "event_type") is not { } eventType) return Bad("data.event_type is missing.");
+            if (!data.TryGetProperty("payload", out var payload) || payload.ValueKind != JsonValueKind.Object) return Bad("data.payload is missing.");
+            return eventType switch
+            {
+                "message.received" => await ReceivedAsync(payload, inbound, ct),
+                "message.sent" or "message.finalized" => await StatusAsync(payload, statuses, ct),
+                _ => Results.Ok(), // other events (link clicks, …) are not ours to record
+            };
+        }
+    }
+
+    private static async Task<IResult> ReceivedAsync(JsonElement payload, InboundSmsHandler inbound, CancellationToken ct)
+    {
+        var id = TelnyxGateway.Str(payload, "id");
+        if (!LooksLikeId(id)) return Bad("payload.id is missing or malformed.");
+        var from = payload.TryGetProperty("from", out var f) ? TelnyxGateway.Str(f, "phone_number") : null;
+        var to = TelnyxGateway.Array(payload, "to").Select(t => TelnyxGateway.Str(t, "phone_number")).FirstOrDefault();
+        if (from is null || to is null) return Bad("payload.from.phone_number and payload.to[0].phone_number are required.");
+        var text = TelnyxGateway.Str(payload, "text") ?? "";
+        if (text.Length > 1600) return Bad("payload.text is longer than 1600 characters.");
+        var answered = TelnyxKeywords.AnsweredByTelnyx(text, TelnyxGateway.Str(payload, "autoresponse_type"));
+        await inbound.HandleAsync(new IncomingSms(id!, from, to, text, answered), ct);
+        return Results.Ok();
+    }
+
+    private static async Task<IResult> StatusAsync(JsonElement payload, StatusCallbackHandler statuses, CancellationToken ct)
+    {
+        var id = TelnyxGateway.Str(payload, "id");
+        if (!LooksLikeId(id)) return Bad("payload.id is missing or malformed.");
+        var status = TelnyxGateway.Array(payload, "to").Select(t => TelnyxGateway.Str(t, "status")).FirstOrDefault();
+        if (status is null || DeliveryStatus.Map(status) is null) return Bad("payload.to[0].status is missing or unknown.");
+        var code = TelnyxGateway.Array(payload, "errors").Select(TelnyxGateway.Code).FirstOrDefault(c => c is not null);
+        await statuses.HandleAsync(id!, status, code, ct);
+        return Results.Ok();
+    }
+}
+
+/// <summary>The account's webhook public key, imported once from <c>Telnyx:PublicKey</c>; null when unset or malformed (every webhook then gets 403).</summary>
+public sealed class TelnyxWebhookKey(IOptions<TelnyxOptions> options)
+{
+    private readonly Lazy<NSec.Cryptography.PublicKey?> _key = new(() => TelnyxSignature.Import(options.Value.PublicKey));
+
+    public NSec.Cryptography.PublicKey? Key => _key.Value;
+}
