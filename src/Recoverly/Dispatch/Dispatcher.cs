@@ -64,7 +64,7 @@ public sealed class Dispatcher(IServiceScopeFactory scopes, TwilioGateway gatewa
             foreach (var extra in rows.Skip(room)) await GiveBackAsync(db, extra, null, null, ct);
             rows = rows.Take(room).ToList();
 
-            var unpaced = rows.Where(r => r.Kind == OutboundKind.OwnerEmail || r.PacedUntil is { } paced && paced <= now).ToList();
+            var unpaced = rows.Where(r => r.Kind.IsEmail() || r.PacedUntil is { } paced && paced <= now).ToList();
             var needSlots = rows.Except(unpaced).ToList();
             ready.AddRange(unpaced);
             if (needSlots.Count == 0) continue;
@@ -129,7 +129,7 @@ public sealed class Dispatcher(IServiceScopeFactory scopes, TwilioGateway gatewa
         {
             await using var scope = scopes.CreateAsyncScope();
             var db = scope.ServiceProvider.GetRequiredService<RecoverlyDb>();
-            if (row.Kind == OutboundKind.OwnerEmail)
+            if (row.Kind.IsEmail())
             {
                 await email.DeliverAsync(db, _leases, row, Now, Lease, ct);
                 return;
