@@ -8,6 +8,12 @@ if (Commands.IsCliCommand(args)) return await Commands.RunAsync(args);
 var webRoot = Directory.Exists(Path.Combine(Directory.GetCurrentDirectory(), "wwwroot")) ? null : Path.Combine(AppContext.BaseDirectory, "wwwroot");
 var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = Commands.ServeArguments(args), WebRootPath = webRoot });
 if (string.IsNullOrEmpty(builder.Configuration["urls"])) builder.WebHost.UseUrls("http://localhost:5080");
+// A configuration that would start but silently break stops here, before anything listens (docs/deploy.md).
+if (StartupChecks.Problem(builder.Configuration) is { } problem)
+{
+    await Console.Error.WriteLineAsync($"Recoverly cannot start: {problem}");
+    return 1;
+}
 builder.Logging.AddRecoverlyFilters();
 builder.Services.AddRecoverlyCore(builder.Configuration);
 builder.Services.AddRecoverlyWeb(builder.Configuration);

@@ -1,15 +1,17 @@
 using Microsoft.EntityFrameworkCore;
 using Recoverly.Businesses;
 using Recoverly.Data;
+using Recoverly.Owners;
 
 namespace Recoverly.Billing;
 
-public enum FoundingOutcome { Granted, AlreadyFounding, Full, NotEligible }
+public enum FoundingOutcome { Granted, AlreadyFounding, Full, NotEligible, NotVerified }
 
 public sealed record FoundingResult(FoundingOutcome Outcome, int? Slot = null);
 
 /// <summary>
-/// Founding User Program: free lifetime access for the first ten businesses, no card (SPEC 1.10).
+/// Founding User Program: free lifetime access for the first ten businesses, no card, once the owner's email is
+/// confirmed and call forwarding verified.
 /// The database decides who is in: each of the ten slots is a primary key, and a business may hold
 /// at most one (unique BusinessId), so simultaneous claims can never grant an eleventh place.
 /// </summary>
@@ -25,6 +27,8 @@ public sealed class FoundingProgram(RecoverlyDb db, IWriteGate gate, TimeProvide
         if (await SlotOfAsync(businessId, ct) is { } held) return new(FoundingOutcome.AlreadyFounding, held);
         var business = await db.Businesses.AsNoTracking().FirstOrDefaultAsync(b => b.Id == businessId, ct);
         if (business is null || business.DeletedAt is not null) return new(FoundingOutcome.NotEligible);
+        // Free-for-life places go to real businesses, not to throw-away sign-ups: a confirmed email and a forwarded test call first.
+        if (!await IsVerifiedAsync(business, ct)) return new(FoundingOutcome.NotVerified);
         // A running paid subscription would keep charging: the owner cancels it first.
         if (business.Plan is PlanState.Active or PlanState.PastDue && business.StripeSubscriptionId is not null)
             return new(FoundingOutcome.NotEligible);
@@ -39,6 +43,10 @@ public sealed class FoundingProgram(RecoverlyDb db, IWriteGate gate, TimeProvide
         }
         return new(FoundingOutcome.Full);
     }
+
+    /// <summary>The owner's email is confirmed and forwarding was verified with a test call.</summary>
+    public async Task<bool> IsVerifiedAsync(Business business, CancellationToken ct) =>
+        business.ForwardingVerifiedAt is not null && await Accounts.IsEmailVerifiedAsync(db, business.Id, ct);
 
     private async Task<int?> SlotOfAsync(long businessId, CancellationToken ct) =>
         await db.FoundingClaims.AsNoTracking().Where(c => c.BusinessId == businessId).Select(c => (int?)c.Slot).FirstOrDefaultAsync(ct);

@@ -78,6 +78,8 @@ public sealed class Contact
     public long? EpisodeFirstCallId { get; set; }
     public int EpisodeCallCount { get; set; }
     public DateTime? LastTextBackAt { get; set; }
+    /// <summary>The call that claimed the current episode's text-back: the claim's token, so a claim is never mistaken for another's.</summary>
+    public long? TextBackCallId { get; set; }
     public DateTime LastActivityAt { get; set; }
 }
 

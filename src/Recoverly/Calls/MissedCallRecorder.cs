@@ -1,3 +1,4 @@
+using System.Data.Common;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using Recoverly.Billing;
@@ -15,166 +16,361 @@ public sealed record IncomingCall(string CallSid, string From, string To, string
 
 public sealed record RecordedCall(Business Business, MissedCall Call, bool Replayed);
 
+/// <summary>Everything known about a missed call before it is written: the business the number belongs to and the caller's facts.</summary>
+public sealed record CallLookup(Business Business, Contact? Contact, bool Replayed, bool FromOurNumber, bool KnownLandline,
+    ConsentKind? CallerConsent, ConsentKind? OwnerConsent);
+
 /// <summary>
 /// Turns a missed-call webhook into a recorded call with exactly one outcome and, when eligible, one
-/// queued text-back — all in one transaction. It gathers the facts, asks <see cref="MissedCallClassifier"/>,
-/// and performs the two atomic claims the outcome needs (the episode's one text-back, the daily cap).
-/// It never talks to the provider.
+/// queued text-back and the owner's alert (docs/product/missed-calls.md). Two round trips to the
+/// database: one query gathers the facts (<see cref="LookupAsync"/>), <see cref="MissedCallClassifier"/>
+/// decides, and one write (a single statement on PostgreSQL) records the call and performs the two
+/// atomic claims the outcome needs — a slot under the daily cap, then the episode's one text-back — with
+/// the outcome the classifier gave for each way the claims can end. It never talks to the provider.
 /// </summary>
 public sealed class MissedCallRecorder(RecoverlyDb db, TimeProvider time, IOptions<RecoverlyOptions> options,
     BillingSettings billing, DispatchSignal signal, PublicUrls urls, ILogger<MissedCallRecorder> log)
 {
     public static readonly TimeSpan TextBackLifetime = TimeSpan.FromMinutes(60);
 
-    /// <summary>Null when the called number is not one of ours.</summary>
-    public async Task<RecordedCall?> RecordAsync(IncomingCall incoming, CancellationToken ct)
+    /// <summary>A compiled query belongs to one model, so each database's context type has its own.</summary>
+    private static class Compiled<TDb> where TDb : RecoverlyDb
     {
-        var business = await BusinessByNumber.FindAsync(db, incoming.To, ct);
-        return business is null ? null : await RecordAsync(business, incoming, ct);
+        public static readonly Func<TDb, string, string, string, CancellationToken, Task<CallLookup?>> Lookup =
+            EF.CompileAsyncQuery((TDb db, string to, string from, string callSid, CancellationToken ct) =>
+                db.Businesses.AsNoTracking()
+                    .Where(b => db.Numbers.Any(n => n.BusinessId == b.Id && n.E164 == to))
+                    .Select(b => new CallLookup(
+                        b,
+                        db.Contacts.FirstOrDefault(c => c.BusinessId == b.Id && c.Phone == from),
+                        db.MissedCalls.Any(m => m.CallSid == callSid),
+                        db.Numbers.Any(n => n.E164 == from),
+                        db.LearnedLineTypes.Any(l => l.Phone == from),
+                        db.ConsentEvents
+                            .Where(e => e.BusinessId == b.Id && e.Phone == from && (e.Kind == ConsentKind.OptOut || e.Kind == ConsentKind.OptIn))
+                            .OrderByDescending(e => e.Id).Select(e => (ConsentKind?)e.Kind).FirstOrDefault(),
+                        db.ConsentEvents
+                            .Where(e => e.BusinessId == b.Id && e.Phone == b.OwnerPhone
+                                        && (e.Kind == ConsentKind.OwnerOptIn || e.Kind == ConsentKind.OwnerConfirmed || e.Kind == ConsentKind.OwnerOptOut))
+                            .OrderByDescending(e => e.Id).Select(e => (ConsentKind?)e.Kind).FirstOrDefault()))
+                    .FirstOrDefault());
     }
 
-    /// <summary>Records a missed call for a business the caller already looked up by the called number.</summary>
-    public async Task<RecordedCall> RecordAsync(Business business, IncomingCall incoming, CancellationToken ct)
+    /// <summary>The first round trip: the business of the called number and the facts about this caller; null when the number is not ours.</summary>
+    public Task<CallLookup?> LookupAsync(IncomingCall incoming, CancellationToken ct)
     {
-        var existing = await db.MissedCalls.AsNoTracking().FirstOrDefaultAsync(c => c.CallSid == incoming.CallSid, ct);
-        if (existing is not null) return new RecordedCall(business, existing, Replayed: true);
+        var from = Phones.ParseCaller(incoming.From).E164 ?? "";
+        return db switch
+        {
+            PostgresRecoverlyDb pg => Compiled<PostgresRecoverlyDb>.Lookup(pg, incoming.To, from, incoming.CallSid, ct),
+            SqliteRecoverlyDb sqlite => Compiled<SqliteRecoverlyDb>.Lookup(sqlite, incoming.To, from, incoming.CallSid, ct),
+            _ => throw new InvalidOperationException($"No lookup for {db.GetType().Name}"),
+        };
+    }
 
+    /// <summary>Null when the called number is not one of ours.</summary>
+    public async Task<RecordedCall?> RecordAsync(IncomingCall incoming, CancellationToken ct) =>
+        await LookupAsync(incoming, ct) is { } lookup ? await RecordAsync(lookup, incoming, ct) : null;
+
+    /// <summary>Records a missed call whose facts <see cref="LookupAsync"/> gathered.</summary>
+    public async Task<RecordedCall> RecordAsync(CallLookup lookup, IncomingCall incoming, CancellationToken ct)
+    {
+        if (lookup.Replayed) return await ReplayedAsync(lookup.Business, incoming, ct);
+        var plan = Plan(lookup, incoming, time.GetUtcNow().UtcDateTime);
         MissedCall call;
         try
         {
-            call = await RecordInTransactionAsync(business, incoming, ct);
+            call = db.Provider == DatabaseProvider.Postgres ? await WritePostgresAsync(plan, ct) : await WriteSqliteAsync(plan, ct);
         }
-        catch (DbUpdateException)
+        catch (DbException e) when (IsUniqueViolation(e))
         {
             // Twilio retried while the first delivery was still being recorded: the unique CallSid index decided.
-            db.ChangeTracker.Clear();
-            var raced = await db.MissedCalls.AsNoTracking().FirstOrDefaultAsync(c => c.CallSid == incoming.CallSid, ct);
-            if (raced is null) throw;
-            return new RecordedCall(business, raced, Replayed: true);
+            return await ReplayedAsync(lookup.Business, incoming, ct);
         }
+        if (plan.Channel != OwnerAlerts.AlertChannel.None && plan.Alert is null)
+            await OwnerAlerts.HoldMissedCallForDigestAsync(db, lookup.Business, plan.Channel, incoming.To, urls, plan.Now, ct);
         log.LogInformation("Missed call {CallSid} for business {BusinessId} from {Caller}: {Outcome}",
-            call.CallSid, business.Id, Phones.Mask(call.FromE164 ?? call.FromRaw), call.Outcome);
+            call.CallSid, lookup.Business.Id, Phones.Mask(call.FromE164 ?? call.FromRaw), call.Outcome);
         signal.Notify();
-        return new RecordedCall(business, call, Replayed: false);
+        return new RecordedCall(lookup.Business, call, Replayed: false);
     }
 
-    private async Task<MissedCall> RecordInTransactionAsync(Business business, IncomingCall incoming, CancellationToken ct)
+    private async Task<RecordedCall> ReplayedAsync(Business business, IncomingCall incoming, CancellationToken ct)
     {
-        var now = time.GetUtcNow().UtcDateTime;
+        var existing = await db.MissedCalls.AsNoTracking().FirstAsync(c => c.CallSid == incoming.CallSid, ct);
+        return new RecordedCall(business, existing, Replayed: true);
+    }
+
+    /// <summary>
+    /// What the write must do. <see cref="Tentative"/> is the outcome if both claims succeed (or the final one
+    /// when no claim is needed); <see cref="IfCapReached"/> and <see cref="IfEpisodeTaken"/> the outcomes when
+    /// the cap claim or the episode claim is lost — all three decided by <see cref="MissedCallClassifier"/>.
+    /// </summary>
+    private sealed record CallPlan(Business Business, IncomingCall Incoming, CallerId Caller, DateTime Now, bool HasContact, bool TryText,
+        CallOutcome Tentative, CallOutcome IfCapReached, CallOutcome IfEpisodeTaken, string? TextBack, OwnerAlerts.AlertChannel Channel,
+        OwnerAlerts.MissedCallAlertPlan? Alert)
+    {
+        public DateTime EpisodeCutoff => Now - TimeSpan.FromMinutes(Business.EpisodeWindowMinutes);
+        public string Today => BusinessClock.LocalDay(Now, Business.TimeZone);
+    }
+
+    private CallPlan Plan(CallLookup lookup, IncomingCall incoming, DateTime now)
+    {
+        var business = lookup.Business;
         var caller = Phones.ParseCaller(incoming.From);
-        await using var tx = await db.BeginWriteAsync(ct);
-
-        var call = new MissedCall
+        var isNumber = caller.Kind == CallerIdKind.Number;
+        var facts = new CallFacts
         {
-            BusinessId = business.Id,
-            CallSid = incoming.CallSid,
-            FromRaw = Truncate(incoming.From, 64)!,
-            FromE164 = caller.E164,
-            To = incoming.To,
-            At = now,
-            StirVerstat = Truncate(incoming.StirVerstat, 64),
-            ForwardedFrom = Truncate(incoming.ForwardedFrom, 64),
+            Caller = caller.Kind,
+            Internal = isNumber && (caller.E164 == business.BusinessPhone || caller.E164 == business.OwnerPhone || lookup.FromOurNumber),
+            CountryAllowed = Phones.IsAllowedRegion(caller.RegionCode, options.Value.AllowedRegions),
+            CallerIdFailedVerification = MissedCallClassifier.FailedVerification(incoming.StirVerstat),
+            Landline = lookup.KnownLandline,
+            OptedOut = lookup.CallerConsent == ConsentKind.OptOut,
+            TextedThisEpisode = lookup.Contact?.LastTextBackAt > now - TimeSpan.FromMinutes(business.EpisodeWindowMinutes),
+            Entitled = Entitlement.MayText(business, now, billing.Enabled),
+            Paused = business.TextingPaused,
         };
-        db.MissedCalls.Add(call);
-        await db.SaveChangesAsync(ct);
+        var hasContact = isNumber && !facts.Internal;
+        var tentative = MissedCallClassifier.Classify(facts);
+        var tryText = tentative == CallOutcome.Texted;
+        var ifCapReached = MissedCallClassifier.Classify(facts with { UnderDailyCap = false });
+        var ifEpisodeTaken = MissedCallClassifier.Classify(facts with { TextedThisEpisode = true });
 
-        var facts = new CallFacts { Caller = caller.Kind };
-        Contact? contact = null;
-        if (caller.Kind == CallerIdKind.Number && caller.E164 is { } phone)
+        var channel = OwnerAlerts.ChannelFor(business, ConsentLedger.OwnerState(lookup.OwnerConsent));
+        OwnerAlerts.MissedCallAlertPlan? alert = null;
+        if (QuietHours.Current(business, now) is null)
         {
-            if (await IsInternalAsync(business, phone, ct)) facts = facts with { Internal = true };
-            else
+            var episodeGoesOn = lookup.Contact?.EpisodeStartedAt > now - TimeSpan.FromMinutes(business.EpisodeWindowMinutes);
+            var callCount = episodeGoesOn ? lookup.Contact!.EpisodeCallCount + 1 : 1;
+            alert = OwnerAlerts.PlanMissedCallAlert(business, channel, incoming.To, caller.E164, hasContact,
+                [tentative, ifCapReached, ifEpisodeTaken], callCount, urls, now);
+        }
+        return new CallPlan(business, incoming, caller, now, hasContact, tryText, tentative, ifCapReached, ifEpisodeTaken,
+            tryText ? TextTemplates.TextBack(business, now) : null, channel, alert);
+    }
+
+    /// <summary>The outcome once the claims are known: the one place the write's results meet the classifier's answers.</summary>
+    private static CallOutcome Settle(CallPlan plan, bool capTaken, bool episodeClaimed) =>
+        !plan.TryText ? plan.Tentative : !capTaken ? plan.IfCapReached : !episodeClaimed ? plan.IfEpisodeTaken : plan.Tentative;
+
+    /// <summary>PostgreSQL: the whole write in one statement (one round trip, one transaction).</summary>
+    private async Task<MissedCall> WritePostgresAsync(CallPlan plan, CancellationToken ct)
+    {
+        await using var cmd = await OutboxLeases.CommandAsync(db, PostgresWriteSql, ct);
+        AddWriteParameters(cmd, plan);
+        await using var reader = await cmd.ExecuteReaderAsync(ct);
+        await reader.ReadAsync(ct);
+        var call = NewCall(plan);
+        call.Id = reader.GetInt64(0);
+        call.Outcome = Enum.Parse<CallOutcome>(reader.GetString(1));
+        call.ContactId = reader.IsDBNull(2) ? null : reader.GetInt64(2);
+        call.EpisodeFirstCallId = reader.IsDBNull(3) ? null : reader.GetInt64(3);
+        return call;
+    }
+
+    /// <summary>
+    /// The cap is claimed first (only when the call would be texted), then the contact joins or starts its
+    /// episode and claims the text-back only if the cap slot was taken — so a cap slot may be spent on a
+    /// call that then loses the episode race, never the other way round. The outcome picks among the
+    /// classifier's three answers by what the claims returned.
+    /// </summary>
+    private static readonly string PostgresWriteSql = $"""
+        WITH ids AS (
+            SELECT nextval(pg_get_serial_sequence('"MissedCalls"', 'Id')) AS call_id
+        ), cap AS (
+            UPDATE "Businesses" SET "CapCount" = CASE WHEN "CapDay" = @today THEN "CapCount" + 1 ELSE 1 END, "CapDay" = @today
+            WHERE "Id" = @business AND @tryText AND ("CapDay" IS DISTINCT FROM @today OR "CapCount" < "DailyTextBackCap")
+            RETURNING 1
+        ), contact AS (
+            INSERT INTO "Contacts" AS c ("BusinessId", "Phone", "CreatedAt", "LastActivityAt", "EpisodeStartedAt", "EpisodeFirstCallId",
+                "EpisodeCallCount", "LastTextBackAt", "TextBackCallId")
+            SELECT @business, @from, @now, @now, @now, ids.call_id, 1,
+                CASE WHEN EXISTS (SELECT 1 FROM cap) THEN @now END, CASE WHEN EXISTS (SELECT 1 FROM cap) THEN ids.call_id END
+            FROM ids WHERE @hasContact
+            ON CONFLICT ("BusinessId", "Phone") DO UPDATE SET
+                {ContactUpsertSet}
+            RETURNING c."Id", c."EpisodeFirstCallId", c."TextBackCallId"
+        ), call AS (
+            INSERT INTO "MissedCalls" ("Id", "BusinessId", "CallSid", "FromRaw", "FromE164", "To", "At", "LastActivityAt", "StirVerstat",
+                "ForwardedFrom", "ContactId", "EpisodeFirstCallId", "Outcome")
+            SELECT ids.call_id, @business, @sid, @fromRaw, @fromE164, @to, @now, @now, @stir, @forwarded, contact."Id",
+                NULLIF(contact."EpisodeFirstCallId", ids.call_id),
+                CASE WHEN NOT @tryText THEN @tentative
+                     WHEN NOT EXISTS (SELECT 1 FROM cap) THEN @ifCapReached
+                     WHEN contact."TextBackCallId" IS DISTINCT FROM ids.call_id THEN @ifEpisodeTaken
+                     ELSE @tentative END
+            FROM ids LEFT JOIN contact ON TRUE
+            RETURNING "Id", "Outcome", "ContactId", "EpisodeFirstCallId"
+        ), textback AS (
+            INSERT INTO "OutboundMessages" ({OutboxColumns})
+            SELECT @business, call."ContactId", call."Id", '{OutboundKind.TextBack}', @from, @to, @textBack, '{OutboundStatus.Pending}',
+                '{OutboxReason.None}', 'textback:' || call."Id", @now, @now, @textBackExpires, 0
+            FROM call WHERE call."Outcome" = '{CallOutcome.Texted}'
+        ), alertslot AS (
+            INSERT INTO "OwnerAlertCounters" AS a ("BusinessId", "Day", "Count") SELECT @business, @alertDay, 1 WHERE @alert
+            ON CONFLICT ("BusinessId") DO UPDATE SET "Count" = CASE WHEN a."Day" = EXCLUDED."Day" THEN a."Count" + 1 ELSE 1 END, "Day" = EXCLUDED."Day"
+            WHERE a."Day" <> EXCLUDED."Day" OR a."Count" < @alertCap
+            RETURNING 1
+        ), alert AS (
+            INSERT INTO "OutboundMessages" ({OutboxColumns})
+            SELECT @business, call."ContactId", call."Id", @alertKind, @alertTo, @alertFrom,
+                CASE call."Outcome" WHEN @ifCapReached THEN @alertIfCapReached WHEN @ifEpisodeTaken THEN @alertIfEpisodeTaken ELSE @alertBody END
+                    || COALESCE(@alertLink || call."ContactId", ''),
+                '{OutboundStatus.Pending}', '{OutboxReason.None}', 'alert:call:' || call."Id", @now, @now, @alertExpires, 0
+            FROM call WHERE EXISTS (SELECT 1 FROM alertslot)
+        )
+        SELECT "Id", "Outcome", "ContactId", "EpisodeFirstCallId" FROM call
+        """;
+
+    private const string OutboxColumns =
+        "\"BusinessId\", \"ContactId\", \"MissedCallId\", \"Kind\", \"To\", \"From\", \"Body\", \"Status\", \"Reason\", \"DedupeKey\", \"CreatedAt\", \"NextAttemptAt\", \"ExpiresAt\", \"Attempts\"";
+
+    /// <summary>A call within the window joins the episode; otherwise it starts one. The text-back is claimed only with a cap slot.</summary>
+    private const string ContactUpsertSet = """
+        "EpisodeFirstCallId" = CASE WHEN c."EpisodeStartedAt" IS NULL OR c."EpisodeStartedAt" <= @cutoff THEN EXCLUDED."EpisodeFirstCallId" ELSE c."EpisodeFirstCallId" END,
+                "EpisodeCallCount" = CASE WHEN c."EpisodeStartedAt" IS NULL OR c."EpisodeStartedAt" <= @cutoff THEN 1 ELSE c."EpisodeCallCount" + 1 END,
+                "EpisodeStartedAt" = CASE WHEN c."EpisodeStartedAt" IS NULL OR c."EpisodeStartedAt" <= @cutoff THEN EXCLUDED."EpisodeStartedAt" ELSE c."EpisodeStartedAt" END,
+                "LastActivityAt" = EXCLUDED."LastActivityAt",
+                "TextBackCallId" = CASE WHEN EXCLUDED."TextBackCallId" IS NOT NULL AND (c."LastTextBackAt" IS NULL OR c."LastTextBackAt" <= @cutoff)
+                    THEN EXCLUDED."TextBackCallId" ELSE c."TextBackCallId" END,
+                "LastTextBackAt" = CASE WHEN EXCLUDED."TextBackCallId" IS NOT NULL AND (c."LastTextBackAt" IS NULL OR c."LastTextBackAt" <= @cutoff)
+                    THEN EXCLUDED."LastTextBackAt" ELSE c."LastTextBackAt" END
+        """;
+
+    /// <summary>SQLite: the same steps as statements in one transaction (in-process, so a statement costs no network round trip).</summary>
+    private async Task<MissedCall> WriteSqliteAsync(CallPlan plan, CancellationToken ct)
+    {
+        await using var tx = await db.BeginWriteAsync(ct);
+        var call = NewCall(plan);
+        call.Id = Convert.ToInt64(await ScalarAsync(plan, """
+            INSERT INTO "MissedCalls" ("BusinessId", "CallSid", "FromRaw", "FromE164", "To", "At", "LastActivityAt", "StirVerstat", "ForwardedFrom",
+                "Outcome")
+            VALUES (@business, @sid, @fromRaw, @fromE164, @to, @now, @now, @stir, @forwarded, @tentative) RETURNING "Id"
+            """, null, ct), System.Globalization.CultureInfo.InvariantCulture);
+        var capTaken = plan.TryText && await ScalarAsync(plan, """
+            UPDATE "Businesses" SET "CapCount" = CASE WHEN "CapDay" = @today THEN "CapCount" + 1 ELSE 1 END, "CapDay" = @today
+            WHERE "Id" = @business AND ("CapDay" IS NULL OR "CapDay" <> @today OR "CapCount" < "DailyTextBackCap") RETURNING 1
+            """, call.Id, ct) is not null;
+        var episodeClaimed = false;
+        if (plan.HasContact)
+        {
+            await using var cmd = await OutboxLeases.CommandAsync(db, $"""
+                INSERT INTO "Contacts" AS c ("BusinessId", "Phone", "CreatedAt", "LastActivityAt", "EpisodeStartedAt", "EpisodeFirstCallId",
+                    "EpisodeCallCount", "LastTextBackAt", "TextBackCallId")
+                VALUES (@business, @from, @now, @now, @now, @callId, 1, @claimAt, @claimCall)
+                ON CONFLICT ("BusinessId", "Phone") DO UPDATE SET
+                    {ContactUpsertSet}
+                RETURNING "Id", "EpisodeFirstCallId", "TextBackCallId"
+                """, ct);
+            AddWriteParameters(cmd, plan);
+            OutboxLeases.Add(cmd, "callId", call.Id);
+            OutboxLeases.Add(cmd, "claimAt", capTaken ? plan.Now : DBNull.Value);
+            OutboxLeases.Add(cmd, "claimCall", capTaken ? call.Id : DBNull.Value);
+            await using (var reader = await cmd.ExecuteReaderAsync(ct))
             {
-                contact = await JoinEpisodeAsync(business, phone, call, now, ct);
-                call.ContactId = contact.Id;
-                facts = await CallerFactsAsync(business, caller, incoming, contact, facts, now, ct);
+                await reader.ReadAsync(ct);
+                call.ContactId = reader.GetInt64(0);
+                var first = reader.IsDBNull(1) ? (long?)null : reader.GetInt64(1);
+                call.EpisodeFirstCallId = first == call.Id ? null : first;
+                episodeClaimed = !reader.IsDBNull(2) && reader.GetInt64(2) == call.Id;
             }
         }
-
-        call.Outcome = MissedCallClassifier.Classify(facts);
-        if (call.Outcome == CallOutcome.Texted) call.Outcome = await ClaimTextBackAsync(business, contact!, facts, now, ct);
+        call.Outcome = Settle(plan, capTaken, episodeClaimed);
+        await ScalarAsync(plan, """
+            UPDATE "MissedCalls" SET "Outcome" = @outcome, "ContactId" = @contactId, "EpisodeFirstCallId" = @episodeFirst WHERE "Id" = @callId
+            """, call.Id, ct, ("outcome", call.Outcome.ToString()), ("contactId", call.ContactId), ("episodeFirst", call.EpisodeFirstCallId));
         if (call.Outcome == CallOutcome.Texted)
-        {
-            Outbox.Enqueue(db, new OutboxItem(business.Id, OutboundKind.TextBack, contact!.Phone, incoming.To, TextTemplates.TextBack(business, now))
+            Outbox.Enqueue(db, new OutboxItem(plan.Business.Id, OutboundKind.TextBack, call.FromE164!, call.To, plan.TextBack!)
             {
-                ContactId = contact.Id,
+                ContactId = call.ContactId,
                 MissedCallId = call.Id,
                 DedupeKey = $"textback:{call.Id}",
-                ExpiresAt = now + TextBackLifetime,
-            }, now);
-        }
-        await OwnerAlerts.QueueMissedCallAlertAsync(db, business, call, contact?.EpisodeCallCount ?? 1, urls, now, ct);
+                ExpiresAt = plan.Now + TextBackLifetime,
+            }, plan.Now);
+        if (plan.Alert is { } alert && await ScalarAsync(plan, """
+                INSERT INTO "OwnerAlertCounters" AS a ("BusinessId", "Day", "Count") VALUES (@business, @alertDay, 1)
+                ON CONFLICT ("BusinessId") DO UPDATE SET "Count" = CASE WHEN a."Day" = EXCLUDED."Day" THEN a."Count" + 1 ELSE 1 END, "Day" = EXCLUDED."Day"
+                WHERE a."Day" <> EXCLUDED."Day" OR a."Count" < @alertCap RETURNING 1
+                """, call.Id, ct) is not null)
+            Outbox.Enqueue(db, new OutboxItem(plan.Business.Id, alert.Kind, alert.To, alert.From,
+                alert.Bodies[call.Outcome] + (alert.LinkPrefix is { } link ? link + call.ContactId : ""))
+            {
+                ContactId = call.ContactId,
+                MissedCallId = call.Id,
+                DedupeKey = $"alert:call:{call.Id}",
+                ExpiresAt = alert.ExpiresAt,
+            }, plan.Now);
         await db.SaveChangesAsync(ct);
+        db.ChangeTracker.Clear();
         await tx.CommitAsync(ct);
         return call;
     }
 
-    /// <summary>The facts about a real, outside caller; the episode and cap claims are assumed won until tried.</summary>
-    private async Task<CallFacts> CallerFactsAsync(Business business, CallerId caller, IncomingCall incoming, Contact contact, CallFacts facts,
-        DateTime now, CancellationToken ct) => facts with
-        {
-            CountryAllowed = Phones.IsAllowedRegion(caller.RegionCode, options.Value.AllowedRegions),
-            CallerIdFailedVerification = MissedCallClassifier.FailedVerification(incoming.StirVerstat),
-            Landline = await db.LearnedLineTypes.AnyAsync(l => l.Phone == contact.Phone, ct),
-            OptedOut = await ConsentLedger.CallerStateAsync(db, business.Id, contact.Phone, ct) == CallerConsent.OptedOut,
-            TextedThisEpisode = contact.LastTextBackAt > EpisodeCutoff(business, now),
-            Entitled = Entitlement.MayText(business, now, billing.Enabled),
-            Paused = business.TextingPaused,
-        };
-
-    /// <summary>
-    /// The two atomic claims: this episode's one text-back (concurrent calls from one caller race on the
-    /// contact row), then a slot under the business's daily cap. Losing either changes the outcome.
-    /// </summary>
-    private async Task<CallOutcome> ClaimTextBackAsync(Business business, Contact contact, CallFacts facts, DateTime now, CancellationToken ct)
+    private async Task<object?> ScalarAsync(CallPlan plan, string sql, long? callId, CancellationToken ct, params (string Name, object? Value)[] extra)
     {
-        var cutoff = EpisodeCutoff(business, now);
-        var previous = contact.LastTextBackAt;
-        var won = await db.Contacts
-            .Where(c => c.Id == contact.Id && (c.LastTextBackAt == null || c.LastTextBackAt <= cutoff))
-            .ExecuteUpdateAsync(s => s.SetProperty(c => c.LastTextBackAt, now), ct);
-        if (won == 0) return MissedCallClassifier.Classify(facts with { TextedThisEpisode = true });
-
-        var today = BusinessClock.LocalDay(now, business.TimeZone);
-        var counted = await db.Businesses
-            .Where(b => b.Id == business.Id && (b.CapDay != today || b.CapCount < b.DailyTextBackCap))
-            .ExecuteUpdateAsync(s => s
-                .SetProperty(b => b.CapCount, b => b.CapDay == today ? b.CapCount + 1 : 1)
-                .SetProperty(b => b.CapDay, today), ct);
-        if (counted > 0) return CallOutcome.Texted;
-        await db.Contacts.Where(c => c.Id == contact.Id)
-            .ExecuteUpdateAsync(s => s.SetProperty(c => c.LastTextBackAt, previous), ct);
-        return MissedCallClassifier.Classify(facts with { UnderDailyCap = false });
+        await using var cmd = await OutboxLeases.CommandAsync(db, sql, ct);
+        AddWriteParameters(cmd, plan);
+        if (callId is { } id) OutboxLeases.Add(cmd, "callId", id);
+        foreach (var (name, value) in extra) OutboxLeases.Add(cmd, name, value ?? DBNull.Value);
+        var result = await cmd.ExecuteScalarAsync(ct);
+        return result is DBNull ? null : result;
     }
 
-    private static DateTime EpisodeCutoff(Business business, DateTime now) => now - TimeSpan.FromMinutes(business.EpisodeWindowMinutes);
-
-    private async Task<bool> IsInternalAsync(Business business, string phone, CancellationToken ct) =>
-        phone == business.BusinessPhone || phone == business.OwnerPhone || await db.Numbers.AnyAsync(n => n.E164 == phone, ct);
-
-    /// <summary>Finds or creates the caller's contact and adds this call to its current episode (or starts one).</summary>
-    private async Task<Contact> JoinEpisodeAsync(Business business, string phone, MissedCall call, DateTime now, CancellationToken ct)
+    private static void AddWriteParameters(DbCommand cmd, CallPlan plan)
     {
-        var contact = await ContactsFor.UpsertAsync(db, business.Id, phone, now, ct);
-        var cutoff = EpisodeCutoff(business, now);
-        var started = await db.Contacts
-            .Where(c => c.Id == contact.Id && (c.EpisodeStartedAt == null || c.EpisodeStartedAt <= cutoff))
-            .ExecuteUpdateAsync(s => s
-                .SetProperty(c => c.EpisodeStartedAt, now)
-                .SetProperty(c => c.EpisodeFirstCallId, call.Id)
-                .SetProperty(c => c.EpisodeCallCount, 1)
-                .SetProperty(c => c.LastActivityAt, now), ct);
-        if (started == 0)
+        void Add(string name, object? value) => OutboxLeases.Add(cmd, name, value ?? DBNull.Value);
+        var alert = plan.Alert;
+        Add("business", plan.Business.Id);
+        Add("sid", plan.Incoming.CallSid);
+        Add("fromRaw", Truncate(plan.Incoming.From, 64));
+        Add("fromE164", plan.Caller.E164);
+        Add("from", plan.Caller.E164 ?? "");
+        Add("to", plan.Incoming.To);
+        Add("now", plan.Now);
+        Add("stir", Truncate(plan.Incoming.StirVerstat, 64));
+        Add("forwarded", Truncate(plan.Incoming.ForwardedFrom, 64));
+        Add("hasContact", plan.HasContact);
+        Add("tryText", plan.TryText);
+        Add("cutoff", plan.EpisodeCutoff);
+        Add("today", plan.Today);
+        Add("tentative", plan.Tentative.ToString());
+        Add("ifCapReached", plan.IfCapReached.ToString());
+        Add("ifEpisodeTaken", plan.IfEpisodeTaken.ToString());
+        if (cmd.CommandText.Contains("@textBack", StringComparison.Ordinal))
         {
-            await db.Contacts.Where(c => c.Id == contact.Id)
-                .ExecuteUpdateAsync(s => s
-                    .SetProperty(c => c.EpisodeCallCount, c => c.EpisodeCallCount + 1)
-                    .SetProperty(c => c.LastActivityAt, now), ct);
+            Add("textBack", plan.TextBack ?? "");
+            Add("textBackExpires", plan.Now + TextBackLifetime);
         }
-        var fresh = await db.Contacts.AsNoTracking().FirstAsync(c => c.Id == contact.Id, ct);
-        if (fresh.EpisodeFirstCallId != call.Id) call.EpisodeFirstCallId = fresh.EpisodeFirstCallId;
-        return fresh;
+        Add("alert", alert is not null);
+        Add("alertDay", alert?.Day ?? "");
+        Add("alertCap", alert?.DailyCap ?? 0);
+        if (!cmd.CommandText.Contains("@alertKind", StringComparison.Ordinal)) return;
+        Add("alertKind", (alert?.Kind ?? OutboundKind.OwnerAlert).ToString());
+        Add("alertTo", alert?.To ?? "");
+        Add("alertFrom", alert?.From ?? "");
+        Add("alertBody", alert?.Bodies[plan.Tentative] ?? "");
+        Add("alertIfCapReached", alert?.Bodies[plan.IfCapReached] ?? "");
+        Add("alertIfEpisodeTaken", alert?.Bodies[plan.IfEpisodeTaken] ?? "");
+        Add("alertLink", alert?.LinkPrefix);
+        Add("alertExpires", alert?.ExpiresAt);
     }
+
+    private static MissedCall NewCall(CallPlan plan) => new()
+    {
+        BusinessId = plan.Business.Id,
+        CallSid = plan.Incoming.CallSid,
+        FromRaw = Truncate(plan.Incoming.From, 64)!,
+        FromE164 = plan.Caller.E164,
+        To = plan.Incoming.To,
+        At = plan.Now,
+        StirVerstat = Truncate(plan.Incoming.StirVerstat, 64),
+        ForwardedFrom = Truncate(plan.Incoming.ForwardedFrom, 64),
+    };
+
+    private static bool IsUniqueViolation(DbException e) =>
+        e is Npgsql.PostgresException { SqlState: Npgsql.PostgresErrorCodes.UniqueViolation }
+        || e is Microsoft.Data.Sqlite.SqliteException { SqliteErrorCode: 19 };
 
     private static string? Truncate(string? value, int max) => value is null || value.Length <= max ? value : value[..max];
 }

@@ -19,7 +19,7 @@ namespace Recoverly.Cli;
 /// </summary>
 public static class Commands
 {
-    private static readonly string[] CliVerbs = ["migrate", "business", "calls", "consent", "operator"];
+    private static readonly string[] CliVerbs = ["migrate", "business", "calls", "consent", "operator", "numbers"];
 
     // Relaxed escaping keeps E.164 numbers readable (+1512…, not \u002B1512…); the output is never embedded in HTML.
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
@@ -76,6 +76,7 @@ public static class Commands
         root.Subcommands.Add(CallsCommand());
         root.Subcommands.Add(ConsentCommand());
         root.Subcommands.Add(OperatorCommand());
+        root.Subcommands.Add(NumbersCommand());
         return root;
     }
 
@@ -209,10 +210,12 @@ public static class Commands
             if (account is null)
             {
                 if (password is null) throw new CliError("--password-stdin is required to create a new login");
+                var now = host.Services.GetRequiredService<TimeProvider>().GetUtcNow().UtcDateTime;
+                // The operator, who runs this installation, vouches for the address typed here.
                 account = new OwnerAccount
                 {
                     Email = normalized, PasswordHash = "", SecurityStamp = Guid.NewGuid().ToString("N"), IsOperator = true,
-                    CreatedAt = host.Services.GetRequiredService<TimeProvider>().GetUtcNow().UtcDateTime,
+                    CreatedAt = now, EmailVerifiedAt = now,
                 };
                 account.PasswordHash = hasher.HashPassword(account, password);
                 db.OwnerAccounts.Add(account);
@@ -225,11 +228,89 @@ public static class Commands
                 account.SecurityStamp = Guid.NewGuid().ToString("N");
             }
             await db.SaveChangesAsync(ct);
+            await OwnerAuth.EndSessionsAsync(db, account.Id, ct);
             Console.WriteLine($"Operator {normalized} ready (account {account.Id}). Log in at /login, then open /operator.");
             return 0;
         });
-        return new Command("operator", "Operator logins.") { add };
+
+        var removeEmail = new Option<string>("--email") { Description = "The operator's login email", Required = true };
+        var remove = new Command("remove", "Take the operator role from a login; its sessions end at once.") { removeEmail };
+        remove.SetAction(async (r, ct) =>
+        {
+            var normalized = Accounts.NormalizeEmail(r.GetValue(removeEmail));
+            using var host = await OpenAsync();
+            await using var scope = host.Services.CreateAsyncScope();
+            var db = scope.ServiceProvider.GetRequiredService<RecoverlyDb>();
+            var account = await db.OwnerAccounts.FirstOrDefaultAsync(a => a.Email == normalized && a.IsOperator, ct)
+                          ?? throw new CliError($"--email: {normalized} is not an operator login");
+            account.IsOperator = false;
+            account.SecurityStamp = Guid.NewGuid().ToString("N");
+            await db.SaveChangesAsync(ct);
+            var ended = await OwnerAuth.EndSessionsAsync(db, account.Id, ct);
+            Console.WriteLine($"{normalized} is no longer an operator; {ended} session{(ended == 1 ? "" : "s")} ended.");
+            return 0;
+        });
+        return new Command("operator", "Operator logins.") { add, remove };
     }
+
+    private static Command NumbersCommand()
+    {
+        var addNumber = new Argument<string>("number") { Description = "The number (E.164) in the Twilio account" };
+        var note = new Option<string?>("--note") { Description = "A note for operators (never shown to owners)" };
+        var add = new Command("add", "Put a number of the Twilio account in the pool sign-ups draw from.") { addNumber, note };
+        add.SetAction(async (r, ct) =>
+        {
+            var e164 = PoolArgument(r.GetValue(addNumber));
+            if (r.GetValue(note) is { Length: > NumberPool.MaxNoteLength }) throw new CliError($"--note: keep it under {NumberPool.MaxNoteLength} characters");
+            using var host = await OpenAsync();
+            if (host.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<TelephonyOptions>>().Value.IsSimulator)
+                throw new CliError("Telephony:Provider is Simulator, which hands out its own practice numbers; the pool is for Telephony:Provider=Twilio");
+            var twilio = host.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<TwilioOptions>>().Value;
+            if (string.IsNullOrWhiteSpace(twilio.AccountSid) || string.IsNullOrWhiteSpace(twilio.AuthToken))
+                throw new CliError("Twilio:AccountSid and Twilio:AuthToken are required to check the number with Twilio");
+            await using var scope = host.Services.CreateAsyncScope();
+            var (sid, problem) = await scope.ServiceProvider.GetRequiredService<TwilioNumberPool>().CheckOwnedAsync(e164, ct);
+            if (problem is not null) throw new CliError(problem);
+            var db = scope.ServiceProvider.GetRequiredService<RecoverlyDb>();
+            var now = host.Services.GetRequiredService<TimeProvider>().GetUtcNow().UtcDateTime;
+            if (await NumberPool.AddAsync(db, scope.ServiceProvider.GetRequiredService<IWriteGate>(), e164, sid, r.GetValue(note), now, ct) is { } error)
+                throw new CliError(error);
+            Console.WriteLine($"Added {e164} to the pool. Sign-ups can take it now; its webhooks are set when one does.");
+            return 0;
+        });
+
+        var json = JsonOption();
+        var list = new Command("list", "The pool: each number, and the business that has it.") { json };
+        list.SetAction(async (r, ct) =>
+        {
+            using var host = await OpenAsync(readOnly: true);
+            await using var scope = host.Services.CreateAsyncScope();
+            var rows = await NumberPool.ListAsync(scope.ServiceProvider.GetRequiredService<RecoverlyDb>(), ct);
+            if (r.GetValue(json))
+                Console.WriteLine(JsonSerializer.Serialize(rows.Select(p => new { number = p.Number, businessId = p.BusinessId, note = p.Note, addedAt = p.AddedAt }), Json));
+            else foreach (var p in rows)
+                Console.WriteLine($"{p.Number}	{(p.BusinessId is { } b ? $"business {b}" : "free")}	{p.AddedAt:u}	{p.Note}");
+            return 0;
+        });
+
+        var removeNumber = new Argument<string>("number") { Description = "The number (E.164) to take out of the pool" };
+        var remove = new Command("remove", "Take a number out of the pool (a business that has it keeps it).") { removeNumber };
+        remove.SetAction(async (r, ct) =>
+        {
+            var e164 = PoolArgument(r.GetValue(removeNumber));
+            using var host = await OpenAsync();
+            await using var scope = host.Services.CreateAsyncScope();
+            var db = scope.ServiceProvider.GetRequiredService<RecoverlyDb>();
+            if (await NumberPool.RemoveAsync(db, scope.ServiceProvider.GetRequiredService<IWriteGate>(), e164, ct) is { } error) throw new CliError(error);
+            var holder = await db.Numbers.AsNoTracking().Where(n => n.E164 == e164).Select(n => (long?)n.BusinessId).FirstOrDefaultAsync(ct);
+            Console.WriteLine(holder is { } b ? $"Removed {e164} from the pool; business {b} keeps it." : $"Removed {e164} from the pool.");
+            return 0;
+        });
+        return new Command("numbers", "The pool of Twilio numbers sign-ups draw from.") { add, list, remove };
+    }
+
+    private static string PoolArgument(string? value) =>
+        Phones.NormalizeUserInput(value) ?? throw new CliError($"number '{value}' is not a phone number such as +15125550100");
 
     private static Option<long> BusinessOption() => new("--business") { Description = "Business id (see `business list`)", Required = true };
 
@@ -292,11 +373,17 @@ public static class ConsentCsv
         return csv.ToString();
     }
 
+    /// <summary>
+    /// A cell starting with one of these is read as a formula by some spreadsheet (tab and carriage return too, and the
+    /// full-width forms some locales accept).
+    /// </summary>
+    private static readonly char[] FormulaStarts = ['=', '+', '-', '@', '\t', '\r', '\uFF1D', '\uFF0B', '\uFF0D', '\uFF20'];
+
     /// <summary>RFC 4180 quoting, and a leading quote on formula-like cells so spreadsheets don't execute them.</summary>
-    private static string Field(string? value)
+    public static string Field(string? value)
     {
         if (string.IsNullOrEmpty(value)) return "";
-        if (value[0] is '=' or '+' or '-' or '@' && !PhoneLike(value)) value = "'" + value;
+        if (FormulaStarts.Contains(value[0]) && !PhoneLike(value)) value = "'" + value;
         return value.IndexOfAny([',', '"', '\n', '\r']) >= 0 ? $"\"{value.Replace("\"", "\"\"")}\"" : value;
     }
 

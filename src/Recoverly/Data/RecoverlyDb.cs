@@ -5,6 +5,7 @@ using Recoverly.Businesses;
 using Recoverly.Calls;
 using Recoverly.Consent;
 using Recoverly.Owners;
+using Recoverly.Telephony;
 using Recoverly.Texts;
 
 namespace Recoverly.Data;
@@ -26,9 +27,13 @@ public abstract class RecoverlyDb(DbContextOptions options) : DbContext(options)
     public DbSet<MessageStatusEvent> MessageStatusEvents => Set<MessageStatusEvent>();
     public DbSet<OwnerAccount> OwnerAccounts => Set<OwnerAccount>();
     public DbSet<PasswordResetToken> PasswordResetTokens => Set<PasswordResetToken>();
+    public DbSet<EmailVerificationToken> EmailVerificationTokens => Set<EmailVerificationToken>();
+    public DbSet<LoginSession> LoginSessions => Set<LoginSession>();
+    public DbSet<PoolNumber> PoolNumbers => Set<PoolNumber>();
     public DbSet<FoundingClaim> FoundingClaims => Set<FoundingClaim>();
     public DbSet<BillingEvent> BillingEvents => Set<BillingEvent>();
     public DbSet<SenderSlot> SenderSlots => Set<SenderSlot>();
+    public DbSet<OwnerAlertCounter> OwnerAlertCounters => Set<OwnerAlertCounter>();
     public DbSet<QuickReply> QuickReplies => Set<QuickReply>();
 
     public abstract DatabaseProvider Provider { get; }
@@ -166,6 +171,27 @@ public abstract class RecoverlyDb(DbContextOptions options) : DbContext(options)
             e.HasIndex(t => t.TokenHash).IsUnique();
             e.HasOne<OwnerAccount>().WithMany().HasForeignKey(t => t.AccountId).OnDelete(DeleteBehavior.Cascade);
         });
+        model.Entity<EmailVerificationToken>(e =>
+        {
+            e.Property(t => t.TokenHash).HasMaxLength(64);
+            e.HasIndex(t => t.TokenHash).IsUnique();
+            e.HasIndex(t => new { t.AccountId, t.CreatedAt });
+            e.HasOne<OwnerAccount>().WithMany().HasForeignKey(t => t.AccountId).OnDelete(DeleteBehavior.Cascade);
+        });
+        model.Entity<LoginSession>(e =>
+        {
+            e.HasKey(s => s.Key);
+            e.Property(s => s.Key).HasMaxLength(64);
+            e.HasIndex(s => s.AccountId);
+            e.HasOne<OwnerAccount>().WithMany().HasForeignKey(s => s.AccountId).OnDelete(DeleteBehavior.Cascade);
+        });
+        model.Entity<PoolNumber>(e =>
+        {
+            e.Property(p => p.E164).HasMaxLength(20);
+            e.Property(p => p.ProviderSid).HasMaxLength(64);
+            e.Property(p => p.Note).HasMaxLength(NumberPool.MaxNoteLength);
+            e.HasIndex(p => p.E164).IsUnique();
+        });
         model.Entity<FoundingClaim>(e =>
         {
             e.HasKey(c => c.Slot);
@@ -178,6 +204,12 @@ public abstract class RecoverlyDb(DbContextOptions options) : DbContext(options)
             e.HasKey(b => b.StripeEventId);
             e.Property(b => b.StripeEventId).HasMaxLength(100);
             e.Property(b => b.Type).HasMaxLength(100);
+        });
+        model.Entity<OwnerAlertCounter>(e =>
+        {
+            e.HasKey(c => c.BusinessId);
+            e.Property(c => c.Day).HasMaxLength(10);
+            e.HasOne<Business>().WithMany().HasForeignKey(c => c.BusinessId);
         });
         model.Entity<SenderSlot>(e =>
         {

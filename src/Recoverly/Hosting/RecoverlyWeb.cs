@@ -26,6 +26,7 @@ public static class RecoverlyWeb
     {
         var roles = config.GetSection("Recoverly").Get<RecoverlyOptions>() ?? new RecoverlyOptions();
         services.AddOwnerAuth(config);
+        services.AddPublicDeployment(config);
         services.AddScoped<OwnerPlan>();
         services.AddSingleton<Recoverly.Public.PublicSite>();
         // Rendered here, once: a malformed guide stops startup instead of failing a visitor's request.
@@ -56,6 +57,7 @@ public static class RecoverlyWeb
 
     public static void MapRecoverly(this WebApplication app)
     {
+        app.UsePublicDeployment();
         // First, so every response carries them, whatever answers it (docs/security-headers.md).
         app.UseRecoverlySecurityHeaders(app.Services.GetRequiredService<BillingSettings>());
         app.MapGet("/healthz", async (RecoverlyDb db, CancellationToken ct) =>

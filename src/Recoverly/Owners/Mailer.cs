@@ -11,11 +11,16 @@ public sealed class EmailOptions
     public int SmtpPort { get; set; } = 587;
     public string? SmtpUser { get; set; }
     public string? SmtpPassword { get; set; }
+    /// <summary>
+    /// True (default): the connection must be encrypted (TLS from the start on port 465, STARTTLS otherwise) or
+    /// nothing is sent — reset and confirmation links work as passwords. False: encrypt only when the server offers it.
+    /// </summary>
+    public bool SmtpRequireTls { get; set; } = true;
     public string From { get; set; } = "Recoverly <no-reply@recoverly.local>";
     public string PickupFolder { get; set; } = "data/mail";
 }
 
-/// <summary>Sends owner email (password resets, email alerts) by SMTP, or drops it in a folder in development.</summary>
+/// <summary>Sends owner email (confirmations, password resets, email alerts) by SMTP, or drops it in a folder in development.</summary>
 public interface IMailer
 {
     Task SendAsync(string to, string subject, string textBody, CancellationToken ct);
@@ -27,11 +32,16 @@ public sealed class SmtpMailer(Microsoft.Extensions.Options.IOptions<EmailOption
     {
         var o = options.Value;
         using var smtp = new SmtpClient();
-        await smtp.ConnectAsync(o.SmtpHost!, o.SmtpPort, SecureSocketOptions.StartTlsWhenAvailable, ct);
+        await smtp.ConnectAsync(o.SmtpHost!, o.SmtpPort, Security(o), ct);
         if (!string.IsNullOrEmpty(o.SmtpUser)) await smtp.AuthenticateAsync(o.SmtpUser, o.SmtpPassword ?? "", ct);
         await smtp.SendAsync(Compose(o.From, to, subject, textBody), ct);
         await smtp.DisconnectAsync(true, ct);
     }
+
+    public static SecureSocketOptions Security(EmailOptions o) =>
+        !o.SmtpRequireTls ? SecureSocketOptions.StartTlsWhenAvailable
+        : o.SmtpPort == 465 ? SecureSocketOptions.SslOnConnect
+        : SecureSocketOptions.StartTls;
 
     internal static MimeMessage Compose(string from, string to, string subject, string textBody)
     {
@@ -51,7 +61,9 @@ public sealed class PickupFolderMailer(Microsoft.Extensions.Options.IOptions<Ema
         var folder = Path.GetFullPath(options.Value.PickupFolder);
         Directory.CreateDirectory(folder);
         var file = Path.Combine(folder, $"{DateTime.UtcNow:yyyyMMdd-HHmmss}-{Guid.NewGuid():N}.eml");
-        await SmtpMailer.Compose(options.Value.From, to, subject, textBody).WriteToAsync(file, ct);
+        // Written aside and renamed, so whoever watches the folder never reads half a mail.
+        await SmtpMailer.Compose(options.Value.From, to, subject, textBody).WriteToAsync(file + ".part", ct);
+        File.Move(file + ".part", file);
         // The path only: the mail may hold a reset link, which must not reach the logs.
         log.LogWarning("No SMTP server configured (Email:SmtpHost); email \"{Subject}\" written to {File}", subject, file);
     }

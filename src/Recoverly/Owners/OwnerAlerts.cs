@@ -23,7 +23,8 @@ public static class OwnerAlerts
     public static readonly TimeSpan StaleAfter = TimeSpan.FromHours(12);
 
     public const string InboxPath = "/app";
-    public static string ConversationPath(long contactId) => $"/app/contacts/{contactId}";
+    public const string ConversationPathPrefix = "/app/contacts/";
+    public static string ConversationPath(long contactId) => ConversationPathPrefix + contactId.ToString(System.Globalization.CultureInfo.InvariantCulture);
 
     /// <summary>The outbox "From" of an email alert (it does not use a sending number).</summary>
     public const string EmailSender = "email";
@@ -32,33 +33,48 @@ public static class OwnerAlerts
     public static string EmailRecipient(long businessId) => $"email:{businessId}";
 
     private static readonly OutboundKind[] AlertKinds = [OutboundKind.OwnerAlert, OutboundKind.OwnerReplyAlert];
-    private static readonly OutboundKind[] CappedKinds =
-        [OutboundKind.OwnerAlert, OutboundKind.OwnerReplyAlert, OutboundKind.OwnerDigest, OutboundKind.OwnerEmail];
+    public enum AlertChannel { None, Sms, Email }
 
-    private enum Channel { None, Sms, Email }
+    /// <summary>Where this business's alerts go: e-mail when the owner chose it, SMS only after the owner's YES, else nowhere.</summary>
+    public static AlertChannel ChannelFor(Business business, OwnerAlertConsent ownerState) =>
+        business.EmailAlerts && !string.IsNullOrWhiteSpace(business.OwnerEmail) ? AlertChannel.Email
+        : business.OwnerPhone is not null && ownerState == OwnerAlertConsent.Confirmed ? AlertChannel.Sms
+        : AlertChannel.None;
 
-    public static async Task QueueMissedCallAlertAsync(RecoverlyDb db, Business business, MissedCall call, int callCount, PublicUrls urls,
-        DateTime now, CancellationToken ct)
+    /// <summary>
+    /// The alert for a missed call, before the call's final outcome is known: the recorder writes it in the
+    /// same statement as the call, with the body that matches the outcome its claims end in.
+    /// </summary>
+    /// <param name="LinkPrefix">For e-mail: the conversation link without the contact id, which the database assigns.</param>
+    public sealed record MissedCallAlertPlan(OutboundKind Kind, string To, string From, IReadOnlyDictionary<CallOutcome, string> Bodies,
+        string? LinkPrefix, DateTime? ExpiresAt, string Day, int DailyCap);
+
+    /// <summary>The alert to queue for a missed call outside quiet hours, or null when alerts are off.</summary>
+    public static MissedCallAlertPlan? PlanMissedCallAlert(Business business, AlertChannel channel, string recoverlyNumber, string? callerE164,
+        bool hasContact, IEnumerable<CallOutcome> possibleOutcomes, int callCount, PublicUrls urls, DateTime now)
     {
-        var channel = await ChannelAsync(db, business, ct);
-        if (channel == Channel.None) return;
-        if (QuietHours.Current(business, now) is { } quiet)
+        if (channel == AlertChannel.None) return null;
+        var zone = BusinessClock.Zone(business.TimeZone);
+        var email = channel == AlertChannel.Email;
+        var bodies = possibleOutcomes.Distinct().ToDictionary(o => o, o =>
         {
-            await HoldForDigestAsync(db, business, channel, quiet, call.To, urls, call, now, ct);
-            return;
-        }
-        if (!await UnderDailyCapAsync(db, business, now, ct)) return;
-        var text = TextTemplates.MissedCallAlert(call.FromE164, call.At, BusinessClock.Zone(business.TimeZone), call.Outcome, callCount);
-        var email = channel == Channel.Email;
-        var link = urls.For(call.ContactId is { } contactId ? ConversationPath(contactId) : InboxPath);
-        Outbox.Enqueue(db, new OutboxItem(business.Id, email ? OutboundKind.OwnerEmail : OutboundKind.OwnerAlert,
-            email ? EmailRecipient(business.Id) : business.OwnerPhone!, email ? EmailSender : call.To, email ? $"{text}\n\nOpen {link}" : text)
-        {
-            ContactId = call.ContactId,
-            MissedCallId = call.Id,
-            DedupeKey = $"alert:call:{call.Id}",
-            ExpiresAt = email ? now + StaleAfter : null,
-        }, now);
+            var text = TextTemplates.MissedCallAlert(callerE164, now, zone, o, callCount);
+            return !email ? text : hasContact ? $"{text}\n\nOpen " : $"{text}\n\nOpen {urls.For(InboxPath)}";
+        });
+        return new MissedCallAlertPlan(email ? OutboundKind.OwnerEmail : OutboundKind.OwnerAlert,
+            email ? EmailRecipient(business.Id) : business.OwnerPhone!, email ? EmailSender : recoverlyNumber, bodies,
+            email && hasContact ? urls.For(ConversationPathPrefix) : null, email ? now + StaleAfter : null,
+            BusinessClock.LocalDay(now, business.TimeZone), business.DailyOwnerAlertCap);
+    }
+
+    /// <summary>A missed call during quiet hours: (re)write the one digest that goes when they end. Call after the call is recorded.</summary>
+    public static async Task HoldMissedCallForDigestAsync(RecoverlyDb db, Business business, AlertChannel channel, string recoverlyNumber,
+        PublicUrls urls, DateTime now, CancellationToken ct)
+    {
+        if (channel == AlertChannel.None || QuietHours.Current(business, now) is not { } quiet) return;
+        await using var tx = await db.BeginWriteAsync(ct);
+        await HoldForDigestAsync(db, business, channel, quiet, recoverlyNumber, urls, now, ct);
+        await tx.CommitAsync(ct);
     }
 
     /// <summary>First reply alerts at once; more replies within 5 minutes are gathered into one later alert.</summary>
@@ -66,15 +82,14 @@ public static class OwnerAlerts
         PublicUrls urls, DateTime now, CancellationToken ct)
     {
         var channel = await ChannelAsync(db, business, ct);
-        if (channel == Channel.None) return;
+        if (channel == AlertChannel.None) return;
         if (QuietHours.Current(business, now) is { } quiet)
         {
-            await HoldForDigestAsync(db, business, channel, quiet, recoverlyNumber, urls, null, now, ct);
+            await HoldForDigestAsync(db, business, channel, quiet, recoverlyNumber, urls, now, ct);
             return;
         }
-        if (!await UnderDailyCapAsync(db, business, now, ct)) return;
 
-        var email = channel == Channel.Email;
+        var email = channel == AlertChannel.Email;
         var kind = email ? OutboundKind.OwnerEmail : OutboundKind.OwnerReplyAlert;
         // Reply alerts are the rows of this kind for this conversation that are not about a call.
         var lastSent = await db.OutboundMessages.AsNoTracking()
@@ -99,6 +114,7 @@ public static class OwnerAlerts
                         && m.Status == OutboundStatus.Pending && m.LeaseOwner == null)
             .ExecuteUpdateAsync(s => s.SetProperty(m => m.Body, body), ct);
         if (pending > 0) return;
+        if (!await TakeDailySlotAsync(db, business, now, ct)) return;
 
         var sendAt = lastSent is not null && lastSent.At + ReplyCoalesceWindow > now ? lastSent.At + ReplyCoalesceWindow : now;
         Outbox.Enqueue(db, new OutboxItem(business.Id, kind, email ? EmailRecipient(business.Id) : business.OwnerPhone!,
@@ -121,31 +137,31 @@ public static class OwnerAlerts
             .FirstOrDefaultAsync(ct);
     }
 
-    private static async Task<Channel> ChannelAsync(RecoverlyDb db, Business business, CancellationToken ct)
-    {
-        if (business.EmailAlerts && !string.IsNullOrWhiteSpace(business.OwnerEmail)) return Channel.Email;
-        if (business.OwnerPhone is { } owner && await OwnerAlertSubscription.StateAsync(db, business.Id, owner, ct) == OwnerAlertConsent.Confirmed)
-            return Channel.Sms;
-        return Channel.None;
-    }
+    private static async Task<AlertChannel> ChannelAsync(RecoverlyDb db, Business business, CancellationToken ct) =>
+        ChannelFor(business, business.OwnerPhone is { } owner ? await OwnerAlertSubscription.StateAsync(db, business.Id, owner, ct) : OwnerAlertConsent.None);
 
-    private static async Task<bool> UnderDailyCapAsync(RecoverlyDb db, Business business, DateTime now, CancellationToken ct)
+    /// <summary>Takes one of today's alert slots (business-local day) in one atomic statement; false when the cap is reached.</summary>
+    private static async Task<bool> TakeDailySlotAsync(RecoverlyDb db, Business business, DateTime now, CancellationToken ct)
     {
-        var dayStart = BusinessClock.StartOfLocalDayUtc(now, business.TimeZone);
-        var today = await db.OutboundMessages.CountAsync(
-            m => m.BusinessId == business.Id && CappedKinds.Contains(m.Kind) && m.CreatedAt >= dayStart, ct);
-        return today < business.DailyOwnerAlertCap;
+        var today = BusinessClock.LocalDay(now, business.TimeZone);
+        var taken = await db.Database.SqlQuery<int>($"""
+            INSERT INTO "OwnerAlertCounters" AS a ("BusinessId", "Day", "Count") VALUES ({business.Id}, {today}, 1)
+            ON CONFLICT ("BusinessId") DO UPDATE SET "Count" = CASE WHEN a."Day" = {today} THEN a."Count" + 1 ELSE 1 END, "Day" = {today}
+            WHERE a."Day" <> {today} OR a."Count" < {business.DailyOwnerAlertCap}
+            RETURNING 1 AS "Value"
+            """).ToListAsync(ct);
+        return taken.Count > 0;
     }
 
     /// <summary>
     /// Quiet hours: instead of an alert, (re)write the one digest that goes when they end. The digest
     /// is rebuilt from the record each time, so it always sums up the whole quiet stretch so far.
     /// </summary>
-    private static async Task HoldForDigestAsync(RecoverlyDb db, Business business, Channel channel, QuietWindow quiet, string recoverlyNumber,
-        PublicUrls urls, MissedCall? current, DateTime now, CancellationToken ct)
+    private static async Task HoldForDigestAsync(RecoverlyDb db, Business business, AlertChannel channel, QuietWindow quiet, string recoverlyNumber,
+        PublicUrls urls, DateTime now, CancellationToken ct)
     {
-        var body = await ComposeDigestAsync(db, business, quiet, current, urls.For(InboxPath), now, ct);
-        var email = channel == Channel.Email;
+        var body = await ComposeDigestAsync(db, business, quiet, urls.For(InboxPath), now, ct);
+        var email = channel == AlertChannel.Email;
         var key = $"digest:{business.Id}:{quiet.EndUtc:yyyyMMddTHHmm}";
         var kind = (email ? OutboundKind.OwnerEmail : OutboundKind.OwnerDigest).ToString();
         var to = email ? EmailRecipient(business.Id) : business.OwnerPhone!;
@@ -164,18 +180,15 @@ public static class OwnerAlerts
             .ExecuteUpdateAsync(s => s.SetProperty(m => m.Body, body), ct);
     }
 
-    private static async Task<string> ComposeDigestAsync(RecoverlyDb db, Business business, QuietWindow quiet, MissedCall? current,
-        string inboxLink, DateTime now, CancellationToken ct)
+    private static async Task<string> ComposeDigestAsync(RecoverlyDb db, Business business, QuietWindow quiet, string inboxLink, DateTime now,
+        CancellationToken ct)
     {
-        var skip = current?.Id ?? 0;
         var calls = await db.MissedCalls.AsNoTracking()
-            .Where(c => c.BusinessId == business.Id && c.At >= quiet.StartUtc && c.At <= now && c.Id != skip)
+            .Where(c => c.BusinessId == business.Id && c.At >= quiet.StartUtc && c.At <= now)
             .OrderBy(c => c.At).ThenBy(c => c.Id)
             .Take(500)
             .Select(c => new { c.FromE164, c.At, c.Outcome })
             .ToListAsync(ct);
-        // The call being recorded right now is not saved with its outcome yet.
-        if (current is not null) calls.Add(new { current.FromE164, current.At, current.Outcome });
         var replies = await db.InboundMessages.AsNoTracking()
             .Where(m => m.BusinessId == business.Id && !m.FromOwner && m.Intent == InboundIntent.Conversation && m.At >= quiet.StartUtc)
             .OrderBy(m => m.Id)
@@ -194,4 +207,13 @@ public static class OwnerAlerts
             lines.Add(TextTemplates.DigestReplyLine(sender.Key, sender.Count(), sender.Last().Body));
         return TextTemplates.QuietHoursDigest(business.Name, calls.Count, replies.Count, lines, inboxLink);
     }
+}
+
+/// <summary>Owner alerts queued today (business-local day), claimed one at a time against <c>Business.DailyOwnerAlertCap</c>.</summary>
+public sealed class OwnerAlertCounter
+{
+    public long BusinessId { get; set; }
+    /// <summary>yyyy-MM-dd in the business's time zone.</summary>
+    public required string Day { get; set; }
+    public int Count { get; set; }
 }

@@ -56,6 +56,9 @@ public sealed class OwnerOnboarding(RecoverlyDb db, TimeProvider time, DispatchS
     {
         if (await db.OwnerAccounts.AsNoTracking().AnyAsync(a => a.Id == accountId && a.BusinessId != null, ct))
             return (null, "Your account already has a business. One account runs one business for now.");
+        // A number is a real line on the operator's account: it goes only to an owner who proved their email.
+        if (!await Accounts.IsAccountEmailVerifiedAsync(db, accountId, ct))
+            return (null, "Confirm your email first: open the link we sent you, then pick your number.");
         if (await db.Numbers.AnyAsync(n => n.E164 == details.BusinessLine, ct))
             return (null, "That's a Recoverly number. Enter the number your customers call.");
 

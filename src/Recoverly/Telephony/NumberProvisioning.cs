@@ -15,7 +15,7 @@ public sealed record FreeNumber(string E164, string? FriendlyName);
 public sealed record FreeNumbers(IReadOnlyList<FreeNumber> Numbers, string? Problem = null);
 
 /// <summary>
-/// Where Recoverly numbers come from: a local pool in simulator mode, the Twilio account's owned
+/// Where Recoverly numbers come from: a local pool in simulator mode, the operator's pool of Twilio
 /// numbers otherwise. <see cref="PrepareAsync"/> points a number at this installation before a
 /// business gets it; recording the assignment is the caller's job (one transaction with the business).
 /// </summary>
@@ -35,10 +35,10 @@ public static class NumberProvisioning
     public static IServiceCollection AddNumberProvisioning(this IServiceCollection services)
     {
         services.AddScoped<SimulatorNumberPool>();
-        services.AddScoped<TwilioOwnedNumbers>();
+        services.AddScoped<TwilioNumberPool>();
         services.AddScoped<INumberProvisioning>(sp => sp.GetRequiredService<IOptions<TelephonyOptions>>().Value.IsSimulator
             ? sp.GetRequiredService<SimulatorNumberPool>()
-            : sp.GetRequiredService<TwilioOwnedNumbers>());
+            : sp.GetRequiredService<TwilioNumberPool>());
         return services;
     }
 
@@ -75,14 +75,16 @@ public sealed class SimulatorNumberPool(RecoverlyDb db) : INumberProvisioning
 }
 
 /// <summary>
-/// Twilio: lists the account's IncomingPhoneNumbers and, for the chosen one, sets the voice, status
-/// and SMS webhooks to this installation — through the official package and the same HttpClient as
-/// <see cref="TwilioGateway"/> (so <c>Twilio:ApiBaseUrl</c> applies).
+/// Twilio: sign-ups are offered only free numbers of the operator's pool (<see cref="NumberPool"/>, filled by
+/// <c>numbers add</c>), read from the database — the Twilio account itself is never listed for them. For the
+/// chosen one, the voice, status and SMS webhooks are pointed at this installation through the official
+/// package and the same HttpClient as <see cref="TwilioGateway"/> (so <c>Twilio:ApiBaseUrl</c> applies).
 /// </summary>
-public sealed class TwilioOwnedNumbers(RecoverlyDb db, IHttpClientFactory httpClients, IOptions<TwilioOptions> options, PublicUrls urls,
-    ILogger<TwilioOwnedNumbers> log) : INumberProvisioning
+public sealed class TwilioNumberPool(RecoverlyDb db, IHttpClientFactory httpClients, IOptions<TwilioOptions> options, PublicUrls urls,
+    ILogger<TwilioNumberPool> log) : INumberProvisioning
 {
-    private const int MaxListed = 1000;
+    /// <summary>An owner picks among a few; the rest of the pool stays out of sight.</summary>
+    public const int MaxOffered = 10;
 
     public bool OwnerChooses => true;
 
@@ -95,35 +97,23 @@ public sealed class TwilioOwnedNumbers(RecoverlyDb db, IHttpClientFactory httpCl
 
     public async Task<FreeNumbers> FreeNumbersAsync(CancellationToken ct)
     {
-        List<IncomingPhoneNumberResource> owned;
-        try
-        {
-            owned = await ListOwnedAsync(ct);
-        }
-        catch (Exception e) when (e is ApiException or ApiConnectionException or HttpRequestException or TaskCanceledException)
-        {
-            log.LogWarning(e, "Listing the Twilio account's phone numbers failed");
-            return new FreeNumbers([], "Couldn't reach Twilio to list your numbers. Check the Twilio credentials and try again.");
-        }
         var taken = await NumberProvisioning.TakenAsync(db, ct);
-        var free = owned
-            .Where(n => n.PhoneNumber?.ToString() is { } e164 && !taken.Contains(e164) && Usable(n))
-            .Select(n => new FreeNumber(n.PhoneNumber.ToString(), n.FriendlyName))
-            .OrderBy(n => n.E164, StringComparer.Ordinal)
-            .ToList();
-        return free.Count == 0
-            ? new FreeNumbers([], "Your Twilio account has no free number with voice and SMS. Buy one in the Twilio console, then reload this page.")
-            : new FreeNumbers(free);
+        var pool = await db.PoolNumbers.AsNoTracking().OrderBy(p => p.E164).Select(p => new { p.E164, p.Note }).ToListAsync(ct);
+        var free = pool.Where(p => !taken.Contains(p.E164)).Take(MaxOffered).Select(p => new FreeNumber(p.E164, null)).ToList();
+        if (free.Count > 0) return new FreeNumbers(free);
+        log.LogWarning("The number pool has no free number: add some with `numbers add`");
+        return new FreeNumbers([], "No Recoverly number is free right now. We've let the team know; please try again later.");
     }
 
     public async Task<string?> PrepareAsync(string e164, CancellationToken ct)
     {
+        var pooled = await db.PoolNumbers.AsNoTracking().FirstOrDefaultAsync(p => p.E164 == e164, ct);
+        if (pooled is null) return "That number isn't one we can give out. Pick another.";
         try
         {
-            var owned = await ListOwnedAsync(ct);
-            var number = owned.FirstOrDefault(n => n.PhoneNumber?.ToString() == e164);
-            if (number is null || !Usable(number)) return "That number isn't in your Twilio account (or can't take calls and texts). Pick another.";
-            await IncomingPhoneNumberResource.UpdateAsync(new UpdateIncomingPhoneNumberOptions(number.Sid)
+            var sid = pooled.ProviderSid ?? (await FindOwnedAsync(e164, ct))?.Sid;
+            if (sid is null) return "That number isn't available any more. Pick another.";
+            await IncomingPhoneNumberResource.UpdateAsync(new UpdateIncomingPhoneNumberOptions(sid)
             {
                 VoiceUrl = new Uri(urls.For("/twilio/voice")),
                 VoiceMethod = Twilio.Http.HttpMethod.Post,
@@ -135,7 +125,7 @@ public sealed class TwilioOwnedNumbers(RecoverlyDb db, IHttpClientFactory httpCl
                 VoiceApplicationSid = "",
                 SmsApplicationSid = "",
             }, Client()).WaitAsync(ct);
-            log.LogInformation("Pointed Twilio number {Number} ({Sid}) at {Base}", Phones.Mask(e164), number.Sid, urls.Base);
+            log.LogInformation("Pointed Twilio number {Number} ({Sid}) at {Base}", Phones.Mask(e164), sid, urls.Base);
             return null;
         }
         catch (Exception e) when (e is ApiException or ApiConnectionException or HttpRequestException or TaskCanceledException)
@@ -145,12 +135,34 @@ public sealed class TwilioOwnedNumbers(RecoverlyDb db, IHttpClientFactory httpCl
         }
     }
 
-    private async Task<List<IncomingPhoneNumberResource>> ListOwnedAsync(CancellationToken ct)
+    /// <summary>
+    /// The account's number <paramref name="e164"/> (one filtered request, never a listing of the account), or null
+    /// when the account has no such number. Throws when Twilio can't be reached.
+    /// </summary>
+    public async Task<IncomingPhoneNumberResource?> FindOwnedAsync(string e164, CancellationToken ct)
     {
-        var set = await IncomingPhoneNumberResource.ReadAsync(new ReadIncomingPhoneNumberOptions { PageSize = 100, Limit = MaxListed }, Client())
+        var set = await IncomingPhoneNumberResource.ReadAsync(
+                new ReadIncomingPhoneNumberOptions { PhoneNumber = new Twilio.Types.PhoneNumber(e164), PageSize = 20, Limit = 20 }, Client())
             .WaitAsync(ct);
-        // The package fetches further pages while enumerating (blocking I/O): do that off the request thread.
-        return await Task.Run(() => set.ToList(), ct);
+        return set.FirstOrDefault(n => n.PhoneNumber?.ToString() == e164);
+    }
+
+    /// <summary>For <c>numbers add</c>: the number's Twilio id, or the problem in the operator's words.</summary>
+    public async Task<(string? Sid, string? Problem)> CheckOwnedAsync(string e164, CancellationToken ct)
+    {
+        IncomingPhoneNumberResource? number;
+        try
+        {
+            number = await FindOwnedAsync(e164, ct);
+        }
+        catch (Exception e) when (e is ApiException or ApiConnectionException or HttpRequestException or TaskCanceledException)
+        {
+            log.LogWarning(e, "Looking up Twilio number {Number} failed", Phones.Mask(e164));
+            return (null, $"couldn't ask Twilio about {e164} ({e.Message}); check Twilio:AccountSid, Twilio:AuthToken and the network");
+        }
+        if (number is null) return (null, $"{e164} is not a number of Twilio account {options.Value.AccountSid}");
+        if (!Usable(number)) return (null, $"{e164} can't take both calls and texts");
+        return (number.Sid, null);
     }
 
     /// <summary>Numbers without voice or SMS can't be Recoverly numbers; unknown capabilities get the benefit of the doubt.</summary>

@@ -33,8 +33,7 @@ public static class WebhookEndpoints
 
     private static IResult Bad(string problem) => Results.Text(problem, statusCode: StatusCodes.Status400BadRequest);
 
-    private static async Task<IResult> IncomingCallAsync(HttpRequest request, RecoverlyDb db, MissedCallRecorder recorder, PublicUrls urls,
-        CancellationToken ct)
+    private static async Task<IResult> IncomingCallAsync(HttpRequest request, MissedCallRecorder recorder, PublicUrls urls, CancellationToken ct)
     {
         var form = request.Form;
         var callSid = form.Get("CallSid");
@@ -44,8 +43,11 @@ public static class WebhookEndpoints
         if (form.Get("Direction") is { } direction && !direction.StartsWith("inbound", StringComparison.OrdinalIgnoreCase))
             return Twiml(new VoiceResponse()); // legs we placed ourselves are not missed calls
 
-        var business = await BusinessByNumber.FindAsync(db, to, ct);
-        if (business is null) return Twiml(new VoiceResponse().Reject());
+        var incoming = new IncomingCall(callSid!, form.Get("From") ?? "", to, form.Get("StirVerstat"), form.Get("ForwardedFrom"));
+        // One query answers both "whose number is this?" and everything the outcome depends on.
+        var lookup = await recorder.LookupAsync(incoming, ct);
+        if (lookup is null) return Twiml(new VoiceResponse().Reject());
+        var business = lookup.Business;
         if (business.Mode == CallMode.CallThrough)
         {
             // The Recoverly number is the published number: ring the business line first; the Dial action decides "missed".
@@ -53,17 +55,18 @@ public static class WebhookEndpoints
             dial.Number(new Twilio.Types.PhoneNumber(business.BusinessPhone));
             return Twiml(new VoiceResponse().Append(dial));
         }
-        return await RecordMissedAsync(form, callSid!, to, business, recorder, urls, ct);
+        var recorded = await recorder.RecordAsync(lookup, incoming, ct);
+        return Twiml(Greeting(recorded.Business, recorded.Call.Outcome, urls));
     }
 
     /// <summary>Seconds the business line rings in call-through mode; shorter than most carrier voicemail timers (~25 s).</summary>
     public const int CallThroughRingSeconds = 18;
 
-    private static async Task<IResult> RecordMissedAsync(IFormCollection form, string callSid, string to, Business? business,
-        MissedCallRecorder recorder, PublicUrls urls, CancellationToken ct)
+    private static async Task<IResult> RecordMissedAsync(IFormCollection form, string callSid, string to, MissedCallRecorder recorder,
+        PublicUrls urls, CancellationToken ct)
     {
         var incoming = new IncomingCall(callSid, form.Get("From") ?? "", to, form.Get("StirVerstat"), form.Get("ForwardedFrom"));
-        var recorded = business is null ? await recorder.RecordAsync(incoming, ct) : await recorder.RecordAsync(business, incoming, ct);
+        var recorded = await recorder.RecordAsync(incoming, ct);
         return recorded is null
             ? Twiml(new VoiceResponse().Reject())
             : Twiml(Greeting(recorded.Business, recorded.Call.Outcome, urls));
@@ -134,7 +137,7 @@ public static class WebhookEndpoints
         var answered = status == "completed" && form.Get("DialBridged") != "false" || status == "answered";
         return answered
             ? Twiml(new VoiceResponse().Hangup())
-            : await RecordMissedAsync(form, callSid!, to, null, recorder, urls, ct);
+            : await RecordMissedAsync(form, callSid!, to, recorder, urls, ct);
     }
 
     private static async Task<IResult> IncomingSmsAsync(HttpRequest request, InboundSmsHandler handler, CancellationToken ct)

@@ -3,6 +3,7 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Recoverly.Billing;
 using Recoverly.Businesses;
+using Recoverly.Owners;
 using Recoverly.Tests.Infrastructure;
 
 namespace Recoverly.Tests.Billing;
@@ -48,7 +49,7 @@ public class FoundingProgramTests
     public async Task Owner_claims_a_spot_from_the_pricing_page_and_the_eleventh_is_offered_the_trial()
     {
         await using var app = await TestApp.StartAsync(Db.Sqlite);
-        var ids = await CreateBusinessesAsync(app, 11);
+        var ids = (await CreateBusinessesAsync(app, 9)).Concat(await CreateBusinessesAsync(app, 2, withOwner: false)).ToList(); // the last two sign in below
         foreach (var id in ids.Take(9)) await app.WithScopeAsync(sp => sp.GetRequiredService<FoundingProgram>().ClaimAsync(id));
 
         using var tenth = await SignedInClient.SignInAsync(app, ids[9]);
@@ -72,6 +73,41 @@ public class FoundingProgramTests
         Assert.Equal(PlanState.Trial, await app.QueryAsync(d => d.Businesses.Where(b => b.Id == ids[10]).Select(b => b.Plan).SingleAsync()));
     }
 
+    [Theory]
+    [MemberData(nameof(Databases.Both), MemberType = typeof(Databases))]
+    public async Task A_founding_place_needs_a_confirmed_owner_email_and_a_verified_forwarding_call(Db db)
+    {
+        await using var app = await TestApp.StartAsync(db);
+        var unconfirmed = (await CreateBusinessesAsync(app, 1, emailVerified: false))[0];
+        var unforwarded = (await CreateBusinessesAsync(app, 1, forwardingVerified: false))[0];
+        var ownerless = (await CreateBusinessesAsync(app, 1, withOwner: false))[0];
+
+        foreach (var id in new[] { unconfirmed, unforwarded, ownerless })
+            Assert.Equal(FoundingOutcome.NotVerified, (await app.WithScopeAsync(sp => sp.GetRequiredService<FoundingProgram>().ClaimAsync(id))).Outcome);
+
+        Assert.Equal(0, await app.QueryAsync(d => d.FoundingClaims.CountAsync()));
+        Assert.Equal(0, await app.QueryAsync(d => d.Businesses.CountAsync(b => b.Plan == PlanState.Founding)));
+        Assert.Equal(FoundingProgram.Places, await app.WithScopeAsync(sp => sp.GetRequiredService<FoundingProgram>().PlacesLeftAsync()));
+    }
+
+    [Fact]
+    public async Task The_pricing_page_tells_an_unconfirmed_owner_what_to_do_before_claiming()
+    {
+        await using var app = await TestApp.StartAsync(Db.Sqlite);
+        var id = (await CreateBusinessesAsync(app, 1, forwardingVerified: false, withOwner: false))[0];
+        using var owner = await SignedInClient.SignInAsync(app, id, emailVerified: false);
+
+        var page = WebUtility.HtmlDecode(await owner.Http.GetStringAsync("/pricing"));
+        Assert.DoesNotContain("Claim free lifetime access", page);
+        Assert.Contains("Confirm your email with the link we sent you.", page);
+        Assert.Contains("Verify call forwarding with a test call", page);
+
+        var claimed = await owner.PostFormAsync("/login", "/pricing?handler=Claim", []);
+        var told = WebUtility.HtmlDecode(await owner.Http.GetStringAsync(claimed.Headers.Location!.OriginalString));
+        Assert.Contains("confirm your email and verify call forwarding", told);
+        Assert.Equal(0, await app.QueryAsync(d => d.FoundingClaims.CountAsync()));
+    }
+
     [Fact]
     public async Task Anonymous_visitor_is_sent_to_sign_up_and_a_claim_post_to_log_in()
     {
@@ -87,8 +123,12 @@ public class FoundingProgramTests
         Assert.Equal(0, await app.QueryAsync(d => d.FoundingClaims.CountAsync()));
     }
 
-    /// <summary>Businesses straight into the database (no numbers needed to claim).</summary>
-    internal static async Task<List<long>> CreateBusinessesAsync(TestApp app, int count)
+    /// <summary>
+    /// Businesses straight into the database (no numbers needed to claim), set up for real unless told otherwise:
+    /// forwarding verified, and (<paramref name="withOwner"/>) an owner login whose email is confirmed.
+    /// </summary>
+    internal static async Task<List<long>> CreateBusinessesAsync(TestApp app, int count, bool emailVerified = true, bool forwardingVerified = true,
+        bool withOwner = true)
     {
         var now = app.Time.GetUtcNow().UtcDateTime;
         return await app.QueryAsync(async db =>
@@ -96,8 +136,15 @@ public class FoundingProgramTests
             var businesses = Enumerable.Range(1, count).Select(i => new Business
             {
                 Name = $"Business {i}", BusinessPhone = $"+1512555{i:0000}", CreatedAt = now, TrialEndsAt = now + Entitlement.TrialLength,
+                ForwardingVerifiedAt = forwardingVerified ? now : null,
             }).ToList();
             db.Businesses.AddRange(businesses);
+            await db.SaveChangesAsync();
+            if (withOwner) db.OwnerAccounts.AddRange(businesses.Select(b => new OwnerAccount
+            {
+                Email = $"owner-{b.Id}@example.com", PasswordHash = "-", SecurityStamp = "-", BusinessId = b.Id, CreatedAt = now,
+                EmailVerifiedAt = emailVerified ? now : null,
+            }));
             await db.SaveChangesAsync();
             return businesses.Select(b => b.Id).ToList();
         });

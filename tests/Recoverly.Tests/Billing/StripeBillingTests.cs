@@ -5,6 +5,7 @@ using System.Text;
 using System.Text.Json;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
+using Npgsql;
 using Recoverly.Billing;
 using Recoverly.Businesses;
 using Recoverly.Calls;
@@ -48,9 +49,9 @@ public class StripeBillingTests
         ["created"] = new DateTimeOffset(created).ToUnixTimeSeconds(), ["type"] = type, ["data"] = new Dictionary<string, object?> { ["object"] = data },
     });
 
-    private static object CheckoutCompleted(long businessId) => new Dictionary<string, object?>
+    private static Dictionary<string, object?> CheckoutCompleted(long businessId, string paymentStatus = "paid") => new()
     {
-        ["id"] = "cs_test_1", ["object"] = "checkout.session", ["mode"] = "subscription", ["status"] = "complete", ["payment_status"] = "paid",
+        ["id"] = "cs_test_1", ["object"] = "checkout.session", ["mode"] = "subscription", ["status"] = "complete", ["payment_status"] = paymentStatus,
         ["client_reference_id"] = businessId.ToString(CultureInfo.InvariantCulture), ["customer"] = "cus_1", ["subscription"] = "sub_1",
     };
 
@@ -206,7 +207,8 @@ public class StripeBillingTests
     {
         await using var app = await TestApp.StartAsync(Db.Sqlite, Stripe());
         var business = await app.AddBusinessAsync();
-        await app.WithScopeAsync(sp => sp.GetRequiredService<FoundingProgram>().ClaimAsync(business.Id));
+        await app.SetUpForRealAsync(business.Id);
+        Assert.Equal(FoundingOutcome.Granted, (await app.WithScopeAsync(sp => sp.GetRequiredService<FoundingProgram>().ClaimAsync(business.Id))).Outcome);
 
         await PostWebhookAsync(app, Event("evt_del", "customer.subscription.deleted", app.Time.GetUtcNow().UtcDateTime, Subscription("canceled", business.Id)));
 
@@ -410,5 +412,81 @@ public class StripeBillingTests
         Assert.Contains("canceled, so text-backs are off", PlanStatus.For(b, now, billingEnabled: true).Banner);
         b.Plan = PlanState.Founding;
         Assert.Null(PlanStatus.For(b, now, billingEnabled: true).Banner);
+    }
+
+    // ---- Hardening ----
+
+    [Theory]
+    [MemberData(nameof(Databases.Both), MemberType = typeof(Databases))]
+    public async Task A_body_larger_than_any_Stripe_event_is_refused_before_it_is_parsed_even_when_signed(Db db)
+    {
+        await using var app = await TestApp.StartAsync(db, Stripe());
+        var business = await app.AddBusinessAsync();
+        var checkout = CheckoutCompleted(business.Id);
+        checkout["metadata"] = new Dictionary<string, string> { ["padding"] = new string('x', StripeWebhook.MaxBodyBytes) };
+        var payload = Event("evt_big", "checkout.session.completed", app.Time.GetUtcNow().UtcDateTime, checkout);
+
+        var response = await PostWebhookAsync(app, payload);
+
+        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, response.StatusCode);
+        Assert.Equal(0, await app.QueryAsync(d => d.BillingEvents.CountAsync()));
+        Assert.Equal(PlanState.Trial, (await BusinessAsync(app, business.Id)).Plan);
+    }
+
+    [Theory]
+    [MemberData(nameof(Databases.Both), MemberType = typeof(Databases))]
+    public async Task A_checkout_completed_without_payment_activates_nothing_until_the_payment_succeeds(Db db)
+    {
+        await using var app = await TestApp.StartAsync(db, Stripe());
+        var business = await app.AddBusinessAsync();
+        var t0 = app.Time.GetUtcNow().UtcDateTime;
+
+        await PostWebhookAsync(app, Event("evt_unpaid", "checkout.session.completed", t0, CheckoutCompleted(business.Id, "unpaid")));
+        var waiting = await BusinessAsync(app, business.Id);
+        Assert.Equal(PlanState.Trial, waiting.Plan);
+        Assert.Equal("cus_1", waiting.StripeCustomerId); // linked, so the payment's own events find the business
+
+        await PostWebhookAsync(app, Event("evt_paid", "checkout.session.async_payment_succeeded", t0.AddMinutes(5), CheckoutCompleted(business.Id)));
+        Assert.Equal(PlanState.Active, (await BusinessAsync(app, business.Id)).Plan);
+    }
+
+    [Fact]
+    public async Task Two_events_for_one_business_arriving_together_on_PostgreSQL_leave_the_newer_state()
+    {
+        await using var app = await TestApp.StartAsync(Db.Postgres, Stripe());
+        var business = await app.AddBusinessAsync();
+        var t0 = app.Time.GetUtcNow().UtcDateTime;
+        await PostWebhookAsync(app, Event("evt_co", "checkout.session.completed", t0, CheckoutCompleted(business.Id)));
+
+        // A slow transaction holds the business row while both events arrive: the newer first, then the older.
+        await using var holder = new NpgsqlConnection(app.ConnectionString);
+        await holder.OpenAsync();
+        await using var hold = await holder.BeginTransactionAsync();
+        await using (var rowLock = new NpgsqlCommand($"SELECT 1 FROM \"Businesses\" WHERE \"Id\" = {business.Id} FOR UPDATE", holder, hold))
+            await rowLock.ExecuteNonQueryAsync();
+        var newer = PostWebhookAsync(app, Event("evt_del", "customer.subscription.deleted", t0.AddDays(40), Subscription("canceled", business.Id)));
+        await WaitForLockWaitersAsync(app, 1);
+        var older = PostWebhookAsync(app, Event("evt_fail", "invoice.payment_failed", t0.AddDays(30), Invoice("open")));
+        await WaitForLockWaitersAsync(app, 2);
+        await hold.CommitAsync();
+
+        Assert.All(await Task.WhenAll(newer, older), r => Assert.Equal(HttpStatusCode.OK, r.StatusCode));
+        var after = await BusinessAsync(app, business.Id);
+        Assert.Equal(PlanState.Canceled, after.Plan);
+        Assert.Equal(t0.AddDays(40), after.PlanChangedAt);
+        Assert.Null(after.PastDueSince);
+    }
+
+    /// <summary>Waits until <paramref name="count"/> sessions of the app's database wait for a lock.</summary>
+    private static async Task WaitForLockWaitersAsync(TestApp app, int count)
+    {
+        await using var probe = new NpgsqlConnection(app.ConnectionString);
+        await probe.OpenAsync();
+        await AppProcess.WaitUntilAsync(async () =>
+        {
+            await using var cmd = new NpgsqlCommand(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'", probe);
+            return (long)(await cmd.ExecuteScalarAsync())! >= count;
+        }, $"{count} webhook(s) wait for the business row");
     }
 }

@@ -187,7 +187,7 @@ public class MissedCallTests
     [Fact]
     public async Task Paused_texting_and_an_expired_trial_record_the_call_without_texting()
     {
-        await using var app = await TestApp.StartAsync(Db.Sqlite, new Dictionary<string, string?> { ["Billing:Provider"] = "Stripe" });
+        await using var app = await TestApp.StartAsync(Db.Sqlite, new Dictionary<string, string?> { ["Billing:Provider"] = "Stripe", ["Stripe:SecretKey"] = "sk_test_x", ["Stripe:WebhookSecret"] = "whsec_x", ["Stripe:PriceId"] = "price_x" });
         await app.AddBusinessAsync();
         await app.QueryAsync(d => d.Businesses.ExecuteUpdateAsync(s => s.SetProperty(b => b.TextingPaused, true)));
         await app.MissedCallAsync("+15125550142");

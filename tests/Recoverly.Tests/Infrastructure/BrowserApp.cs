@@ -54,6 +54,23 @@ public sealed class BrowserApp : IAsyncDisposable
 
     public string MailFolder => _factory.Services.GetRequiredService<Microsoft.Extensions.Configuration.IConfiguration>()["Email:PickupFolder"]!;
 
+    /// <summary>Waits for a mail to <paramref name="to"/> with <paramref name="subject"/> in it, and takes it out of the folder.</summary>
+    public Task<string> TakeMailAsync(string to, string subject) => Mailbox.TakeAsync(MailFolder, to, subject);
+
+    /// <summary>
+    /// After "Create account": the page says to check the email; the mailed link is opened and confirmed with the
+    /// password, which signs the owner in and continues to onboarding.
+    /// </summary>
+    public async Task ConfirmSignUpAsync(IPage page, string email, string password)
+    {
+        await Assertions.Expect(page.Locator("h1")).ToHaveTextAsync("Check your email");
+        var link = Mailbox.Link(await TakeMailAsync(email, "Confirm your email"), "/verify-email?token=");
+        await page.GotoAsync(link);
+        await page.GetByLabel("Password").FillAsync(password);
+        await page.GetByRole(AriaRole.Button, new() { Name = "Confirm my email" }).ClickAsync();
+        await page.WaitForURLAsync("**/onboarding");
+    }
+
     private static int FreePort()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);

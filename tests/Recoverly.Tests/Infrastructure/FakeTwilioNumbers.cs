@@ -19,11 +19,15 @@ public sealed class FakeTwilioNumbers(string accountSid, string authToken)
 {
     private readonly ConcurrentDictionary<string, OwnedNumber> _owned = new();
     private readonly ConcurrentQueue<(string Sid, IReadOnlyDictionary<string, string> Form)> _updates = new();
+    private int _listings;
 
     /// <summary>Page size the fake uses regardless of what the client asks, so paging is exercised.</summary>
     public int PageSize { get; set; } = 2;
 
     public IReadOnlyList<(string Sid, IReadOnlyDictionary<string, string> Form)> Updates => _updates.ToArray();
+
+    /// <summary>Reads of the account's numbers without a PhoneNumber filter: what listing the whole account looks like.</summary>
+    public int Listings => Volatile.Read(ref _listings);
 
     public OwnedNumber Own(string e164, bool voice = true, bool sms = true)
     {
@@ -36,7 +40,7 @@ public sealed class FakeTwilioNumbers(string accountSid, string authToken)
 
     public HttpMessageHandler Handler(HttpMessageHandler others) => new InProcess(this, others);
 
-    private (int Status, string Json)? Handle(string method, string path, IReadOnlyDictionary<string, string> query,
+    internal (int Status, string Json)? Handle(string method, string path, IReadOnlyDictionary<string, string> query,
         IReadOnlyDictionary<string, string> form, string? authorization)
     {
         var prefix = $"/2010-04-01/Accounts/{accountSid}/IncomingPhoneNumbers";
@@ -49,7 +53,9 @@ public sealed class FakeTwilioNumbers(string accountSid, string authToken)
         if (method == "GET" && rest == ".json")
         {
             var page = query.TryGetValue("Page", out var p) ? int.Parse(p, CultureInfo.InvariantCulture) : 0;
-            var all = _owned.Values.OrderBy(n => n.E164, StringComparer.Ordinal).ToList();
+            var filter = query.GetValueOrDefault("PhoneNumber");
+            if (filter is null && page == 0) Interlocked.Increment(ref _listings);
+            var all = _owned.Values.Where(n => filter is null || n.E164 == filter).OrderBy(n => n.E164, StringComparer.Ordinal).ToList();
             var slice = all.Skip(page * PageSize).Take(PageSize).Select(Resource).ToList();
             var more = (page + 1) * PageSize < all.Count;
             var uri = prefix + ".json";

@@ -14,13 +14,35 @@ public sealed partial class OwnerSession(HttpClient client, string email) : IDis
     public HttpClient Client { get; } = client;
     public string Email { get; } = email;
 
+    /// <summary>
+    /// Signs up the way an owner does: the form answers "check your email", the mailed link is opened and confirmed
+    /// with the password, which signs the owner in.
+    /// </summary>
     public static async Task<OwnerSession> SignUpAsync(TestApp app, string email, string password = DefaultPassword)
     {
         var session = new OwnerSession(app.NewBrowserClient(), email);
         var response = await session.PostFormAsync("/signup", new() { ["Email"] = email, ["Password"] = password });
-        Assert.True(response.StatusCode == HttpStatusCode.Redirect, $"Sign-up failed: HTTP {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
+        var html = await response.Content.ReadAsStringAsync();
+        Assert.True(response.StatusCode == HttpStatusCode.OK && html.Contains("Check your email", StringComparison.Ordinal),
+            $"Sign-up failed: HTTP {(int)response.StatusCode} {html}");
+        var mail = await app.TakeMailAsync(email, "Confirm your email");
+        var confirmed = await session.ConfirmEmailAsync(Mailbox.Link(mail, "/verify-email?token="), password);
+        Assert.True(confirmed.StatusCode == HttpStatusCode.Redirect, $"Confirming the email failed: HTTP {(int)confirmed.StatusCode}");
         return session;
     }
+
+    /// <summary>Opens a mailed confirmation link and presses "Confirm my email" (with the password when the page asks for it).</summary>
+    public async Task<HttpResponseMessage> ConfirmEmailAsync(string link, string? password)
+    {
+        var path = new Uri(link).PathAndQuery;
+        var html = await GetPageAsync(path);
+        var fields = new List<KeyValuePair<string, string>> { new("Token", TokenOf(path)) };
+        if (password is not null) fields.Add(new("Password", password));
+        return await PostWithTokenAsync("/verify-email", fields, AntiforgeryToken(html));
+    }
+
+    private static string TokenOf(string pathAndQuery) =>
+        WebUtility.UrlDecode(pathAndQuery[(pathAndQuery.IndexOf("token=", StringComparison.Ordinal) + "token=".Length)..]);
 
     public static async Task<OwnerSession> LogInAsync(TestApp app, string email, string password = DefaultPassword)
     {

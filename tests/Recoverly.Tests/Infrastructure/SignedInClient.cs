@@ -14,16 +14,27 @@ public sealed partial class SignedInClient : IDisposable
 {
     public const string Password = "correct horse battery";
 
+    private readonly CookieContainerHandler _cookies;
+
     public HttpClient Http { get; }
 
     private SignedInClient(TestApp app)
     {
         var server = (TestServer)app.Services.GetRequiredService<IServer>();
-        Http = new HttpClient(new CookieContainerHandler { InnerHandler = server.CreateHandler() }) { BaseAddress = new Uri(TestApp.BaseUrl) };
+        _cookies = new CookieContainerHandler { InnerHandler = server.CreateHandler() };
+        Http = new HttpClient(_cookies) { BaseAddress = new Uri(TestApp.BaseUrl) };
     }
 
-    /// <summary>Creates a login (linked to <paramref name="businessId"/> when given) and signs it in through the real /login form.</summary>
-    public static async Task<SignedInClient> SignInAsync(TestApp app, long? businessId, bool isOperator = false, string? email = null)
+    /// <summary>The value of a cookie this browser holds (to replay it from elsewhere).</summary>
+    public string Cookie(string name) =>
+        _cookies.Container.GetCookies(new Uri(TestApp.BaseUrl))[name]?.Value ?? throw new InvalidOperationException($"no {name} cookie");
+
+    /// <summary>
+    /// Creates a login (linked to <paramref name="businessId"/> when given; its email confirmed unless
+    /// <paramref name="emailVerified"/> is false) and signs it in through the real /login form.
+    /// </summary>
+    public static async Task<SignedInClient> SignInAsync(TestApp app, long? businessId, bool isOperator = false, string? email = null,
+        bool emailVerified = true)
     {
         email ??= $"owner-{Guid.NewGuid():N}@example.com";
         await app.QueryAsync(async db =>
@@ -32,6 +43,7 @@ public sealed partial class SignedInClient : IDisposable
             {
                 Email = email, PasswordHash = "", SecurityStamp = Guid.NewGuid().ToString("N"), BusinessId = businessId,
                 IsOperator = isOperator, CreatedAt = app.Time.GetUtcNow().UtcDateTime,
+                EmailVerifiedAt = emailVerified ? app.Time.GetUtcNow().UtcDateTime : null,
             };
             account.PasswordHash = new PasswordHasher<OwnerAccount>().HashPassword(account, Password);
             db.OwnerAccounts.Add(account);

@@ -1,5 +1,7 @@
 using System.Net.Http.Headers;
+using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.AspNetCore.TestHost;
 using Microsoft.EntityFrameworkCore;
@@ -28,8 +30,12 @@ public sealed class TestApp : IAsyncDisposable
     public const string AuthToken = "test-auth-token-0123456789";
     public const string BaseUrl = "http://localhost";
 
+    /// <summary>Tests that go through a proxy name the connection's address in this header (the test server has no sockets).</summary>
+    public const string PeerHeader = "X-Test-Peer-Address";
+
     private readonly WebApplicationFactory<Program> _factory;
     private readonly string? _sqliteFile;
+    private readonly string _ownMailFolder = Path.Combine(Path.GetTempPath(), $"recoverly-mail-{Guid.NewGuid():N}");
 
     public Db Db { get; }
     public FakeTimeProvider Time { get; } = new(new DateTimeOffset(2026, 11, 27, 15, 0, 0, TimeSpan.Zero));
@@ -56,8 +62,10 @@ public sealed class TestApp : IAsyncDisposable
             ["Twilio:AuthToken"] = AuthToken,
             ["Recoverly:PublicBaseUrl"] = BaseUrl,
             ["Recoverly:Roles"] = "web",
+            ["Email:PickupFolder"] = _ownMailFolder,
         };
         foreach (var (k, v) in settings) config[k] = v;
+        MailFolder = config["Email:PickupFolder"]!;
 
         _factory = new WebApplicationFactory<Program>().WithWebHostBuilder(web =>
         {
@@ -67,6 +75,7 @@ public sealed class TestApp : IAsyncDisposable
             {
                 services.RemoveAll<TimeProvider>();
                 services.AddSingleton<TimeProvider>(Time);
+                services.AddSingleton<IStartupFilter, PeerAddressFilter>();
                 // The Twilio adapter talks to the fake API, or (simulator mode) to the simulator inside this test server.
                 var simulator = string.Equals(config["Telephony:Provider"], "Simulator", StringComparison.OrdinalIgnoreCase);
                 services.AddHttpClient(TwilioGateway.HttpClientName)
@@ -78,6 +87,19 @@ public sealed class TestApp : IAsyncDisposable
         });
         Http = _factory.CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false, BaseAddress = new Uri(BaseUrl) });
     }
+
+    /// <summary>Where the app's mail lands (the pickup folder; no SMTP in tests).</summary>
+    public string MailFolder { get; }
+
+    /// <summary>
+    /// Waits for a mail to <paramref name="to"/> whose subject contains <paramref name="subject"/>, returns its text and
+    /// deletes it (account mail leaves through a background queue, so it may take a moment).
+    /// </summary>
+    public Task<string> TakeMailAsync(string to, string subject) => Mailbox.TakeAsync(MailFolder, to, subject);
+
+    /// <summary>A client for another address of the app (a public https:// host, say), redirects not followed.</summary>
+    public HttpClient NewClient(string baseUrl, bool cookies = true) =>
+        _factory.CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false, HandleCookies = cookies, BaseAddress = new Uri(baseUrl) });
 
     /// <summary>A client that keeps cookies, like a browser (owner sessions: see <see cref="OwnerSession"/>).</summary>
     public HttpClient NewBrowserClient() =>
@@ -138,6 +160,31 @@ public sealed class TestApp : IAsyncDisposable
             .CreateAsync(new NewBusiness(name, number, businessPhone, ownerPhone, null, CallMode.Forwarding, timeZone), "test", CancellationToken.None));
         Assert.Null(error);
         return business!;
+    }
+
+    /// <summary>
+    /// What the Founding User Program asks of a business (as a real owner would do it): an owner login whose email is
+    /// confirmed, and call forwarding verified with a test call.
+    /// </summary>
+    public Task<int> SetUpForRealAsync(long businessId) => QueryAsync(async db =>
+    {
+        var now = Time.GetUtcNow().UtcDateTime;
+        if (!await db.OwnerAccounts.AnyAsync(a => a.BusinessId == businessId))
+            db.OwnerAccounts.Add(new Recoverly.Owners.OwnerAccount
+            {
+                Email = $"owner-{businessId}@example.com", PasswordHash = "-", SecurityStamp = "-", BusinessId = businessId, CreatedAt = now,
+            });
+        await db.SaveChangesAsync();
+        await db.OwnerAccounts.Where(a => a.BusinessId == businessId).ExecuteUpdateAsync(s => s.SetProperty(a => a.EmailVerifiedAt, now));
+        return await db.Businesses.Where(b => b.Id == businessId).ExecuteUpdateAsync(s => s.SetProperty(b => b.ForwardingVerifiedAt, now));
+    });
+
+    /// <summary>The operator's `numbers add`: puts a number the fake Twilio account owns into the pool sign-ups draw from.</summary>
+    public async Task AddPoolNumberAsync(string e164)
+    {
+        var error = await WithScopeAsync(sp => NumberPool.AddAsync(sp.GetRequiredService<RecoverlyDb>(), sp.GetRequiredService<IWriteGate>(),
+            e164, TwilioNumbers.Find(e164)?.Sid, "test", Time.GetUtcNow().UtcDateTime, CancellationToken.None));
+        Assert.Null(error);
     }
 
     /// <summary>Adds a business whose owner has replied YES (alerts on).</summary>
@@ -219,7 +266,60 @@ public sealed class TestApp : IAsyncDisposable
             foreach (var f in new[] { _sqliteFile, _sqliteFile + "-wal", _sqliteFile + "-shm" })
                 try { File.Delete(f); } catch (IOException) { }
         }
+        try { Directory.Delete(_ownMailFolder, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
     }
+
+    /// <summary>Gives a request the connection address named in <see cref="PeerHeader"/>, as a socket would, before the app sees it.</summary>
+    private sealed class PeerAddressFilter : IStartupFilter
+    {
+        public Action<IApplicationBuilder> Configure(Action<IApplicationBuilder> next) => app =>
+        {
+            app.Use((http, nextMiddleware) =>
+            {
+                if (System.Net.IPAddress.TryParse(http.Request.Headers[PeerHeader].ToString(), out var peer)) http.Connection.RemoteIpAddress = peer;
+                return nextMiddleware(http);
+            });
+            next(app);
+        };
+    }
+}
+
+/// <summary>Reads mail the app wrote to a pickup folder.</summary>
+public static class Mailbox
+{
+    public static async Task<string> TakeAsync(string folder, string to, string subject)
+    {
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        while (true)
+        {
+            if (Directory.Exists(folder))
+            {
+                foreach (var file in Directory.GetFiles(folder, "*.eml"))
+                {
+                    var message = await MimeKit.MimeMessage.LoadAsync(file);
+                    if (message.To.Mailboxes.Any(m => string.Equals(m.Address, to, StringComparison.OrdinalIgnoreCase))
+                        && (message.Subject ?? "").Contains(subject, StringComparison.Ordinal))
+                    {
+                        File.Delete(file);
+                        return message.TextBody ?? "";
+                    }
+                }
+            }
+            if (clock.Elapsed > TimeSpan.FromSeconds(30)) Assert.Fail($"No mail \"{subject}\" to {to} arrived in {folder}");
+            await Task.Delay(50);
+        }
+    }
+
+    /// <summary>True when no mail to <paramref name="to"/> is in the folder now.</summary>
+    public static bool NoneTo(string folder, string to) =>
+        !Directory.Exists(folder) || Directory.GetFiles(folder, "*.eml").All(f =>
+            !MimeKit.MimeMessage.Load(f).To.Mailboxes.Any(m => string.Equals(m.Address, to, StringComparison.OrdinalIgnoreCase)));
+
+    /// <summary>The first link in a mail whose path starts with <paramref name="pathPrefix"/>.</summary>
+    public static string Link(string text, string pathPrefix) =>
+        System.Text.RegularExpressions.Regex.Match(text, $@"https?://\S+{System.Text.RegularExpressions.Regex.Escape(pathPrefix)}\S*").Value is { Length: > 0 } link
+            ? link
+            : throw new InvalidOperationException($"no {pathPrefix} link in the mail:\n{text}");
 }
 
 public static class Databases

@@ -22,13 +22,17 @@ public sealed class TwilioSink : IAsyncDisposable
     private int _sends;
     private int _lists;
 
-    private TwilioSink(WebApplication app, FakeTwilioApi api)
+    private TwilioSink(WebApplication app, FakeTwilioApi api, FakeTwilioNumbers numbers)
     {
         _app = app;
         Api = api;
+        Numbers = numbers;
     }
 
     public FakeTwilioApi Api { get; }
+
+    /// <summary>The account's phone numbers (IncomingPhoneNumbers), for `numbers add` and the onboarding number step.</summary>
+    public FakeTwilioNumbers Numbers { get; }
 
     /// <summary>What the app sets as <c>Twilio:ApiBaseUrl</c>.</summary>
     public string BaseUrl { get; private set; } = "";
@@ -44,7 +48,7 @@ public sealed class TwilioSink : IAsyncDisposable
         // Hanging scripted sends must not hold up the test's cleanup.
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(1));
         var app = builder.Build();
-        var sink = new TwilioSink(app, new FakeTwilioApi(accountSid, authToken));
+        var sink = new TwilioSink(app, new FakeTwilioApi(accountSid, authToken), new FakeTwilioNumbers(accountSid, authToken));
         app.MapMethods("/{**path}", [HttpMethods.Get, HttpMethods.Post], (Delegate)sink.HandleAsync);
         await app.StartAsync();
         sink.BaseUrl = app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.First();
@@ -73,6 +77,12 @@ public sealed class TwilioSink : IAsyncDisposable
             foreach (var (key, value) in await request.ReadFormAsync(ct)) form[key] = value.ToString();
         var query = request.Query.ToDictionary(q => q.Key, q => q.Value.ToString());
 
+        if ((request.Path.Value ?? "").Contains("/IncomingPhoneNumbers", StringComparison.Ordinal))
+        {
+            var (numberStatus, numberJson) = Numbers.Handle(request.Method, request.Path.Value!, query, form,
+                request.Headers.Authorization.ToString() is { Length: > 0 } numbersAuth ? numbersAuth : null) ?? (404, "{}");
+            return Results.Content(numberJson, "application/json", statusCode: numberStatus);
+        }
         if (HttpMethods.IsGet(request.Method)) Interlocked.Increment(ref _lists);
         else if (Volatile.Read(ref _eachSend) is { } each && each(Interlocked.Increment(ref _sends) - 1, form.GetValueOrDefault("To", "")) is { } scripted) Api.Script(scripted);
 

@@ -1,11 +1,15 @@
 using System.Net;
 using System.Text.RegularExpressions;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.EntityFrameworkCore;
 using Recoverly.Tests.Infrastructure;
 
 namespace Recoverly.Tests.Onboarding;
 
-/// <summary>With Twilio, the owner picks one of the account's own numbers and Recoverly points its webhooks here.</summary>
+/// <summary>
+/// With Twilio, a sign-up picks one of the numbers the operator put in the pool (`numbers add`), and Recoverly points
+/// that number's webhooks here. The rest of the operator's Twilio account is never listed, offered or rewired.
+/// </summary>
 public partial class TwilioNumberAssignmentTests
 {
     private static readonly List<KeyValuePair<string, string>> Details =
@@ -22,21 +26,25 @@ public partial class TwilioNumberAssignmentTests
         return await step2.Content.ReadAsStringAsync();
     }
 
-    [Fact]
-    public async Task The_owner_picks_a_free_owned_number_and_its_voice_status_and_sms_webhooks_point_here()
+    private static List<string> Offered(string html) => Radio().Matches(WebUtility.HtmlDecode(html)).Select(m => m.Groups[1].Value).ToList();
+
+    [Theory]
+    [MemberData(nameof(Databases.Both), MemberType = typeof(Databases))]
+    public async Task The_owner_picks_a_free_pool_number_and_only_its_webhooks_are_pointed_here(Db db)
     {
-        await using var app = await TestApp.StartAsync(Db.Sqlite);
+        await using var app = await TestApp.StartAsync(db);
         await app.AddBusinessAsync(number: "+15125550100", businessPhone: "+15125550101"); // already a Recoverly number
         app.TwilioNumbers.Own("+15125550100");
-        app.TwilioNumbers.Own("+15125550160");
-        app.TwilioNumbers.Own("+15125550161", sms: false); // can't text: not offered
         var chosen = app.TwilioNumbers.Own("+15125550162");
         app.TwilioNumbers.Own("+15125550163");
+        app.TwilioNumbers.Own("+15125550170"); // another product's number on the same account: not in the pool
+        await app.AddPoolNumberAsync("+15125550100");
+        await app.AddPoolNumberAsync("+15125550162");
+        await app.AddPoolNumberAsync("+15125550163");
         using var owner = await OwnerSession.SignUpAsync(app, "twilio@example.com");
 
         var html = await NumberStepAsync(owner);
-        var offered = Radio().Matches(WebUtility.HtmlDecode(html)).Select(m => m.Groups[1].Value).ToList();
-        Assert.Equal(["+15125550160", "+15125550162", "+15125550163"], offered); // all pages read; taken and SMS-less left out
+        Assert.Equal(["+15125550162", "+15125550163"], Offered(html)); // the pool's free numbers only
         Assert.Empty(app.TwilioNumbers.Updates);
 
         var created = await owner.PostWithTokenAsync("/onboarding?handler=Number", [.. Details, new("Number", "+15125550162")],
@@ -51,27 +59,30 @@ public partial class TwilioNumberAssignmentTests
         Assert.Equal("http://localhost/twilio/sms", form["SmsUrl"]);
         Assert.Equal("POST", form["SmsMethod"]);
         Assert.Equal("", form["VoiceApplicationSid"]);
-        var numbers = await app.QueryAsync(db => db.Numbers.OrderBy(n => n.Id).Select(n => n.E164).ToListAsync());
+        Assert.Equal(0, app.TwilioNumbers.Listings); // the account was never listed for the sign-up
+        var numbers = await app.QueryAsync(d => d.Numbers.OrderBy(n => n.Id).Select(n => n.E164).ToListAsync());
         Assert.Equal(["+15125550100", "+15125550162"], numbers);
-        var linked = await app.QueryAsync(db => db.OwnerAccounts.Where(a => a.Email == "twilio@example.com").Select(a => a.BusinessId).SingleAsync());
-        Assert.Equal(linked, await app.QueryAsync(db => db.Numbers.Where(n => n.E164 == "+15125550162").Select(n => (long?)n.BusinessId).SingleAsync()));
+        var linked = await app.QueryAsync(d => d.OwnerAccounts.Where(a => a.Email == "twilio@example.com").Select(a => a.BusinessId).SingleAsync());
+        Assert.Equal(linked, await app.QueryAsync(d => d.Numbers.Where(n => n.E164 == "+15125550162").Select(n => (long?)n.BusinessId).SingleAsync()));
 
         // The webhook now finds the business behind that number.
         await HttpAssert.OkXmlAsync(await app.MissedCallAsync("+15125550188", "+15125550162"));
-        Assert.Equal(1, await app.QueryAsync(db => db.MissedCalls.CountAsync(c => c.BusinessId == linked)));
+        Assert.Equal(1, await app.QueryAsync(d => d.MissedCalls.CountAsync(c => c.BusinessId == linked)));
     }
 
     [Theory]
-    [InlineData("+15125550100")] // owned, but another business's Recoverly number
-    [InlineData("+15125550170")] // not in the Twilio account
-    [InlineData("+15125550161")] // owned, but no SMS
-    public async Task A_number_that_is_not_free_in_the_account_is_refused_and_nothing_changes(string number)
+    [InlineData("+15125550100")] // in the pool, but another business's Recoverly number
+    [InlineData("+15125550170")] // in the Twilio account, but not in the pool (another product's number)
+    [InlineData("+15125550171")] // nowhere
+    public async Task A_number_that_is_not_a_free_pool_number_is_refused_and_nothing_changes(string number)
     {
         await using var app = await TestApp.StartAsync(Db.Sqlite);
         await app.AddBusinessAsync(number: "+15125550100", businessPhone: "+15125550101");
         app.TwilioNumbers.Own("+15125550100");
         app.TwilioNumbers.Own("+15125550160");
-        app.TwilioNumbers.Own("+15125550161", sms: false);
+        var other = app.TwilioNumbers.Own("+15125550170");
+        await app.AddPoolNumberAsync("+15125550100");
+        await app.AddPoolNumberAsync("+15125550160");
         using var owner = await OwnerSession.SignUpAsync(app, "picky@example.com");
         var html = await NumberStepAsync(owner);
 
@@ -81,18 +92,77 @@ public partial class TwilioNumberAssignmentTests
         Assert.Equal(HttpStatusCode.OK, refused.StatusCode);
         Assert.Contains("Pick another", WebUtility.HtmlDecode(await refused.Content.ReadAsStringAsync()));
         Assert.Empty(app.TwilioNumbers.Updates);
-        Assert.Equal(1, await app.QueryAsync(db => db.Businesses.CountAsync()));
-        Assert.Null(await app.QueryAsync(db => db.OwnerAccounts.Where(a => a.Email == "picky@example.com").Select(a => a.BusinessId).SingleAsync()));
+        Assert.Empty(other.Settings); // the other product's webhooks are untouched
+        Assert.Equal(1, await app.QueryAsync(d => d.Businesses.CountAsync()));
+        Assert.Null(await app.QueryAsync(d => d.OwnerAccounts.Where(a => a.Email == "picky@example.com").Select(a => a.BusinessId).SingleAsync()));
     }
 
     [Fact]
-    public async Task An_account_without_free_numbers_is_told_what_to_do()
+    public async Task Preparing_a_number_outside_the_pool_is_refused_even_when_asked_directly()
     {
         await using var app = await TestApp.StartAsync(Db.Sqlite);
+        var other = app.TwilioNumbers.Own("+15125550170");
+
+        var problem = await app.WithScopeAsync(sp => sp.GetRequiredService<Recoverly.Telephony.INumberProvisioning>()
+            .PrepareAsync("+15125550170", CancellationToken.None));
+
+        Assert.NotNull(problem);
+        Assert.Empty(app.TwilioNumbers.Updates);
+        Assert.Empty(other.Settings);
+    }
+
+    [Fact]
+    public async Task An_empty_pool_is_explained_and_the_account_is_not_listed()
+    {
+        await using var app = await TestApp.StartAsync(Db.Sqlite);
+        app.TwilioNumbers.Own("+15125550170"); // owned, never pooled
         using var owner = await OwnerSession.SignUpAsync(app, "empty@example.com");
         var html = WebUtility.HtmlDecode(await NumberStepAsync(owner));
-        Assert.Contains("Your Twilio account has no free number with voice and SMS", html);
+        Assert.Contains("No Recoverly number is free right now", html);
         Assert.DoesNotContain("type=\"radio\"", html);
+        Assert.DoesNotContain("555-0170", html);
+        Assert.Equal(0, app.TwilioNumbers.Listings);
+    }
+
+    [Fact]
+    public async Task An_owner_whose_email_is_unconfirmed_sees_no_number_and_cannot_take_one()
+    {
+        await using var app = await TestApp.StartAsync(Db.Sqlite);
+        app.TwilioNumbers.Own("+15125550160");
+        await app.AddPoolNumberAsync("+15125550160");
+        using var browser = await SignedInClient.SignInAsync(app, null, email: "unconfirmed@example.com", emailVerified: false);
+        using var owner = new OwnerSession(browser.Http, "unconfirmed@example.com");
+
+        var html = WebUtility.HtmlDecode(await NumberStepAsync(owner));
+        Assert.Contains("Confirm your email first", html);
+        Assert.Empty(Offered(html));
+        var taken = await owner.PostWithTokenAsync("/onboarding?handler=Number", [.. Details, new("Number", "+15125550160")],
+            OwnerSession.AntiforgeryToken(html));
+
+        Assert.Contains("Confirm your email first", WebUtility.HtmlDecode(await taken.Content.ReadAsStringAsync()));
+        Assert.Empty(app.TwilioNumbers.Updates);
+        Assert.Equal(0, await app.QueryAsync(d => d.Businesses.CountAsync()));
+    }
+
+    [Fact]
+    public async Task The_number_step_is_rate_limited_per_account()
+    {
+        await using var app = await TestApp.StartAsync(Db.Sqlite);
+        app.TwilioNumbers.Own("+15125550160");
+        await app.AddPoolNumberAsync("+15125550160");
+        using var busy = await OwnerSession.SignUpAsync(app, "busy@example.com");
+        using var calm = await OwnerSession.SignUpAsync(app, "calm@example.com");
+        var token = OwnerSession.AntiforgeryToken(await busy.GetPageAsync("/onboarding"));
+
+        var answers = new List<HttpStatusCode>();
+        for (var i = 0; i < 11; i++)
+            answers.Add((await busy.PostWithTokenAsync("/onboarding?handler=Number", [.. Details, new("Number", "+15125550199")], token)).StatusCode);
+
+        Assert.All(answers.Take(10), a => Assert.Equal(HttpStatusCode.OK, a));
+        Assert.Equal(HttpStatusCode.TooManyRequests, answers[10]);
+        Assert.Equal(HttpStatusCode.OK, (await busy.Client.GetAsync("/onboarding")).StatusCode); // reading the page is not limited
+        Assert.Contains("+15125550160", Offered(await NumberStepAsync(calm))); // another account is not held back
+        Assert.Empty(app.TwilioNumbers.Updates);
     }
 
     [GeneratedRegex("type=\"radio\" name=\"Number\" value=\"(\\+\\d+)\"")]

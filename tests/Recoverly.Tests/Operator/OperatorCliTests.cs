@@ -64,4 +64,25 @@ public class OperatorCliTests
         }
         Assert.Equal(0, await app.QueryAsync(d => d.OwnerAccounts.CountAsync()));
     }
+
+    [Fact]
+    public async Task Operator_remove_ends_the_operators_sessions_at_once()
+    {
+        await using var app = await TestApp.StartAsync(Db.Sqlite);
+        using var op = await SignedInClient.SignInAsync(app, null, isOperator: true, email: "ops@example.com");
+        Assert.Equal(HttpStatusCode.OK, (await op.Http.GetAsync("/operator")).StatusCode);
+
+        var (exit, output, _) = await RunCliAsync(app, null, "operator", "remove", "--email", "ops@example.com");
+        var (unknownExit, unknownOutput, unknownError) = await RunCliAsync(app, null, "operator", "remove", "--email", "nobody@example.com");
+
+        Assert.Equal(0, exit);
+        Assert.Contains("no longer an operator; 1 session ended", output);
+        var after = await op.Http.GetAsync("/operator");
+        Assert.Equal(HttpStatusCode.Redirect, after.StatusCode);
+        Assert.StartsWith("http://localhost/login", after.Headers.Location!.OriginalString);
+        Assert.False(await app.QueryAsync(d => d.OwnerAccounts.AnyAsync(a => a.IsOperator)));
+        Assert.Equal(0, await app.QueryAsync(d => d.LoginSessions.CountAsync()));
+        Assert.Equal((2, ""), (unknownExit, unknownOutput));
+        Assert.Single(unknownError.Trim().Split('\n'));
+    }
 }

@@ -34,7 +34,7 @@ public class OperatorPagesTests
     [MemberData(nameof(Databases.Both), MemberType = typeof(Databases))]
     public async Task Overview_lists_plans_texts_sent_and_failure_rates_by_error_code(Db db)
     {
-        await using var app = await TestApp.StartAsync(db, new Dictionary<string, string?> { ["Billing:Provider"] = "Stripe" });
+        await using var app = await TestApp.StartAsync(db, new Dictionary<string, string?> { ["Billing:Provider"] = "Stripe", ["Stripe:SecretKey"] = "sk_test_x", ["Stripe:WebhookSecret"] = "whsec_x", ["Stripe:PriceId"] = "price_x" });
         var acme = await app.AddBusinessAsync("Acme Plumbing");
         var bolt = await app.AddBusinessAsync("Bolt Electric", number: "+15125550200", businessPhone: "+15125550201");
         var now = app.Time.GetUtcNow().UtcDateTime;

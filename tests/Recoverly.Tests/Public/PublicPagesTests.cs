@@ -229,6 +229,7 @@ public partial class PublicPagesTests
         for (var i = 0; i < 3; i++)
         {
             var business = await app.AddBusinessAsync($"Shop {i}", number: $"+1512555020{i}", businessPhone: $"+1512555030{i}");
+            await app.SetUpForRealAsync(business.Id);
             await app.WithScopeAsync(sp => sp.GetRequiredService<FoundingProgram>().ClaimAsync(business.Id));
         }
 

@@ -119,5 +119,30 @@ public class SimulatorTests
 
         Assert.Contains("Demo Plumbing", inbox);
         Assert.Contains("(512) 555-0142", inbox);
+        Assert.DoesNotContain("Confirm your email address", inbox); // seeded confirmed: the demo owner has no mailbox
+    }
+
+    [Theory]
+    [InlineData("http://attacker.example/collect")]
+    [InlineData("http://localhost:9999/twilio/sms/status")] // same host, another port: another service
+    [InlineData("https://localhost/twilio/sms/status")] // another scheme
+    public async Task The_simulator_sends_status_callbacks_only_to_its_own_base_url(string callback)
+    {
+        await using var app = await StartAsync();
+        using var request = new HttpRequestMessage(HttpMethod.Post, $"/simulator/twilio/2010-04-01/Accounts/{TestApp.AccountSid}/Messages.json")
+        {
+            Content = new FormUrlEncodedContent(new Dictionary<string, string>
+            {
+                ["To"] = "+15125550177", ["From"] = Number, ["Body"] = "hello", ["StatusCallback"] = callback,
+            }),
+        };
+        request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Basic",
+            Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes($"{TestApp.AccountSid}:{TestApp.AuthToken}")));
+
+        var response = await app.Http.SendAsync(request);
+
+        Assert.Equal(System.Net.HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Equal(21609, (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("code").GetInt32());
+        Assert.Empty(await PhoneAsync(app, "+15125550177")); // nothing was "sent", so nothing will be reported anywhere
     }
 }

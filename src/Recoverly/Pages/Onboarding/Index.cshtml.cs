@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
+using Microsoft.AspNetCore.RateLimiting;
 using Microsoft.EntityFrameworkCore;
 using Recoverly.Businesses;
 using Recoverly.Data;
@@ -8,7 +9,11 @@ using Recoverly.Telephony;
 
 namespace Recoverly.Pages.Onboarding;
 
-/// <summary>Wizard steps 1 and 2: business details, then the Recoverly number — the business is created when step 2 completes.</summary>
+/// <summary>
+/// Wizard steps 1 and 2: business details, then the Recoverly number — the business is created when step 2 completes.
+/// Numbers are shown only to an owner whose email is confirmed, and the steps' posts are rate limited per account.
+/// </summary>
+[EnableRateLimiting(OwnerAuth.NumberStepRateLimit)]
 public sealed class IndexModel(RecoverlyDb db, CurrentOwner owner, OwnerOnboarding onboarding) : PageModel
 {
     [BindProperty] public string? Name { get; set; }
@@ -26,6 +31,7 @@ public sealed class IndexModel(RecoverlyDb db, CurrentOwner owner, OwnerOnboardi
     public string? Problem { get; private set; }
     public FreeNumbers? Free { get; private set; }
     public bool OwnerChoosesNumber => onboarding.OwnerChoosesNumber;
+    public bool EmailVerified { get; private set; }
 
     public async Task<IActionResult> OnGetAsync(CancellationToken ct)
     {
@@ -70,6 +76,8 @@ public sealed class IndexModel(RecoverlyDb db, CurrentOwner owner, OwnerOnboardi
     private async Task ShowNumbersAsync(CancellationToken ct)
     {
         Step = 2;
+        EmailVerified = await Accounts.IsAccountEmailVerifiedAsync(db, owner.AccountId, ct);
+        if (!EmailVerified) return;
         Free = await onboarding.FreeNumbersAsync(ct);
         // The owner's own line is never offered as its Recoverly number.
         var line = Phones.NormalizeUserInput(BusinessLine);

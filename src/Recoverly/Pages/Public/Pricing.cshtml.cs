@@ -14,6 +14,8 @@ public sealed class PricingModel(FoundingProgram founding, CurrentOwner owner, R
     public bool SignedIn { get; private set; }
     public bool HasBusiness { get; private set; }
     public bool IsFounding { get; private set; }
+    public bool EmailVerified { get; private set; }
+    public bool ForwardingVerified { get; private set; }
     public string? Notice { get; private set; }
     public bool NoticeOk { get; private set; }
 
@@ -29,12 +31,15 @@ public sealed class PricingModel(FoundingProgram founding, CurrentOwner owner, R
         {
             HasBusiness = true;
             IsFounding = await db.Businesses.AnyAsync(b => b.Id == id && b.Plan == PlanState.Founding, ct);
+            EmailVerified = await Accounts.IsEmailVerifiedAsync(db, id, ct);
+            ForwardingVerified = await db.Businesses.AnyAsync(b => b.Id == id && b.ForwardingVerifiedAt != null, ct);
         }
         (Notice, NoticeOk) = Outcome switch
         {
             "granted" => ($"You're founding user #{Slot}. Recoverly is free for your business for life — no card, no bill. Thank you!", true),
             "already" => ($"Your business is already a founding user (#{Slot}).", true),
             "full" => ("Sorry — the Founding User Program is full: all 10 spots were claimed. Your 14-day free trial still stands, no card needed; after it, Recoverly is $29/month.", false),
+            "verify" => ("Founding places go to businesses that are set up for real: confirm your email and verify call forwarding with a test call, then claim again.", false),
             "not-eligible" => ("Your business has a paid subscription. Cancel it from the billing page first, then claim your founding spot.", false),
             _ => (null, false),
         };
@@ -50,6 +55,7 @@ public sealed class PricingModel(FoundingProgram founding, CurrentOwner owner, R
             FoundingOutcome.Granted => "granted",
             FoundingOutcome.AlreadyFounding => "already",
             FoundingOutcome.Full => "full",
+            FoundingOutcome.NotVerified => "verify",
             _ => "not-eligible",
         };
         return Redirect(result.Slot is { } slot ? $"/pricing?founding={outcome}&slot={slot}" : $"/pricing?founding={outcome}");

@@ -40,9 +40,14 @@ public sealed class SimulatorCarrier(IHttpClientFactory httpClients, PublicUrls 
             Sid = NewSid("SM"), From = from, To = to, Body = body, Direction = "outbound", CreatedAt = time.GetUtcNow().UtcDateTime,
         };
         Keep(message);
-        if (statusCallback is not null) _ = ReportDeliveryAsync(message, statusCallback);
+        if (statusCallback is not null && IsOwnUrl(statusCallback)) _ = ReportDeliveryAsync(message, statusCallback);
         return message;
     }
+
+    /// <summary>True when <paramref name="url"/> has the scheme, host and port of this app's base URL.</summary>
+    public bool IsOwnUrl(string url) =>
+        Uri.TryCreate(url, UriKind.Absolute, out var target) && Uri.TryCreate(urls.Base, UriKind.Absolute, out var own)
+        && Uri.Compare(target, own, UriComponents.SchemeAndServer, UriFormat.Unescaped, StringComparison.OrdinalIgnoreCase) == 0;
 
     public IReadOnlyList<SimMessage> Find(string? to, string? from)
     {

@@ -56,7 +56,11 @@ public static class SimulatorEndpoints
         if (Phones.ParseCaller(to) is not { Kind: CallerIdKind.Number }) return TwilioError(400, 21211, $"The 'To' number {to} is not a valid phone number.");
         if (from is null) return TwilioError(400, 21603, "A 'From' phone number is required.");
         if (string.IsNullOrEmpty(body) || body.Length > 1600) return TwilioError(400, 21602, "Message body is required.");
-        var message = carrier.AcceptFromApi(from, to!, body, form.Get("StatusCallback"));
+        var callback = form.Get("StatusCallback");
+        // The simulator calls back only into this app: its API must not become a way to make it post anywhere else.
+        if (callback is not null && !carrier.IsOwnUrl(callback))
+            return TwilioError(400, 21609, "The simulator only sends status callbacks to its own base URL.");
+        var message = carrier.AcceptFromApi(from, to!, body, callback);
         return Results.Json(Resource(message, accountSid), statusCode: StatusCodes.Status201Created);
     }
 

@@ -1,0 +1,92 @@
+using System.Net;
+
+namespace Recoverly.Hosting;
+
+/// <summary>
+/// Configurations that would start but silently break — webhooks checked against the wrong URL, links to
+/// localhost in mail, a missing secret, the simulator open to the internet — stop the process before it
+/// listens, with one line naming the key (docs/deploy.md, "What start-up refuses").
+/// </summary>
+public static class StartupChecks
+{
+    public static string? Problem(IConfiguration config)
+    {
+        var telephony = Value(config, "Telephony:Provider") ?? "Simulator";
+        var simulator = telephony.Equals("Simulator", StringComparison.OrdinalIgnoreCase);
+        var twilio = telephony.Equals("Twilio", StringComparison.OrdinalIgnoreCase);
+        if (!simulator && !twilio) return $"Telephony:Provider must be Simulator or Twilio, not '{telephony}'.";
+        var billing = Value(config, "Billing:Provider") ?? "None";
+        var stripe = billing.Equals("Stripe", StringComparison.OrdinalIgnoreCase);
+        if (!stripe && !billing.Equals("None", StringComparison.OrdinalIgnoreCase)) return $"Billing:Provider must be None or Stripe, not '{billing}'.";
+        if (PublicDeployment.ParseKnownProxies(config[PublicDeployment.KnownProxiesKey]).Invalid is { } proxy)
+            return $"{PublicDeployment.KnownProxiesKey}: '{proxy}' is not an IP address or a CIDR range such as 10.0.0.0/8.";
+
+        var baseUrl = Value(config, "Recoverly:PublicBaseUrl");
+        if (baseUrl is null && twilio)
+            return "Recoverly:PublicBaseUrl is required with Telephony:Provider=Twilio: set it to the https:// address Twilio reaches this app at.";
+        if (baseUrl is not null && BaseUrlProblem(baseUrl) is { } urlProblem) return $"Recoverly:PublicBaseUrl {urlProblem}";
+        if (twilio)
+        {
+            foreach (var key in new[] { "Twilio:AccountSid", "Twilio:AuthToken" })
+                if (Value(config, key) is null) return $"{key} is required with Telephony:Provider=Twilio.";
+        }
+        if (stripe)
+        {
+            foreach (var key in new[] { "Stripe:SecretKey", "Stripe:WebhookSecret", "Stripe:PriceId" })
+                if (Value(config, key) is null) return $"{key} is required with Billing:Provider=Stripe.";
+        }
+        var publicHost = baseUrl is not null && !IsLoopbackHost(new Uri(baseUrl).Host);
+        if (publicHost && Value(config, "Email:SmtpHost") is null)
+            return "Email:SmtpHost is required when Recoverly:PublicBaseUrl is a public address: sign-up confirmations and password resets are mailed.";
+
+        if (simulator && !config.GetValue("Telephony:AllowPublicSimulator", false))
+        {
+            if (publicHost)
+                return $"Telephony:Provider=Simulator is for this machine only, but Recoverly:PublicBaseUrl is {baseUrl}: set Telephony:AllowPublicSimulator=true to expose the simulator on purpose.";
+            if (PublicBinding(config) is { } binding)
+                return $"Telephony:Provider=Simulator listens on loopback only, but {binding.Key} binds {binding.Url}: bind 127.0.0.1 or localhost, or set Telephony:AllowPublicSimulator=true to expose the simulator on purpose.";
+        }
+        return null;
+    }
+
+    /// <summary>Why an address can't be the public base URL, or null.</summary>
+    public static string? BaseUrlProblem(string value)
+    {
+        if (!Uri.TryCreate(value, UriKind.Absolute, out var uri) || (uri.Scheme != Uri.UriSchemeHttps && uri.Scheme != Uri.UriSchemeHttp)
+            || uri.Query.Length > 0 || uri.Fragment.Length > 0 || uri.UserInfo.Length > 0)
+            return $"must be an absolute https:// address such as https://recoverly.example.com, not '{value}'.";
+        if (uri.Scheme == Uri.UriSchemeHttp && !IsLoopbackHost(uri.Host))
+            return $"must be https:// (plain http:// only for 127.0.0.1, localhost or [::1]), not '{value}'.";
+        return null;
+    }
+
+    public static bool IsLoopbackHost(string host) =>
+        host.Equals("localhost", StringComparison.OrdinalIgnoreCase)
+        || (IPAddress.TryParse(host.Trim('[', ']'), out var ip) && IPAddress.IsLoopback(ip));
+
+    /// <summary>The first address the server would bind that is reachable from other machines, and the key that set it.</summary>
+    private static (string Key, string Url)? PublicBinding(IConfiguration config)
+    {
+        var bindings = new List<(string Key, string Url)>();
+        foreach (var url in (config["urls"] ?? "").Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+            bindings.Add(("urls", url));
+        foreach (var endpoint in config.GetSection("Kestrel:Endpoints").GetChildren())
+            if (endpoint["Url"] is { Length: > 0 } url) bindings.Add(($"Kestrel:Endpoints:{endpoint.Key}:Url", url));
+        foreach (var (key, url) in bindings)
+        {
+            BindingAddress address;
+            try
+            {
+                address = BindingAddress.Parse(url);
+            }
+            catch (FormatException)
+            {
+                return (key, url);
+            }
+            if (!address.IsUnixPipe && !IsLoopbackHost(address.Host)) return (key, url);
+        }
+        return null;
+    }
+
+    private static string? Value(IConfiguration config, string key) => config[key] is { } v && !string.IsNullOrWhiteSpace(v) ? v.Trim() : null;
+}
