@@ -97,11 +97,13 @@ public static class BenchMain
             var warmupCalls = (int)Math.Round(warmupRate * o.WarmupSeconds);
             var accountSid = "AC" + Guid.NewGuid().ToString("N");
             var ledger = new TextLedger(calls, warmupCalls, o.Businesses);
-            await using var sink = await TwilioSink.StartAsync(accountSid, AuthToken, ledger);
+            await using var sink = await TwilioSink.StartAsync(accountSid, AuthToken, ledger, TimeSpan.FromMilliseconds(o.ProviderLatencyMs));
             Log($"Twilio stand-in at {sink.BaseUrl}");
 
-            var port = AppProcess.FreePort();
-            var baseUrl = $"http://127.0.0.1:{port.ToString(CultureInfo.InvariantCulture)}";
+            var ports = Enumerable.Range(0, o.Instances).Select(_ => AppProcess.FreePort()).ToArray();
+            var urls = ports.Select(p => $"http://127.0.0.1:{p.ToString(CultureInfo.InvariantCulture)}").ToArray();
+            // Every instance checks signatures against the one public address, as behind a load balancer.
+            var baseUrl = urls[0];
             var environment = new Dictionary<string, string>
             {
                 ["ASPNETCORE_ENVIRONMENT"] = "Production",
@@ -121,9 +123,18 @@ public static class BenchMain
             // Run from the project folder like `dotnet run --project src/Recoverly`, so wwwroot is found.
             var projectDir = Path.Combine(repo, "src/Recoverly");
             var contentRoot = o.AppPath is null && Directory.Exists(projectDir) ? projectDir : Path.GetDirectoryName(Path.GetFullPath(dll))!;
-            await using var app = AppProcess.Start(dll, port, environment, Path.Combine(runDir, "app.log"), contentRoot);
-            await app.WaitHealthyAsync(TimeSpan.FromSeconds(90));
-            Log($"app pid {app.Pid} healthy at {baseUrl}");
+            var apps = new List<AppProcess>();
+            await using var stopApps = new AsyncCleanup(async () =>
+            {
+                foreach (var a in apps) await a.DisposeAsync();
+            });
+            for (var n = 0; n < o.Instances; n++)
+            {
+                var log = o.Instances == 1 ? "app.log" : $"app-{n}.log";
+                apps.Add(AppProcess.Start(dll, ports[n], environment, Path.Combine(runDir, log), contentRoot));
+            }
+            await Task.WhenAll(apps.Select(a => a.WaitHealthyAsync(TimeSpan.FromSeconds(90))));
+            Log($"app pid(s) {string.Join(", ", apps.Select(a => a.Pid))} healthy at {string.Join(", ", urls)}");
 
             var factory = new WebhookFactory(accountSid, AuthToken, baseUrl + "/twilio/voice");
             factory.SelfCheck();
@@ -133,7 +144,7 @@ public static class BenchMain
                 .Select(i => factory.Create(i, Numbering.Caller(i), Numbering.RecoverlyNumber(i % o.Businesses))).ToArray();
 
             using var http = LoadRunner.CreateClient(o.Concurrency);
-            var runner = new LoadRunner(http, factory.VoiceUrl, o.Concurrency);
+            var runner = new LoadRunner(http, [.. urls.Select(u => u + "/twilio/voice")], o.Concurrency);
             if (warmupCalls > 0)
             {
                 Log($"warm-up: {warmupCalls} calls at {warmupRate:0}/s");
@@ -152,7 +163,7 @@ public static class BenchMain
                 background = await CpuMeter.MachineBusyCoresAsync(TimeSpan.FromSeconds(1));
             }
             if (background > 0.3) Log($"warning: the machine was already using {background:0.00} cores before the run (other processes); results will be pessimistic");
-            var meter = new CpuMeter(app.Pid, () => pg?.PostmasterPid());
+            var meter = new CpuMeter([.. apps.Select(a => a.Pid)], () => pg?.PostmasterPid());
             Log($"measuring: {calls} calls at {o.Rate:0.#}/s over {o.Businesses} businesses" + (o.Replays > 0 ? $", each delivered {o.Replays} extra times" : ""));
             if (pg is not null && o.PgStats) await pg.ExecuteAsync("recoverly", "SELECT pg_stat_statements_reset()");
             var txBefore = pg is null ? default : await pg.TransactionsAsync("recoverly");
@@ -172,8 +183,8 @@ public static class BenchMain
             Log($"drained in {drain.Elapsed.TotalSeconds:0.0} s; settling {o.SettleSeconds:0.#} s for late duplicates");
             await Task.Delay(TimeSpan.FromSeconds(o.SettleSeconds));
 
-            await app.StopAsync();
-            var result = await BuildResultAsync(o, phase, ledger, sink, app, CpuMeter.Between(cpuBefore, cpuAfter), connectionString, pgbench, pgSettings, environment);
+            foreach (var a in apps) await a.StopAsync();
+            var result = await BuildResultAsync(o, phase, ledger, sink, apps, CpuMeter.Between(cpuBefore, cpuAfter), connectionString, pgbench, pgSettings, environment);
             result = result with
             {
                 BackgroundCoresBefore = background,
@@ -197,7 +208,7 @@ public static class BenchMain
                 await File.AppendAllTextAsync(outFile, json + Environment.NewLine);
             }
             completed = true;
-            return result.Duplicates == 0 && result.Lost == 0 ? 0 : 1;
+            return result.Duplicates == 0 && result.Lost == 0 && result.Paced ? 0 : 1;
         }
         finally
         {
@@ -212,7 +223,7 @@ public static class BenchMain
         }
     }
 
-    private static async Task<RunResult> BuildResultAsync(BenchOptions o, LoadPhase phase, TextLedger ledger, TwilioSink sink, AppProcess app,
+    private static async Task<RunResult> BuildResultAsync(BenchOptions o, LoadPhase phase, TextLedger ledger, TwilioSink sink, List<AppProcess> apps,
         CpuMeter.Usage cpu, string connectionString, LocalPostgres.PgbenchResult? pgbench, List<(string, string)> pgSettings,
         Dictionary<string, string> environment)
     {
@@ -234,6 +245,9 @@ public static class BenchMain
         }
 
         var replayCount = n * o.Replays;
+        // The app's default is 1 text per second per number; 5 ms of slack for the stand-in's own scheduling.
+        var interval = TimeSpan.FromSeconds(1 / (o.SendRatePerSecond ?? 1));
+        var pacing = ledger.Pacing(interval, TimeSpan.FromMilliseconds(5));
         return new RunResult
         {
             Database = o.Database == BenchDatabase.Postgres ? "postgres" : "sqlite",
@@ -242,6 +256,12 @@ public static class BenchMain
             Seconds = o.Seconds,
             Businesses = o.Businesses,
             Replays = o.Replays,
+            Instances = o.Instances,
+            ProviderLatencyMs = o.ProviderLatencyMs,
+            PacingIntervalMs = interval.TotalMilliseconds,
+            PacingSenders = pacing.Senders,
+            PacingTooClose = pacing.TooClose,
+            PacingMinGapMs = pacing.MinGapMs,
             Calls = n,
             AchievedSendRate = n > 1 ? (n - 1) / ((lastSent - firstSent) / (double)Stopwatch.Frequency) : n,
             CompletedPerSecond = ok.Length / ((lastDone - firstSent) / (double)Stopwatch.Frequency),
@@ -268,9 +288,9 @@ public static class BenchMain
             SinkAuthFailures = sink.AuthFailures,
             WrongSender = ledger.WrongSender,
             UnknownRecipient = ledger.UnknownRecipient,
-            AppWarnings = app.Warnings,
-            AppErrors = app.Errors,
-            AppProblems = [.. app.Problems],
+            AppWarnings = apps.Sum(a => a.Warnings),
+            AppErrors = apps.Sum(a => a.Errors),
+            AppProblems = [.. apps.SelectMany(a => a.Problems)],
             Outcomes = outcomes,
             OutboxStatuses = statuses,
             CallsMissingFromDb = missing,
@@ -281,6 +301,12 @@ public static class BenchMain
             PgSettings = pgSettings,
             AppEnvironment = environment.Where(kv => kv.Key != "Twilio__AuthToken").ToDictionary(),
         };
+    }
+
+    /// <summary>Runs an async clean-up at the end of a scope (the app processes, whatever happens).</summary>
+    private sealed class AsyncCleanup(Func<Task> cleanup) : IAsyncDisposable
+    {
+        public async ValueTask DisposeAsync() => await cleanup();
     }
 
     private static string RepoRoot()

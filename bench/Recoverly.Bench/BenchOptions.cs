@@ -43,6 +43,10 @@ public sealed class BenchOptions
     public int InboxCalls { get; private set; } = 100_000;
     public int InboxMessages { get; private set; } = 1_000_000;
     public int InboxRequests { get; private set; } = 300;
+    /// <summary>How long the Twilio stand-in takes to answer each send (a real API's round trip).</summary>
+    public double ProviderLatencyMs { get; private set; }
+    /// <summary>App processes (web + dispatcher each) sharing one PostgreSQL database; calls go to them in turn.</summary>
+    public int Instances { get; private set; } = 1;
 
     public const string Usage = """
         Recoverly load benchmark (SPEC 3.2). Starts a database, a Twilio stand-in and the Release app, fires
@@ -65,6 +69,9 @@ public sealed class BenchOptions
           --pg-stats                 load pg_stat_statements and print the top statements of the measured phase
           --send-rate N              app's Telephony:SendRatePerSecond (default: the app's own, 1/s per number)
           --app-env KEY=VALUE        extra environment for the app (repeatable)
+          --provider-latency MS      the Twilio stand-in answers each send after MS milliseconds (default 0)
+          --instances N              N app processes on one PostgreSQL database, webhooks spread over them in turn;
+                                     reports the pacing check: no number sending two texts closer than 1/send-rate
           --conn-extra "K=V;..."     appended to the app's connection string (e.g. "Max Auto Prepare=50")
           --app PATH                 Recoverly.dll to run (default src/Recoverly/bin/Release/net10.0/Recoverly.dll)
           --out FILE                 append the results as one JSON line
@@ -80,7 +87,7 @@ public sealed class BenchOptions
           --inbox-calls N / --inbox-messages N / --inbox-requests N   its volumes and timed requests per kind
                                    (defaults 100000 / 1000000 / 300)
 
-        Exit code: 0 when every call was texted exactly once, 1 when there were duplicates or lost texts, 2 on a setup error.
+        Exit code: 0 when every call was texted exactly once, 1 when there were duplicates, lost texts or pacing violations, 2 on a setup error.
         """;
 
     public static BenchOptions Parse(string[] args)
@@ -135,6 +142,8 @@ public sealed class BenchOptions
                 case "--inbox-messages": o.InboxMessages = (int)Number(0); break;
                 case "--inbox-requests": o.InboxRequests = (int)Number(1); break;
                 case "--wait-idle": o.WaitIdleSeconds = Number(0); break;
+                case "--provider-latency": o.ProviderLatencyMs = Number(0); break;
+                case "--instances": o.Instances = (int)Number(1); break;
                 case "--priority":
                     var nice = (int)Number(-20);
                     if (nice > 19) throw new ArgumentException("--priority must be between -20 and 19");
@@ -143,6 +152,8 @@ public sealed class BenchOptions
                 default: throw new ArgumentException($"unknown option '{name}' (see --help)");
             }
         }
+        if (o.Instances > 1 && o.Database != BenchDatabase.Postgres)
+            throw new ArgumentException("--instances needs --db postgres (SQLite's single writer lives in one process)");
         if (o.Businesses > 999_999) throw new ArgumentException("--businesses must be at most 999999 (numbers are +1 512 7xx xxxx)");
         if (o.Rate * o.Seconds > 999_999) throw new ArgumentException("--rate x --seconds must stay below 1,000,000 calls (callers are +1 512 2xx xxxx)");
         return o;

@@ -6,7 +6,7 @@ namespace Recoverly.Bench;
 /// Where the 2 cores went during the measured window, from /proc: the app process, the PostgreSQL
 /// server (postmaster + backends, including reaped ones), this benchmark process, and the whole machine.
 /// </summary>
-public sealed class CpuMeter(int appPid, Func<int?> postmasterPid)
+public sealed class CpuMeter(IReadOnlyList<int> appPids, Func<int?> postmasterPid)
 {
     private const double TicksPerSecond = 100; // USER_HZ on Linux
 
@@ -31,7 +31,7 @@ public sealed class CpuMeter(int appPid, Func<int?> postmasterPid)
     {
         var (busy, total) = Machine();
         return new Snapshot(
-            Seconds(appPid, withReaped: false),
+            appPids.Sum(pid => Seconds(pid, withReaped: false)),
             postmasterPid() is { } pm ? Tree(pm) : 0,
             Seconds(Environment.ProcessId, withReaped: false),
             busy, total, DateTime.UtcNow);

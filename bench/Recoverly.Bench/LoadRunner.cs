@@ -30,7 +30,8 @@ public sealed class LoadPhase(CallWebhook[] calls, int replays)
 /// app shows up as latency instead of silently lowering the offered rate. A dedicated thread keeps
 /// the schedule; requests run on the thread pool with at most <c>concurrency</c> in flight.
 /// </summary>
-public sealed class LoadRunner(HttpClient http, string voiceUrl, int concurrency)
+/// <param name="voiceUrls">Call i goes to <c>voiceUrls[i % n]</c>: several app instances share the load in turn.</param>
+public sealed class LoadRunner(HttpClient http, IReadOnlyList<string> voiceUrls, int concurrency)
 {
     private static readonly MediaTypeHeaderValue FormType = new("application/x-www-form-urlencoded");
     private readonly SemaphoreSlim _slots = new(concurrency, concurrency);
@@ -91,12 +92,13 @@ public sealed class LoadRunner(HttpClient http, string voiceUrl, int concurrency
 
     private async Task ReplayAsync(LoadPhase phase, int i, int r)
     {
-        var (status, sent, done) = await SendAsync(phase, phase.Calls[i]);
+        // With several instances a replay goes to another one than the original: the race crosses processes.
+        var (status, sent, done) = await SendAsync(phase, phase.Calls[i], r + 1);
         phase.ReplayStatus[i * phase.ReplaysPerCall + r] = status;
         phase.ReplayLatency[i * phase.ReplaysPerCall + r] = done - sent;
     }
 
-    private async Task<(int Status, long Sent, long Done)> SendAsync(LoadPhase phase, CallWebhook call)
+    private async Task<(int Status, long Sent, long Done)> SendAsync(LoadPhase phase, CallWebhook call, int instanceOffset = 0)
     {
         if (!_slots.Wait(0))
         {
@@ -106,7 +108,7 @@ public sealed class LoadRunner(HttpClient http, string voiceUrl, int concurrency
         var sent = Stopwatch.GetTimestamp();
         try
         {
-            using var request = new HttpRequestMessage(HttpMethod.Post, voiceUrl)
+            using var request = new HttpRequestMessage(HttpMethod.Post, voiceUrls[(call.Index + instanceOffset) % voiceUrls.Count])
             {
                 Content = new ByteArrayContent(call.Body) { Headers = { ContentType = FormType } },
             };

@@ -59,6 +59,13 @@ public sealed record RunResult
     public List<(string Key, long Count)> OutboxStatuses { get; init; } = [];
     public int CallsMissingFromDb { get; init; }
     public CpuMeter.Usage? Cpu { get; init; }
+    public int Instances { get; init; } = 1;
+    public double ProviderLatencyMs { get; init; }
+    public double PacingIntervalMs { get; init; }
+    public int PacingSenders { get; init; }
+    /// <summary>Consecutive sends from one number closer than the pacing interval (less 5 ms): should be 0.</summary>
+    public int PacingTooClose { get; init; }
+    public double PacingMinGapMs { get; init; }
     /// <summary>Machine CPU in use just before the run while the app sat idle: other people's work.</summary>
     public double BackgroundCoresBefore { get; init; }
     public double? PgbenchTps { get; init; }
@@ -77,7 +84,8 @@ public sealed record RunResult
     public bool WebhookTarget => WebhookMs.Count > 0 && WebhookMs.P99 <= 20;
     public bool TextTarget => TimeToTextMs.Count > 0 && TimeToTextMs.P99 <= 1000;
     public bool ExactlyOnce => Duplicates == 0 && Lost == 0 && NonSuccess == 0 && CallsMissingFromDb == 0;
-    public bool Holds => WebhookTarget && TextTarget && ExactlyOnce && ReplayNonSuccess == 0;
+    public bool Paced => PacingTooClose == 0;
+    public bool Holds => WebhookTarget && TextTarget && ExactlyOnce && Paced && ReplayNonSuccess == 0;
     public double? RatioToPgbench => PgbenchTps is > 0 ? CompletedPerSecond / PgbenchTps : null;
 
     public static double Ms(long ticks) => ticks * 1000.0 / Stopwatch.Frequency;
@@ -86,7 +94,7 @@ public sealed record RunResult
     {
         var s = new StringBuilder();
         var inv = CultureInfo.InvariantCulture;
-        s.AppendLine(inv, $"## {Database}{(Database == "postgres" ? $" ({Durability})" : "")}: {Rate:0.#} calls/s x {Seconds:0.#} s, {Businesses} businesses, replays {Replays}{(Priority is { } nice ? $", autogroup nice {nice}" : "")}");
+        s.AppendLine(inv, $"## {Database}{(Database == "postgres" ? $" ({Durability})" : "")}: {Rate:0.#} calls/s x {Seconds:0.#} s, {Businesses} businesses, replays {Replays}{(Instances > 1 ? $", {Instances} app instances" : "")}{(ProviderLatencyMs > 0 ? $", provider latency {ProviderLatencyMs:0} ms" : "")}{(Priority is { } nice ? $", autogroup nice {nice}" : "")}");
         s.AppendLine();
         s.AppendLine("| metric | value |");
         s.AppendLine("|---|---|");
@@ -96,6 +104,7 @@ public sealed record RunResult
         s.AppendLine(inv, $"| time-to-text ms p50 / p95 / p99 / max | {TimeToTextMs.Ms()} |");
         s.AppendLine(inv, $"| texts sent / callers texted | {TextsSent} / {CallersTexted} |");
         s.AppendLine(inv, $"| duplicates / lost | {Duplicates} / {Lost} |");
+        s.AppendLine(inv, $"| pacing: sending numbers / consecutive sends closer than {PacingIntervalMs:0.#} ms / closest pair ms | {PacingSenders} / {PacingTooClose} / {(double.IsInfinity(PacingMinGapMs) ? "-" : PacingMinGapMs.ToString("0.0", inv))} |");
         if (Replays > 0)
             s.AppendLine(inv, $"| replays sent / non-2xx / latency ms p50/p95/p99/max | {ReplaysSent} / {ReplayNonSuccess} / {ReplayWebhookMs.Ms()} |");
         s.AppendLine(inv, $"| client schedule lag ms p50 / p95 / p99 / max | {ScheduleLagMs.Ms()} (requests that waited for a client slot: {ClientQueued}) |");
@@ -117,7 +126,7 @@ public sealed record RunResult
             s.AppendLine(inv, $"| PostgreSQL commits / rollbacks (per webhook) | {commits} / {PgRollbacks} ({(double)commits / (Calls * (1 + Replays)):0.00} / {(double)(PgRollbacks ?? 0) / (Calls * (1 + Replays)):0.00}) |");
         if (PgbenchTps is { } tps)
             s.AppendLine(inv, $"| pgbench bare INSERT tps (latency avg ms) / ratio completed-webhooks:tps | {tps:0} ({PgbenchLatencyMs:0.00}) / {RatioToPgbench:0.00} |");
-        s.AppendLine(inv, $"| targets: webhook p99 <= 20 ms / text p99 <= 1 s / exactly once | {Mark(WebhookTarget)} / {Mark(TextTarget)} / {Mark(ExactlyOnce)} |");
+        s.AppendLine(inv, $"| targets: webhook p99 <= 20 ms / text p99 <= 1 s / exactly once / paced | {Mark(WebhookTarget)} / {Mark(TextTarget)} / {Mark(ExactlyOnce)} / {Mark(Paced)} |");
         if (ClientErrors.Count > 0)
         {
             s.AppendLine().AppendLine("Client errors:");

@@ -21,6 +21,7 @@ public sealed class TextLedger(int measuredCalls, int warmupCalls, int businesse
     private readonly long[] _firstArrival = new long[measuredCalls];
     private readonly int[] _count = new int[measuredCalls];
     private readonly int[] _warmupCount = new int[Math.Max(1, warmupCalls)];
+    private readonly ConcurrentDictionary<string, ConcurrentQueue<long>> _requestsBySender = new(StringComparer.Ordinal);
     private long _unknownRecipient, _wrongSender;
 
     public long UnknownRecipient => Interlocked.Read(ref _unknownRecipient);
@@ -44,6 +45,32 @@ public sealed class TextLedger(int measuredCalls, int warmupCalls, int businesse
         }
     }
 
+    /// <summary>When a send request from <paramref name="from"/> reached the provider (pacing is judged on arrivals).</summary>
+    public void Arrived(string from, long at) => _requestsBySender.GetOrAdd(from, _ => new ConcurrentQueue<long>()).Enqueue(at);
+
+    /// <summary>
+    /// Pacing check: pairs of consecutive requests from one number closer than <paramref name="interval"/>
+    /// less <paramref name="tolerance"/>, and the closest pair seen, over every sending number.
+    /// </summary>
+    public (int Senders, int TooClose, double MinGapMs) Pacing(TimeSpan interval, TimeSpan tolerance)
+    {
+        var limit = (interval - tolerance).TotalSeconds * Stopwatch.Frequency;
+        var tooClose = 0;
+        var minGap = double.PositiveInfinity;
+        foreach (var arrivals in _requestsBySender.Values)
+        {
+            var sorted = arrivals.ToArray();
+            Array.Sort(sorted);
+            for (var i = 1; i < sorted.Length; i++)
+            {
+                var gap = sorted[i] - sorted[i - 1];
+                if (gap < limit) tooClose++;
+                minGap = Math.Min(minGap, gap * 1000.0 / Stopwatch.Frequency);
+            }
+        }
+        return (_requestsBySender.Count, tooClose, minGap);
+    }
+
     public int Count(int call) => Volatile.Read(ref _count[call]);
     public long FirstArrival(int call) => Volatile.Read(ref _firstArrival[call]);
     public int WarmupCount(int call) => Volatile.Read(ref _warmupCount[call]);
@@ -65,8 +92,11 @@ public sealed class TwilioSink : IAsyncDisposable
 
     private sealed record SinkMessage(string Sid, string To, string From, string Body, DateTime CreatedAt);
 
-    private TwilioSink(WebApplication app, string accountSid, string authToken, TextLedger ledger)
+    private readonly TimeSpan _latency;
+
+    private TwilioSink(WebApplication app, string accountSid, string authToken, TextLedger ledger, TimeSpan latency)
     {
+        _latency = latency;
         _app = app;
         _accountSid = accountSid;
         _expectedAuthorization = "Basic " + Convert.ToBase64String(Encoding.UTF8.GetBytes($"{accountSid}:{authToken}"));
@@ -79,13 +109,14 @@ public sealed class TwilioSink : IAsyncDisposable
     public long AuthFailures => Interlocked.Read(ref _authFailures);
     public long BadRequests => Interlocked.Read(ref _badRequests);
 
-    public static async Task<TwilioSink> StartAsync(string accountSid, string authToken, TextLedger ledger)
+    /// <param name="latency">How long each send takes to be answered, like a real API's round trip; the text counts as arrived when answered.</param>
+    public static async Task<TwilioSink> StartAsync(string accountSid, string authToken, TextLedger ledger, TimeSpan latency = default)
     {
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [] });
         builder.Logging.ClearProviders();
         builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, 0));
         var app = builder.Build();
-        var sink = new TwilioSink(app, accountSid, authToken, ledger);
+        var sink = new TwilioSink(app, accountSid, authToken, ledger, latency);
         app.MapPost("/2010-04-01/Accounts/{accountSid}/Messages.json", sink.CreateAsync);
         app.MapGet("/2010-04-01/Accounts/{accountSid}/Messages.json", sink.ListAsync);
         await app.StartAsync();
@@ -113,6 +144,12 @@ public sealed class TwilioSink : IAsyncDisposable
             Interlocked.Increment(ref _badRequests);
             await ErrorAsync(http, 400, 21604, "A 'To', 'From' and 'Body' are required.");
             return;
+        }
+        _ledger.Arrived(from, arrived);
+        if (_latency > TimeSpan.Zero)
+        {
+            await Task.Delay(_latency, http.RequestAborted);
+            arrived = Stopwatch.GetTimestamp();
         }
         _ledger.Record(to, from, arrived);
         Interlocked.Increment(ref _created);

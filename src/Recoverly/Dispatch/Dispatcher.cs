@@ -55,6 +55,7 @@ public sealed class Dispatcher(IServiceScopeFactory scopes, TwilioGateway gatewa
         foreach (var row in claimed) _held[row.Id] = row.From;
 
         var ready = new List<ClaimedRow>(claimed.Count);
+        var waiting = new List<(string Sender, TimeSpan Interval, List<ClaimedRow> Rows)>();
         // Text-backs and keyword answers take a sender's first slot; owner alerts wait their turn.
         foreach (var sender in claimed.GroupBy(r => r.From))
         {
@@ -68,19 +69,25 @@ public sealed class Dispatcher(IServiceScopeFactory scopes, TwilioGateway gatewa
             var needSlots = rows.Except(unpaced).ToList();
             ready.AddRange(unpaced);
             if (needSlots.Count == 0) continue;
-            if (await pacer.IntervalAsync(sender.Key, ct) is not { } interval)
+            if (await pacer.IntervalAsync(sender.Key, ct) is not { } interval) ready.AddRange(needSlots);
+            else waiting.Add((sender.Key, interval, needSlots));
+        }
+        // One statement takes every sender's slots.
+        var firstSlots = await SendPacer.ReserveAsync(db, [.. waiting.Select(w => (w.Sender, w.Interval * w.Rows.Count))], now, ct);
+        foreach (var (sender, interval, rows) in waiting)
+        {
+            for (var i = 0; i < rows.Count; i++)
             {
-                ready.AddRange(needSlots);
-                continue;
-            }
-            var first = await SendPacer.ReserveAsync(db, sender.Key, needSlots.Count, interval, now, ct);
-            for (var i = 0; i < needSlots.Count; i++)
-            {
-                var slot = first + interval * i;
-                if (slot <= now) ready.Add(needSlots[i]);
-                else await GiveBackAsync(db, needSlots[i], slot, slot, ct);
+                var slot = firstSlots[sender] + interval * i;
+                if (slot <= now) ready.Add(rows[i]);
+                else await GiveBackAsync(db, rows[i], slot, slot, ct);
             }
         }
+        // One statement fences every row about to be sent; a row with an earlier attempt is reconciled first, then fenced alone.
+        var toFence = ready.Where(r => r.Kind != OutboundKind.OwnerEmail && !r.NeedsReconcile).Select(r => r.Id).ToList();
+        var fenced = await _leases.FenceAsync(db, toFence, now, Lease, ct);
+        var fencedOrNot = toFence.ToHashSet();
+        ready = [.. ready.Select(r => !fencedOrNot.Contains(r.Id) ? r : fenced.Contains(r.Id) ? r with { FencedAt = now } : r with { FenceRefused = true })];
         foreach (var row in ready) _inFlightBySender.AddOrUpdate(row.From, 1, (_, n) => n + 1);
         return (claimed.Count, ready);
     }
@@ -143,8 +150,8 @@ public sealed class Dispatcher(IServiceScopeFactory scopes, TwilioGateway gatewa
                 return;
             }
 
-            var fencedAt = Now;
-            if (!await _leases.FenceAsync(db, row.Id, fencedAt, Lease, ct))
+            var fencedAt = row.FencedAt ?? Now;
+            if (row.FenceRefused || (row.FencedAt is null && !(await _leases.FenceAsync(db, [row.Id], fencedAt, Lease, ct)).Contains(row.Id)))
             {
                 await ExplainRefusalAsync(db, row, fencedAt, ct);
                 return;

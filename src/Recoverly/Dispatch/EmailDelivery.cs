@@ -25,7 +25,7 @@ public sealed class EmailDelivery(IServiceProvider services, ILogger<EmailDelive
             await leases.EndAsync(db, row.Id, OutboundStatus.Cancelled, summary ? OutboxReason.WeeklySummaryOff : OutboxReason.EmailAlertsOff, ct);
             return;
         }
-        if (!await leases.FenceAsync(db, row.Id, now, lease, ct))
+        if (!(await leases.FenceAsync(db, [row.Id], now, lease, ct)).Contains(row.Id))
         {
             await leases.EndAsync(db, row.Id, OutboundStatus.Expired, OutboxReason.NotSentInTime, ct);
             return;

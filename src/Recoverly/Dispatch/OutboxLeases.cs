@@ -13,6 +13,12 @@ public sealed record ClaimedRow(long Id, long BusinessId, OutboundKind Kind, str
 {
     /// <summary>An earlier attempt may have reached the provider: look there before sending again (docs/decisions/0004-unknown-send-outcome.md).</summary>
     public bool NeedsReconcile => EarlierAttempt is not null || Status is OutboundStatus.InDoubt or OutboundStatus.Sending;
+
+    /// <summary>When the batch fence marked this row as being sent here; null when it has not been fenced yet.</summary>
+    public DateTime? FencedAt { get; init; }
+
+    /// <summary>The batch fence refused this row (expired, consent withdrawn, or no longer ours): it must not be sent.</summary>
+    public bool FenceRefused { get; init; }
 }
 
 /// <summary>
@@ -110,28 +116,33 @@ public sealed class OutboxLeases(string workerId)
         return await cmd.ExecuteNonQueryAsync(ct);
     }
 
-    private static readonly string FenceSql = $"""
+    private static string FenceSql(RecoverlyDb db, IReadOnlyCollection<long> ids) => $"""
         UPDATE "OutboundMessages" AS o SET "Status" = '{OutboundStatus.Sending}', "LeaseUntil" = @until,
             "AttemptStartedAt" = COALESCE(o."AttemptStartedAt", @now)
-        WHERE o."Id" = @id AND o."LeaseOwner" = @worker AND o."Status" IN ({Sendable})
+        WHERE o.{IdIn(db, ids)} AND o."LeaseOwner" = @worker AND o."Status" IN ({Sendable})
           AND (o."ExpiresAt" IS NULL OR o."ExpiresAt" > @now)
           AND {ConsentLedger.SqlCondition("o")}
+        RETURNING "Id"
         """;
 
     /// <summary>
-    /// The fence: one statement marks the row as being sent by this worker — only if the lease is still
-    /// ours, the row is still sendable and unexpired, and the consent ledger still allows it. The send may
-    /// happen only when this returns true.
+    /// The fence: one statement marks rows as being sent by this worker — each only if its lease is still
+    /// ours, it is still sendable and unexpired, and the consent ledger still allows it. A row may be sent
+    /// only when its id is in the returned set.
     /// </summary>
-    public async Task<bool> FenceAsync(RecoverlyDb db, long id, DateTime now, TimeSpan lease, CancellationToken ct)
+    public async Task<HashSet<long>> FenceAsync(RecoverlyDb db, IReadOnlyCollection<long> ids, DateTime now, TimeSpan lease, CancellationToken ct)
     {
+        var fenced = new HashSet<long>();
+        if (ids.Count == 0) return fenced;
         using var _ = await db.EnterWriteGateAsync(ct);
-        await using var cmd = await CommandAsync(db, FenceSql, ct);
+        await using var cmd = await CommandAsync(db, FenceSql(db, ids), ct);
         Add(cmd, "until", now + lease);
         Add(cmd, "now", now);
-        Add(cmd, "id", id);
         Add(cmd, "worker", WorkerId);
-        return await cmd.ExecuteNonQueryAsync(ct) == 1;
+        AddIds(db, cmd, ids);
+        await using var reader = await cmd.ExecuteReaderAsync(ct);
+        while (await reader.ReadAsync(ct)) fenced.Add(reader.GetInt64(0));
+        return fenced;
     }
 
     /// <summary>

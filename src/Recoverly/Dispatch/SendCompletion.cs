@@ -13,18 +13,29 @@ public static class SendCompletion
 {
     private static readonly string Sendable = $"""'{OutboundStatus.Pending}', '{OutboundStatus.InDoubt}', '{OutboundStatus.Sending}'""";
 
+    private static readonly string UpdateSql = $"""
+        UPDATE "OutboundMessages" SET "Status" = @status, "Attempts" = @attempts, "NextAttemptAt" = COALESCE(@next, "NextAttemptAt"),
+            "ProviderSid" = @sid, "ProviderStatus" = @providerStatus, "ErrorCode" = @error, "Reason" = @reason,
+            "SentAt" = @sent, "AttemptStartedAt" = @attempt, "PacedUntil" = NULL, "LeaseOwner" = NULL, "LeaseUntil" = NULL
+        WHERE "Id" = @id AND "LeaseOwner" = @worker AND "Status" IN ({Sendable})
+        """;
+
+    /// <summary>PostgreSQL: the update and the status callbacks that beat it here, in one round trip.</summary>
+    private static readonly string PostgresSql = $"""
+        WITH u AS ({UpdateSql} RETURNING "Id")
+        SELECT (SELECT count(*) FROM u), e."Status", e."ErrorCode" FROM (SELECT 1) AS one
+        LEFT JOIN "MessageStatusEvents" e ON e."MessageSid" = @sid AND EXISTS (SELECT 1 FROM u)
+        """;
+
     /// <returns>False when the row was no longer this worker's (it was ended or taken meanwhile).</returns>
     public static async Task<bool> ApplyAsync(RecoverlyDb db, OutboxLeases leases, long id, AfterSend after, DateTime now, CancellationToken ct)
     {
         await using var tx = await db.BeginWriteAsync(ct);
         // The status callback handler takes the same lock: one of us sees the other's commit.
         if (after.ProviderSid is { } lockedSid) await KeyLock.LockAsync(db, lockedSid, ct);
-        await using (var cmd = await OutboxLeases.CommandAsync(db, $"""
-            UPDATE "OutboundMessages" SET "Status" = @status, "Attempts" = @attempts, "NextAttemptAt" = COALESCE(@next, "NextAttemptAt"),
-                "ProviderSid" = @sid, "ProviderStatus" = @providerStatus, "ErrorCode" = @error, "Reason" = @reason,
-                "SentAt" = @sent, "AttemptStartedAt" = @attempt, "PacedUntil" = NULL, "LeaseOwner" = NULL, "LeaseUntil" = NULL
-            WHERE "Id" = @id AND "LeaseOwner" = @worker AND "Status" IN ({Sendable})
-            """, ct))
+        var postgres = db.Provider == DatabaseProvider.Postgres;
+        var early = new List<(string Status, int? ErrorCode)>();
+        await using (var cmd = await OutboxLeases.CommandAsync(db, postgres ? PostgresSql : UpdateSql, ct))
         {
             OutboxLeases.Add(cmd, "status", after.Status.ToString());
             OutboxLeases.Add(cmd, "attempts", after.Attempts);
@@ -37,15 +48,31 @@ public static class SendCompletion
             OutboxLeases.Add(cmd, "attempt", (object?)after.AttemptStartedAt ?? DBNull.Value);
             OutboxLeases.Add(cmd, "id", id);
             OutboxLeases.Add(cmd, "worker", leases.WorkerId);
-            if (await cmd.ExecuteNonQueryAsync(ct) == 0) return false;
+            if (!postgres)
+            {
+                if (await cmd.ExecuteNonQueryAsync(ct) == 0) return false;
+            }
+            else
+            {
+                await using var reader = await cmd.ExecuteReaderAsync(ct);
+                var updated = false;
+                while (await reader.ReadAsync(ct))
+                {
+                    updated = reader.GetInt64(0) > 0;
+                    if (!reader.IsDBNull(1)) early.Add((reader.GetString(1), reader.IsDBNull(2) ? null : reader.GetInt32(2)));
+                }
+                if (!updated) return false;
+            }
         }
 
         if (after.ProviderSid is { } sid)
         {
             // Status callbacks can beat our own bookkeeping; apply any that arrived first, furthest last.
-            var early = await db.MessageStatusEvents.AsNoTracking().Where(e => e.MessageSid == sid).ToListAsync(ct);
-            foreach (var e in early.OrderBy(e => DeliveryStatus.Map(e.Status) is { } st ? DeliveryStatus.Rank(st) : 0))
-                await DeliveryStatus.ApplyAsync(db, sid, e.Status, e.ErrorCode, now, ct);
+            if (!postgres)
+                early = [.. (await db.MessageStatusEvents.AsNoTracking().Where(e => e.MessageSid == sid).Select(e => new { e.Status, e.ErrorCode }).ToListAsync(ct))
+                    .Select(e => (e.Status, e.ErrorCode))];
+            foreach (var (status, errorCode) in early.OrderBy(e => DeliveryStatus.Map(e.Status) is { } st ? DeliveryStatus.Rank(st) : 0))
+                await DeliveryStatus.ApplyAsync(db, sid, status, errorCode, now, ct);
         }
         if (after.LearnFromError)
         {

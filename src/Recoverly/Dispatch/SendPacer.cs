@@ -27,21 +27,49 @@ public sealed class SendPacer(IOptions<TelephonyOptions> options, IServiceScopeF
         return rate <= 0 ? null : TimeSpan.FromSeconds(1 / rate);
     }
 
-    /// <summary>Takes <paramref name="count"/> consecutive slots of <paramref name="sender"/>; returns the first (now or later).</summary>
-    public static async Task<DateTime> ReserveAsync(RecoverlyDb db, string sender, int count, TimeSpan interval, DateTime now, CancellationToken ct)
+    /// <summary>
+    /// Takes consecutive slots for several numbers in one statement: for each sender, <c>Span</c> worth of
+    /// slots (count x interval). Returns each sender's first slot (now or later).
+    /// </summary>
+    public static async Task<Dictionary<string, DateTime>> ReserveAsync(RecoverlyDb db, IReadOnlyList<(string Sender, TimeSpan Span)> wanted, DateTime now,
+        CancellationToken ct)
     {
-        var greatest = db.Provider == DatabaseProvider.Postgres ? "GREATEST" : "MAX";
+        var first = new Dictionary<string, DateTime>(wanted.Count, StringComparer.Ordinal);
+        if (wanted.Count == 0) return first;
+        var postgres = db.Provider == DatabaseProvider.Postgres;
+        // Each row's span rides in as "now + span" so the conflict branch can read it back from EXCLUDED.
+        var rows = postgres
+            ? """SELECT s, @now + d FROM unnest(@senders, @spans) AS t(s, d)"""
+            : "VALUES " + string.Join(", ", wanted.Select((_, i) => $"(@s{i}, @now + @d{i})"));
+        var greatest = postgres ? "GREATEST" : "MAX";
         using var _ = await db.EnterWriteGateAsync(ct);
         await using var cmd = await OutboxLeases.CommandAsync(db, $"""
-            INSERT INTO "SenderSlots" ("Sender", "NextSlotTicks") VALUES (@sender, @now + @span)
-            ON CONFLICT ("Sender") DO UPDATE SET "NextSlotTicks" = {greatest}("SenderSlots"."NextSlotTicks", @now) + @span
-            RETURNING "NextSlotTicks" - @span
+            INSERT INTO "SenderSlots" ("Sender", "NextSlotTicks") {rows}
+            ON CONFLICT ("Sender") DO UPDATE SET "NextSlotTicks" = {greatest}("SenderSlots"."NextSlotTicks", @now) + (excluded."NextSlotTicks" - @now)
+            RETURNING "Sender", "NextSlotTicks"
             """, ct);
-        OutboxLeases.Add(cmd, "sender", sender);
         OutboxLeases.Add(cmd, "now", now.Ticks);
-        OutboxLeases.Add(cmd, "span", interval.Ticks * count);
-        var first = Convert.ToInt64(await cmd.ExecuteScalarAsync(ct), System.Globalization.CultureInfo.InvariantCulture);
-        return new DateTime(first, DateTimeKind.Utc);
+        if (postgres)
+        {
+            OutboxLeases.Add(cmd, "senders", wanted.Select(w => w.Sender).ToArray());
+            OutboxLeases.Add(cmd, "spans", wanted.Select(w => w.Span.Ticks).ToArray());
+        }
+        else
+        {
+            for (var i = 0; i < wanted.Count; i++)
+            {
+                OutboxLeases.Add(cmd, $"s{i}", wanted[i].Sender);
+                OutboxLeases.Add(cmd, $"d{i}", wanted[i].Span.Ticks);
+            }
+        }
+        var spans = wanted.ToDictionary(w => w.Sender, w => w.Span.Ticks, StringComparer.Ordinal);
+        await using var reader = await cmd.ExecuteReaderAsync(ct);
+        while (await reader.ReadAsync(ct))
+        {
+            var sender = reader.GetString(0);
+            first[sender] = new DateTime(reader.GetInt64(1) - spans[sender], DateTimeKind.Utc);
+        }
+        return first;
     }
 
     private async ValueTask<FrozenDictionary<string, double>> OverridesAsync(CancellationToken ct)

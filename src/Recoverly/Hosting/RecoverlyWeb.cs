@@ -46,13 +46,18 @@ public static class RecoverlyWeb
         return services;
     }
 
-    /// <summary>Applies migrations (Database:MigrateOnStartup) and seeds the simulator demo into an empty database.</summary>
+    /// <summary>
+    /// Applies migrations (Database:MigrateOnStartup), seeds the simulator demo into an empty database, and
+    /// warms the webhook's hot path (Recoverly:WarmUp) — all before the server listens.
+    /// </summary>
     public static async Task PrepareDatabaseAsync(this WebApplication app)
     {
         if (app.Configuration.GetValue("Database:MigrateOnStartup", true))
             await DatabaseSetup.MigrateAsync(app.Services);
         if (app.Services.GetRequiredService<IOptions<TelephonyOptions>>().Value.IsSimulator)
             await DemoSeed.SeedAsync(app);
+        if (app.Configuration.GetValue("Recoverly:WarmUp", true))
+            await HotPathWarmup.RunAsync(app.Services, app.Logger, app.Lifetime.ApplicationStopping);
     }
 
     public static void MapRecoverly(this WebApplication app)

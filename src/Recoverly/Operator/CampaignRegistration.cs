@@ -1,6 +1,7 @@
 using System.Globalization;
 using Recoverly.Businesses;
 using Recoverly.Calls;
+using Recoverly.Public;
 using Recoverly.Texts;
 
 namespace Recoverly.Operator;
@@ -59,7 +60,7 @@ public static class CampaignRegistration
             TextTemplates.HelpReply(business),
             TextTemplates.OwnerOptInRequest(name),
             TextTemplates.MissedCallAlert(ExampleCaller, new DateTime(2026, 6, 2, 19, 14, 0, DateTimeKind.Utc), zone, CallOutcome.Texted, 1),
-            TextTemplates.ReplyAlert(ExampleCaller, ["Need my water heater looked at tomorrow"], $"{baseUrl}/inbox/contacts/42"),
+            TextTemplates.ReplyAlert(ExampleCaller, [ExampleMessages.SampleReply], baseUrl + ExampleMessages.SampleConversationPath),
         };
         return new Campaign(
             [

@@ -1,5 +1,6 @@
 using Recoverly.Businesses;
 using Recoverly.Calls;
+using Recoverly.Owners;
 using Recoverly.Texts;
 
 namespace Recoverly.Public;
@@ -25,6 +26,9 @@ public static class ExampleMessages
 
     public const string SampleCaller = "+15125550142";
     public const string SampleReply = "Need my water heater looked at tomorrow";
+
+    /// <summary>The sample caller's conversation page, built like a real alert's link so the examples never point at a page that does not exist.</summary>
+    public static readonly string SampleConversationPath = OwnerAlerts.ConversationPath(42);
 
     /// <summary>2:14 PM in the sample business's time zone, like the specification's example alert.</summary>
     public static readonly DateTime SampleCallUtc = new(2026, 6, 2, 19, 14, 0, DateTimeKind.Utc);

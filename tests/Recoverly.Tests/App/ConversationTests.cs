@@ -14,11 +14,11 @@ public class ConversationTests
     private static async Task<long> ContactIdAsync(TestApp app) => (await app.QueryAsync(d => d.Contacts.SingleAsync(c => c.Phone == Caller))).Id;
 
     [Theory]
-    [MemberData(nameof(Databases.Both), MemberType = typeof(Databases))]
+    [BothDatabases]
     public async Task Owner_reply_goes_through_the_outbox_to_the_caller(Db db)
     {
         await using var app = await TestApp.StartAsync(db);
-        var (owner, _) = await OwnerBrowser.SignUpAsync(app);
+        var (owner, _) = await OwnerClient.SignUpWithBusinessAsync(app);
         await app.MissedCallAsync(Caller);
         await app.InboundSmsAsync(Caller, Number, "Need my water heater looked at");
         await app.DispatchAsync();
@@ -43,11 +43,11 @@ public class ConversationTests
     }
 
     [Theory]
-    [MemberData(nameof(Databases.Both), MemberType = typeof(Databases))]
+    [BothDatabases]
     public async Task Reply_to_an_opted_out_caller_is_refused_with_a_clear_message(Db db)
     {
         await using var app = await TestApp.StartAsync(db);
-        var (owner, _) = await OwnerBrowser.SignUpAsync(app);
+        var (owner, _) = await OwnerClient.SignUpWithBusinessAsync(app);
         await app.MissedCallAsync(Caller);
         await app.InboundSmsAsync(Caller, Number, "STOP");
         await app.DispatchAsync();
@@ -69,7 +69,7 @@ public class ConversationTests
     public async Task A_reply_queued_before_a_STOP_is_cancelled_by_the_dispatcher_check()
     {
         await using var app = await TestApp.StartAsync(Db.Sqlite);
-        var (owner, _) = await OwnerBrowser.SignUpAsync(app);
+        var (owner, _) = await OwnerClient.SignUpWithBusinessAsync(app);
         await app.MissedCallAsync(Caller);
         await app.DispatchAsync();
         var page = $"/app/contacts/{await ContactIdAsync(app)}";
@@ -84,11 +84,11 @@ public class ConversationTests
     }
 
     [Theory]
-    [MemberData(nameof(Databases.Both), MemberType = typeof(Databases))]
+    [BothDatabases]
     public async Task Recording_an_opt_out_heard_by_phone_cancels_the_queued_text_back(Db db)
     {
         await using var app = await TestApp.StartAsync(db);
-        var (owner, business) = await OwnerBrowser.SignUpAsync(app);
+        var (owner, business) = await OwnerClient.SignUpWithBusinessAsync(app);
         await app.MissedCallAsync(Caller); // text-back queued, not sent yet
         var page = $"/app/contacts/{await ContactIdAsync(app)}";
 
@@ -115,7 +115,7 @@ public class ConversationTests
     public async Task Consent_history_lists_every_event_with_source_and_evidence()
     {
         await using var app = await TestApp.StartAsync(Db.Sqlite);
-        var (owner, _) = await OwnerBrowser.SignUpAsync(app);
+        var (owner, _) = await OwnerClient.SignUpWithBusinessAsync(app);
         await app.MissedCallAsync(Caller);
         var stopSid = TestApp.NewSid("SM");
         await app.InboundSmsAsync(Caller, Number, "STOP", messageSid: stopSid);
@@ -135,7 +135,7 @@ public class ConversationTests
     public async Task Consent_csv_holds_this_business_events()
     {
         await using var app = await TestApp.StartAsync(Db.Sqlite);
-        var (owner, business) = await OwnerBrowser.SignUpAsync(app);
+        var (owner, business) = await OwnerClient.SignUpWithBusinessAsync(app);
         await app.MissedCallAsync(Caller);
         await app.InboundSmsAsync(Caller, Number, "STOP");
 

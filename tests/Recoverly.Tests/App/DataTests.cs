@@ -28,7 +28,7 @@ public class DataTests
     public async Task Export_holds_the_business_its_calls_contacts_messages_and_consent_events()
     {
         await using var app = await TestApp.StartAsync(Db.Sqlite);
-        var (owner, business) = await OwnerBrowser.SignUpAsync(app);
+        var (owner, business) = await OwnerClient.SignUpWithBusinessAsync(app);
         await SeedConversationAsync(app);
 
         var response = await owner.GetAsync("/app/data?handler=Export");
@@ -50,32 +50,47 @@ public class DataTests
     }
 
     [Theory]
-    [MemberData(nameof(Databases.Both), MemberType = typeof(Databases))]
+    [BothDatabases]
     public async Task Deleting_the_account_removes_content_and_the_login_but_keeps_consent_events(Db db)
     {
         await using var app = await TestApp.StartAsync(db);
-        var (owner, business) = await OwnerBrowser.SignUpAsync(app);
+        var (owner, business) = await OwnerClient.SignUpWithBusinessAsync(app);
         await SeedConversationAsync(app);
         await app.MissedCallAsync("+15125550143"); // a text-back still queued
         var consentBefore = await app.QueryAsync(d => d.ConsentEvents.OrderBy(e => e.Id).Select(e => e.Id + e.Kind.ToString() + e.EvidenceText).ToListAsync());
+        // What there is to remove: the caller's words, the texts, and a voicemail.
+        var inboundBefore = await app.QueryAsync(d => d.InboundMessages.OrderBy(m => m.Id).Select(m => m.Id).ToListAsync());
+        var outboundBefore = await app.QueryAsync(d => d.OutboundMessages.OrderBy(m => m.Id).Select(m => m.Id).ToListAsync());
+        var callsBefore = await app.QueryAsync(d => d.MissedCalls.OrderBy(c => c.Id).Select(c => c.Id).ToListAsync());
+        Assert.Contains("Can you come Monday?", await app.QueryAsync(d => d.InboundMessages.Select(m => m.Body).ToListAsync()));
+        Assert.True(outboundBefore.Count >= 3, $"{outboundBefore.Count} outbound rows"); // text-back, STOP confirmation, the queued text-back
+        Assert.Equal(2, callsBefore.Count);
+        Assert.Contains("Leaking boiler", await app.QueryAsync(d => d.MissedCalls.Select(c => c.Transcription).ToListAsync()));
 
         var page = await owner.TextAsync("/app/data");
         Assert.Contains("the consent records are kept", page);
-        var wrongName = await owner.PostAsync("/app/data?handler=Delete", new() { ["confirmName"] = "Acme", ["password"] = OwnerBrowser.Password }, tokenFrom: "/app/data");
+        var wrongName = await owner.PostAsync("/app/data?handler=Delete", new() { ["confirmName"] = "Acme", ["password"] = OwnerClient.Password }, tokenFrom: "/app/data");
         Assert.Equal(HttpStatusCode.UnprocessableEntity, wrongName.StatusCode);
         var wrongPassword = await owner.PostAsync("/app/data?handler=Delete", new() { ["confirmName"] = "acme plumbing", ["password"] = "not my password" }, tokenFrom: "/app/data");
         Assert.Equal(HttpStatusCode.UnprocessableEntity, wrongPassword.StatusCode);
         Assert.Null((await app.QueryAsync(d => d.Businesses.SingleAsync())).DeletedAt);
 
-        var deleted = await owner.PostAsync("/app/data?handler=Delete", new() { ["confirmName"] = "acme plumbing ", ["password"] = OwnerBrowser.Password }, tokenFrom: "/app/data");
+        var deleted = await owner.PostAsync("/app/data?handler=Delete", new() { ["confirmName"] = "acme plumbing ", ["password"] = OwnerClient.Password }, tokenFrom: "/app/data");
         Assert.Equal(HttpStatusCode.Redirect, deleted.StatusCode);
 
         await app.QueryAsync(async d =>
         {
             Assert.NotNull((await d.Businesses.SingleAsync()).DeletedAt);
-            Assert.All(await d.InboundMessages.ToListAsync(), m => Assert.Equal("", m.Body));
-            Assert.All(await d.OutboundMessages.ToListAsync(), m => Assert.Equal("", m.Body));
-            Assert.All(await d.MissedCalls.ToListAsync(), c => Assert.True(c.Transcription is null && c.RecordingUrl is null));
+            // The rows stay (the record of what happened), emptied of what was said.
+            var inbound = await d.InboundMessages.OrderBy(m => m.Id).ToListAsync();
+            var outbound = await d.OutboundMessages.OrderBy(m => m.Id).ToListAsync();
+            var calls = await d.MissedCalls.OrderBy(c => c.Id).ToListAsync();
+            Assert.Equal(inboundBefore, inbound.Select(m => m.Id));
+            Assert.Equal(outboundBefore, outbound.Select(m => m.Id));
+            Assert.Equal(callsBefore, calls.Select(c => c.Id));
+            Assert.All(inbound, m => Assert.Equal("", m.Body));
+            Assert.All(outbound, m => Assert.Equal("", m.Body));
+            Assert.All(calls, c => Assert.True(c.Transcription is null && c.RecordingUrl is null));
             Assert.Empty(await d.OwnerAccounts.ToListAsync());
             Assert.Empty(await d.Numbers.ToListAsync());
             Assert.Equal(OutboundStatus.Cancelled, (await d.OutboundMessages.SingleAsync(m => m.To == "+15125550143")).Status);

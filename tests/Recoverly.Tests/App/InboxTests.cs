@@ -17,7 +17,7 @@ public partial class InboxTests
     public async Task Inbox_shows_one_row_per_episode_with_formatted_caller_local_time_repeat_count_and_outcome()
     {
         await using var app = await TestApp.StartAsync(Db.Sqlite);
-        var (owner, _) = await OwnerBrowser.SignUpAsync(app);
+        var (owner, _) = await OwnerClient.SignUpWithBusinessAsync(app);
 
         await app.MissedCallAsync(Caller);
         app.Time.Advance(TimeSpan.FromMinutes(3));
@@ -43,7 +43,7 @@ public partial class InboxTests
     public async Task Outcome_chips_say_what_happened_in_plain_words()
     {
         await using var app = await TestApp.StartAsync(Db.Sqlite);
-        var (owner, _) = await OwnerBrowser.SignUpAsync(app);
+        var (owner, _) = await OwnerClient.SignUpWithBusinessAsync(app);
         const string filtered = "+15125550143", landline = "+15125550144", optedOut = "+15125550145";
 
         foreach (var caller in new[] { filtered, landline, optedOut }) await app.MissedCallAsync(caller);
@@ -65,7 +65,7 @@ public partial class InboxTests
     public async Task Caller_replies_and_voicemail_text_show_under_their_call()
     {
         await using var app = await TestApp.StartAsync(Db.Sqlite);
-        var (owner, _) = await OwnerBrowser.SignUpAsync(app);
+        var (owner, _) = await OwnerClient.SignUpWithBusinessAsync(app);
         var sid = TestApp.NewSid("CA");
         await app.MissedCallAsync(Caller, callSid: sid);
         await app.PostSignedAsync("/twilio/voice/recording", new()
@@ -82,11 +82,11 @@ public partial class InboxTests
     }
 
     [Theory]
-    [MemberData(nameof(Databases.Both), MemberType = typeof(Databases))]
+    [BothDatabases]
     public async Task Caller_supplied_markup_renders_as_text(Db db)
     {
         await using var app = await TestApp.StartAsync(db);
-        var (owner, _) = await OwnerBrowser.SignUpAsync(app);
+        var (owner, _) = await OwnerClient.SignUpWithBusinessAsync(app);
         await app.MissedCallAsync(Caller);
         await app.InboundSmsAsync(Caller, Number, "<script>alert(1)</script> <img src=x onerror=alert(1)>");
         var contact = await app.QueryAsync(d => d.Contacts.SingleAsync());
@@ -105,7 +105,7 @@ public partial class InboxTests
     public async Task New_calls_and_replies_appear_in_the_polled_rows_without_a_reload()
     {
         await using var app = await TestApp.StartAsync(Db.Sqlite);
-        var (owner, _) = await OwnerBrowser.SignUpAsync(app);
+        var (owner, _) = await OwnerClient.SignUpWithBusinessAsync(app);
 
         var page = await owner.PageAsync("/app");
         Assert.Contains("""data-poll="/app?handler=Rows""", page);
@@ -122,11 +122,11 @@ public partial class InboxTests
     }
 
     [Theory]
-    [MemberData(nameof(Databases.Both), MemberType = typeof(Databases))]
+    [BothDatabases]
     public async Task Pages_walk_every_episode_newest_first_exactly_once(Db db)
     {
         await using var app = await TestApp.StartAsync(db);
-        var (owner, business) = await OwnerBrowser.SignUpAsync(app);
+        var (owner, business) = await OwnerClient.SignUpWithBusinessAsync(app);
         var other = await app.AddBusinessAsync("Other Co", "+15125550200", "+15125550201");
         var start = app.Time.GetUtcNow().UtcDateTime.AddDays(-2);
         var repeatCaller = "+15125559999";
@@ -198,7 +198,7 @@ public partial class InboxTests
         // replies only up to the latest next-episode start; each row must still show exactly its own reply (each
         // reply comes 7 h after its call, after the other caller's next episode has started).
         await using var app = await TestApp.StartAsync(Db.Sqlite);
-        var (owner, business) = await OwnerBrowser.SignUpAsync(app);
+        var (owner, business) = await OwnerClient.SignUpWithBusinessAsync(app);
         var start = app.Time.GetUtcNow().UtcDateTime.AddDays(-30);
         await app.QueryAsync(async d =>
         {
@@ -249,7 +249,7 @@ public partial class InboxTests
     public async Task A_page_cursor_is_scoped_to_the_business()
     {
         await using var app = await TestApp.StartAsync(Db.Sqlite);
-        var (owner, _) = await OwnerBrowser.SignUpAsync(app);
+        var (owner, _) = await OwnerClient.SignUpWithBusinessAsync(app);
         await app.AddBusinessAsync("Other Co", "+15125550200", "+15125550201");
         await app.MissedCallAsync(Caller, to: "+15125550200");
         var foreign = await app.QueryAsync(d => d.MissedCalls.SingleAsync());

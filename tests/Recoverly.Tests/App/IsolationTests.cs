@@ -13,12 +13,12 @@ public class IsolationTests
     private const string NumberOfB = "+15125550200";
 
     [Theory]
-    [MemberData(nameof(Databases.Both), MemberType = typeof(Databases))]
+    [BothDatabases]
     public async Task Owner_A_cannot_read_or_act_on_owner_B_records(Db db)
     {
         await using var app = await TestApp.StartAsync(db);
-        var (a, _) = await OwnerBrowser.SignUpAsync(app, "a@acme.example");
-        var (b, businessB) = await OwnerBrowser.SignUpAsync(app, "b@other.example", "Other Co", NumberOfB, "+15125550201");
+        var (a, _) = await OwnerClient.SignUpWithBusinessAsync(app, "a@acme.example");
+        var (b, businessB) = await OwnerClient.SignUpWithBusinessAsync(app, "b@other.example", "Other Co", NumberOfB, "+15125550201");
         await app.MissedCallAsync(CallerOfB, to: NumberOfB); // B's text-back stays queued
         await app.InboundSmsAsync(CallerOfB, NumberOfB, "secret job details for B");
         await app.InboundSmsAsync(CallerOfB, NumberOfB, "HELP");
@@ -28,9 +28,9 @@ public class IsolationTests
 
         foreach (var path in new[] { $"/app/contacts/{contactB.Id}", $"/app?before={callB.Id}" })
             Assert.Equal(HttpStatusCode.NotFound, (await a.GetAsync(path)).StatusCode);
-        var reply = await a.PostAsync($"/app/contacts/{contactB.Id}?handler=Reply", new() { ["body"] = "hijack" });
+        var reply = await a.PostAsync($"/app/contacts/{contactB.Id}?handler=Reply", new() { ["body"] = "hijack" }, tokenFrom: "/app");
         Assert.Equal(HttpStatusCode.NotFound, reply.StatusCode);
-        var optOut = await a.PostAsync($"/app/contacts/{contactB.Id}?handler=OptOut", new() { ["how"] = "email" });
+        var optOut = await a.PostAsync($"/app/contacts/{contactB.Id}?handler=OptOut", new() { ["how"] = "email" }, tokenFrom: "/app");
         Assert.Equal(HttpStatusCode.NotFound, optOut.StatusCode);
 
         foreach (var path in new[] { "/app", "/app?handler=Rows", "/app/consent.csv", "/app/data?handler=Export", "/app/settings", "/app/data" })
@@ -62,7 +62,7 @@ public class IsolationTests
     public async Task Forms_without_the_antiforgery_token_are_refused()
     {
         await using var app = await TestApp.StartAsync(Db.Sqlite);
-        var (owner, _) = await OwnerBrowser.SignUpAsync(app);
+        var (owner, _) = await OwnerClient.SignUpWithBusinessAsync(app);
         await app.MissedCallAsync("+15125550142");
         var contact = await app.QueryAsync(d => d.Contacts.SingleAsync());
 
@@ -74,7 +74,7 @@ public class IsolationTests
             ("/app/settings?handler=Templates", new() { ["textBack"] = "{Business}: call us. Reply STOP to opt out." }),
             ("/app/settings?handler=TextAlerts", new() { ["on"] = "false" }),
             ("/app/settings?handler=Preview", new() { ["template"] = "{Business}" }),
-            ("/app/data?handler=Delete", new() { ["confirmName"] = "Acme Plumbing", ["password"] = OwnerBrowser.Password }),
+            ("/app/data?handler=Delete", new() { ["confirmName"] = "Acme Plumbing", ["password"] = OwnerClient.Password }),
         };
         foreach (var (path, form) in posts)
             Assert.Equal(HttpStatusCode.BadRequest, (await owner.PostAsync(path, form, withToken: false)).StatusCode);

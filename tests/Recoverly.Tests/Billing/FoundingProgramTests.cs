@@ -11,7 +11,7 @@ namespace Recoverly.Tests.Billing;
 public class FoundingProgramTests
 {
     [Theory]
-    [MemberData(nameof(Databases.Both), MemberType = typeof(Databases))]
+    [BothDatabases]
     public async Task Fifty_simultaneous_claims_grant_exactly_ten(Db db)
     {
         await using var app = await TestApp.StartAsync(db);
@@ -31,7 +31,7 @@ public class FoundingProgramTests
     }
 
     [Theory]
-    [MemberData(nameof(Databases.Both), MemberType = typeof(Databases))]
+    [BothDatabases]
     public async Task One_business_claiming_many_times_at_once_holds_one_slot(Db db)
     {
         await using var app = await TestApp.StartAsync(db);
@@ -52,21 +52,21 @@ public class FoundingProgramTests
         var ids = (await CreateBusinessesAsync(app, 9)).Concat(await CreateBusinessesAsync(app, 2, withOwner: false)).ToList(); // the last two sign in below
         foreach (var id in ids.Take(9)) await app.WithScopeAsync(sp => sp.GetRequiredService<FoundingProgram>().ClaimAsync(id));
 
-        using var tenth = await SignedInClient.SignInAsync(app, ids[9]);
+        using var tenth = await OwnerClient.SignInAsync(app, ids[9]);
         Assert.Contains("Claim free lifetime access", await tenth.Http.GetStringAsync("/pricing"));
-        var claimed = await tenth.PostFormAsync("/pricing", "/pricing?handler=Claim", []);
+        var claimed = await tenth.PostAsync("/pricing?handler=Claim", [], tokenFrom: "/pricing");
         Assert.Equal(HttpStatusCode.Redirect, claimed.StatusCode);
         var page = WebUtility.HtmlDecode(await tenth.Http.GetStringAsync(claimed.Headers.Location!.OriginalString));
         Assert.Contains("You're founding user #10", page);
         Assert.Contains("0 of 10 spots left", page);
         Assert.Equal(PlanState.Founding, await app.QueryAsync(d => d.Businesses.Where(b => b.Id == ids[9]).Select(b => b.Plan).SingleAsync()));
 
-        using var eleventh = await SignedInClient.SignInAsync(app, ids[10]);
+        using var eleventh = await OwnerClient.SignInAsync(app, ids[10]);
         var full = await eleventh.Http.GetStringAsync("/pricing");
         Assert.DoesNotContain("Claim free lifetime access", full);
         Assert.Contains("The program is full. The 14-day free trial is still open to you.", full);
         // A claim posted from a page loaded while a spot still seemed free is told the program is full.
-        var late = await eleventh.PostFormAsync("/login", "/pricing?handler=Claim", []);
+        var late = await eleventh.PostAsync("/pricing?handler=Claim", [], tokenFrom: "/login");
         var told = WebUtility.HtmlDecode(await eleventh.Http.GetStringAsync(late.Headers.Location!.OriginalString));
         Assert.Contains("the Founding User Program is full", told);
         Assert.Contains("Your 14-day free trial still stands", told);
@@ -74,7 +74,7 @@ public class FoundingProgramTests
     }
 
     [Theory]
-    [MemberData(nameof(Databases.Both), MemberType = typeof(Databases))]
+    [BothDatabases]
     public async Task A_founding_place_needs_a_confirmed_owner_email_and_a_verified_forwarding_call(Db db)
     {
         await using var app = await TestApp.StartAsync(db);
@@ -95,14 +95,14 @@ public class FoundingProgramTests
     {
         await using var app = await TestApp.StartAsync(Db.Sqlite);
         var id = (await CreateBusinessesAsync(app, 1, forwardingVerified: false, withOwner: false))[0];
-        using var owner = await SignedInClient.SignInAsync(app, id, emailVerified: false);
+        using var owner = await OwnerClient.SignInAsync(app, id, emailVerified: false);
 
         var page = WebUtility.HtmlDecode(await owner.Http.GetStringAsync("/pricing"));
         Assert.DoesNotContain("Claim free lifetime access", page);
         Assert.Contains("Confirm your email with the link we sent you.", page);
         Assert.Contains("Verify call forwarding with a test call", page);
 
-        var claimed = await owner.PostFormAsync("/login", "/pricing?handler=Claim", []);
+        var claimed = await owner.PostAsync("/pricing?handler=Claim", [], tokenFrom: "/login");
         var told = WebUtility.HtmlDecode(await owner.Http.GetStringAsync(claimed.Headers.Location!.OriginalString));
         Assert.Contains("confirm your email and verify call forwarding", told);
         Assert.Equal(0, await app.QueryAsync(d => d.FoundingClaims.CountAsync()));
@@ -112,12 +112,12 @@ public class FoundingProgramTests
     public async Task Anonymous_visitor_is_sent_to_sign_up_and_a_claim_post_to_log_in()
     {
         await using var app = await TestApp.StartAsync(Db.Sqlite);
-        using var visitor = SignedInClient.Anonymous(app);
+        using var visitor = OwnerClient.Anonymous(app);
 
         var page = await visitor.Http.GetStringAsync("/pricing");
         Assert.Contains("<a class=\"button\" href=\"/signup\">Create your account</a>", page);
 
-        var post = await visitor.PostFormAsync("/login", "/pricing?handler=Claim", []);
+        var post = await visitor.PostAsync("/pricing?handler=Claim", [], tokenFrom: "/login");
         Assert.Equal(HttpStatusCode.Redirect, post.StatusCode);
         Assert.Equal("/login?ReturnUrl=%2Fpricing", post.Headers.Location!.OriginalString);
         Assert.Equal(0, await app.QueryAsync(d => d.FoundingClaims.CountAsync()));

@@ -49,10 +49,11 @@ public class StripeBillingTests
         ["created"] = new DateTimeOffset(created).ToUnixTimeSeconds(), ["type"] = type, ["data"] = new Dictionary<string, object?> { ["object"] = data },
     });
 
-    private static Dictionary<string, object?> CheckoutCompleted(long businessId, string paymentStatus = "paid") => new()
+    private static Dictionary<string, object?> CheckoutCompleted(long businessId, string customer = "cus_1", string subscription = "sub_1",
+        string paymentStatus = "paid") => new()
     {
         ["id"] = "cs_test_1", ["object"] = "checkout.session", ["mode"] = "subscription", ["status"] = "complete", ["payment_status"] = paymentStatus,
-        ["client_reference_id"] = businessId.ToString(CultureInfo.InvariantCulture), ["customer"] = "cus_1", ["subscription"] = "sub_1",
+        ["client_reference_id"] = businessId.ToString(CultureInfo.InvariantCulture), ["customer"] = customer, ["subscription"] = subscription,
     };
 
     private static object Invoice(string status) => new Dictionary<string, object?>
@@ -65,9 +66,9 @@ public class StripeBillingTests
         },
     };
 
-    private static object Subscription(string status, long? businessId = null) => new Dictionary<string, object?>
+    private static object Subscription(string status, long? businessId = null, string customer = "cus_1", string subscription = "sub_1") => new Dictionary<string, object?>
     {
-        ["id"] = "sub_1", ["object"] = "subscription", ["customer"] = "cus_1", ["status"] = status,
+        ["id"] = subscription, ["object"] = "subscription", ["customer"] = customer, ["status"] = status,
         ["metadata"] = businessId is { } id ? new Dictionary<string, string> { ["business_id"] = id.ToString(CultureInfo.InvariantCulture) } : new Dictionary<string, string>(),
     };
 
@@ -76,7 +77,7 @@ public class StripeBillingTests
     // ---- Signature ----
 
     [Theory]
-    [MemberData(nameof(Databases.Both), MemberType = typeof(Databases))]
+    [BothDatabases]
     public async Task Forged_webhook_is_refused_and_changes_nothing(Db db)
     {
         await using var app = await TestApp.StartAsync(db, Stripe());
@@ -121,7 +122,7 @@ public class StripeBillingTests
     // ---- Plan state ----
 
     [Theory]
-    [MemberData(nameof(Databases.Both), MemberType = typeof(Databases))]
+    [BothDatabases]
     public async Task Checkout_payment_failure_and_recovery_move_the_plan(Db db)
     {
         await using var app = await TestApp.StartAsync(db, Stripe());
@@ -156,7 +157,7 @@ public class StripeBillingTests
     }
 
     [Theory]
-    [MemberData(nameof(Databases.Both), MemberType = typeof(Databases))]
+    [BothDatabases]
     public async Task Replayed_event_changes_nothing(Db db)
     {
         await using var app = await TestApp.StartAsync(db, Stripe());
@@ -180,7 +181,7 @@ public class StripeBillingTests
     }
 
     [Theory]
-    [MemberData(nameof(Databases.Both), MemberType = typeof(Databases))]
+    [BothDatabases]
     public async Task Out_of_order_events_leave_the_newest_state(Db db)
     {
         await using var app = await TestApp.StartAsync(db, Stripe());
@@ -200,6 +201,60 @@ public class StripeBillingTests
         Assert.Equal("cus_1", after.StripeCustomerId); // the late checkout still links the customer
         Assert.Equal(3, await app.QueryAsync(d => d.BillingEvents.CountAsync(e => e.BusinessId == business.Id)));
         Assert.False(Entitlement.MayText(after, app.Time.GetUtcNow().UtcDateTime, billingEnabled: true));
+    }
+
+    [Theory]
+    [BothDatabases]
+    public async Task The_same_new_event_delivered_many_times_at_once_is_applied_once(Db db)
+    {
+        await using var app = await TestApp.StartAsync(db, Stripe());
+        var business = await app.AddBusinessAsync();
+        var t0 = app.Time.GetUtcNow().UtcDateTime;
+        await PostWebhookAsync(app, Event("evt_1", "checkout.session.completed", t0, CheckoutCompleted(business.Id)));
+
+        // Stripe's first delivery and its retries overlap: none of them finds the event already recorded.
+        var failed = Event("evt_2", "invoice.payment_failed", t0.AddDays(30), Invoice("open"));
+        var deliveries = await Task.WhenAll(Enumerable.Range(0, 10).Select(_ => PostWebhookAsync(app, failed)));
+
+        Assert.Equal(10, deliveries.Count(r => r.StatusCode == HttpStatusCode.OK));
+        Assert.Equal(["evt_1", "evt_2"], await app.QueryAsync(d => d.BillingEvents.OrderBy(e => e.StripeEventId).Select(e => e.StripeEventId).ToListAsync()));
+        var after = await BusinessAsync(app, business.Id);
+        Assert.Equal((PlanState.PastDue, t0.AddDays(30), t0.AddDays(30)), (after.Plan, after.PastDueSince, after.PlanChangedAt));
+    }
+
+    [Theory]
+    [BothDatabases]
+    public async Task Different_events_for_a_business_delivered_at_once_leave_the_newest_state(Db db)
+    {
+        await using var app = await TestApp.StartAsync(db, Stripe());
+        var t0 = app.Time.GetUtcNow().UtcDateTime;
+        // Several businesses at once, each with its own customer: a lost update gets many chances to show.
+        var businesses = new List<Business>();
+        for (var i = 0; i < 5; i++)
+            businesses.Add(await app.AddBusinessAsync($"Shop {i}", number: $"+1512555020{i}", businessPhone: $"+1512555030{i}"));
+        var deliveries = businesses.SelectMany(b =>
+        {
+            var (customer, subscription) = ($"cus_{b.Id}", $"sub_{b.Id}");
+            // Created: checkout (t0) → active again (t0+20d) → past due (t0+35d) → deleted (t0+40d); delivered all at once.
+            return new[]
+            {
+                Event($"evt_{b.Id}_checkout", "checkout.session.completed", t0, CheckoutCompleted(b.Id, customer, subscription)),
+                Event($"evt_{b.Id}_active", "customer.subscription.updated", t0.AddDays(20), Subscription("active", b.Id, customer, subscription)),
+                Event($"evt_{b.Id}_past_due", "customer.subscription.updated", t0.AddDays(35), Subscription("past_due", b.Id, customer, subscription)),
+                Event($"evt_{b.Id}_deleted", "customer.subscription.deleted", t0.AddDays(40), Subscription("canceled", b.Id, customer, subscription)),
+            };
+        }).ToList();
+
+        var responses = await Task.WhenAll(deliveries.Select(payload => PostWebhookAsync(app, payload)));
+
+        Assert.Equal(deliveries.Count, responses.Count(r => r.StatusCode == HttpStatusCode.OK));
+        foreach (var b in businesses)
+        {
+            var after = await BusinessAsync(app, b.Id);
+            Assert.Equal((b.Id, PlanState.Canceled, t0.AddDays(40), (DateTime?)null, $"cus_{b.Id}"),
+                (after.Id, after.Plan, after.PlanChangedAt, after.PastDueSince, after.StripeCustomerId));
+            Assert.Equal(4, await app.QueryAsync(d => d.BillingEvents.CountAsync(e => e.BusinessId == b.Id)));
+        }
     }
 
     [Fact]
@@ -232,7 +287,7 @@ public class StripeBillingTests
     // ---- Entitlement in the call flow ----
 
     [Theory]
-    [MemberData(nameof(Databases.Both), MemberType = typeof(Databases))]
+    [BothDatabases]
     public async Task Expired_trial_stops_text_backs_but_keeps_recording(Db db)
     {
         await using var app = await TestApp.StartAsync(db, Stripe());
@@ -292,7 +347,7 @@ public class StripeBillingTests
     {
         await using var app = await TestApp.StartAsync(Db.Sqlite);
         var business = await app.AddBusinessAsync();
-        using var owner = await SignedInClient.SignInAsync(app, business.Id);
+        using var owner = await OwnerClient.SignInAsync(app, business.Id);
 
         Assert.Equal(HttpStatusCode.NotFound, (await owner.Http.GetAsync("/app/billing")).StatusCode);
         var webhook = await PostWebhookAsync(app, Event("evt_1", "checkout.session.completed", app.Time.GetUtcNow().UtcDateTime, CheckoutCompleted(business.Id)));
@@ -317,11 +372,11 @@ public class StripeBillingTests
         await using var stripe = await FakeStripeApi.StartAsync();
         await using var app = await TestApp.StartAsync(Db.Sqlite, Stripe(stripe.BaseUrl));
         var business = await app.AddBusinessAsync();
-        using var owner = await SignedInClient.SignInAsync(app, business.Id, email: "owner@acme.example");
+        using var owner = await OwnerClient.SignInAsync(app, business.Id, email: "owner@acme.example");
 
         var page = await owner.Http.GetStringAsync("/app/billing");
         Assert.Contains("Subscribe for $29/month", page);
-        var response = await owner.PostFormAsync("/app/billing", "/app/billing?handler=Checkout", []);
+        var response = await owner.PostAsync("/app/billing?handler=Checkout", [], tokenFrom: "/app/billing");
 
         Assert.Equal(HttpStatusCode.Redirect, response.StatusCode);
         Assert.StartsWith("https://checkout.stripe.com/c/pay/cs_test_", response.Headers.Location!.OriginalString);
@@ -344,10 +399,10 @@ public class StripeBillingTests
         await using var app = await TestApp.StartAsync(Db.Sqlite, Stripe(stripe.BaseUrl));
         var business = await app.AddBusinessAsync();
         await PostWebhookAsync(app, Event("evt_1", "checkout.session.completed", app.Time.GetUtcNow().UtcDateTime, CheckoutCompleted(business.Id)));
-        using var owner = await SignedInClient.SignInAsync(app, business.Id);
+        using var owner = await OwnerClient.SignInAsync(app, business.Id);
 
         Assert.Contains("Subscribed — $29/month", WebUtility.HtmlDecode(await owner.Http.GetStringAsync("/app/billing")));
-        var response = await owner.PostFormAsync("/app/billing", "/app/billing?handler=Portal", []);
+        var response = await owner.PostAsync("/app/billing?handler=Portal", [], tokenFrom: "/app/billing");
 
         Assert.Equal("https://billing.stripe.com/p/session/test_portal", response.Headers.Location!.OriginalString);
         var call = Assert.Single(stripe.Calls);
@@ -361,9 +416,9 @@ public class StripeBillingTests
     {
         await using var app = await TestApp.StartAsync(Db.Sqlite, Stripe("http://127.0.0.1:9"));
         var business = await app.AddBusinessAsync();
-        using var owner = await SignedInClient.SignInAsync(app, business.Id);
+        using var owner = await OwnerClient.SignInAsync(app, business.Id);
 
-        var response = await owner.PostFormAsync("/app/billing", "/app/billing?handler=Checkout", []);
+        var response = await owner.PostAsync("/app/billing?handler=Checkout", [], tokenFrom: "/app/billing");
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Contains("Stripe couldn't be reached just now", WebUtility.HtmlDecode(await response.Content.ReadAsStringAsync()));
@@ -380,7 +435,7 @@ public class StripeBillingTests
         await using var app = await TestApp.StartAsync(Db.Sqlite, Stripe());
         var business = await app.AddBusinessAsync();
         app.Time.Advance(TimeSpan.FromDays(days));
-        using var owner = await SignedInClient.SignInAsync(app, business.Id);
+        using var owner = await OwnerClient.SignInAsync(app, business.Id);
 
         foreach (var page in new[] { "/app/billing", "/app" })
         {
@@ -417,7 +472,7 @@ public class StripeBillingTests
     // ---- Hardening ----
 
     [Theory]
-    [MemberData(nameof(Databases.Both), MemberType = typeof(Databases))]
+    [BothDatabases]
     public async Task A_body_larger_than_any_Stripe_event_is_refused_before_it_is_parsed_even_when_signed(Db db)
     {
         await using var app = await TestApp.StartAsync(db, Stripe());
@@ -434,14 +489,14 @@ public class StripeBillingTests
     }
 
     [Theory]
-    [MemberData(nameof(Databases.Both), MemberType = typeof(Databases))]
+    [BothDatabases]
     public async Task A_checkout_completed_without_payment_activates_nothing_until_the_payment_succeeds(Db db)
     {
         await using var app = await TestApp.StartAsync(db, Stripe());
         var business = await app.AddBusinessAsync();
         var t0 = app.Time.GetUtcNow().UtcDateTime;
 
-        await PostWebhookAsync(app, Event("evt_unpaid", "checkout.session.completed", t0, CheckoutCompleted(business.Id, "unpaid")));
+        await PostWebhookAsync(app, Event("evt_unpaid", "checkout.session.completed", t0, CheckoutCompleted(business.Id, paymentStatus: "unpaid")));
         var waiting = await BusinessAsync(app, business.Id);
         Assert.Equal(PlanState.Trial, waiting.Plan);
         Assert.Equal("cus_1", waiting.StripeCustomerId); // linked, so the payment's own events find the business
@@ -482,7 +537,7 @@ public class StripeBillingTests
     {
         await using var probe = new NpgsqlConnection(app.ConnectionString);
         await probe.OpenAsync();
-        await AppProcess.WaitUntilAsync(async () =>
+        await Eventually.TrueAsync(async () =>
         {
             await using var cmd = new NpgsqlCommand(
                 "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'", probe);

@@ -72,10 +72,10 @@ public partial class EveryPageOnAPhoneTests(ChromiumFixture chromium) : IClassFi
         // Sign up and walk the wizard, checking each step.
         await VisitAsync(page, "/signup", "signup", errors);
         await page.GetByLabel("Email").FillAsync("kowalczyk.vandermeulen.brothers.emergency.plumbing@example.com");
-        await page.GetByLabel("Password").FillAsync(OwnerSession.DefaultPassword);
+        await page.GetByLabel("Password").FillAsync(OwnerClient.Password);
         await page.GetByRole(AriaRole.Button, new() { Name = "Create account" }).ClickAsync();
         await CheckAsync(page, "signup-check-email", errors);
-        await app.ConfirmSignUpAsync(page, "kowalczyk.vandermeulen.brothers.emergency.plumbing@example.com", OwnerSession.DefaultPassword);
+        await app.ConfirmSignUpAsync(page, "kowalczyk.vandermeulen.brothers.emergency.plumbing@example.com", OwnerClient.Password);
         await CheckAsync(page, "onboarding-1-business", errors);
         await page.GetByLabel("Business name").FillAsync(LongName);
         await page.GetByLabel("Business phone line").FillAsync("512-555-0150");
@@ -85,23 +85,23 @@ public partial class EveryPageOnAPhoneTests(ChromiumFixture chromium) : IClassFi
         var shown = NumberOnPage().Match(await page.Locator("main").InnerTextAsync()).Value;
         var number = "+1" + Regex.Replace(shown, @"\D", "");
         await page.GetByRole(AriaRole.Button, new() { Name = "Use this number" }).ClickAsync();
-        await page.WaitForURLAsync("**/onboarding/greeting");
+        await Assertions.Expect(page).ToHaveURLAsync(new Regex("/onboarding/greeting$"));
         await CheckAsync(page, "onboarding-3-greeting", errors);
         await page.GetByRole(AriaRole.Button, new() { Name = "Next: alerts on your phone" }).ClickAsync();
-        await page.WaitForURLAsync("**/onboarding/alerts");
+        await Assertions.Expect(page).ToHaveURLAsync(new Regex("/onboarding/alerts$"));
         await CheckAsync(page, "onboarding-4-alerts", errors);
         await page.GetByLabel("Your mobile number").FillAsync("(512) 555-0177");
         await page.Locator("input[name=AlertsOptIn]").CheckAsync();
         await page.GetByRole(AriaRole.Button, new() { Name = "Next: forward your missed calls" }).ClickAsync();
-        await page.WaitForURLAsync("**/onboarding/forwarding");
+        await Assertions.Expect(page).ToHaveURLAsync(new Regex("/onboarding/forwarding$"));
         await CheckAsync(page, "onboarding-5-forwarding", errors);
         foreach (var system in ForwardingGuide.Systems)
             await VisitAsync(page, $"/onboarding/forwarding?carrier={system.Key}", $"onboarding-5-forwarding-{system.Key}", errors);
         await page.GetByRole(AriaRole.Button, new() { Name = "I've set it up — next: test it" }).ClickAsync();
-        await page.WaitForURLAsync(new Regex("/onboarding/verify(#.*)?$"));
+        await Assertions.Expect(page).ToHaveURLAsync(new Regex("/onboarding/verify(#.*)?$"));
         await CheckAsync(page, "onboarding-6-verify", errors);
         await page.GetByRole(AriaRole.Button, new() { Name = "I'll test it later — go to inbox" }).ClickAsync();
-        await page.WaitForURLAsync("**/app");
+        await Assertions.Expect(page).ToHaveURLAsync(new Regex("/app$"));
 
         // A caller misses the business, writes at length, then texts STOP; another is opted out by the owner with a long note.
         (await carrier.PostAsJsonAsync("/simulator/api/call", new { from = Caller, to = number })).EnsureSuccessStatusCode();
@@ -155,7 +155,7 @@ public partial class EveryPageOnAPhoneTests(ChromiumFixture chromium) : IClassFi
         await AddOperatorAsync(app, "ops@example.com");
         await page.GotoAsync("/login");
         await page.GetByLabel("Email").FillAsync("ops@example.com");
-        await page.GetByLabel("Password").FillAsync(OwnerSession.DefaultPassword);
+        await page.GetByLabel("Password").FillAsync(OwnerClient.Password);
         await page.GetByRole(AriaRole.Button, new() { Name = "Log in" }).ClickAsync();
         await page.WaitForURLAsync(url => !url.Contains("/login"));
         await VisitAsync(page, "/operator", "operator", errors);
@@ -170,7 +170,7 @@ public partial class EveryPageOnAPhoneTests(ChromiumFixture chromium) : IClassFi
         {
             Email = email, PasswordHash = "", SecurityStamp = Guid.NewGuid().ToString("N"), IsOperator = true, CreatedAt = DateTime.UtcNow,
         };
-        account.PasswordHash = new PasswordHasher<OwnerAccount>().HashPassword(account, OwnerSession.DefaultPassword);
+        account.PasswordHash = new PasswordHasher<OwnerAccount>().HashPassword(account, OwnerClient.Password);
         db.OwnerAccounts.Add(account);
         await db.SaveChangesAsync();
     }

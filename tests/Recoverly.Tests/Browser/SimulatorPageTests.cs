@@ -1,4 +1,6 @@
+using Microsoft.EntityFrameworkCore;
 using Microsoft.Playwright;
+using Recoverly.Calls;
 using Recoverly.Tests.Infrastructure;
 
 namespace Recoverly.Tests.Browser;
@@ -19,19 +21,21 @@ public class SimulatorPageTests(ChromiumFixture chromium) : IClassFixture<Chromi
         var caller = page.Locator("#callerThread");
         await Assertions.Expect(page.Locator("#heard")).ToContainTextAsync("Sorry we missed your call at Demo Plumbing");
         await Assertions.Expect(caller.Locator(".bubble.them")).ToHaveTextAsync(
-            ["Hi, this is Demo Plumbing. Sorry we missed your call! How can we help? Reply here and we'll get back to you shortly. Reply STOP to opt out."],
-            new() { Timeout = 5000 });
+            ["Hi, this is Demo Plumbing. Sorry we missed your call! How can we help? Reply here and we'll get back to you shortly. Reply STOP to opt out."]);
 
         await page.Locator("#callerText").FillAsync("STOP");
         await page.Locator("#callerForm button").ClickAsync();
         await Assertions.Expect(caller.Locator(".bubble.them").Nth(1)).ToHaveTextAsync(
-            "Demo Plumbing: you're unsubscribed and will get no more texts from us. Reply START to resubscribe.", new() { Timeout = 5000 });
+            "Demo Plumbing: you're unsubscribed and will get no more texts from us. Reply START to resubscribe.");
 
         await page.GetByRole(AriaRole.Button, new() { Name = "Call and let it ring out" }).ClickAsync();
         await page.Locator("#callerText").FillAsync("HELP");
         await page.Locator("#callerForm button").ClickAsync();
-        await Assertions.Expect(caller.Locator(".bubble.them").Nth(2)).ToContainTextAsync("Msg & data rates may apply", new() { Timeout = 5000 });
-        await page.WaitForTimeoutAsync(1000);
+        await Assertions.Expect(caller.Locator(".bubble.them").Nth(2)).ToContainTextAsync("Msg & data rates may apply");
+        // Once both calls are decided and nothing is left to send, no further text can come: the count is final.
+        await Eventually.TrueAsync(async () => await app.QueryAsync(d => d.MissedCalls.CountAsync()) == 2 && await app.OutboxIdleAsync(),
+            "both calls were recorded and the dispatcher had nothing left to send");
+        Assert.Equal([CallOutcome.Texted, CallOutcome.OptedOut], await app.QueryAsync(d => d.MissedCalls.OrderBy(c => c.Id).Select(c => c.Outcome).ToListAsync()));
         await Assertions.Expect(caller.Locator(".bubble.them")).ToHaveCountAsync(3); // no text-back after STOP, one confirmation only
 
         await Assertions.Expect(page.Locator("#ownerThread .bubble.them")).ToContainTextAsync(["reply YES to get missed-call alerts"]);

@@ -11,7 +11,7 @@ public class MissedCallTests
     private const string Number = "+15125550100";
 
     [Theory]
-    [MemberData(nameof(Databases.Both), MemberType = typeof(Databases))]
+    [BothDatabases]
     public async Task Missed_call_from_a_mobile_caller_gets_one_text_back_from_the_dispatcher(Db db)
     {
         await using var app = await TestApp.StartAsync(db);
@@ -35,7 +35,7 @@ public class MissedCallTests
     }
 
     [Theory]
-    [MemberData(nameof(Databases.Both), MemberType = typeof(Databases))]
+    [BothDatabases]
     public async Task Replayed_call_webhook_changes_nothing_the_second_time(Db db)
     {
         await using var app = await TestApp.StartAsync(db);
@@ -52,7 +52,7 @@ public class MissedCallTests
     }
 
     [Theory]
-    [MemberData(nameof(Databases.Both), MemberType = typeof(Databases))]
+    [BothDatabases]
     public async Task Two_hundred_concurrent_calls_from_one_caller_get_one_text_back(Db db)
     {
         await using var app = await TestApp.StartAsync(db);
@@ -146,7 +146,7 @@ public class MissedCallTests
     }
 
     [Theory]
-    [MemberData(nameof(Databases.Both), MemberType = typeof(Databases))]
+    [BothDatabases]
     public async Task A_landline_learned_from_error_21614_is_not_texted_again(Db db)
     {
         await using var app = await TestApp.StartAsync(db);

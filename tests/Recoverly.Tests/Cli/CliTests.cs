@@ -29,7 +29,7 @@ public class CliTests(CliTests.AcmeDatabase acme) : IClassFixture<CliTests.AcmeD
     }
 
     [Theory]
-    [MemberData(nameof(Databases.Both), MemberType = typeof(Databases))]
+    [BothDatabases]
     public async Task Business_add_then_list_json_prints_only_camel_case_json(Db db)
     {
         await using var app = await AppProcess.CreateAsync(db);
@@ -85,7 +85,7 @@ public class CliTests(CliTests.AcmeDatabase acme) : IClassFixture<CliTests.AcmeD
     }
 
     [Theory]
-    [MemberData(nameof(Databases.Both), MemberType = typeof(Databases))]
+    [BothDatabases]
     public async Task Calls_and_consent_commands_show_what_the_running_server_recorded(Db db)
     {
         await using var sink = await TwilioSink.StartAsync();
@@ -95,7 +95,7 @@ public class CliTests(CliTests.AcmeDatabase acme) : IClassFixture<CliTests.AcmeD
 
         var callSid = TestApp.NewSid("CA");
         (await app.MissedCallAsync(Caller, callSid: callSid)).EnsureSuccessStatusCode();
-        await AppProcess.WaitUntilAsync(() => app.QueryAsync(d => d.OutboundMessages.AnyAsync(m => m.To == Caller && m.ProviderSid != null)),
+        await Eventually.TrueAsync(() => app.QueryAsync(d => d.OutboundMessages.AnyAsync(m => m.To == Caller && m.ProviderSid != null)),
             "the text-back was handed to the provider");
         var stopSid = TestApp.NewSid("SM");
         (await app.InboundSmsAsync(Caller, "STOP", messageSid: stopSid)).EnsureSuccessStatusCode();

@@ -18,7 +18,7 @@ public class NumberPoolCliTests
     }
 
     [Theory]
-    [MemberData(nameof(Databases.Both), MemberType = typeof(Databases))]
+    [BothDatabases]
     public async Task Numbers_add_checks_the_number_with_Twilio_and_list_and_remove_manage_the_pool(Db db)
     {
         await using var sink = await TwilioSink.StartAsync();

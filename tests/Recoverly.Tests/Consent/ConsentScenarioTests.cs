@@ -1,4 +1,7 @@
+using System.Text.RegularExpressions;
+using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
+using Npgsql;
 using Recoverly.Calls;
 using Recoverly.Consent;
 using Recoverly.Texts;
@@ -16,7 +19,7 @@ public class ConsentScenarioTests
         app.Twilio.SentTo(Caller).Where(t => t.Body.StartsWith("Hi, this is")).ToList();
 
     [Theory]
-    [MemberData(nameof(Databases.Both), MemberType = typeof(Databases))]
+    [BothDatabases]
     public async Task Stop_while_text_is_queued_cancels_it(Db db)
     {
         await using var app = await TestApp.StartAsync(db);
@@ -34,7 +37,7 @@ public class ConsentScenarioTests
     }
 
     [Theory]
-    [MemberData(nameof(Databases.Both), MemberType = typeof(Databases))]
+    [BothDatabases]
     public async Task No_text_after_an_opt_out_ever_and_a_repeated_stop_gets_no_second_confirmation(Db db)
     {
         await using var app = await TestApp.StartAsync(db);
@@ -80,7 +83,7 @@ public class ConsentScenarioTests
     }
 
     [Theory]
-    [MemberData(nameof(Databases.Both), MemberType = typeof(Databases))]
+    [BothDatabases]
     public async Task Start_resubscribes_with_one_confirmation_and_texts_resume(Db db)
     {
         await using var app = await TestApp.StartAsync(db);
@@ -117,7 +120,7 @@ public class ConsentScenarioTests
     }
 
     [Theory]
-    [MemberData(nameof(Databases.Both), MemberType = typeof(Databases))]
+    [BothDatabases]
     public async Task Help_is_answered_even_to_an_opted_out_caller_and_changes_nothing(Db db)
     {
         await using var app = await TestApp.StartAsync(db);
@@ -189,18 +192,43 @@ public class ConsentScenarioTests
     }
 
     [Theory]
-    [MemberData(nameof(Databases.Both), MemberType = typeof(Databases))]
+    [BothDatabases]
     public async Task The_consent_ledger_refuses_updates_and_deletes(Db db)
     {
         await using var app = await TestApp.StartAsync(db);
         await app.AddBusinessAsync();
         await app.InboundSmsAsync(Caller, Number, "STOP");
 
-        await Assert.ThrowsAnyAsync<Exception>(() => app.QueryAsync(d =>
+        var update = await Record.ExceptionAsync(() => app.QueryAsync(d =>
             d.ConsentEvents.ExecuteUpdateAsync(s => s.SetProperty(e => e.Kind, ConsentKind.OptIn))));
-        await Assert.ThrowsAnyAsync<Exception>(() => app.QueryAsync(d => d.ConsentEvents.ExecuteDeleteAsync()));
+        var delete = await Record.ExceptionAsync(() => app.QueryAsync(d => d.ConsentEvents.ExecuteDeleteAsync()));
+
+        AssertRefusedByTheAppendOnlyTrigger(db, update);
+        AssertRefusedByTheAppendOnlyTrigger(db, delete);
         Assert.Equal(ConsentKind.OptOut, await app.QueryAsync(d => d.ConsentEvents.Where(e => e.Phone == Caller).Select(e => e.Kind).SingleAsync()));
     }
+
+    /// <summary>The database's own trigger said no — not some other failure (a typo in the query, a lost connection).</summary>
+    private static void AssertRefusedByTheAppendOnlyTrigger(Db db, Exception? refused)
+    {
+        Assert.NotNull(refused);
+        if (db == Db.Sqlite)
+        {
+            var e = Assert.IsType<SqliteException>(refused);
+            Assert.Equal(SqliteConstraintTrigger, e.SqliteExtendedErrorCode);
+            Assert.Contains("consent events are append-only", e.Message, StringComparison.Ordinal);
+        }
+        else
+        {
+            var e = Assert.IsType<PostgresException>(refused);
+            Assert.Equal(PostgresErrorCodes.RaiseException, e.SqlState);
+            Assert.Equal("consent events are append-only", e.MessageText);
+            Assert.Equal("consent_events_append_only", Regex.Match(e.Where ?? "", @"PL/pgSQL function (\w+)\(").Groups[1].Value);
+        }
+    }
+
+    /// <summary>SQLITE_CONSTRAINT_TRIGGER: a trigger's RAISE(ABORT, ...).</summary>
+    private const int SqliteConstraintTrigger = 1811;
 
     [Fact]
     public async Task A_replayed_inbound_stop_is_recorded_once()
@@ -218,7 +246,7 @@ public class ConsentScenarioTests
     }
 
     [Theory]
-    [MemberData(nameof(Databases.Both), MemberType = typeof(Databases))]
+    [BothDatabases]
     public async Task Stops_from_one_caller_handled_at_the_same_moment_get_exactly_one_confirmation(Db db)
     {
         await using var app = await TestApp.StartAsync(db);

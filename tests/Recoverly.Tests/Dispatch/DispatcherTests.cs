@@ -21,7 +21,7 @@ public class DispatcherTests
     private static string CallerNumber(int i) => $"+1512555{i + 1000:D4}";
 
     [Theory]
-    [MemberData(nameof(Databases.Both), MemberType = typeof(Databases))]
+    [BothDatabases]
     public async Task Rate_limited_send_429_is_retried_with_backoff_and_sent_once(Db db)
     {
         await using var app = await TestApp.StartAsync(db);
@@ -96,7 +96,7 @@ public class DispatcherTests
     }
 
     [Theory]
-    [MemberData(nameof(Databases.Both), MemberType = typeof(Databases))]
+    [BothDatabases]
     public async Task Opt_out_error_21610_on_send_records_an_opt_out_in_the_ledger(Db db)
     {
         await using var app = await TestApp.StartAsync(db);
@@ -124,13 +124,9 @@ public class DispatcherTests
         Assert.Equal(1, app.Twilio.Requests);
     }
 
-    public static TheoryData<Db, bool> BothDatabasesAndWhetherTheProviderTookIt => new()
-    {
-        { Db.Sqlite, true }, { Db.Sqlite, false }, { Db.Postgres, true }, { Db.Postgres, false },
-    };
-
     [Theory]
-    [MemberData(nameof(BothDatabasesAndWhetherTheProviderTookIt))]
+    [BothDatabases(true)]
+    [BothDatabases(false)]
     public async Task Server_error_with_unknown_outcome_is_reconciled_before_any_resend(Db db, bool providerTookIt)
     {
         await using var app = await TestApp.StartAsync(db);
@@ -197,7 +193,7 @@ public class DispatcherTests
     }
 
     [Theory]
-    [MemberData(nameof(Databases.Both), MemberType = typeof(Databases))]
+    [BothDatabases]
     public async Task Status_callbacks_move_a_text_forward_only(Db db)
     {
         await using var app = await TestApp.StartAsync(db);
@@ -251,17 +247,18 @@ public class DispatcherTests
     {
         await using var app = await TestApp.StartAsync(Db.Sqlite);
         await app.AddBusinessAsync();
-        // The provider takes the message, then its answer to us is slow: the callback comes first.
-        app.Twilio.Script(new Scripted(201, 0, Record: true, Delay: TimeSpan.FromSeconds(1)));
+        // The provider takes the message, then holds its answer to us until the callback has come first.
+        var answer = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        app.Twilio.Script(new Scripted(201, 0, Record: true, Until: answer.Task));
         await app.MissedCallAsync(Caller);
 
         var dispatch = app.DispatchAsync();
-        var deadline = DateTime.UtcNow.AddSeconds(5);
-        while (app.Twilio.Sent.Count == 0 && DateTime.UtcNow < deadline) await Task.Delay(5);
+        await Eventually.TrueAsync(() => app.Twilio.Sent.Count == 1, "the provider took the text-back");
         var sid = Assert.Single(app.Twilio.Sent).Sid;
         var response = await app.MessageStatusAsync(sid, "delivered");
         Assert.False(dispatch.IsCompleted, "the send finished before the callback; the test proves nothing");
         await HttpAssert.OkXmlAsync(response); // an unknown SID still gets 200
+        answer.SetResult();
         await dispatch;
 
         var text = await TextBackAsync(app);
@@ -295,12 +292,12 @@ public class DispatcherTests
     }
 
     [Theory]
-    [MemberData(nameof(Databases.Both), MemberType = typeof(Databases))]
+    [BothDatabases]
     public async Task Two_dispatchers_never_send_the_same_text(Db db)
     {
-        await using var app = await TestApp.StartAsync(db, new Dictionary<string, string?> { ["Dispatch:BatchSize"] = "10" });
+        const int BatchSize = 10, Calls = 150;
+        await using var app = await TestApp.StartAsync(db, new Dictionary<string, string?> { ["Dispatch:BatchSize"] = $"{BatchSize}" });
         var business = await app.AddBusinessAsync();
-        const int Calls = 150;
         // 150 text-backs waiting in the outbox, as 150 missed calls from different callers leave them.
         await app.QueryAsync(d =>
         {
@@ -317,7 +314,23 @@ public class DispatcherTests
         var first = app.Services.GetRequiredService<Dispatcher>();
         var second = ActivatorUtilities.CreateInstance<Dispatcher>(app.Services);
         Assert.NotEqual(first.WorkerId, second.WorkerId);
+        // The first send is held until more than a batch has gone out: whichever dispatcher sent it holds a claimed
+        // batch meanwhile, so the other one has certainly claimed rows too, while the rest of the outbox is still contended.
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        app.Twilio.Script(new Scripted(201, 0, Record: true, Until: release.Task));
+        var releaser = Task.Run(async () =>
+        {
+            try
+            {
+                await Eventually.TrueAsync(() => app.Twilio.Requests > BatchSize, "the other dispatcher sent while the first held its batch");
+            }
+            finally
+            {
+                release.TrySetResult();
+            }
+        });
         var claimed = await Task.WhenAll(RunUntilIdleAsync(first), RunUntilIdleAsync(second));
+        await releaser;
         await app.DispatchAsync();
 
         Assert.Equal(Calls, app.Twilio.Requests);

@@ -70,26 +70,26 @@ public class ReverseProxyTests
     }
 
     [Theory]
-    [MemberData(nameof(Databases.Both), MemberType = typeof(Databases))]
+    [BothDatabases]
     public async Task Owner_alert_consent_from_onboarding_and_settings_records_the_owners_real_address(Db db)
     {
         await using var app = await TestApp.StartAsync(db, BehindProxy("Simulator"));
-        using var owner = await OwnerSession.SignUpAsync(app, "owner@proxied.example");
-        ThroughProxy(owner.Client, "203.0.113.7");
-        var start = await owner.GetPageAsync("/onboarding");
+        using var owner = await OwnerClient.SignUpAsync(app, "owner@proxied.example");
+        ThroughProxy(owner.Http, "203.0.113.7");
+        var start = await owner.PageAsync("/onboarding");
         List<KeyValuePair<string, string>> details =
             [new("Name", "Proxied Plumbing"), new("BusinessLine", "(512) 555-0142"), new("TimeZone", "America/Chicago"), new("AlwaysOpen", "true")];
-        var step2 = await (await owner.PostWithTokenAsync("/onboarding?handler=Details", details, OwnerSession.AntiforgeryToken(start))).Content.ReadAsStringAsync();
-        var created = await owner.PostWithTokenAsync("/onboarding?handler=Number", [.. details, new("Number", "+15125550102")], OwnerSession.AntiforgeryToken(step2));
+        var step2 = await (await owner.PostWithTokenAsync("/onboarding?handler=Details", details, OwnerClient.AntiforgeryToken(start))).Content.ReadAsStringAsync();
+        var created = await owner.PostWithTokenAsync("/onboarding?handler=Number", [.. details, new("Number", "+15125550102")], OwnerClient.AntiforgeryToken(step2));
         Assert.Equal("/onboarding/greeting", created.Headers.Location?.OriginalString);
 
-        var optIn = await owner.PostFormAsync("/onboarding/alerts", new() { ["Mobile"] = "512-555-0177", ["AlertsOptIn"] = "true" });
+        var optIn = await owner.PostAsync("/onboarding/alerts", new() { ["Mobile"] = "512-555-0177", ["AlertsOptIn"] = "true" });
         Assert.Equal("/onboarding/forwarding", optIn.Headers.Location?.OriginalString);
-        await owner.PostFormAsync("/onboarding/verify", new(), "/onboarding/verify?handler=Skip");
-        owner.Client.DefaultRequestHeaders.Remove("X-Forwarded-For");
-        owner.Client.DefaultRequestHeaders.Add("X-Forwarded-For", "203.0.113.99");
-        var changed = await owner.PostFormAsync("/app/settings", new() { ["on"] = "true", ["ownerPhone"] = "+15125550188", ["agree"] = "true" },
-            "/app/settings?handler=TextAlerts");
+        await owner.PostAsync("/onboarding/verify?handler=Skip", new(), tokenFrom: "/onboarding/verify");
+        owner.Http.DefaultRequestHeaders.Remove("X-Forwarded-For");
+        owner.Http.DefaultRequestHeaders.Add("X-Forwarded-For", "203.0.113.99");
+        var changed = await owner.PostAsync("/app/settings?handler=TextAlerts", new() { ["on"] = "true", ["ownerPhone"] = "+15125550188", ["agree"] = "true" },
+            tokenFrom: "/app/settings");
         Assert.Equal(HttpStatusCode.Redirect, changed.StatusCode);
 
         var evidence = await app.QueryAsync(d => d.ConsentEvents.Where(e => e.Kind == ConsentKind.OwnerOptIn)
@@ -114,7 +114,7 @@ public class ReverseProxyTests
                 Email = "owner@example.com", PasswordHash = "", SecurityStamp = "s", CreatedAt = app.Time.GetUtcNow().UtcDateTime,
                 EmailVerifiedAt = app.Time.GetUtcNow().UtcDateTime,
             };
-            account.PasswordHash = new PasswordHasher<OwnerAccount>().HashPassword(account, OwnerSession.DefaultPassword);
+            account.PasswordHash = new PasswordHasher<OwnerAccount>().HashPassword(account, OwnerClient.Password);
             d.OwnerAccounts.Add(account);
             return await d.SaveChangesAsync();
         });
@@ -132,8 +132,8 @@ public class ReverseProxyTests
         {
             Content = new FormUrlEncodedContent(new Dictionary<string, string>
             {
-                ["Email"] = "owner@example.com", ["Password"] = OwnerSession.DefaultPassword,
-                ["__RequestVerificationToken"] = OwnerSession.AntiforgeryToken(await loginPage.Content.ReadAsStringAsync())!,
+                ["Email"] = "owner@example.com", ["Password"] = OwnerClient.Password,
+                ["__RequestVerificationToken"] = OwnerClient.AntiforgeryToken(await loginPage.Content.ReadAsStringAsync())!,
             }),
         };
         post.Headers.Add("Cookie", antiforgery.Split(';')[0]);

@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Playwright;
@@ -16,6 +17,7 @@ public sealed class BrowserApp : IAsyncDisposable
 {
     private readonly WebApplicationFactory<Program> _factory;
     private readonly string? _sqliteFile;
+    private readonly string _connectionString;
 
     public string BaseUrl { get; }
     public LogCollector Logs { get; } = new();
@@ -24,6 +26,7 @@ public sealed class BrowserApp : IAsyncDisposable
     private BrowserApp(Db db, string connectionString, string? sqliteFile, IDictionary<string, string?>? settings)
     {
         _sqliteFile = sqliteFile;
+        _connectionString = connectionString;
         var port = FreePort();
         BaseUrl = $"http://127.0.0.1:{port}";
         var config = new Dictionary<string, string?>
@@ -39,7 +42,8 @@ public sealed class BrowserApp : IAsyncDisposable
         _factory = new WebApplicationFactory<Program>().WithWebHostBuilder(web =>
         {
             foreach (var (k, v) in config) web.UseSetting(k, v);
-            web.ConfigureLogging(logging => logging.AddProvider(Logs));
+            // Requests too, so a failed browser test can tell what reached the app.
+            web.ConfigureLogging(logging => logging.AddProvider(Logs).AddFilter("Microsoft.AspNetCore.Hosting.Diagnostics", LogLevel.Information));
         });
         _factory.UseKestrel(port);
         _factory.StartServer();
@@ -51,6 +55,20 @@ public sealed class BrowserApp : IAsyncDisposable
         var file = Path.Combine(Path.GetTempPath(), $"recoverly-browser-{Guid.NewGuid():N}.db");
         return new BrowserApp(db, $"Data Source={file}", file, settings);
     }
+
+    /// <summary>Reads the app's database through its own services.</summary>
+    public async Task<T> QueryAsync<T>(Func<Recoverly.Data.RecoverlyDb, Task<T>> query)
+    {
+        await using var scope = Services.CreateAsyncScope();
+        return await query(scope.ServiceProvider.GetRequiredService<Recoverly.Data.RecoverlyDb>());
+    }
+
+    /// <summary>
+    /// True once the real dispatcher has nothing left to send (no outbox row pending or in doubt): from then on
+    /// no further text can appear unless something new comes in.
+    /// </summary>
+    public Task<bool> OutboxIdleAsync() => QueryAsync(async d => !await d.OutboundMessages.AnyAsync(m =>
+        m.Status == Recoverly.Texts.OutboundStatus.Pending || m.Status == Recoverly.Texts.OutboundStatus.InDoubt));
 
     public string MailFolder => _factory.Services.GetRequiredService<Microsoft.Extensions.Configuration.IConfiguration>()["Email:PickupFolder"]!;
 
@@ -68,7 +86,7 @@ public sealed class BrowserApp : IAsyncDisposable
         await page.GotoAsync(link);
         await page.GetByLabel("Password").FillAsync(password);
         await page.GetByRole(AriaRole.Button, new() { Name = "Confirm my email" }).ClickAsync();
-        await page.WaitForURLAsync("**/onboarding");
+        await Assertions.Expect(page).ToHaveURLAsync(new System.Text.RegularExpressions.Regex("/onboarding$"));
     }
 
     private static int FreePort()
@@ -87,13 +105,21 @@ public sealed class BrowserApp : IAsyncDisposable
             foreach (var f in new[] { _sqliteFile, _sqliteFile + "-wal", _sqliteFile + "-shm" })
                 try { File.Delete(f); } catch (IOException) { }
         }
+        else
+        {
+            TestApp.ClosePostgresPool(_connectionString);
+        }
     }
 }
 
-/// <summary>One headless Debian Chromium per test class, driven by Playwright for .NET.</summary>
+/// <summary>
+/// One headless Debian Chromium per test class, driven by Playwright for .NET. Expectations and actions wait on
+/// their condition; the generous timeouts below only bound a failure on a busy machine.
+/// </summary>
 public sealed class ChromiumFixture : IAsyncLifetime
 {
     public const string ExecutablePath = "/usr/bin/chromium";
+    private const float Timeout = 120_000;
     private IPlaywright? _playwright;
     public IBrowser Browser { get; private set; } = null!;
 
@@ -113,6 +139,7 @@ public sealed class ChromiumFixture : IAsyncLifetime
     {
         if (!File.Exists(ExecutablePath))
             throw new InvalidOperationException($"Browser tests need Debian's Chromium at {ExecutablePath}: apt-get install -y chromium (.ci/run does this).");
+        Assertions.SetDefaultExpectTimeout(Timeout);
         _playwright = await Playwright.CreateAsync();
         Browser = await _playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
         {
@@ -137,13 +164,46 @@ public sealed class ChromiumFixture : IAsyncLifetime
         {
             BaseURL = baseUrl, ViewportSize = new ViewportSize { Width = width, Height = height }, IsMobile = width < 600, HasTouch = width < 600,
         });
+        context.SetDefaultTimeout(Timeout);
+        context.SetDefaultNavigationTimeout(Timeout);
         await context.AddInitScriptAsync(ReportCspViolations);
         var page = await context.NewPageAsync();
         var errors = new List<string>();
         page.Console += (_, message) => { if (message.Type == "error") errors.Add(message.Text); };
         page.PageError += (_, error) => errors.Add(error);
         page.Response += (_, response) => { if (response.Status >= 400) errors.Add($"HTTP {response.Status} {response.Url}"); };
+        var documents = _documents.GetOrCreateValue(page);
+        page.Response += (_, response) =>
+        {
+            if (response.Request.ResourceType == "document") lock (documents) documents.Add($"{response.Request.Method} {response.Url} → {response.Status}");
+        };
         return (context, page, errors);
+    }
+
+    /// <summary>Each page's document requests and their answers, for <see cref="DescribeAsync"/>.</summary>
+    private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<IPage, List<string>> _documents = new();
+
+    /// <summary>Where a failed browser scenario stood: the page's address and text, its console errors, and the app's last log lines.</summary>
+    public static async Task<string> DescribeAsync(IPage page, IReadOnlyList<string> consoleErrors, LogCollector logs)
+    {
+        string text;
+        try
+        {
+            text = await page.Locator("body").InnerTextAsync(new() { Timeout = 10_000 });
+        }
+        catch (PlaywrightException e)
+        {
+            text = $"(unreadable: {e.Message})";
+        }
+        if (text.Length > 2000) text = text[..2000] + "…";
+        var documents = _documents.TryGetValue(page, out var list) ? list.ToArray() : [];
+        return $"""
+            The page was {page.Url}, after {string.Join(" | ", documents.TakeLast(8))}; it showed:
+            {text}
+            Console errors: {(consoleErrors.Count == 0 ? "none" : string.Join(" | ", consoleErrors))}
+            The app's last log lines:
+            {string.Join('\n', logs.Lines.TakeLast(60))}
+            """;
     }
 
     public async Task DisposeAsync()

@@ -8,8 +8,15 @@ namespace Recoverly.Tests.Infrastructure;
 
 public sealed record SentText(string Sid, string To, string? From, string? MessagingServiceSid, string Body, string? StatusCallback, DateTime At);
 
-/// <summary>A scripted answer to one send: an HTTP status and a Twilio error code, or a hang.</summary>
-public sealed record Scripted(int HttpStatus, int Code, bool Record = false, TimeSpan? Delay = null);
+/// <summary>
+/// A scripted answer to one send: an HTTP status and a Twilio error code. With <see cref="Until"/>, the answer is
+/// held until that task completes (or the caller gives up): the test decides when, not a timer.
+/// </summary>
+public sealed record Scripted(int HttpStatus, int Code, bool Record = false, Task? Until = null)
+{
+    /// <summary>An answer that never comes: the request stays in flight until the app gives up on it or dies.</summary>
+    public static Task Never => new TaskCompletionSource().Task;
+}
 
 /// <summary>
 /// A Twilio REST double speaking the real wire format (Messages.json create and list, Basic auth,
@@ -20,12 +27,16 @@ public sealed class FakeTwilioApi(string accountSid, string authToken)
     private readonly ConcurrentQueue<SentText> _sent = new();
     private readonly ConcurrentQueue<Scripted> _script = new();
     private int _requests;
+    private int _inFlight;
 
     public IReadOnlyList<SentText> Sent => _sent.ToArray();
 
     /// <summary>The provider's clock (date_created); TestApp points it at the app's fake time.</summary>
     public Func<DateTime> Clock { get; set; } = () => DateTime.UtcNow;
-    public int Requests => _requests;
+    public int Requests => Volatile.Read(ref _requests);
+
+    /// <summary>Send requests received and held (<see cref="Scripted.Until"/>), not answered yet.</summary>
+    public int InFlight => Volatile.Read(ref _inFlight);
     public IReadOnlyList<SentText> SentTo(string to) => _sent.Where(s => s.To == to).ToList();
 
     /// <summary>The next send requests get these answers, in order; then normal acceptance resumes.</summary>
@@ -66,8 +77,17 @@ public sealed class FakeTwilioApi(string accountSid, string authToken)
 
         if (_script.TryDequeue(out var scripted))
         {
-            if (scripted.Record) _sent.Enqueue(text);
-            if (scripted.Delay is { } delay) await Task.Delay(delay, ct);
+            // Counted before it is recorded, so a test that sees the text recorded also sees it in flight.
+            if (scripted.Until is not null) Interlocked.Increment(ref _inFlight);
+            try
+            {
+                if (scripted.Record) _sent.Enqueue(text);
+                if (scripted.Until is { } until) await until.WaitAsync(ct);
+            }
+            finally
+            {
+                if (scripted.Until is not null) Interlocked.Decrement(ref _inFlight);
+            }
             if (scripted.HttpStatus is >= 200 and < 300) return (201, JsonSerializer.Serialize(Resource(text, "queued")));
             return Error(scripted.HttpStatus, scripted.Code, $"Scripted error {scripted.Code}");
         }

@@ -35,7 +35,8 @@ public sealed class PostgresCluster : IAsyncDisposable
     private const string OwnerFileName = "owner.pid";
     private const string SuperUser = "postgres";
     private const string ObjectInUse = "55006";
-    private static readonly TimeSpan ReadyTimeout = TimeSpan.FromSeconds(20);
+    /// <summary>Bounds a failure only (start-up, a busy template): generous, since CI machines are small and busy.</summary>
+    private static readonly TimeSpan ReadyTimeout = TimeSpan.FromSeconds(60);
 
     private static readonly Lock SharedGate = new();
     private static readonly ConcurrentDictionary<PostgresCluster, Process> s_watchdogs = new();
@@ -164,6 +165,9 @@ public sealed class PostgresCluster : IAsyncDisposable
         Username = SuperUser,
         Database = database,
         IncludeErrorDetail = true,
+        // Waiting for a pooled connection (a burst of 200 webhooks shares 100) or a statement on busy cores bounds a failure only.
+        Timeout = 120,
+        CommandTimeout = 120,
     }.ConnectionString;
 
     /// <summary>
@@ -187,7 +191,7 @@ public sealed class PostgresCluster : IAsyncDisposable
                 await ExecuteAsync("postgres", sql, ct).ConfigureAwait(false);
                 return ConnectionStringFor(name);
             }
-            catch (PostgresException e) when (e.SqlState == ObjectInUse && template is not null && deadline.Elapsed < TimeSpan.FromSeconds(10))
+            catch (PostgresException e) when (e.SqlState == ObjectInUse && template is not null && deadline.Elapsed < ReadyTimeout)
             {
                 // "source database is being accessed by other users": usually an idle pooled connection.
                 NpgsqlConnection.ClearAllPools();
@@ -265,7 +269,7 @@ public sealed class PostgresCluster : IAsyncDisposable
             var logLengthBefore = File.Exists(LogFile) ? new FileInfo(LogFile).Length : 0;
             var start = await RunPostgresToolAsync(
                 "pg_ctl",
-                ["start", "-w", "-t", "20", "-D", DataDirectory, "-l", LogFile, "-o", options],
+                ["start", "-w", "-t", ReadyTimeout.TotalSeconds.ToString(CultureInfo.InvariantCulture), "-D", DataDirectory, "-l", LogFile, "-o", options],
                 ct).ConfigureAwait(false);
             if (start.ExitCode == 0)
             {

@@ -13,6 +13,7 @@ using Npgsql;
 using Recoverly.Businesses;
 using Recoverly.Data;
 using Recoverly.Dispatch;
+using Recoverly.Owners;
 using Recoverly.Telephony;
 using Recoverly.Telephony.Simulator;
 
@@ -36,6 +37,16 @@ public sealed class TestApp : IAsyncDisposable
     private readonly WebApplicationFactory<Program> _factory;
     private readonly string? _sqliteFile;
     private readonly string _ownMailFolder = Path.Combine(Path.GetTempPath(), $"recoverly-mail-{Guid.NewGuid():N}");
+
+    /// <summary>
+    /// Settings for the app as deployed at a public https:// address: start-up then insists on an SMTP host, which is
+    /// named here but never used (tests read mail from the pickup folder).
+    /// </summary>
+    public static Dictionary<string, string?> PublicAddress(string baseUrl = "https://recoverly.example.com") => new()
+    {
+        ["Recoverly:PublicBaseUrl"] = baseUrl,
+        ["Email:SmtpHost"] = "smtp.invalid",
+    };
 
     public Db Db { get; }
     public FakeTimeProvider Time { get; } = new(new DateTimeOffset(2026, 11, 27, 15, 0, 0, TimeSpan.Zero));
@@ -62,6 +73,8 @@ public sealed class TestApp : IAsyncDisposable
             ["Twilio:AuthToken"] = AuthToken,
             ["Recoverly:PublicBaseUrl"] = BaseUrl,
             ["Recoverly:Roles"] = "web",
+            // The per-send timeout runs on the wall clock: a send a test holds open must not time out however slow the machine.
+            ["Dispatch:SendTimeoutSeconds"] = "3600",
             ["Email:PickupFolder"] = _ownMailFolder,
         };
         foreach (var (k, v) in settings) config[k] = v;
@@ -76,6 +89,9 @@ public sealed class TestApp : IAsyncDisposable
                 services.RemoveAll<TimeProvider>();
                 services.AddSingleton<TimeProvider>(Time);
                 services.AddSingleton<IStartupFilter, PeerAddressFilter>();
+                // Mail always lands in this app's pickup folder, even with an SMTP host configured: no test ever talks SMTP.
+                services.RemoveAll<IMailer>();
+                services.AddSingleton<IMailer, PickupFolderMailer>();
                 // The Twilio adapter talks to the fake API, or (simulator mode) to the simulator inside this test server.
                 var simulator = string.Equals(config["Telephony:Provider"], "Simulator", StringComparison.OrdinalIgnoreCase);
                 services.AddHttpClient(TwilioGateway.HttpClientName)
@@ -101,7 +117,7 @@ public sealed class TestApp : IAsyncDisposable
     public HttpClient NewClient(string baseUrl, bool cookies = true) =>
         _factory.CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false, HandleCookies = cookies, BaseAddress = new Uri(baseUrl) });
 
-    /// <summary>A client that keeps cookies, like a browser (owner sessions: see <see cref="OwnerSession"/>).</summary>
+    /// <summary>A client that keeps cookies, like a browser (for signed-in owners use <see cref="OwnerClient"/>).</summary>
     public HttpClient NewBrowserClient() =>
         _factory.CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false, HandleCookies = true, BaseAddress = new Uri(BaseUrl) });
 
@@ -266,6 +282,10 @@ public sealed class TestApp : IAsyncDisposable
             foreach (var f in new[] { _sqliteFile, _sqliteFile + "-wal", _sqliteFile + "-shm" })
                 try { File.Delete(f); } catch (IOException) { }
         }
+        else
+        {
+            ClosePostgresPool(ConnectionString);
+        }
         try { Directory.Delete(_ownMailFolder, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
     }
 
@@ -282,33 +302,38 @@ public sealed class TestApp : IAsyncDisposable
             next(app);
         };
     }
+
+    /// <summary>
+    /// Closes the idle connections the app's pool keeps (up to 100 after a burst, for minutes otherwise): left open,
+    /// a run's worth of them can exceed the shared cluster's max_connections and fail whichever test comes next.
+    /// </summary>
+    public static void ClosePostgresPool(string connectionString)
+    {
+        using var pooled = new NpgsqlConnection(DatabaseSetup.PreparePostgres(connectionString));
+        NpgsqlConnection.ClearPool(pooled);
+    }
 }
 
 /// <summary>Reads mail the app wrote to a pickup folder.</summary>
 public static class Mailbox
 {
+    /// <summary>Waits (account mail leaves through a background queue) for a mail to <paramref name="to"/> whose subject contains <paramref name="subject"/>; returns its text and deletes it.</summary>
     public static async Task<string> TakeAsync(string folder, string to, string subject)
     {
-        var clock = System.Diagnostics.Stopwatch.StartNew();
-        while (true)
-        {
-            if (Directory.Exists(folder))
-            {
-                foreach (var file in Directory.GetFiles(folder, "*.eml"))
-                {
-                    var message = await MimeKit.MimeMessage.LoadAsync(file);
-                    if (message.To.Mailboxes.Any(m => string.Equals(m.Address, to, StringComparison.OrdinalIgnoreCase))
-                        && (message.Subject ?? "").Contains(subject, StringComparison.Ordinal))
-                    {
-                        File.Delete(file);
-                        return message.TextBody ?? "";
-                    }
-                }
-            }
-            if (clock.Elapsed > TimeSpan.FromSeconds(30)) Assert.Fail($"No mail \"{subject}\" to {to} arrived in {folder}");
-            await Task.Delay(50);
-        }
+        var file = await Eventually.MatchAsync(() => Task.FromResult(Find(folder, to, subject)), f => f is not null,
+            $"a mail \"{subject}\" to {to} arrives in {folder}");
+        var text = (await MimeKit.MimeMessage.LoadAsync(file!)).TextBody ?? "";
+        File.Delete(file!);
+        return text;
     }
+
+    private static string? Find(string folder, string to, string subject) =>
+        !Directory.Exists(folder) ? null : Directory.GetFiles(folder, "*.eml").FirstOrDefault(file =>
+        {
+            var message = MimeKit.MimeMessage.Load(file);
+            return message.To.Mailboxes.Any(m => string.Equals(m.Address, to, StringComparison.OrdinalIgnoreCase))
+                && (message.Subject ?? "").Contains(subject, StringComparison.Ordinal);
+        });
 
     /// <summary>True when no mail to <paramref name="to"/> is in the folder now.</summary>
     public static bool NoneTo(string folder, string to) =>
@@ -320,11 +345,6 @@ public static class Mailbox
         System.Text.RegularExpressions.Regex.Match(text, $@"https?://\S+{System.Text.RegularExpressions.Regex.Escape(pathPrefix)}\S*").Value is { Length: > 0 } link
             ? link
             : throw new InvalidOperationException($"no {pathPrefix} link in the mail:\n{text}");
-}
-
-public static class Databases
-{
-    public static TheoryData<Db> Both => new() { Db.Sqlite, Db.Postgres };
 }
 
 public static class HttpAssert

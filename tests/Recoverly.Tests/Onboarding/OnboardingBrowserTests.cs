@@ -20,10 +20,10 @@ public class OnboardingBrowserTests(ChromiumFixture chromium) : IClassFixture<Ch
 
         await page.GotoAsync("/signup");
         await page.GetByLabel("Email").FillAsync("phone-owner@example.com");
-        await page.GetByLabel("Password").FillAsync(OwnerSession.DefaultPassword);
+        await page.GetByLabel("Password").FillAsync(OwnerClient.Password);
         await page.GetByRole(AriaRole.Button, new() { Name = "Create account" }).ClickAsync();
 
-        await app.ConfirmSignUpAsync(page, "phone-owner@example.com", OwnerSession.DefaultPassword);
+        await app.ConfirmSignUpAsync(page, "phone-owner@example.com", OwnerClient.Password);
         await page.GetByLabel("Business name").FillAsync("Pocket Plumbing");
         await page.GetByLabel("Business phone line").FillAsync("512-555-0142");
         await ShotAsync(page, "1-business");
@@ -33,12 +33,12 @@ public class OnboardingBrowserTests(ChromiumFixture chromium) : IClassFixture<Ch
         await ShotAsync(page, "2-number");
         await page.GetByRole(AriaRole.Button, new() { Name = "Use this number" }).ClickAsync();
 
-        await page.WaitForURLAsync("**/onboarding/greeting");
+        await Assertions.Expect(page).ToHaveURLAsync(new Regex("/onboarding/greeting$"));
         await page.GetByLabel("Greeting and voicemail").CheckAsync();
         await ShotAsync(page, "3-greeting");
         await page.GetByRole(AriaRole.Button, new() { Name = "Next: alerts on your phone" }).ClickAsync();
 
-        await page.WaitForURLAsync("**/onboarding/alerts");
+        await Assertions.Expect(page).ToHaveURLAsync(new Regex("/onboarding/alerts$"));
         var optIn = page.Locator("input[name=AlertsOptIn]");
         await Assertions.Expect(optIn).Not.ToBeCheckedAsync();
         await page.GetByLabel("Your mobile number").FillAsync("(512) 555-0177");
@@ -46,7 +46,7 @@ public class OnboardingBrowserTests(ChromiumFixture chromium) : IClassFixture<Ch
         await ShotAsync(page, "4-alerts");
         await page.GetByRole(AriaRole.Button, new() { Name = "Next: forward your missed calls" }).ClickAsync();
 
-        await page.WaitForURLAsync("**/onboarding/forwarding");
+        await Assertions.Expect(page).ToHaveURLAsync(new Regex("/onboarding/forwarding$"));
         await page.GetByRole(AriaRole.Link, new() { Name = "Verizon", Exact = true }).ClickAsync();
         await Assertions.Expect(page.Locator("#codes")).ToContainTextAsync("*715125550102");
         await Assertions.Expect(page.Locator("#codes")).ToContainTextAsync("*73");
@@ -58,7 +58,7 @@ public class OnboardingBrowserTests(ChromiumFixture chromium) : IClassFixture<Ch
         await page.GetByRole(AriaRole.Button, new() { Name = "I've set it up — next: test it" }).ClickAsync();
 
         // The browser keeps the #codes fragment across the redirect.
-        await page.WaitForURLAsync(new Regex("/onboarding/verify(#.*)?$"));
+        await Assertions.Expect(page).ToHaveURLAsync(new Regex("/onboarding/verify(#.*)?$"));
         await Assertions.Expect(page.Locator("#verify-waiting")).ToBeVisibleAsync();
         await Assertions.Expect(page.Locator("#verify-done")).ToBeHiddenAsync();
         await ShotAsync(page, "6-verify-waiting");
@@ -67,7 +67,7 @@ public class OnboardingBrowserTests(ChromiumFixture chromium) : IClassFixture<Ch
         using var http = new HttpClient { BaseAddress = new Uri(app.BaseUrl) };
         (await http.PostAsJsonAsync("/simulator/api/call", new { from = "+15125550188", to = "+15125550102" })).EnsureSuccessStatusCode();
 
-        await Assertions.Expect(page.Locator("#verify-done")).ToBeVisibleAsync(new() { Timeout = 10_000 });
+        await Assertions.Expect(page.Locator("#verify-done")).ToBeVisibleAsync();
         await Assertions.Expect(page.Locator("#verify-waiting")).ToBeHiddenAsync();
         await Assertions.Expect(page.Locator("#verify-skip")).ToBeHiddenAsync();
         await Assertions.Expect(page.GetByRole(AriaRole.Link, new() { Name = "Go to inbox" })).ToHaveAttributeAsync("href", "/app");

@@ -18,10 +18,10 @@ public partial class TwilioNumberAssignmentTests
         new("OpensAt", "08:00"), new("ClosesAt", "17:00"), new("OpenDays", "Mon"), new("OpenDays", "Fri"),
     ];
 
-    private static async Task<string> NumberStepAsync(OwnerSession owner)
+    private static async Task<string> NumberStepAsync(OwnerClient owner)
     {
-        var start = await owner.GetPageAsync("/onboarding");
-        var step2 = await owner.PostWithTokenAsync("/onboarding?handler=Details", Details, OwnerSession.AntiforgeryToken(start));
+        var start = await owner.PageAsync("/onboarding");
+        var step2 = await owner.PostWithTokenAsync("/onboarding?handler=Details", Details, OwnerClient.AntiforgeryToken(start));
         Assert.Equal(HttpStatusCode.OK, step2.StatusCode);
         return await step2.Content.ReadAsStringAsync();
     }
@@ -29,7 +29,7 @@ public partial class TwilioNumberAssignmentTests
     private static List<string> Offered(string html) => Radio().Matches(WebUtility.HtmlDecode(html)).Select(m => m.Groups[1].Value).ToList();
 
     [Theory]
-    [MemberData(nameof(Databases.Both), MemberType = typeof(Databases))]
+    [BothDatabases]
     public async Task The_owner_picks_a_free_pool_number_and_only_its_webhooks_are_pointed_here(Db db)
     {
         await using var app = await TestApp.StartAsync(db);
@@ -41,14 +41,14 @@ public partial class TwilioNumberAssignmentTests
         await app.AddPoolNumberAsync("+15125550100");
         await app.AddPoolNumberAsync("+15125550162");
         await app.AddPoolNumberAsync("+15125550163");
-        using var owner = await OwnerSession.SignUpAsync(app, "twilio@example.com");
+        using var owner = await OwnerClient.SignUpAsync(app, "twilio@example.com");
 
         var html = await NumberStepAsync(owner);
         Assert.Equal(["+15125550162", "+15125550163"], Offered(html)); // the pool's free numbers only
         Assert.Empty(app.TwilioNumbers.Updates);
 
         var created = await owner.PostWithTokenAsync("/onboarding?handler=Number", [.. Details, new("Number", "+15125550162")],
-            OwnerSession.AntiforgeryToken(html));
+            OwnerClient.AntiforgeryToken(html));
 
         Assert.Equal("/onboarding/greeting", created.Headers.Location?.OriginalString);
         var (sid, form) = Assert.Single(app.TwilioNumbers.Updates);
@@ -83,11 +83,11 @@ public partial class TwilioNumberAssignmentTests
         var other = app.TwilioNumbers.Own("+15125550170");
         await app.AddPoolNumberAsync("+15125550100");
         await app.AddPoolNumberAsync("+15125550160");
-        using var owner = await OwnerSession.SignUpAsync(app, "picky@example.com");
+        using var owner = await OwnerClient.SignUpAsync(app, "picky@example.com");
         var html = await NumberStepAsync(owner);
 
         var refused = await owner.PostWithTokenAsync("/onboarding?handler=Number", [.. Details, new("Number", number)],
-            OwnerSession.AntiforgeryToken(html));
+            OwnerClient.AntiforgeryToken(html));
 
         Assert.Equal(HttpStatusCode.OK, refused.StatusCode);
         Assert.Contains("Pick another", WebUtility.HtmlDecode(await refused.Content.ReadAsStringAsync()));
@@ -116,7 +116,7 @@ public partial class TwilioNumberAssignmentTests
     {
         await using var app = await TestApp.StartAsync(Db.Sqlite);
         app.TwilioNumbers.Own("+15125550170"); // owned, never pooled
-        using var owner = await OwnerSession.SignUpAsync(app, "empty@example.com");
+        using var owner = await OwnerClient.SignUpAsync(app, "empty@example.com");
         var html = WebUtility.HtmlDecode(await NumberStepAsync(owner));
         Assert.Contains("No Recoverly number is free right now", html);
         Assert.DoesNotContain("type=\"radio\"", html);
@@ -130,14 +130,13 @@ public partial class TwilioNumberAssignmentTests
         await using var app = await TestApp.StartAsync(Db.Sqlite);
         app.TwilioNumbers.Own("+15125550160");
         await app.AddPoolNumberAsync("+15125550160");
-        using var browser = await SignedInClient.SignInAsync(app, null, email: "unconfirmed@example.com", emailVerified: false);
-        using var owner = new OwnerSession(browser.Http, "unconfirmed@example.com");
+        using var owner = await OwnerClient.SignInAsync(app, null, email: "unconfirmed@example.com", emailVerified: false);
 
         var html = WebUtility.HtmlDecode(await NumberStepAsync(owner));
         Assert.Contains("Confirm your email first", html);
         Assert.Empty(Offered(html));
         var taken = await owner.PostWithTokenAsync("/onboarding?handler=Number", [.. Details, new("Number", "+15125550160")],
-            OwnerSession.AntiforgeryToken(html));
+            OwnerClient.AntiforgeryToken(html));
 
         Assert.Contains("Confirm your email first", WebUtility.HtmlDecode(await taken.Content.ReadAsStringAsync()));
         Assert.Empty(app.TwilioNumbers.Updates);
@@ -150,9 +149,9 @@ public partial class TwilioNumberAssignmentTests
         await using var app = await TestApp.StartAsync(Db.Sqlite);
         app.TwilioNumbers.Own("+15125550160");
         await app.AddPoolNumberAsync("+15125550160");
-        using var busy = await OwnerSession.SignUpAsync(app, "busy@example.com");
-        using var calm = await OwnerSession.SignUpAsync(app, "calm@example.com");
-        var token = OwnerSession.AntiforgeryToken(await busy.GetPageAsync("/onboarding"));
+        using var busy = await OwnerClient.SignUpAsync(app, "busy@example.com");
+        using var calm = await OwnerClient.SignUpAsync(app, "calm@example.com");
+        var token = OwnerClient.AntiforgeryToken(await busy.PageAsync("/onboarding"));
 
         var answers = new List<HttpStatusCode>();
         for (var i = 0; i < 11; i++)
@@ -160,7 +159,7 @@ public partial class TwilioNumberAssignmentTests
 
         Assert.All(answers.Take(10), a => Assert.Equal(HttpStatusCode.OK, a));
         Assert.Equal(HttpStatusCode.TooManyRequests, answers[10]);
-        Assert.Equal(HttpStatusCode.OK, (await busy.Client.GetAsync("/onboarding")).StatusCode); // reading the page is not limited
+        Assert.Equal(HttpStatusCode.OK, (await busy.Http.GetAsync("/onboarding")).StatusCode); // reading the page is not limited
         Assert.Contains("+15125550160", Offered(await NumberStepAsync(calm))); // another account is not held back
         Assert.Empty(app.TwilioNumbers.Updates);
     }

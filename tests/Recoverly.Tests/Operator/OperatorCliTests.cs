@@ -26,8 +26,16 @@ public class OperatorCliTests
         process.StandardInput.Close();
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(90));
-        await process.WaitForExitAsync(timeout.Token);
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(3)); // bounds a failure only
+        try
+        {
+            await process.WaitForExitAsync(timeout.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            process.Kill(entireProcessTree: true);
+            throw new TimeoutException($"`{string.Join(' ', args)}` did not finish in 3 minutes: {await stderr}");
+        }
         return (process.ExitCode, await stdout, await stderr);
     }
 
@@ -41,7 +49,7 @@ public class OperatorCliTests
         Assert.Equal(0, exit);
         Assert.Contains("Operator ops@example.com ready", output);
         Assert.True(await app.QueryAsync(d => d.OwnerAccounts.AnyAsync(a => a.Email == "ops@example.com" && a.IsOperator)));
-        using var op = await SignedInClient.LogInAsync(app, "ops@example.com", "a long operator password");
+        using var op = await OwnerClient.LogInAsync(app, "ops@example.com", "a long operator password");
         Assert.Equal(HttpStatusCode.OK, (await op.Http.GetAsync("/operator")).StatusCode);
         Assert.Equal(HttpStatusCode.OK, (await op.Http.GetAsync("/operator/registration")).StatusCode);
     }
@@ -69,7 +77,7 @@ public class OperatorCliTests
     public async Task Operator_remove_ends_the_operators_sessions_at_once()
     {
         await using var app = await TestApp.StartAsync(Db.Sqlite);
-        using var op = await SignedInClient.SignInAsync(app, null, isOperator: true, email: "ops@example.com");
+        using var op = await OwnerClient.SignInAsync(app, null, isOperator: true, email: "ops@example.com");
         Assert.Equal(HttpStatusCode.OK, (await op.Http.GetAsync("/operator")).StatusCode);
 
         var (exit, output, _) = await RunCliAsync(app, null, "operator", "remove", "--email", "ops@example.com");

@@ -18,7 +18,7 @@ public class OperatorPagesTests
     {
         await using var app = await TestApp.StartAsync(Db.Sqlite);
         var business = await app.AddBusinessAsync();
-        using var owner = await SignedInClient.SignInAsync(app, business.Id);
+        using var owner = await OwnerClient.SignInAsync(app, business.Id);
 
         var anonymous = await app.Http.GetAsync(path);
         var asOwner = await owner.Http.GetAsync(path);
@@ -31,7 +31,7 @@ public class OperatorPagesTests
     }
 
     [Theory]
-    [MemberData(nameof(Databases.Both), MemberType = typeof(Databases))]
+    [BothDatabases]
     public async Task Overview_lists_plans_texts_sent_and_failure_rates_by_error_code(Db db)
     {
         await using var app = await TestApp.StartAsync(db, new Dictionary<string, string?> { ["Billing:Provider"] = "Stripe", ["Stripe:SecretKey"] = "sk_test_x", ["Stripe:WebhookSecret"] = "whsec_x", ["Stripe:PriceId"] = "price_x" });
@@ -58,7 +58,7 @@ public class OperatorPagesTests
             }
             return await d.SaveChangesAsync();
         });
-        using var op = await SignedInClient.SignInAsync(app, null, isOperator: true);
+        using var op = await OwnerClient.SignInAsync(app, null, isOperator: true);
 
         var response = await op.Http.GetAsync("/operator");
         var html = WebUtility.HtmlDecode(await response.Content.ReadAsStringAsync());
@@ -79,15 +79,18 @@ public class OperatorPagesTests
     public async Task Registration_helper_renders_the_live_templates_within_the_registry_limits()
     {
         await using var app = await TestApp.StartAsync(Db.Sqlite);
-        using var op = await SignedInClient.SignInAsync(app, null, isOperator: true);
+        using var op = await OwnerClient.SignInAsync(app, null, isOperator: true);
 
         var html = WebUtility.HtmlDecode(await op.Http.GetStringAsync("/operator/registration"));
 
         Assert.Contains("Every field is within the registry's limits.", html);
-        Assert.Contains(TextTemplates.TextBack(ExampleMessages.Sample), html);
-        Assert.Contains(TextTemplates.HelpReply(ExampleMessages.Sample), html);
-        Assert.Contains(TextTemplates.OptOutConfirmation(ExampleMessages.Sample.Name), html);
-        Assert.Contains(TextTemplates.OptInConfirmation(ExampleMessages.Sample.Name), html);
+        // Written out, not rendered by the templates under test.
+        Assert.Contains("Hi, this is Acme Plumbing. Sorry we missed your call! How can we help? Reply here and we'll get back to you shortly. Reply STOP to opt out.", html);
+        Assert.Contains("Acme Plumbing: we text back callers we missed. Help: call (512) 555-0101 or help@acmeplumbing.example. 1 message per missed call. Msg & data rates may apply. Reply STOP to opt out.", html);
+        Assert.Contains("Acme Plumbing: you're unsubscribed and will get no more texts from us. Reply START to resubscribe.", html);
+        Assert.Contains("Acme Plumbing: you're resubscribed. We text you only about your calls to us (1 message per missed call). Msg & data rates may apply. Reply HELP for help, STOP to opt out.", html);
+        Assert.Contains("Recoverly: (512) 555-0142 replied: \"Need my water heater looked at tomorrow\" — reply to this text to answer, or open http://localhost/app/contacts/42", html);
+        Assert.DoesNotContain("/inbox/", html);
         Assert.Contains("http://localhost/sms-policy", html);
         var samples = Regex.Matches(html, "Sample message \\d").Count;
         Assert.InRange(samples, CampaignRegistration.MinSamples, CampaignRegistration.MaxSamples);
@@ -101,8 +104,12 @@ public class OperatorPagesTests
 
         Assert.True(campaign.AllWithinLimits, string.Join("; ", campaign.Fields.Concat(campaign.Samples).Where(f => !f.WithinLimits).Select(f => $"{f.Label}: {f.Problem}")));
         Assert.InRange(campaign.Samples.Count, 2, 5);
-        Assert.All(campaign.Fields.Where(f => f.ApiName.EndsWith("_message", StringComparison.Ordinal)), f => Assert.Equal((20, 320), (f.Min, f.Max)));
+        var messages = campaign.Fields.Where(f => f.ApiName.EndsWith("_message", StringComparison.Ordinal)).ToList();
+        Assert.Equal(["opt_in_message", "opt_out_message", "help_message"], messages.Select(f => f.ApiName));
+        Assert.All(messages, f => Assert.Equal((20, 320), (f.Min, f.Max)));
         Assert.Contains(campaign.Samples, s => s.Text.Contains("Reply STOP to opt out", StringComparison.Ordinal));
+        Assert.Contains(campaign.Samples, s => s.Text ==
+            "Recoverly: (512) 555-0142 replied: \"Need my water heater looked at tomorrow\" — reply to this text to answer, or open https://recoverly.example.com/app/contacts/42");
     }
 
     [Fact]
@@ -112,7 +119,7 @@ public class OperatorPagesTests
         var business = await app.AddBusinessAsync("Wordy Plumbing");
         var longTemplate = "Hi, this is {Business}. " + string.Concat(Enumerable.Repeat("We are very sorry we missed you. ", 33)) + "Reply STOP to opt out.";
         await app.QueryAsync(d => d.Businesses.Where(b => b.Id == business.Id).ExecuteUpdateAsync(s => s.SetProperty(b => b.TextBackTemplate, longTemplate)));
-        using var op = await SignedInClient.SignInAsync(app, null, isOperator: true);
+        using var op = await OwnerClient.SignInAsync(app, null, isOperator: true);
 
         var html = WebUtility.HtmlDecode(await op.Http.GetStringAsync($"/operator/registration?business={business.Id}"));
 

@@ -13,15 +13,15 @@ namespace Recoverly.Tests.Owners;
 /// </summary>
 public partial class AccountSecurityTests
 {
-    private const string Password = OwnerSession.DefaultPassword;
+    private const string Password = OwnerClient.Password;
 
     private static string Alert(string html) => WebUtility.HtmlDecode(AlertText().Match(html).Groups[1].Value.Trim());
 
     private static async Task<(HttpStatusCode Status, string Body, bool SignedIn)> PostAnonymouslyAsync(TestApp app, string page,
         Dictionary<string, string> fields)
     {
-        using var visitor = new OwnerSession(app.NewBrowserClient(), "");
-        var response = await visitor.PostFormAsync(page, fields);
+        using var visitor = OwnerClient.Anonymous(app);
+        var response = await visitor.PostAsync(page, fields);
         var signedIn = response.Headers.TryGetValues("Set-Cookie", out var cookies) && cookies.Any(c => c.StartsWith("recoverly.owner=", StringComparison.Ordinal));
         return (response.StatusCode, await response.Content.ReadAsStringAsync(), signedIn);
     }
@@ -30,12 +30,12 @@ public partial class AccountSecurityTests
         app.QueryAsync(d => d.OwnerAccounts.AsNoTracking().SingleAsync(a => a.Email == email));
 
     [Theory]
-    [MemberData(nameof(Databases.Both), MemberType = typeof(Databases))]
+    [BothDatabases]
     public async Task Sign_up_answers_the_same_whether_or_not_the_email_has_an_account_and_changes_nothing_of_the_existing_one(Db db)
     {
         await using var app = await TestApp.StartAsync(db);
         var fresh = await PostAnonymouslyAsync(app, "/signup", new() { ["Email"] = "new@example.com", ["Password"] = Password });
-        using var owner = await OwnerSession.SignUpAsync(app, "taken@example.com");
+        using var owner = await OwnerClient.SignUpAsync(app, "taken@example.com");
 
         var again = await PostAnonymouslyAsync(app, "/signup", new() { ["Email"] = "new@example.com", ["Password"] = "an attacker's password" });
         var taken = await PostAnonymouslyAsync(app, "/signup", new() { ["Email"] = "taken@example.com", ["Password"] = "an attacker's password" });
@@ -55,14 +55,14 @@ public partial class AccountSecurityTests
     }
 
     [Theory]
-    [MemberData(nameof(Databases.Both), MemberType = typeof(Databases))]
+    [BothDatabases]
     public async Task The_mailed_link_confirms_the_email_only_with_the_password_once_and_within_a_day(Db db)
     {
         await using var app = await TestApp.StartAsync(db);
-        using var browser = new OwnerSession(app.NewBrowserClient(), "fresh@example.com");
-        await browser.PostFormAsync("/signup", new() { ["Email"] = "fresh@example.com", ["Password"] = Password });
+        using var browser = OwnerClient.Anonymous(app);
+        await browser.PostAsync("/signup", new() { ["Email"] = "fresh@example.com", ["Password"] = Password });
         var link = Mailbox.Link(await app.TakeMailAsync("fresh@example.com", "Confirm your email"), "/verify-email?token=");
-        Assert.Equal(HttpStatusCode.Redirect, (await browser.Client.GetAsync("/onboarding")).StatusCode); // not signed in by signing up
+        Assert.Equal(HttpStatusCode.Redirect, (await browser.Http.GetAsync("/onboarding")).StatusCode); // not signed in by signing up
 
         // Whoever reads the mailbox but doesn't know the password confirms nothing and gets no session.
         var guessed = await browser.ConfirmEmailAsync(link, "not the password");
@@ -73,20 +73,20 @@ public partial class AccountSecurityTests
         var confirmed = await browser.ConfirmEmailAsync(link, Password);
         Assert.Equal("/onboarding", confirmed.Headers.Location?.OriginalString);
         Assert.Equal(app.Time.GetUtcNow().UtcDateTime, (await AccountAsync(app, "fresh@example.com")).EmailVerifiedAt);
-        Assert.Equal(HttpStatusCode.OK, (await browser.Client.GetAsync("/onboarding")).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await browser.Http.GetAsync("/onboarding")).StatusCode);
         var id = (await AccountAsync(app, "fresh@example.com")).Id;
         Assert.True(await app.QueryAsync(d => Accounts.IsAccountEmailVerifiedAsync(d, id)));
 
         // Used once: the same link does nothing more, even with the password.
-        using var other = new OwnerSession(app.NewBrowserClient(), "fresh@example.com");
-        Assert.Contains("expired or was already used", WebUtility.HtmlDecode(await other.GetPageAsync(new Uri(link).PathAndQuery)));
+        using var other = OwnerClient.Anonymous(app);
+        Assert.Contains("expired or was already used", WebUtility.HtmlDecode(await other.PageAsync(new Uri(link).PathAndQuery)));
 
         // A link older than a day is dead too.
-        using var late = new OwnerSession(app.NewBrowserClient(), "late@example.com");
-        await late.PostFormAsync("/signup", new() { ["Email"] = "late@example.com", ["Password"] = Password });
+        using var late = OwnerClient.Anonymous(app);
+        await late.PostAsync("/signup", new() { ["Email"] = "late@example.com", ["Password"] = Password });
         var lateLink = Mailbox.Link(await app.TakeMailAsync("late@example.com", "Confirm your email"), "/verify-email?token=");
         app.Time.Advance(Accounts.VerificationLifetime + TimeSpan.FromMinutes(1));
-        Assert.Contains("expired or was already used", WebUtility.HtmlDecode(await late.GetPageAsync(new Uri(lateLink).PathAndQuery)));
+        Assert.Contains("expired or was already used", WebUtility.HtmlDecode(await late.PageAsync(new Uri(lateLink).PathAndQuery)));
         Assert.Null((await AccountAsync(app, "late@example.com")).EmailVerifiedAt);
     }
 
@@ -95,11 +95,11 @@ public partial class AccountSecurityTests
     {
         await using var app = await TestApp.StartAsync(Db.Sqlite);
         var business = await app.AddBusinessAsync();
-        using var owner = await SignedInClient.SignInAsync(app, business.Id, email: "later@example.com", emailVerified: false);
+        using var owner = await OwnerClient.SignInAsync(app, business.Id, email: "later@example.com", emailVerified: false);
         Assert.Contains("Confirm your email address (later@example.com)", WebUtility.HtmlDecode(await owner.Http.GetStringAsync("/app")));
 
         async Task<string> ResendAsync() =>
-            WebUtility.HtmlDecode(await (await owner.PostFormAsync("/app", "/verify-email?handler=Resend", [])).Content.ReadAsStringAsync());
+            WebUtility.HtmlDecode(await (await owner.PostAsync("/verify-email?handler=Resend", [], tokenFrom: "/app")).Content.ReadAsStringAsync());
 
         Assert.Contains("We've sent a new link", await ResendAsync());
         var link = Mailbox.Link(await app.TakeMailAsync("later@example.com", "Confirm your email"), "/verify-email?token=");
@@ -115,21 +115,21 @@ public partial class AccountSecurityTests
         // Signed in as that owner, the link needs no password; then the banner is gone.
         var page = await owner.Http.GetStringAsync(new Uri(link).PathAndQuery);
         Assert.DoesNotContain("name=\"Password\"", page);
-        var confirmed = await owner.PostFormAsync(new Uri(link).PathAndQuery, "/verify-email",
-            new() { ["Token"] = WebUtility.UrlDecode(link[(link.IndexOf("token=", StringComparison.Ordinal) + 6)..]) });
+        var confirmed = await owner.PostAsync("/verify-email",
+            new() { ["Token"] = WebUtility.UrlDecode(link[(link.IndexOf("token=", StringComparison.Ordinal) + 6)..]) }, tokenFrom: new Uri(link).PathAndQuery);
         Assert.Equal("/app", confirmed.Headers.Location?.OriginalString);
         Assert.DoesNotContain("Confirm your email address", WebUtility.HtmlDecode(await owner.Http.GetStringAsync("/app")));
         Assert.True(await app.QueryAsync(d => Accounts.IsEmailVerifiedAsync(d, business.Id)));
     }
 
     [Theory]
-    [MemberData(nameof(Databases.Both), MemberType = typeof(Databases))]
+    [BothDatabases]
     public async Task Login_answers_the_same_for_an_unknown_email_a_wrong_password_and_a_locked_account(Db db)
     {
         await using var app = await TestApp.StartAsync(db);
-        using var _ = await OwnerSession.SignUpAsync(app, "owner@example.com");
-        using var visitor = new OwnerSession(app.NewBrowserClient(), "");
-        var token = OwnerSession.AntiforgeryToken(await visitor.GetPageAsync("/login"));
+        using var _ = await OwnerClient.SignUpAsync(app, "owner@example.com");
+        using var visitor = OwnerClient.Anonymous(app);
+        var token = OwnerClient.AntiforgeryToken(await visitor.PageAsync("/login"));
 
         async Task<(HttpStatusCode, string)> LogInAsync(string email, string password)
         {
@@ -149,13 +149,13 @@ public partial class AccountSecurityTests
     }
 
     [Theory]
-    [MemberData(nameof(Databases.Both), MemberType = typeof(Databases))]
+    [BothDatabases]
     public async Task A_new_reset_link_retires_the_older_ones_and_resets_are_throttled_per_account(Db db)
     {
         await using var app = await TestApp.StartAsync(db);
-        using var _ = await OwnerSession.SignUpAsync(app, "owner@example.com");
-        using var visitor = new OwnerSession(app.NewBrowserClient(), "");
-        var token = OwnerSession.AntiforgeryToken(await visitor.GetPageAsync("/forgot-password"));
+        using var _ = await OwnerClient.SignUpAsync(app, "owner@example.com");
+        using var visitor = OwnerClient.Anonymous(app);
+        var token = OwnerClient.AntiforgeryToken(await visitor.PageAsync("/forgot-password"));
 
         async Task<string> AskAsync(string email) =>
             await (await visitor.PostWithTokenAsync("/forgot-password", [new("Email", email)], token)).Content.ReadAsStringAsync();
@@ -170,8 +170,8 @@ public partial class AccountSecurityTests
         async Task<HttpResponseMessage> ResetAsync(string link, string password)
         {
             var path = new Uri(link).PathAndQuery;
-            var html = await visitor.GetPageAsync(path);
-            return await visitor.PostWithTokenAsync(path, [new("Password", password)], OwnerSession.AntiforgeryToken(html));
+            var html = await visitor.PageAsync(path);
+            return await visitor.PostWithTokenAsync(path, [new("Password", password)], OwnerClient.AntiforgeryToken(html));
         }
 
         var stale = await ResetAsync(first, "a brand new password 1");
@@ -185,8 +185,8 @@ public partial class AccountSecurityTests
         await AskAsync("owner@example.com");
         await app.TakeMailAsync("owner@example.com", "Reset your Recoverly password");
         // The mail queue is first in, first out: once a later mail is out, nothing for the owner is still on its way.
-        using var marker = new OwnerSession(app.NewBrowserClient(), "");
-        await marker.PostFormAsync("/signup", new() { ["Email"] = "marker@example.com", ["Password"] = Password });
+        using var marker = OwnerClient.Anonymous(app);
+        await marker.PostAsync("/signup", new() { ["Email"] = "marker@example.com", ["Password"] = Password });
         await app.TakeMailAsync("marker@example.com", "Confirm your email");
         Assert.True(Mailbox.NoneTo(app.MailFolder, "owner@example.com"));
         Assert.Equal(3, await app.QueryAsync(d => d.PasswordResetTokens.CountAsync()));
@@ -197,14 +197,14 @@ public partial class AccountSecurityTests
     {
         await using var app = await TestApp.StartAsync(Db.Sqlite);
         // Someone opens an account with the owner's address and a password of their own, and stays signed in.
-        using var squatter = await SignedInClient.SignInAsync(app, null, email: "owner@example.com", emailVerified: false);
+        using var squatter = await OwnerClient.SignInAsync(app, null, email: "owner@example.com", emailVerified: false);
         Assert.Equal(HttpStatusCode.OK, (await squatter.Http.GetAsync("/onboarding")).StatusCode);
 
         // The real owner, who only has the mailbox, resets the password.
-        using var owner = new OwnerSession(app.NewBrowserClient(), "owner@example.com");
-        await owner.PostFormAsync("/forgot-password", new() { ["Email"] = "owner@example.com" });
+        using var owner = OwnerClient.Anonymous(app);
+        await owner.PostAsync("/forgot-password", new() { ["Email"] = "owner@example.com" });
         var link = new Uri(Mailbox.Link(await app.TakeMailAsync("owner@example.com", "Reset your Recoverly password"), "/reset-password?token=")).PathAndQuery;
-        await owner.PostWithTokenAsync(link, [new("Password", "the real owner's password")], OwnerSession.AntiforgeryToken(await owner.GetPageAsync(link)));
+        await owner.PostWithTokenAsync(link, [new("Password", "the real owner's password")], OwnerClient.AntiforgeryToken(await owner.PageAsync(link)));
 
         Assert.NotNull((await AccountAsync(app, "owner@example.com")).EmailVerifiedAt);
         Assert.Equal(HttpStatusCode.Redirect, (await squatter.Http.GetAsync("/onboarding")).StatusCode);
@@ -212,16 +212,16 @@ public partial class AccountSecurityTests
     }
 
     [Theory]
-    [MemberData(nameof(Databases.Both), MemberType = typeof(Databases))]
+    [BothDatabases]
     public async Task Logging_out_ends_the_session_even_for_a_copy_of_its_cookie(Db db)
     {
         await using var app = await TestApp.StartAsync(db);
         var business = await app.AddBusinessAsync();
-        using var owner = await SignedInClient.SignInAsync(app, business.Id, email: "owner@example.com");
+        using var owner = await OwnerClient.SignInAsync(app, business.Id, email: "owner@example.com");
         var cookie = owner.Cookie("recoverly.owner");
         Assert.Equal(HttpStatusCode.OK, (await CopiedCookieAsync(app, cookie, "/app")).StatusCode);
 
-        var loggedOut = await owner.PostFormAsync("/app", "/logout", []);
+        var loggedOut = await owner.PostAsync("/logout", [], tokenFrom: "/app");
 
         Assert.Equal("/login", loggedOut.Headers.Location?.OriginalString);
         var replayed = await CopiedCookieAsync(app, cookie, "/app");
@@ -233,7 +233,7 @@ public partial class AccountSecurityTests
     public async Task Taking_the_operator_role_away_ends_operator_access_at_once()
     {
         await using var app = await TestApp.StartAsync(Db.Sqlite);
-        using var op = await SignedInClient.SignInAsync(app, null, isOperator: true, email: "ops@example.com");
+        using var op = await OwnerClient.SignInAsync(app, null, isOperator: true, email: "ops@example.com");
         Assert.Equal(HttpStatusCode.OK, (await op.Http.GetAsync("/operator")).StatusCode);
 
         await app.QueryAsync(d => d.OwnerAccounts.Where(a => a.Email == "ops@example.com").ExecuteUpdateAsync(s => s.SetProperty(a => a.IsOperator, false)));

@@ -28,41 +28,41 @@ public partial class HoursFormPageTests
     private static Task<TestApp> StartSimulatorAsync(Db db) =>
         TestApp.StartAsync(db, new Dictionary<string, string?> { ["Telephony:Provider"] = "Simulator" });
 
-    private static async Task<HttpResponseMessage> OnboardingDetailsAsync(OwnerSession owner, List<KeyValuePair<string, string>> hours)
+    private static async Task<HttpResponseMessage> OnboardingDetailsAsync(OwnerClient owner, List<KeyValuePair<string, string>> hours)
     {
-        var start = await owner.GetPageAsync("/onboarding");
-        return await owner.PostWithTokenAsync("/onboarding?handler=Details", Details(hours), OwnerSession.AntiforgeryToken(start));
+        var start = await owner.PageAsync("/onboarding");
+        return await owner.PostWithTokenAsync("/onboarding?handler=Details", Details(hours), OwnerClient.AntiforgeryToken(start));
     }
 
-    private static async Task<HttpResponseMessage> SettingsHoursAsync(OwnerBrowser owner, List<KeyValuePair<string, string>> hours) =>
+    private static async Task<HttpResponseMessage> SettingsHoursAsync(OwnerClient owner, List<KeyValuePair<string, string>> hours) =>
         await owner.Http.PostAsync($"{Settings}?handler=Hours",
-            new FormUrlEncodedContent([.. hours, new("__RequestVerificationToken", OwnerBrowser.Token(await owner.PageAsync(Settings)))]));
+            new FormUrlEncodedContent([.. hours, new("__RequestVerificationToken", OwnerClient.Token(await owner.PageAsync(Settings)))]));
 
     private static Task<Business> BusinessNamedAsync(TestApp app, string name) =>
         app.QueryAsync(db => db.Businesses.AsNoTracking().FirstAsync(b => b.Name == name));
 
     [Theory]
-    [MemberData(nameof(Databases.Both), MemberType = typeof(Databases))]
+    [BothDatabases]
     public async Task Overnight_hours_from_6_pm_to_2_am_are_accepted_in_onboarding_and_in_settings(Db db)
     {
         await using var app = await StartSimulatorAsync(db);
         var overnight = Hours("18:00", "02:00", ["Fri", "Sat"]);
 
         // Onboarding: details, then the number the page offers; the business is created with the overnight hours.
-        using var newOwner = await OwnerSession.SignUpAsync(app, "night@example.com");
+        using var newOwner = await OwnerClient.SignUpAsync(app, "night@example.com");
         var step2 = await OnboardingDetailsAsync(newOwner, overnight);
         var html = await step2.Content.ReadAsStringAsync();
         Assert.True(step2.StatusCode == HttpStatusCode.OK, html);
         Assert.DoesNotContain("role=\"alert\"", html);
         var offered = OfferedNumber().Match(html).Groups[1].Value;
         var created = await newOwner.PostWithTokenAsync("/onboarding?handler=Number", [.. Details(overnight), new("Number", offered)],
-            OwnerSession.AntiforgeryToken(html));
+            OwnerClient.AntiforgeryToken(html));
         Assert.Equal("/onboarding/greeting", created.Headers.Location?.OriginalString);
         var onboarded = await BusinessNamedAsync(app, "Night Owl Locksmiths");
         Assert.Equal((new TimeOnly(18, 0), new TimeOnly(2, 0), "Fri,Sat"), (onboarded.OpensAt, onboarded.ClosesAt, onboarded.OpenDays));
 
         // Settings: an existing business moves to the same overnight hours, and the page reads them back.
-        var (owner, _) = await OwnerBrowser.SignUpAsync(app, name: "Day Shift Plumbing", number: Number, businessPhone: Line);
+        var (owner, _) = await OwnerClient.SignUpWithBusinessAsync(app, name: "Day Shift Plumbing", number: Number, businessPhone: Line);
         using var _ = owner;
         var saved = await SettingsHoursAsync(owner, overnight);
         Assert.Equal("/app/settings?saved=hours#hours", saved.Headers.Location?.OriginalString);
@@ -92,11 +92,11 @@ public partial class HoursFormPageTests
         await using var app = await StartSimulatorAsync(Db.Sqlite);
         var hours = Hours(opens, closes, days, zone);
 
-        using var newOwner = await OwnerSession.SignUpAsync(app, "typo@example.com");
+        using var newOwner = await OwnerClient.SignUpAsync(app, "typo@example.com");
         var onboarding = await OnboardingDetailsAsync(newOwner, hours);
         var onboardingHtml = WebUtility.HtmlDecode(await onboarding.Content.ReadAsStringAsync());
 
-        var (owner, before) = await OwnerBrowser.SignUpAsync(app, number: Number, businessPhone: Line);
+        var (owner, before) = await OwnerClient.SignUpWithBusinessAsync(app, number: Number, businessPhone: Line);
         using var _ = owner;
         var settings = await SettingsHoursAsync(owner, hours);
         var settingsHtml = WebUtility.HtmlDecode(await settings.Content.ReadAsStringAsync());
@@ -117,7 +117,7 @@ public partial class HoursFormPageTests
     public async Task Open_24_7_in_settings_clears_the_hours_and_every_call_gets_the_business_hours_text()
     {
         await using var app = await StartSimulatorAsync(Db.Sqlite);
-        var (owner, _) = await OwnerBrowser.SignUpAsync(app, number: Number, businessPhone: Line);
+        var (owner, _) = await OwnerClient.SignUpWithBusinessAsync(app, number: Number, businessPhone: Line);
         using var _ = owner;
         Assert.Equal("/app/settings?saved=hours#hours", (await SettingsHoursAsync(owner, Hours("08:00", "17:00", ["Mon"]))).Headers.Location?.OriginalString);
 

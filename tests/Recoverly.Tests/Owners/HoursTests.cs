@@ -14,10 +14,11 @@ public class HoursTests
 
     [Theory]
     [InlineData("08:00", "17:00", "2026-11-27T14:00:00Z", true)]   // Fri 8:00 AM
-    [InlineData("08:00", "17:00", "2026-11-27T13:59:00Z", false)]  // Fri 7:59 AM
+    [InlineData("08:00", "17:00", "2026-11-27T13:59:00Z", false)]  // Fri 7:59 AM (13:59 UTC would be open)
+    [InlineData("08:00", "17:00", "2026-11-27T22:30:00Z", true)]   // Fri 4:30 PM (22:30 UTC would be closed)
     [InlineData("08:00", "17:00", "2026-11-27T23:00:00Z", false)]  // Fri 5:00 PM: closing time is closed
     [InlineData("08:00", "17:00", "2026-11-28T16:00:00Z", false)]  // Saturday
-    [InlineData("18:00", "02:00", "2026-11-28T07:30:00Z", true)]   // Sat 1:30 AM: Friday's late shift
+    [InlineData("18:00", "02:00", "2026-11-28T07:30:00Z", true)]   // Sat 1:30 AM: Friday's late shift (07:30 UTC would be closed)
     [InlineData("18:00", "02:00", "2026-11-30T07:30:00Z", false)]  // Mon 1:30 AM: Sunday was closed
     [InlineData("18:00", "02:00", "2026-11-30T01:00:00Z", false)]  // Sun 7:00 PM
     public void Business_hours_follow_the_local_clock_and_may_run_past_midnight(string opens, string closes, string utc, bool open) =>
@@ -105,7 +106,8 @@ public class HoursTests
 
     [Fact]
     public void No_hours_means_always_open() =>
-        Assert.True(BusinessHours.IsOpen(new Business { Name = "A", BusinessPhone = "+15125550101" }, DateTime.UtcNow));
+        Assert.All(new[] { new DateTime(2026, 11, 29, 9, 0, 0, DateTimeKind.Utc), new DateTime(2026, 11, 30, 3, 0, 0, DateTimeKind.Utc) },
+            at => Assert.True(BusinessHours.IsOpen(new Business { Name = "A", BusinessPhone = "+15125550101" }, at)));
 
     [Fact]
     public void Quiet_hours_span_midnight_and_end_at_the_local_morning_time()

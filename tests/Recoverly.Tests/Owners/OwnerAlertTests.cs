@@ -23,7 +23,7 @@ public class OwnerAlertTests
     private static bool IsReplyAlert(SentText t) => t.Body.StartsWith("Recoverly: (512)", StringComparison.Ordinal);
 
     [Theory]
-    [MemberData(nameof(Databases.Both), MemberType = typeof(Databases))]
+    [BothDatabases]
     public async Task No_owner_alert_without_a_confirmed_opt_in(Db db)
     {
         await using var app = await TestApp.StartAsync(db);
@@ -41,7 +41,7 @@ public class OwnerAlertTests
     }
 
     [Theory]
-    [MemberData(nameof(Databases.Both), MemberType = typeof(Databases))]
+    [BothDatabases]
     public async Task Alerts_start_after_the_owner_replies_YES_and_stop_after_STOP(Db db)
     {
         await using var app = await TestApp.StartAsync(db);
@@ -61,11 +61,14 @@ public class OwnerAlertTests
         Assert.Equal(AlertForCaller, alert.Body);
         Assert.Equal(Number, alert.From);
 
+        // The owner answers within the relay window of that alert: STOP still goes to Recoverly, never to the caller.
         await HttpAssert.OkXmlAsync(await app.InboundSmsAsync(Owner, Number, "STOP"));
         await app.DispatchAsync();
         var off = app.Twilio.SentTo(Owner)[^1];
-        Assert.StartsWith("Recoverly: missed-call alerts for Acme Plumbing are off.", off.Body);
+        Assert.Equal("Recoverly: missed-call alerts for Acme Plumbing are off. You'll get no more alert texts. Reply START to turn them back on.", off.Body);
         Assert.Equal(4, app.Twilio.SentTo(Owner).Count);
+        Assert.Single(app.Twilio.SentTo(Caller)); // only the text-back
+        Assert.Equal(0, await app.QueryAsync(d => d.OutboundMessages.CountAsync(m => m.Kind == OutboundKind.OwnerReply || m.To == Caller && m.Body == "STOP")));
 
         await app.MissedCallAsync(OtherCaller);
         await HttpAssert.OkXmlAsync(await app.InboundSmsAsync(Owner, Number, "STOP"));
@@ -140,7 +143,7 @@ public class OwnerAlertTests
     }
 
     [Theory]
-    [MemberData(nameof(Databases.Both), MemberType = typeof(Databases))]
+    [BothDatabases]
     public async Task Owner_reply_by_SMS_is_relayed_to_the_most_recently_alerted_caller(Db db)
     {
         await using var app = await TestApp.StartAsync(db);
@@ -195,7 +198,7 @@ public class OwnerAlertTests
     }
 
     [Theory]
-    [MemberData(nameof(Databases.Both), MemberType = typeof(Databases))]
+    [BothDatabases]
     public async Task An_owner_reply_to_an_opted_out_caller_is_not_sent(Db db)
     {
         await using var app = await TestApp.StartAsync(db);
@@ -217,26 +220,59 @@ public class OwnerAlertTests
         Assert.Null(relay.ProviderSid);
     }
 
-    [Fact]
-    public async Task Daily_alert_cap_limits_owner_alerts()
+    [Theory]
+    [BothDatabases]
+    public async Task Owner_HELP_is_answered_with_what_the_alerts_are_and_never_reaches_the_caller(Db db)
     {
-        await using var app = await TestApp.StartAsync(Db.Sqlite);
+        await using var app = await TestApp.StartAsync(db);
+        var business = await app.AddBusinessWithConfirmedOwnerAsync(Owner);
+        await app.MissedCallAsync(Caller);
+        await app.DispatchAsync();
+        var before = app.Twilio.SentTo(Owner).Count;
+
+        // Within the relay window of the alert just sent: HELP is a keyword for Recoverly, not a reply to the caller.
+        await HttpAssert.OkXmlAsync(await app.InboundSmsAsync(Owner, Number, "HELP"));
+        await app.DispatchAsync();
+
+        var help = Assert.Single(app.Twilio.SentTo(Owner).Skip(before));
+        Assert.Equal("Recoverly alerts for Acme Plumbing: a text per missed call and caller reply. Reply to an alert to answer that caller. Msg & data rates may apply. Reply STOP to cancel.",
+            help.Body);
+        Assert.Equal(Number, help.From);
+        Assert.Single(app.Twilio.SentTo(Caller)); // only the text-back
+        Assert.Equal(0, await app.QueryAsync(d => d.OutboundMessages.CountAsync(m => m.Kind == OutboundKind.OwnerReply)));
+        // HELP changes nothing: alerts keep coming.
+        Assert.Equal(OwnerAlertConsent.Confirmed, await app.QueryAsync(d => ConsentLedger.OwnerStateAsync(d, business.Id, Owner, default)));
+        await app.MissedCallAsync(OtherCaller);
+        await app.DispatchAsync();
+        Assert.Equal("Recoverly: missed call from (512) 555-0143 at 9:00 AM — we texted them back.", app.Twilio.SentTo(Owner)[^1].Body);
+    }
+
+    [Theory]
+    [BothDatabases]
+    public async Task Daily_alert_cap_resets_at_the_businesss_local_midnight_not_at_utc_midnight_or_24_hours_later(Db db)
+    {
+        await using var app = await TestApp.StartAsync(db);
         await app.AddBusinessWithConfirmedOwnerAsync(Owner);
         await app.QueryAsync(d => d.Businesses.ExecuteUpdateAsync(s => s.SetProperty(b => b.DailyOwnerAlertCap, 2)));
+        var day = new DateTimeOffset(2026, 11, 27, 0, 0, 0, TimeSpan.FromHours(-6)); // Friday in Chicago (CST)
 
-        foreach (var n in new[] { "+15125550142", "+15125550143", "+15125550144", "+15125550145" }) await app.MissedCallAsync(n);
+        app.Time.SetUtcNow(day.AddHours(17.5)); // 5:30 PM in Chicago, 23:30 UTC
+        foreach (var n in new[] { "+15125550142", "+15125550143", "+15125550144" }) await app.MissedCallAsync(n);
         await app.DispatchAsync();
+        Assert.Equal(3, app.Twilio.Sent.Count(t => t.Body.StartsWith("Hi, this is", StringComparison.Ordinal))); // callers are not capped
+        Assert.Equal(
+            ["Recoverly: missed call from (512) 555-0142 at 5:30 PM — we texted them back.", "Recoverly: missed call from (512) 555-0143 at 5:30 PM — we texted them back."],
+            app.Twilio.SentTo(Owner).Where(IsAlert).Select(t => t.Body));
 
-        Assert.Equal(4, app.Twilio.Sent.Count(t => t.Body.StartsWith("Hi, this is", StringComparison.Ordinal))); // callers are not capped
-        var alerts = app.Twilio.SentTo(Owner).Where(IsAlert).ToList();
-        Assert.Equal(2, alerts.Count);
-        Assert.Contains(alerts, a => a.Body.Contains("(512) 555-0142", StringComparison.Ordinal)); // the first two calls of the day
-        Assert.Contains(alerts, a => a.Body.Contains("(512) 555-0143", StringComparison.Ordinal));
+        app.Time.SetUtcNow(day.AddHours(18.5)); // 6:30 PM in Chicago: a new day in UTC, the same day for the business
+        await app.MissedCallAsync("+15125550145");
+        await app.DispatchAsync();
+        Assert.Equal(2, app.Twilio.SentTo(Owner).Count(IsAlert));
 
-        // A new local day resets the cap.
-        app.Time.Advance(TimeSpan.FromDays(1));
+        app.Time.SetUtcNow(day.AddHours(24).AddMinutes(5)); // 12:05 AM Saturday in Chicago, under seven hours after the cap was reached
         await app.MissedCallAsync("+15125550146");
         await app.DispatchAsync();
+        Assert.Equal("Recoverly: missed call from (512) 555-0146 at 12:05 AM — we texted them back.", app.Twilio.SentTo(Owner).Where(IsAlert).Last().Body);
         Assert.Equal(3, app.Twilio.SentTo(Owner).Count(IsAlert));
     }
 }

@@ -110,8 +110,16 @@ public partial class CalculatorTests
             using var process = Process.Start(start)!;
             var stdout = process.StandardOutput.ReadToEndAsync();
             var stderr = process.StandardError.ReadToEndAsync();
-            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-            await process.WaitForExitAsync(timeout.Token);
+            using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(3)); // bounds a failure only: a cold Chromium on busy cores is slow
+            try
+            {
+                await process.WaitForExitAsync(timeout.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                process.Kill(entireProcessTree: true);
+                throw new TimeoutException($"chromium did not print the page within 3 minutes: {await stderr}");
+            }
             var dom = await stdout;
             Assert.True(dom.Contains("</html>", StringComparison.Ordinal), $"chromium printed no DOM: {await stderr}");
             return dom;

@@ -80,7 +80,7 @@ public class ForwardingPagesTests
     public async Task Onboarding_and_the_public_guide_show_the_same_steps_with_and_without_the_owners_number()
     {
         await using var app = await TestApp.StartAsync(Db.Sqlite);
-        var (owner, _) = await OwnerBrowser.SignUpAsync(app, number: Number, businessPhone: "+15125550142");
+        var (owner, _) = await OwnerClient.SignUpWithBusinessAsync(app, number: Number, businessPhone: "+15125550142");
 
         foreach (var key in new[] { "tmobile", "verizon", "koodo", "landline", "grasshopper", "googlevoice" })
         {
@@ -105,7 +105,7 @@ public class ForwardingPagesTests
     public async Task Onboarding_points_out_a_recoverly_number_outside_the_business_lines_area_code()
     {
         await using var app = await TestApp.StartAsync(Db.Sqlite);
-        var (owner, _) = await OwnerBrowser.SignUpAsync(app, number: Number, businessPhone: "+17375550142");
+        var (owner, _) = await OwnerClient.SignUpWithBusinessAsync(app, number: Number, businessPhone: "+17375550142");
 
         var page = await owner.TextAsync("/onboarding/forwarding?carrier=tmobile");
 
@@ -116,7 +116,7 @@ public class ForwardingPagesTests
     public async Task Picking_google_voice_switches_the_business_to_call_through_and_the_test_call_to_the_recoverly_number()
     {
         await using var app = await TestApp.StartAsync(Db.Sqlite);
-        var (owner, business) = await OwnerBrowser.SignUpAsync(app, number: Number, businessPhone: "+15125550142");
+        var (owner, business) = await OwnerClient.SignUpWithBusinessAsync(app, number: Number, businessPhone: "+15125550142");
 
         var page = await owner.TextAsync("/onboarding/forwarding?carrier=googlevoice");
         Assert.Contains("Use call-through mode — next: test it", page);
@@ -137,7 +137,7 @@ public class ForwardingPagesTests
     public async Task An_unknown_carrier_is_refused_and_changes_nothing()
     {
         await using var app = await TestApp.StartAsync(Db.Sqlite);
-        var (owner, business) = await OwnerBrowser.SignUpAsync(app);
+        var (owner, business) = await OwnerClient.SignUpWithBusinessAsync(app);
 
         var response = await owner.PostAsync("/onboarding/forwarding", new() { ["Carrier"] = "carrier-pigeon" }, tokenFrom: "/onboarding/forwarding");
 
@@ -152,7 +152,7 @@ public class ForwardingPagesTests
     public async Task Busy_and_declined_calls_are_described_the_same_on_the_guide_and_the_verify_page()
     {
         await using var app = await TestApp.StartAsync(Db.Sqlite);
-        var (owner, _) = await OwnerBrowser.SignUpAsync(app);
+        var (owner, _) = await OwnerClient.SignUpWithBusinessAsync(app);
 
         var guide = await owner.TextAsync("/onboarding/forwarding?carrier=tmobile");
         var verify = await owner.TextAsync("/onboarding/verify");
@@ -173,7 +173,7 @@ public class ForwardingPagesTests
     public async Task Deleting_the_account_shows_the_undo_for_the_owners_carrier(string carrier, string expected)
     {
         await using var app = await TestApp.StartAsync(Db.Sqlite);
-        var (owner, business) = await OwnerBrowser.SignUpAsync(app);
+        var (owner, business) = await OwnerClient.SignUpWithBusinessAsync(app);
         await app.QueryAsync(d => d.Businesses.Where(b => b.Id == business.Id).ExecuteUpdateAsync(s => s.SetProperty(b => b.ForwardingCarrier, carrier)));
 
         var page = await owner.TextAsync("/app/data");
@@ -190,7 +190,7 @@ public class ForwardingPagesTests
     public async Task Without_a_carrier_the_delete_page_points_at_every_guides_undo()
     {
         await using var app = await TestApp.StartAsync(Db.Sqlite);
-        var (owner, _) = await OwnerBrowser.SignUpAsync(app);
+        var (owner, _) = await OwnerClient.SignUpWithBusinessAsync(app);
 
         var page = await owner.TextAsync("/app/data");
 
@@ -205,7 +205,7 @@ public class ForwardingPagesTests
         {
             ["Billing:Provider"] = "Stripe", ["Stripe:SecretKey"] = "sk_test_recoverly", ["Stripe:WebhookSecret"] = "whsec_test", ["Stripe:PriceId"] = "price_29_monthly",
         });
-        var (owner, business) = await OwnerBrowser.SignUpAsync(app);
+        var (owner, business) = await OwnerClient.SignUpWithBusinessAsync(app);
         await app.QueryAsync(d => d.Businesses.Where(b => b.Id == business.Id).ExecuteUpdateAsync(s => s
             .SetProperty(b => b.Plan, PlanState.Active).SetProperty(b => b.StripeCustomerId, "cus_1").SetProperty(b => b.ForwardingCarrier, "att")));
 

@@ -11,7 +11,7 @@ namespace Recoverly.Tests.Public;
 public partial class GuidesTests
 {
     private const string Base = "https://recoverly.example.com";
-    private static readonly Dictionary<string, string?> PublicBase = new() { ["Recoverly:PublicBaseUrl"] = Base };
+    private static readonly Dictionary<string, string?> PublicBase = TestApp.PublicAddress(Base);
 
     /// <summary>The guides the founding article links to; each must exist.</summary>
     public static TheoryData<string, string> Guides => new()
@@ -114,8 +114,9 @@ public partial class GuidesTests
     public async Task Sitemap_is_xml_listing_every_public_page_and_guide_with_absolute_urls()
     {
         await using var app = await TestApp.StartAsync(Db.Sqlite, PublicBase);
+        using var visitor = app.NewClient(Base, cookies: false); // over https, as the public address is reached
 
-        var response = await app.Http.GetAsync("/sitemap.xml");
+        var response = await visitor.GetAsync("/sitemap.xml");
         var xml = XDocument.Parse(await response.Content.ReadAsStringAsync());
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
@@ -138,8 +139,9 @@ public partial class GuidesTests
     public async Task Robots_txt_keeps_crawlers_out_of_the_private_areas_and_points_to_the_sitemap()
     {
         await using var app = await TestApp.StartAsync(Db.Sqlite, PublicBase);
+        using var visitor = app.NewClient(Base, cookies: false); // over https, as the public address is reached
 
-        var response = await app.Http.GetAsync("/robots.txt");
+        var response = await visitor.GetAsync("/robots.txt");
         var lines = (await response.Content.ReadAsStringAsync()).Split('\n', StringSplitOptions.TrimEntries);
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
@@ -156,8 +158,9 @@ public partial class GuidesTests
     public async Task Guides_feed_is_valid_atom_listing_every_guide()
     {
         await using var app = await TestApp.StartAsync(Db.Sqlite, PublicBase);
+        using var visitor = app.NewClient(Base, cookies: false); // over https, as the public address is reached
 
-        var response = await app.Http.GetAsync("/guides/feed.xml");
+        var response = await visitor.GetAsync("/guides/feed.xml");
         var text = await response.Content.ReadAsStringAsync();
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);

@@ -5,7 +5,6 @@ using Microsoft.Extensions.DependencyInjection;
 using Recoverly.Billing;
 using Recoverly.Public;
 using Recoverly.Tests.Infrastructure;
-using Recoverly.Texts;
 
 namespace Recoverly.Tests.Public;
 
@@ -33,14 +32,15 @@ public partial class PublicPagesTests
     public async Task Every_public_page_has_its_own_title_description_and_open_graph_tags()
     {
         const string publicBase = "https://recoverly.example.com";
-        await using var app = await TestApp.StartAsync(Db.Sqlite, new Dictionary<string, string?> { ["Recoverly:PublicBaseUrl"] = publicBase + "/" });
+        await using var app = await TestApp.StartAsync(Db.Sqlite, TestApp.PublicAddress(publicBase + "/"));
+        using var visitor = app.NewClient(publicBase, cookies: false); // over https, as the public address is reached
         var failures = new List<string>();
         var descriptions = new Dictionary<string, string>();
         var titles = new Dictionary<string, string>();
 
         foreach (var path in MetadataPages)
         {
-            var html = await app.Http.GetStringAsync(path);
+            var html = await visitor.GetStringAsync(path);
             var title = WebUtility.HtmlDecode(Assert.Single(TitleTag().Matches(html)).Groups[1].Value);
             string? Meta(string attribute, string key)
             {
@@ -197,27 +197,29 @@ public partial class PublicPagesTests
     public async Task Examples_page_shows_exactly_the_texts_the_engine_sends()
     {
         await using var app = await TestApp.StartAsync(Db.Sqlite);
-        var sample = ExampleMessages.Sample;
-        var zone = Recoverly.Businesses.BusinessClock.Zone(sample.TimeZone);
-        var expected = new[]
-        {
-            TextTemplates.TextBack(sample),
-            TextTemplates.HelpReply(sample),
-            TextTemplates.OptOutConfirmation(sample.Name),
-            TextTemplates.OptInConfirmation(sample.Name),
-            TextTemplates.OwnerOptInRequest(sample.Name),
-            TextTemplates.OwnerAlertsOn(sample.Name),
-            TextTemplates.MissedCallAlert(ExampleMessages.SampleCaller, ExampleMessages.SampleCallUtc, zone, Recoverly.Calls.CallOutcome.Texted, 1),
-            TextTemplates.ReplyAlert(ExampleMessages.SampleCaller, [ExampleMessages.SampleReply], "http://localhost/inbox/contacts/42"),
-        };
+        // Written out, not rendered by the templates under test: a wrong word or a wrong link here must fail.
+        string[] expected =
+        [
+            "Hi, this is Acme Plumbing. Sorry we missed your call! How can we help? Reply here and we'll get back to you shortly. Reply STOP to opt out.",
+            "Acme Plumbing: we text back callers we missed. Help: call (512) 555-0101 or help@acmeplumbing.example. 1 message per missed call. Msg & data rates may apply. Reply STOP to opt out.",
+            "Acme Plumbing: you're unsubscribed and will get no more texts from us. Reply START to resubscribe.",
+            "Acme Plumbing: you're resubscribed. We text you only about your calls to us (1 message per missed call). Msg & data rates may apply. Reply HELP for help, STOP to opt out.",
+            "Recoverly: reply YES to get missed-call alerts for Acme Plumbing. Msg & data rates may apply. Reply STOP to cancel, HELP for help.",
+            "Recoverly: missed-call alerts for Acme Plumbing are on. About 1 alert per missed call or reply. Msg & data rates may apply. Reply HELP for help, STOP to cancel.",
+            "Recoverly: missed call from (512) 555-0142 at 2:14 PM — we texted them back.",
+            "Recoverly: (512) 555-0142 replied: \"Need my water heater looked at tomorrow\" — reply to this text to answer, or open http://localhost/app/contacts/42",
+        ];
 
         var html = await app.Http.GetStringAsync("/examples");
         var fromRecoverly = Regex.Matches(html, "<div class=\"bubble them\"><span class=\"visually-hidden\">Received: </span><span class=\"msg\">(.*?)</span></div>")
             .Select(m => WebUtility.HtmlDecode(m.Groups[1].Value)).ToList();
 
         Assert.Equal(expected, fromRecoverly);
-        Assert.Equal("Hi, this is Acme Plumbing. Sorry we missed your call! How can we help? Reply here and we'll get back to you shortly. Reply STOP to opt out.", fromRecoverly[0]);
-        Assert.Contains("Recoverly: missed call from (512) 555-0142 at 2:14 PM — we texted them back.", fromRecoverly);
+        // The alert's link is a real owner page (sign in first), not a route that does not exist.
+        var link = new Uri(Regex.Match(fromRecoverly[^1], @"open (\S+)$").Groups[1].Value);
+        var linked = await app.Http.GetAsync(link.PathAndQuery);
+        Assert.Equal(HttpStatusCode.Redirect, linked.StatusCode);
+        Assert.StartsWith("http://localhost/login", linked.Headers.Location!.OriginalString);
     }
 
     [Fact]
@@ -257,7 +259,7 @@ public partial class PublicPagesTests
         Assert.Contains("help@operator.example", html);
         Assert.Contains("Text messaging opt-in data and consent are not shared with third parties or affiliates", html);
         Assert.Contains("not legal advice", html);
-        Assert.Contains(TextTemplates.OptOutConfirmation(ExampleMessages.Sample.Name), html);
+        Assert.Contains("Acme Plumbing: you're unsubscribed and will get no more texts from us. Reply START to resubscribe.", html);
     }
 
     [Fact]

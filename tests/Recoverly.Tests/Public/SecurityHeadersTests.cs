@@ -46,7 +46,10 @@ public partial class SecurityHeadersTests
     [Fact]
     public async Task With_stripe_billing_forms_may_also_lead_to_stripe_checkout_and_the_customer_portal()
     {
-        await using var app = await TestApp.StartAsync(Db.Sqlite, new Dictionary<string, string?> { ["Billing:Provider"] = "Stripe" });
+        await using var app = await TestApp.StartAsync(Db.Sqlite, new Dictionary<string, string?>
+        {
+            ["Billing:Provider"] = "Stripe", ["Stripe:SecretKey"] = "sk_test_unused", ["Stripe:WebhookSecret"] = "whsec_unused", ["Stripe:PriceId"] = "price_unused",
+        });
 
         var response = await app.Http.GetAsync("/pricing");
 

@@ -22,7 +22,7 @@ public class LogPrivacyTests
     private const string OwnerReply = "On my way at 3pm with the zebra van";
 
     [Theory]
-    [MemberData(nameof(Databases.Both), MemberType = typeof(Databases))]
+    [BothDatabases]
     public async Task A_day_of_traffic_leaves_no_numbers_bodies_or_secrets_in_the_logs(Db db)
     {
         await using var app = await TestApp.StartAsync(db);
@@ -78,20 +78,20 @@ public class LogPrivacyTests
         await app.StartServerAsync();
 
         await SmsAsync(app, Owner, "YES");
-        await AppProcess.WaitUntilAsync(() => sink.Api.SentTo(Owner).Count == 2, "the owner got the opt-in request and the alerts-on confirmation");
+        await Eventually.TrueAsync(() => sink.Api.SentTo(Owner).Count == 2, "the owner got the opt-in request and the alerts-on confirmation");
         await CallAsync(app, Caller);
-        await AppProcess.WaitUntilAsync(() => sink.Api.SentTo(Caller).Count == 1 && sink.Api.SentTo(Owner).Count == 3, "the text-back and the owner's alert went out");
+        await Eventually.TrueAsync(() => sink.Api.SentTo(Caller).Count == 1 && sink.Api.SentTo(Owner).Count == 3, "the text-back and the owner's alert went out");
         await SmsAsync(app, Caller, CallerReply);
-        await AppProcess.WaitUntilAsync(() => sink.Api.SentTo(Owner).Count == 4, "the owner was alerted to the reply");
+        await Eventually.TrueAsync(() => sink.Api.SentTo(Owner).Count == 4, "the owner was alerted to the reply");
         await SmsAsync(app, Owner, OwnerReply);
-        await AppProcess.WaitUntilAsync(() => sink.Api.SentTo(Caller).Count == 2, "the owner's reply was relayed");
+        await Eventually.TrueAsync(() => sink.Api.SentTo(Caller).Count == 2, "the owner's reply was relayed");
         await SmsAsync(app, Caller, "HELP");
-        await AppProcess.WaitUntilAsync(() => sink.Api.SentTo(Caller).Count == 3, "the HELP answer went out");
+        await Eventually.TrueAsync(() => sink.Api.SentTo(Caller).Count == 3, "the HELP answer went out");
         await SmsAsync(app, Caller, "STOP");
-        await AppProcess.WaitUntilAsync(() => sink.Api.SentTo(Caller).Count == 4, "the STOP confirmation went out");
+        await Eventually.TrueAsync(() => sink.Api.SentTo(Caller).Count == 4, "the STOP confirmation went out");
         sink.ScriptEachSend((_, to) => to == SecondCaller ? new Scripted(400, 21610) : null);
         await CallAsync(app, SecondCaller);
-        await AppProcess.WaitUntilAsync(() => app.QueryAsync(d => d.ConsentEvents.AnyAsync(e => e.Phone == SecondCaller)), "21610 was recorded as an opt-out");
+        await Eventually.TrueAsync(() => app.QueryAsync(d => d.ConsentEvents.AnyAsync(e => e.Phone == SecondCaller)), "21610 was recorded as an opt-out");
         var forged = await app.Http.PostAsync(app.BaseUrl + "/twilio/sms", new FormUrlEncodedContent(new Dictionary<string, string>
         {
             ["MessageSid"] = TestApp.NewSid("SM"), ["From"] = Caller, ["To"] = Number, ["Body"] = CallerReply,

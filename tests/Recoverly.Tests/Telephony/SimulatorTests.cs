@@ -114,8 +114,8 @@ public class SimulatorTests
         await using var app = await StartAsync();
         await app.Http.PostAsJsonAsync("/simulator/api/call", new { from = Caller, to = Number });
 
-        using var owner = await OwnerSession.LogInAsync(app, Recoverly.Hosting.DemoSeed.DemoOwnerEmail, Recoverly.Hosting.DemoSeed.DemoOwnerPassword);
-        var inbox = await owner.GetPageAsync("/app");
+        using var owner = await OwnerClient.LogInAsync(app, Recoverly.Hosting.DemoSeed.DemoOwnerEmail, Recoverly.Hosting.DemoSeed.DemoOwnerPassword);
+        var inbox = await owner.PageAsync("/app");
 
         Assert.Contains("Demo Plumbing", inbox);
         Assert.Contains("(512) 555-0142", inbox);

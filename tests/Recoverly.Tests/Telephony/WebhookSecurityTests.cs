@@ -75,7 +75,7 @@ public class WebhookSecurityTests
     }
 
     [Theory]
-    [MemberData(nameof(Databases.Both), MemberType = typeof(Databases))]
+    [BothDatabases]
     public async Task A_signed_body_over_64_KiB_is_refused_with_400_and_nothing_is_stored(Db db)
     {
         await using var app = await TestApp.StartAsync(db);
@@ -140,7 +140,7 @@ public class WebhookSecurityTests
     }
 
     [Theory]
-    [MemberData(nameof(Databases.Both), MemberType = typeof(Databases))]
+    [BothDatabases]
     public async Task A_signature_over_the_public_url_with_its_query_string_is_accepted(Db db)
     {
         await using var app = await TestApp.StartAsync(db);

@@ -8,5 +8,5 @@ public sealed class ExamplesModel(PublicUrls urls) : PageModel
 {
     public IReadOnlyList<ExampleThread> Threads { get; private set; } = [];
 
-    public void OnGet() => Threads = ExampleMessages.All(urls.For("/inbox/contacts/42"));
+    public void OnGet() => Threads = ExampleMessages.All(urls.For(ExampleMessages.SampleConversationPath));
 }
