@@ -84,7 +84,7 @@ public sealed class Dispatcher(IServiceScopeFactory scopes, TwilioGateway gatewa
             }
         }
         // One statement fences every row about to be sent; a row with an earlier attempt is reconciled first, then fenced alone.
-        var toFence = ready.Where(r => r.Kind != OutboundKind.OwnerEmail && !r.NeedsReconcile).Select(r => r.Id).ToList();
+        var toFence = ready.Where(r => !r.Kind.IsEmail() && !r.NeedsReconcile).Select(r => r.Id).ToList();
         var fenced = await _leases.FenceAsync(db, toFence, now, Lease, ct);
         var fencedOrNot = toFence.ToHashSet();
         ready = [.. ready.Select(r => !fencedOrNot.Contains(r.Id) ? r : fenced.Contains(r.Id) ? r with { FencedAt = now } : r with { FenceRefused = true })];
