@@ -20,21 +20,21 @@ public partial class BookingLinkAndQuickReplyTests
 
     private static Task<Business> BusinessAsync(TestApp app) => app.QueryAsync(d => d.Businesses.SingleAsync());
 
-    private static Task<HttpResponseMessage> SaveLinkAsync(OwnerBrowser owner, string link) =>
+    private static Task<HttpResponseMessage> SaveLinkAsync(OwnerClient owner, string link) =>
         owner.PostAsync($"{Settings}?handler=BookingLink", new() { ["bookingLink"] = link }, tokenFrom: Settings);
 
-    private static Task<HttpResponseMessage> SaveTemplateAsync(OwnerBrowser owner, string template) =>
+    private static Task<HttpResponseMessage> SaveTemplateAsync(OwnerClient owner, string template) =>
         owner.PostAsync($"{Settings}?handler=Templates", new() { ["textBack"] = template }, tokenFrom: Settings);
 
-    private static Task<HttpResponseMessage> AddQuickReplyAsync(OwnerBrowser owner, string text) =>
+    private static Task<HttpResponseMessage> AddQuickReplyAsync(OwnerClient owner, string text) =>
         owner.PostAsync($"{Settings}?handler=QuickReply", new() { ["text"] = text }, tokenFrom: Settings);
 
     [Theory]
-    [MemberData(nameof(Databases.Both), MemberType = typeof(Databases))]
+    [BothDatabases]
     public async Task The_booking_link_goes_into_the_text_back_only_once_a_secure_link_is_set(Db db)
     {
         await using var app = await TestApp.StartAsync(db);
-        var (owner, _) = await OwnerBrowser.SignUpAsync(app);
+        var (owner, _) = await OwnerClient.SignUpWithBusinessAsync(app);
 
         // No link yet: a template using it is refused, with the reason, and nothing is saved.
         var refused = await SaveTemplateAsync(owner, WithLink);
@@ -77,11 +77,11 @@ public partial class BookingLinkAndQuickReplyTests
     }
 
     [Theory]
-    [MemberData(nameof(Databases.Both), MemberType = typeof(Databases))]
+    [BothDatabases]
     public async Task Quick_replies_are_offered_in_the_reply_box_with_placeholders_filled_in_and_never_sent_by_themselves(Db db)
     {
         await using var app = await TestApp.StartAsync(db);
-        var (owner, _) = await OwnerBrowser.SignUpAsync(app);
+        var (owner, _) = await OwnerClient.SignUpWithBusinessAsync(app);
         await app.MissedCallAsync(Caller);
         await app.DispatchAsync();
         var contact = await app.QueryAsync(d => d.Contacts.SingleAsync());
@@ -118,7 +118,7 @@ public partial class BookingLinkAndQuickReplyTests
     public async Task Quick_replies_are_a_handful_of_short_distinct_texts()
     {
         await using var app = await TestApp.StartAsync(Db.Sqlite);
-        var (owner, _) = await OwnerBrowser.SignUpAsync(app);
+        var (owner, _) = await OwnerClient.SignUpWithBusinessAsync(app);
         var other = await app.AddBusinessAsync("Other Co", "+15125550200", "+15125550201");
 
         async Task RefusedAsync(string text, string reason)

@@ -13,7 +13,7 @@ public partial class InboxOrderTests
     private const string First = "+15125550141", Second = "+15125550142", Third = "+15125550143";
 
     /// <summary>The callers of the inbox's rows, top to bottom, as the owner reads them.</summary>
-    private static async Task<List<string>> OrderAsync(OwnerBrowser owner, string path = "/app?handler=Rows") =>
+    private static async Task<List<string>> OrderAsync(OwnerClient owner, string path = "/app?handler=Rows") =>
         Who().Matches(WebUtility.HtmlDecode(await owner.PageAsync(path))).Select(m => m.Groups[1].Value).ToList();
 
     private static async Task ThreeCallsAsync(TestApp app)
@@ -27,11 +27,11 @@ public partial class InboxOrderTests
     }
 
     [Theory]
-    [MemberData(nameof(Databases.Both), MemberType = typeof(Databases))]
+    [BothDatabases]
     public async Task A_caller_reply_puts_their_conversation_on_top(Db db)
     {
         await using var app = await TestApp.StartAsync(db);
-        var (owner, _) = await OwnerBrowser.SignUpAsync(app);
+        var (owner, _) = await OwnerClient.SignUpWithBusinessAsync(app);
         await ThreeCallsAsync(app);
         Assert.Equal(["(512) 555-0143", "(512) 555-0142", "(512) 555-0141"], await OrderAsync(owner));
 
@@ -46,11 +46,11 @@ public partial class InboxOrderTests
     }
 
     [Theory]
-    [MemberData(nameof(Databases.Both), MemberType = typeof(Databases))]
+    [BothDatabases]
     public async Task An_owner_reply_from_the_dashboard_or_by_text_puts_the_conversation_on_top(Db db)
     {
         await using var app = await TestApp.StartAsync(db);
-        var (owner, _) = await OwnerBrowser.SignUpAsync(app, ownerPhone: OwnerPhone);
+        var (owner, _) = await OwnerClient.SignUpAsync(app, ownerPhone: OwnerPhone);
         await app.DispatchAsync();
         await app.InboundSmsAsync(OwnerPhone, Number, "YES");
         await ThreeCallsAsync(app);
@@ -89,7 +89,7 @@ public partial class InboxOrderTests
     public async Task A_page_stays_in_place_when_its_anchor_moves_to_the_top_meanwhile()
     {
         await using var app = await TestApp.StartAsync(Db.Sqlite);
-        var (owner, _) = await OwnerBrowser.SignUpAsync(app);
+        var (owner, _) = await OwnerClient.SignUpWithBusinessAsync(app);
         for (var i = 0; i < 30; i++)
         {
             await app.MissedCallAsync($"+151255570{i:00}");
@@ -111,7 +111,7 @@ public partial class InboxOrderTests
     public async Task A_malformed_cursor_time_is_not_found()
     {
         await using var app = await TestApp.StartAsync(Db.Sqlite);
-        var (owner, _) = await OwnerBrowser.SignUpAsync(app);
+        var (owner, _) = await OwnerClient.SignUpWithBusinessAsync(app);
         await app.MissedCallAsync(First);
         var id = await app.QueryAsync(d => d.MissedCalls.Select(c => c.Id).SingleAsync());
         Assert.Equal(HttpStatusCode.NotFound, (await owner.GetAsync($"/app?before={id}&at=-5")).StatusCode);

@@ -14,11 +14,11 @@ public class OutcomeMarksTests
     private static Task<MissedCall> EpisodeAsync(TestApp app, long id) => app.QueryAsync(d => d.MissedCalls.SingleAsync(c => c.Id == id));
 
     [Theory]
-    [MemberData(nameof(Databases.Both), MemberType = typeof(Databases))]
+    [BothDatabases]
     public async Task Called_back_and_booked_are_noted_on_the_latest_episode_with_undo_and_never_text_the_caller(Db db)
     {
         await using var app = await TestApp.StartAsync(db);
-        var (owner, _) = await OwnerBrowser.SignUpAsync(app);
+        var (owner, _) = await OwnerClient.SignUpWithBusinessAsync(app);
         await app.MissedCallAsync(Caller);
         app.Time.Advance(TimeSpan.FromDays(2));
         await app.MissedCallAsync(Caller); // a second episode: the taps belong to it
@@ -76,7 +76,7 @@ public class OutcomeMarksTests
     public async Task A_bad_job_value_is_refused_with_a_clear_message_and_nothing_is_noted(string value)
     {
         await using var app = await TestApp.StartAsync(Db.Sqlite);
-        var (owner, _) = await OwnerBrowser.SignUpAsync(app);
+        var (owner, _) = await OwnerClient.SignUpWithBusinessAsync(app);
         await app.MissedCallAsync(Caller);
         var contact = await app.QueryAsync(d => d.Contacts.SingleAsync());
         var page = $"/app/contacts/{contact.Id}";
@@ -95,7 +95,7 @@ public class OutcomeMarksTests
     public async Task Only_an_episode_of_this_contact_in_this_business_can_be_noted()
     {
         await using var app = await TestApp.StartAsync(Db.Sqlite);
-        var (owner, business) = await OwnerBrowser.SignUpAsync(app);
+        var (owner, business) = await OwnerClient.SignUpWithBusinessAsync(app);
         await app.AddBusinessAsync("Other Co", "+15125550200", "+15125550201");
         await app.MissedCallAsync(Caller);
         await app.MissedCallAsync("+15125550143");

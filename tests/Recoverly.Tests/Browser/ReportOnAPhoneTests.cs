@@ -37,7 +37,7 @@ public partial class ReportOnAPhoneTests(ChromiumFixture chromium) : IClassFixtu
     }
 
     [Theory]
-    [MemberData(nameof(Databases.Both), MemberType = typeof(Databases))]
+    [BothDatabases]
     public async Task An_owner_answers_with_a_quick_reply_marks_the_job_booked_and_sees_it_on_the_report_at_390px(Db db)
     {
         await using var app = await BrowserApp.StartAsync(db);
@@ -47,9 +47,9 @@ public partial class ReportOnAPhoneTests(ChromiumFixture chromium) : IClassFixtu
 
         await page.GotoAsync("/signup");
         await page.GetByLabel("Email").FillAsync("report@example.com");
-        await page.GetByLabel("Password").FillAsync(OwnerSession.DefaultPassword);
+        await page.GetByLabel("Password").FillAsync(OwnerClient.Password);
         await page.GetByRole(AriaRole.Button, new() { Name = "Create account" }).ClickAsync();
-        await app.ConfirmSignUpAsync(page, "report@example.com", OwnerSession.DefaultPassword);
+        await app.ConfirmSignUpAsync(page, "report@example.com", OwnerClient.Password);
         await page.GetByLabel("Business name").FillAsync("Report Plumbing");
         await page.GetByLabel("Business phone line").FillAsync("512-555-0150");
         await page.GetByRole(AriaRole.Button, new() { Name = "Next: your Recoverly number" }).ClickAsync();

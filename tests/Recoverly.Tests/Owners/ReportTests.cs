@@ -19,9 +19,9 @@ public class ReportTests
     /// B calls twice (one episode); a withheld caller; C calls on Sunday 11:30 PM local (Monday in UTC). Week of Nov 30: D
     /// is texted, replies, is called back and booked without a value. Returns the owner, now Monday Nov 30, 12:30 AM local.
     /// </summary>
-    private static async Task<(OwnerBrowser Owner, Business Business)> TwoWeeksAsync(TestApp app)
+    private static async Task<(OwnerClient Owner, Business Business)> TwoWeeksAsync(TestApp app)
     {
-        var (owner, business) = await OwnerBrowser.SignUpAsync(app);
+        var (owner, business) = await OwnerClient.SignUpWithBusinessAsync(app);
         await app.MissedCallAsync(A); // Fri Nov 27, 9:00 AM local
         await app.MissedCallAsync(B);
         app.Time.Advance(TimeSpan.FromMinutes(10));
@@ -48,14 +48,14 @@ public class ReportTests
 
     private static Task<Recoverly.Calls.Contact> ContactAsync(TestApp app, string phone) => app.QueryAsync(db => db.Contacts.SingleAsync(c => c.Phone == phone));
 
-    private static async Task ReplyAsync(OwnerBrowser owner, Recoverly.Calls.Contact contact, string body)
+    private static async Task ReplyAsync(OwnerClient owner, Recoverly.Calls.Contact contact, string body)
     {
         var page = $"/app/contacts/{contact.Id}";
         Assert.Equal(HttpStatusCode.Redirect,
             (await owner.PostAsync($"{page}?handler=Reply", new() { ["body"] = body, ["replyKey"] = Guid.NewGuid().ToString("N") }, tokenFrom: page)).StatusCode);
     }
 
-    private static async Task WonAsync(OwnerBrowser owner, Recoverly.Calls.Contact contact, string value)
+    private static async Task WonAsync(OwnerClient owner, Recoverly.Calls.Contact contact, string value)
     {
         var page = $"/app/contacts/{contact.Id}";
         Assert.Equal(HttpStatusCode.Redirect, (await owner.PostAsync($"{page}?handler=Won",
@@ -70,7 +70,7 @@ public class ReportTests
     });
 
     [Theory]
-    [MemberData(nameof(Databases.Both), MemberType = typeof(Databases))]
+    [BothDatabases]
     public async Task Each_week_counts_its_missed_callers_and_what_became_of_them_in_business_local_time(Db db)
     {
         await using var app = await TestApp.StartAsync(db);
@@ -98,7 +98,7 @@ public class ReportTests
     }
 
     [Theory]
-    [MemberData(nameof(Databases.Both), MemberType = typeof(Databases))]
+    [BothDatabases]
     public async Task The_page_and_its_csv_show_the_same_figures_with_estimates_labelled(Db db)
     {
         await using var app = await TestApp.StartAsync(db);
@@ -164,7 +164,7 @@ public class ReportTests
     public async Task A_period_that_is_not_on_the_report_is_not_found(string path)
     {
         await using var app = await TestApp.StartAsync(Db.Sqlite);
-        var (owner, _) = await OwnerBrowser.SignUpAsync(app);
+        var (owner, _) = await OwnerClient.SignUpWithBusinessAsync(app);
         Assert.Equal(HttpStatusCode.NotFound, (await owner.GetAsync(path)).StatusCode);
     }
 
@@ -172,7 +172,7 @@ public class ReportTests
     public async Task The_report_shows_only_this_business()
     {
         await using var app = await TestApp.StartAsync(Db.Sqlite);
-        var (owner, _) = await OwnerBrowser.SignUpAsync(app);
+        var (owner, _) = await OwnerClient.SignUpWithBusinessAsync(app);
         await app.AddBusinessAsync("Other Co", "+15125550200", "+15125550201");
         await app.MissedCallAsync(A, to: "+15125550200");
         await app.MissedCallAsync(B, to: "+15125550200");

@@ -33,13 +33,13 @@ public partial class WeeklySummaryTests : IDisposable
     private static Task<int> QueueDueAsync(TestApp app) => app.WithScopeAsync(sp => WeeklySummary.QueueDueAsync(
         sp.GetRequiredService<RecoverlyDb>(), sp.GetRequiredService<PublicUrls>(), app.Time.GetUtcNow().UtcDateTime, CancellationToken.None));
 
-    private static Task<HttpResponseMessage> TurnOnAsync(OwnerBrowser owner, bool on = true) => owner.PostAsync($"{Settings}?handler=WeeklySummary",
+    private static Task<HttpResponseMessage> TurnOnAsync(OwnerClient owner, bool on = true) => owner.PostAsync($"{Settings}?handler=WeeklySummary",
         on ? new() { ["on"] = "true", ["ownerEmail"] = "Owner@Acme.example" } : new() { ["ownerEmail"] = "owner@acme.example" }, tokenFrom: Settings);
 
     /// <summary>Last week: one missed caller, texted, who replied and was booked at $400 (the summary reads the report).</summary>
-    private static async Task<OwnerBrowser> OwnerWithAWeekAsync(TestApp app)
+    private static async Task<OwnerClient> OwnerWithAWeekAsync(TestApp app)
     {
-        var (owner, _) = await OwnerBrowser.SignUpAsync(app);
+        var (owner, _) = await OwnerClient.SignUpWithBusinessAsync(app);
         await app.MissedCallAsync(Caller);
         await app.InboundSmsAsync(Caller, "+15125550100", "Can you come Monday?");
         await app.DispatchAsync();
@@ -51,7 +51,7 @@ public partial class WeeklySummaryTests : IDisposable
     }
 
     [Theory]
-    [MemberData(nameof(Databases.Both), MemberType = typeof(Databases))]
+    [BothDatabases]
     public async Task Last_weeks_figures_are_mailed_once_on_monday_morning_with_a_one_click_stop(Db db)
     {
         await using var app = await StartAsync(db);
@@ -88,7 +88,7 @@ public partial class WeeklySummaryTests : IDisposable
         Assert.Contains("Stop the weekly summary?", askPage);
         Assert.True((await app.QueryAsync(d => d.Businesses.SingleAsync())).WeeklySummary);
         var stopped = await anonymous.PostAsync(stop, new FormUrlEncodedContent(
-            [KeyValuePair.Create("__RequestVerificationToken", OwnerBrowser.Token(askPage))]));
+            [KeyValuePair.Create("__RequestVerificationToken", OwnerClient.Token(askPage))]));
         Assert.Equal(HttpStatusCode.OK, stopped.StatusCode);
         Assert.Contains("Weekly summary stopped", await stopped.Content.ReadAsStringAsync());
         Assert.False((await app.QueryAsync(d => d.Businesses.SingleAsync())).WeeklySummary);
@@ -101,7 +101,7 @@ public partial class WeeklySummaryTests : IDisposable
     public async Task A_stop_link_with_a_wrong_token_changes_nothing()
     {
         await using var app = await StartAsync(Db.Sqlite);
-        var (owner, business) = await OwnerBrowser.SignUpAsync(app);
+        var (owner, business) = await OwnerClient.SignUpWithBusinessAsync(app);
         await TurnOnAsync(owner);
         var token = (await app.QueryAsync(d => d.Businesses.SingleAsync())).SummaryStopToken!;
         using var anonymous = app.NewBrowserClient();
@@ -111,7 +111,7 @@ public partial class WeeklySummaryTests : IDisposable
                      $"{WeeklySummary.StopPath}?b={business.Id + 1}&t={token}", $"{WeeklySummary.StopPath}?t={token}" })
         {
             Assert.Equal(HttpStatusCode.NotFound, (await anonymous.GetAsync(path)).StatusCode);
-            var post = await anonymous.PostAsync(path, new FormUrlEncodedContent([KeyValuePair.Create("__RequestVerificationToken", OwnerBrowser.Token(good))]));
+            var post = await anonymous.PostAsync(path, new FormUrlEncodedContent([KeyValuePair.Create("__RequestVerificationToken", OwnerClient.Token(good))]));
             Assert.Equal(HttpStatusCode.NotFound, post.StatusCode);
         }
         // Without the form's antiforgery token a POST is refused too.
@@ -121,7 +121,7 @@ public partial class WeeklySummaryTests : IDisposable
     }
 
     [Theory]
-    [MemberData(nameof(Databases.Both), MemberType = typeof(Databases))]
+    [BothDatabases]
     public async Task Dispatchers_queueing_at_the_same_moment_queue_one_summary(Db db)
     {
         await using var app = await StartAsync(db);
