@@ -44,6 +44,18 @@ public sealed class Business
     /// <summary>Alerts by email (SMTP) instead of SMS.</summary>
     public bool EmailAlerts { get; set; }
     public string? ForwardingCarrier { get; set; }
+    /// <summary>The owner's booking page; <c>{booking_link}</c> in texts becomes it (https only: <c>Texts/BookingLink.cs</c>).</summary>
+    public string? BookingLink { get; set; }
+    /// <summary>The weekly summary e-mail (opt-in).</summary>
+    public bool WeeklySummary { get; set; }
+    /// <summary>The first day (business-local Monday, yyyy-MM-dd) of the last week whose summary was queued: one per week.</summary>
+    public string? WeeklySummaryWeek { get; set; }
+    /// <summary>Random; the summary's one-click stop link carries it, so stopping needs no login.</summary>
+    public string? SummaryStopToken { get; set; }
+    /// <summary>The report's estimates use the cost calculator's assumptions (docs/product/report.md).</summary>
+    public double EstimateBookPercent { get; set; } = 60;
+    public double EstimateJobValue { get; set; } = 350;
+    public double EstimateClosePercent { get; set; } = 50;
     public DateTime CreatedAt { get; set; }
     public DateTime? OnboardedAt { get; set; }
     public DateTime? ForwardingVerifiedAt { get; set; }

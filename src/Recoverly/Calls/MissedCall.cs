@@ -27,7 +27,25 @@ public sealed class MissedCall
     public required string FromRaw { get; set; }
     public string? FromE164 { get; set; }
     public required string To { get; set; }
-    public DateTime At { get; set; }
+
+    private DateTime _at;
+
+    public DateTime At
+    {
+        get => _at;
+        // A call is its inbox row's first activity, however the row is made (EF reads and writes the field directly).
+        set
+        {
+            _at = value;
+            if (LastActivityAt < value) LastActivityAt = value;
+        }
+    }
+
+    /// <summary>
+    /// When this call's inbox row last had activity: the call itself, or a later reply either way. The inbox
+    /// orders by it, and only an episode's newest call is moved (see <c>Owners/ConversationActivity.cs</c>).
+    /// </summary>
+    public DateTime LastActivityAt { get; set; }
     public CallOutcome Outcome { get; set; }
     /// <summary>The first call of the episode this call belongs to; null when this call started it.</summary>
     public long? EpisodeFirstCallId { get; set; }
@@ -37,6 +55,16 @@ public sealed class MissedCall
     public int? DurationSeconds { get; set; }
     public string? RecordingUrl { get; set; }
     public string? Transcription { get; set; }
+
+    // What became of the episode, kept on its first call only (docs/product/report.md): the report counts these.
+    public DateTime? CallerRepliedAt { get; set; }
+    public DateTime? OwnerRepliedAt { get; set; }
+    /// <summary>The owner's tap "I called them back" (a call is not something Recoverly can see).</summary>
+    public DateTime? CalledBackAt { get; set; }
+    /// <summary>The owner's tap "Booked / won".</summary>
+    public DateTime? WonAt { get; set; }
+    /// <summary>The job's value the owner typed with "Booked / won", in cents; null when they gave none.</summary>
+    public long? JobValueCents { get; set; }
 }
 
 /// <summary>A caller as seen by one business: episode bookkeeping lives here.</summary>

@@ -192,9 +192,9 @@ public sealed class MissedCallRecorder(RecoverlyDb db, TimeProvider time, IOptio
                 {ContactUpsertSet}
             RETURNING c."Id", c."EpisodeFirstCallId", c."TextBackCallId"
         ), call AS (
-            INSERT INTO "MissedCalls" ("Id", "BusinessId", "CallSid", "FromRaw", "FromE164", "To", "At", "StirVerstat", "ForwardedFrom",
-                "ContactId", "EpisodeFirstCallId", "Outcome")
-            SELECT ids.call_id, @business, @sid, @fromRaw, @fromE164, @to, @now, @stir, @forwarded, contact."Id",
+            INSERT INTO "MissedCalls" ("Id", "BusinessId", "CallSid", "FromRaw", "FromE164", "To", "At", "LastActivityAt", "StirVerstat",
+                "ForwardedFrom", "ContactId", "EpisodeFirstCallId", "Outcome")
+            SELECT ids.call_id, @business, @sid, @fromRaw, @fromE164, @to, @now, @now, @stir, @forwarded, contact."Id",
                 NULLIF(contact."EpisodeFirstCallId", ids.call_id),
                 CASE WHEN NOT @tryText THEN @tentative
                      WHEN NOT EXISTS (SELECT 1 FROM cap) THEN @ifCapReached
@@ -244,8 +244,9 @@ public sealed class MissedCallRecorder(RecoverlyDb db, TimeProvider time, IOptio
         await using var tx = await db.BeginWriteAsync(ct);
         var call = NewCall(plan);
         call.Id = Convert.ToInt64(await ScalarAsync(plan, """
-            INSERT INTO "MissedCalls" ("BusinessId", "CallSid", "FromRaw", "FromE164", "To", "At", "StirVerstat", "ForwardedFrom", "Outcome")
-            VALUES (@business, @sid, @fromRaw, @fromE164, @to, @now, @stir, @forwarded, @tentative) RETURNING "Id"
+            INSERT INTO "MissedCalls" ("BusinessId", "CallSid", "FromRaw", "FromE164", "To", "At", "LastActivityAt", "StirVerstat", "ForwardedFrom",
+                "Outcome")
+            VALUES (@business, @sid, @fromRaw, @fromE164, @to, @now, @now, @stir, @forwarded, @tentative) RETURNING "Id"
             """, null, ct), System.Globalization.CultureInfo.InvariantCulture);
         var capTaken = plan.TryText && await ScalarAsync(plan, """
             UPDATE "Businesses" SET "CapCount" = CASE WHEN "CapDay" = @today THEN "CapCount" + 1 ELSE 1 END, "CapDay" = @today

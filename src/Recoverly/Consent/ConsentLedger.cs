@@ -58,7 +58,7 @@ public static class ConsentLedger
         OutboundKind.OwnerConfirmation => TextRequirement.Nothing,
         OutboundKind.OwnerAlert or OutboundKind.OwnerReplyAlert or OutboundKind.OwnerNotice or OutboundKind.OwnerDigest => TextRequirement.OwnerConfirmed,
         // E-mail alerts do not text anyone; the dispatcher checks the e-mail setting instead.
-        OutboundKind.OwnerEmail => TextRequirement.Nothing,
+        OutboundKind.OwnerEmail or OutboundKind.OwnerSummaryEmail => TextRequirement.Nothing,
         _ => TextRequirement.Never,
     };
 

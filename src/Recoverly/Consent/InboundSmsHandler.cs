@@ -90,8 +90,7 @@ public sealed class InboundSmsHandler(RecoverlyDb db, TimeProvider time, IOption
                     Answer(m, contact.Id, OutboundKind.HelpReply, TextTemplates.HelpReply(business));
                 break;
             default:
-                await db.Contacts.Where(c => c.Id == contact.Id)
-                    .ExecuteUpdateAsync(s => s.SetProperty(c => c.LastActivityAt, now), ct);
+                await ConversationActivity.CallerRepliedAsync(db, contact.Id, now, ct);
                 await db.SaveChangesAsync(ct); // the reply alert reads this message back
                 await OwnerAlerts.QueueReplyAlertAsync(db, business, contact, sms.To, urls, now, ct);
                 break;
@@ -144,6 +143,7 @@ public sealed class InboundSmsHandler(RecoverlyDb db, TimeProvider time, IOption
             ContactId = contact.Id,
             DedupeKey = $"relay:{m.Sms.MessageSid}",
         }, m.Now);
+        await ConversationActivity.OwnerRepliedAsync(db, contact.Id, m.Now, ct);
     }
 
     private void Store(Inbound m, long? contactId, InboundIntent intent, bool fromOwner) =>

@@ -34,6 +34,7 @@ public abstract class RecoverlyDb(DbContextOptions options) : DbContext(options)
     public DbSet<BillingEvent> BillingEvents => Set<BillingEvent>();
     public DbSet<SenderSlot> SenderSlots => Set<SenderSlot>();
     public DbSet<OwnerAlertCounter> OwnerAlertCounters => Set<OwnerAlertCounter>();
+    public DbSet<QuickReply> QuickReplies => Set<QuickReply>();
 
     public abstract DatabaseProvider Provider { get; }
 
@@ -72,6 +73,9 @@ public abstract class RecoverlyDb(DbContextOptions options) : DbContext(options)
             e.Property(b => b.ForwardingCarrier).HasMaxLength(40);
             e.Property(b => b.StripeCustomerId).HasMaxLength(64);
             e.Property(b => b.StripeSubscriptionId).HasMaxLength(64);
+            e.Property(b => b.BookingLink).HasMaxLength(BookingLink.MaxLength);
+            e.Property(b => b.WeeklySummaryWeek).HasMaxLength(10);
+            e.Property(b => b.SummaryStopToken).HasMaxLength(64);
             e.HasIndex(b => b.StripeCustomerId);
             e.HasMany(b => b.Numbers).WithOne().HasForeignKey(n => n.BusinessId);
         });
@@ -94,6 +98,8 @@ public abstract class RecoverlyDb(DbContextOptions options) : DbContext(options)
             e.Property(c => c.Transcription).HasMaxLength(4000);
             e.HasIndex(c => c.CallSid).IsUnique();
             e.HasIndex(c => new { c.BusinessId, c.At });
+            // The inbox's keyset pages (Owners/Inbox.cs).
+            e.HasIndex(c => new { c.BusinessId, c.LastActivityAt, c.Id });
             e.HasIndex(c => c.ContactId);
             e.HasOne<Business>().WithMany().HasForeignKey(c => c.BusinessId);
         });
@@ -209,6 +215,12 @@ public abstract class RecoverlyDb(DbContextOptions options) : DbContext(options)
         {
             e.HasKey(s => s.Sender);
             e.Property(s => s.Sender).HasMaxLength(40);
+        });
+        model.Entity<QuickReply>(e =>
+        {
+            e.Property(q => q.Text).HasMaxLength(Owners.QuickReplies.MaxLength);
+            e.HasIndex(q => q.BusinessId);
+            e.HasOne<Business>().WithMany().HasForeignKey(q => q.BusinessId);
         });
         model.Entity<MessageStatusEvent>(e =>
         {

@@ -65,7 +65,7 @@ public sealed class Dispatcher(IServiceScopeFactory scopes, ITextProvider gatewa
             foreach (var extra in rows.Skip(room)) await GiveBackAsync(db, extra, null, null, ct);
             rows = rows.Take(room).ToList();
 
-            var unpaced = rows.Where(r => r.Kind == OutboundKind.OwnerEmail || r.PacedUntil is { } paced && paced <= now).ToList();
+            var unpaced = rows.Where(r => r.Kind.IsEmail() || r.PacedUntil is { } paced && paced <= now).ToList();
             var needSlots = rows.Except(unpaced).ToList();
             ready.AddRange(unpaced);
             if (needSlots.Count == 0) continue;
@@ -84,7 +84,7 @@ public sealed class Dispatcher(IServiceScopeFactory scopes, ITextProvider gatewa
             }
         }
         // One statement fences every row about to be sent; a row with an earlier attempt is reconciled first, then fenced alone.
-        var toFence = ready.Where(r => r.Kind != OutboundKind.OwnerEmail && !r.NeedsReconcile).Select(r => r.Id).ToList();
+        var toFence = ready.Where(r => !r.Kind.IsEmail() && !r.NeedsReconcile).Select(r => r.Id).ToList();
         var fenced = await _leases.FenceAsync(db, toFence, now, Lease, ct);
         var fencedOrNot = toFence.ToHashSet();
         ready = [.. ready.Select(r => !fencedOrNot.Contains(r.Id) ? r : fenced.Contains(r.Id) ? r with { FencedAt = now } : r with { FenceRefused = true })];
@@ -136,7 +136,7 @@ public sealed class Dispatcher(IServiceScopeFactory scopes, ITextProvider gatewa
         {
             await using var scope = scopes.CreateAsyncScope();
             var db = scope.ServiceProvider.GetRequiredService<RecoverlyDb>();
-            if (row.Kind == OutboundKind.OwnerEmail)
+            if (row.Kind.IsEmail())
             {
                 await email.DeliverAsync(db, _leases, row, Now, Lease, ct);
                 return;

@@ -6,7 +6,8 @@ using Recoverly.Texts;
 namespace Recoverly.Dispatch;
 
 /// <summary>
-/// Owner alerts by e-mail: sent to the address the business has now, only while e-mail alerts are on.
+/// Owner e-mail (alerts, the weekly summary): sent to the address the business has now, only while that e-mail is
+/// still wanted (e-mail alerts on, or the weekly summary on).
 /// A failed attempt is retried with backoff until the row expires; a duplicate e-mail is harmless, so
 /// an unknown outcome is simply retried.
 /// </summary>
@@ -15,10 +16,13 @@ public sealed class EmailDelivery(IServiceProvider services, ILogger<EmailDelive
     public async Task DeliverAsync(RecoverlyDb db, OutboxLeases leases, ClaimedRow row, DateTime now, TimeSpan lease, CancellationToken ct)
     {
         var business = await db.Businesses.AsNoTracking().Where(b => b.Id == row.BusinessId)
-            .Select(b => new { b.OwnerEmail, b.EmailAlerts, b.DeletedAt }).FirstOrDefaultAsync(ct);
-        if (business is not { EmailAlerts: true, DeletedAt: null, OwnerEmail: { Length: > 0 } to })
+            .Select(b => new { b.OwnerEmail, b.EmailAlerts, b.WeeklySummary, b.DeletedAt }).FirstOrDefaultAsync(ct);
+        // Each e-mail has its own switch: alerts by e-mail, or the weekly summary.
+        var summary = row.Kind == OutboundKind.OwnerSummaryEmail;
+        var wanted = summary ? business?.WeeklySummary == true : business?.EmailAlerts == true;
+        if (!wanted || business is not { DeletedAt: null, OwnerEmail: { Length: > 0 } to })
         {
-            await leases.EndAsync(db, row.Id, OutboundStatus.Cancelled, OutboxReason.EmailAlertsOff, ct);
+            await leases.EndAsync(db, row.Id, OutboundStatus.Cancelled, summary ? OutboxReason.WeeklySummaryOff : OutboxReason.EmailAlertsOff, ct);
             return;
         }
         if (!(await leases.FenceAsync(db, [row.Id], now, lease, ct)).Contains(row.Id))

@@ -37,7 +37,12 @@ public static class RecoverlyWeb
             o.Conventions.AuthorizeFolder("/Onboarding");
             o.Conventions.AuthorizeFolder("/Operator", OwnerAuth.OperatorPolicy);
         });
-        if (roles.HasRole("dispatcher")) services.AddHostedService<DispatcherService>();
+        if (roles.HasRole("dispatcher"))
+        {
+            services.AddHostedService<DispatcherService>();
+            // Due summaries are queued by the processes that mail them.
+            services.AddHostedService<WeeklySummaryService>();
+        }
         return services;
     }
 

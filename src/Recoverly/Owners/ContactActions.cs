@@ -8,7 +8,10 @@ using Recoverly.Texts;
 
 namespace Recoverly.Owners;
 
-/// <summary>What an owner can do to a caller from the dashboard: answer them, or record an opt-out they heard.</summary>
+/// <summary>
+/// What an owner can do to a caller from the dashboard: answer them, record an opt-out they heard, or note what
+/// became of the missed call (called back, booked). The notes are for the owner's report only: they never text anyone.
+/// </summary>
 public static class ContactActions
 {
     public const int MaxReplyLength = 1600;
@@ -36,6 +39,7 @@ public static class ContactActions
             ContactId = contact.Id,
             DedupeKey = $"reply:{business.Id}:{replyKey}",
         }, now);
+        await ConversationActivity.OwnerRepliedAsync(db, contact.Id, now, ct);
         try
         {
             await db.SaveChangesAsync(ct);
@@ -76,4 +80,31 @@ public static class ContactActions
         await tx.CommitAsync(ct);
         return changed;
     }
+
+    /// <summary>
+    /// "I called them back" on (or undone) for one episode of this contact, named by its first call. False when
+    /// that is not an episode of this contact in this business.
+    /// </summary>
+    public static async Task<bool> MarkCalledBackAsync(RecoverlyDb db, long businessId, long contactId, long episodeCallId, bool calledBack,
+        DateTime now, CancellationToken ct)
+    {
+        using var _ = await db.EnterWriteGateAsync(ct);
+        return await Episode(db, businessId, contactId, episodeCallId)
+            .ExecuteUpdateAsync(s => s.SetProperty(c => c.CalledBackAt, c => calledBack ? c.CalledBackAt ?? now : null), ct) > 0;
+    }
+
+    /// <summary>"Booked / won", with the job's value when the owner gave one (marking again changes the value); or undone.</summary>
+    public static async Task<bool> MarkWonAsync(RecoverlyDb db, long businessId, long contactId, long episodeCallId, bool won, long? jobValueCents,
+        DateTime now, CancellationToken ct)
+    {
+        var value = won ? jobValueCents : null;
+        using var _ = await db.EnterWriteGateAsync(ct);
+        return await Episode(db, businessId, contactId, episodeCallId)
+            .ExecuteUpdateAsync(s => s
+                .SetProperty(c => c.WonAt, c => won ? c.WonAt ?? now : null)
+                .SetProperty(c => c.JobValueCents, value), ct) > 0;
+    }
+
+    private static IQueryable<MissedCall> Episode(RecoverlyDb db, long businessId, long contactId, long episodeCallId) =>
+        db.MissedCalls.Where(c => c.Id == episodeCallId && c.BusinessId == businessId && c.ContactId == contactId && c.EpisodeFirstCallId == null);
 }

@@ -10,16 +10,25 @@ namespace Recoverly.Owners;
 public sealed record InboxReply(string Body, DateTime At);
 
 /// <summary>One line of the inbox: a missed-call episode (one caller's calls within the episode window) and what followed.</summary>
+/// <param name="At">When they (last) called.</param>
+/// <param name="Progress">What the owner did about it: replied, called back, booked (chips), oldest first.</param>
 public sealed record InboxRow(long CallId, long? ContactId, string Caller, DateTime At, int Calls, Chip Outcome, bool OptedOut,
-    IReadOnlyList<InboxReply> Replies, int EarlierReplies, string? Voicemail, bool HasRecording);
+    IReadOnlyList<InboxReply> Replies, int EarlierReplies, string? Voicemail, bool HasRecording, IReadOnlyList<Chip> Progress);
 
-/// <param name="Older">The cursor of the next page (<c>?before=</c>), or null on the last page.</param>
-public sealed record InboxPage(IReadOnlyList<InboxRow> Rows, long? Older);
+/// <summary>Where the next page starts: after this call's row at this activity time (<c>?before=</c> and <c>&amp;at=</c>).</summary>
+public sealed record InboxCursor(long CallId, DateTime At)
+{
+    public string Query => $"before={CallId}&at={At.Ticks}";
+}
+
+/// <param name="Older">The cursor of the next page, or null on the last page.</param>
+public sealed record InboxPage(IReadOnlyList<InboxRow> Rows, InboxCursor? Older);
 
 /// <summary>
-/// The owner's inbox, newest first, one row per missed-call episode. Pages are keyset pages on the
-/// (BusinessId, At) index — no OFFSET and no count — so page 4,000 costs what page 1 costs; the
-/// details of a page are fetched by the ids on it (ContactId, MissedCallId and consent indexes).
+/// The owner's inbox, one row per missed-call episode, the most recent activity first: a new call, or a reply
+/// either way, puts its conversation on top. Pages are keyset pages on the (BusinessId, LastActivityAt, Id)
+/// index — no OFFSET and no count — so page 4,000 costs what page 1 costs; the details of a page are fetched
+/// by the ids on it (ContactId, MissedCallId and consent indexes).
 /// </summary>
 public static class Inbox
 {
@@ -30,26 +39,33 @@ public static class Inbox
     private static readonly TimeSpan EpisodeReach = TimeSpan.FromHours(72);
 
     private sealed record RawCall(long Id, long? ContactId, long? EpisodeFirstCallId, string? FromE164, string FromRaw, DateTime At,
-        CallOutcome Outcome, string? Transcription, bool HasRecording)
+        DateTime LastActivityAt, CallOutcome Outcome, string? Transcription, bool HasRecording, EpisodeFacts Facts)
     {
         public long EpisodeKey => EpisodeFirstCallId ?? Id;
     }
 
-    /// <summary>Null when <paramref name="before"/> is not one of this business's calls.</summary>
-    public static async Task<InboxPage?> PageAsync(RecoverlyDb db, Business business, long? before, CancellationToken ct, int pageSize = PageSize)
+    private sealed record EpisodeFacts(DateTime? OwnerRepliedAt, DateTime? CalledBackAt, DateTime? WonAt, long? JobValueCents);
+
+    /// <summary>
+    /// Null when <paramref name="before"/> is not one of this business's calls. <paramref name="beforeAt"/> is the
+    /// activity time the cursor was made at; without it the call's current one is used.
+    /// </summary>
+    public static async Task<InboxPage?> PageAsync(RecoverlyDb db, Business business, long? before, CancellationToken ct, int pageSize = PageSize,
+        DateTime? beforeAt = null)
     {
-        DateTime? beforeAt = null;
         var beforeId = long.MaxValue;
         if (before is { } id)
         {
             var anchor = await db.MissedCalls.AsNoTracking().Where(c => c.Id == id && c.BusinessId == business.Id)
-                .Select(c => new { c.At }).FirstOrDefaultAsync(ct);
+                .Select(c => new { c.LastActivityAt }).FirstOrDefaultAsync(ct);
             if (anchor is null) return null;
-            (beforeAt, beforeId) = (anchor.At, id);
+            // The cursor's own time keeps the next page in place when the anchor row has moved up since.
+            (beforeAt, beforeId) = (beforeAt ?? anchor.LastActivityAt, id);
         }
+        else beforeAt = null;
 
         var rows = new List<InboxRow>();
-        long? older = null;
+        InboxCursor? older = null;
         // A page of raw calls can collapse into few episodes (one caller calling 40 times): read on a little.
         for (var round = 0; round < 4 && rows.Count < pageSize; round++)
         {
@@ -62,8 +78,8 @@ public static class Inbox
                 break;
             }
             rows.AddRange(await RowsAsync(db, business, raw, ct));
-            (beforeAt, beforeId) = (raw[^1].At, raw[^1].Id);
-            older = raw.Count == take ? raw[^1].Id : null;
+            (beforeAt, beforeId) = (raw[^1].LastActivityAt, raw[^1].Id);
+            older = raw.Count == take ? new InboxCursor(raw[^1].Id, raw[^1].LastActivityAt) : null;
             if (older is null) break;
         }
         return new InboxPage(rows, older);
@@ -73,12 +89,11 @@ public static class Inbox
         CancellationToken ct)
     {
         var q = db.MissedCalls.AsNoTracking().Where(c => c.BusinessId == businessId);
-        // `At <= cursor` is the index range; the Id breaks ties between calls in the same instant.
-        if (beforeAt is { } at) q = q.Where(c => c.At <= at && (c.At < at || c.Id < beforeId));
-        return q.OrderByDescending(c => c.At).ThenByDescending(c => c.Id)
+        // `LastActivityAt <= cursor` is the index range; the Id breaks ties between rows in the same instant.
+        if (beforeAt is { } at) q = q.Where(c => c.LastActivityAt <= at && (c.LastActivityAt < at || c.Id < beforeId));
+        return q.OrderByDescending(c => c.LastActivityAt).ThenByDescending(c => c.Id)
             .Take(take)
-            .Select(c => new RawCall(c.Id, c.ContactId, c.EpisodeFirstCallId, c.FromE164, c.FromRaw, c.At, c.Outcome, c.Transcription,
-                c.RecordingUrl != null))
+            .Select(Raw)
             .ToListAsync(ct);
     }
 
@@ -90,8 +105,7 @@ public static class Inbox
         // Every call of these contacts from the start of the oldest episode on this page (newer ones included).
         var related = contactIds.Count == 0 ? [] : await db.MissedCalls.AsNoTracking()
             .Where(c => c.BusinessId == business.Id && c.ContactId != null && contactIds.Contains(c.ContactId.Value) && c.At >= since)
-            .Select(c => new RawCall(c.Id, c.ContactId, c.EpisodeFirstCallId, c.FromE164, c.FromRaw, c.At, c.Outcome, c.Transcription,
-                c.RecordingUrl != null))
+            .Select(Raw)
             .ToListAsync(ct);
         var episodes = related.GroupBy(c => c.EpisodeKey).ToDictionary(g => g.Key, g => g.OrderBy(c => c.Id).ToList());
 
@@ -144,7 +158,7 @@ public static class Inbox
             if (call.ContactId is not { } contactId || !episodes.TryGetValue(call.EpisodeKey, out var episode))
             {
                 rows.Add(new InboxRow(call.Id, null, OwnerWords.Caller(call.FromE164, call.FromRaw), call.At, 1,
-                    OwnerWords.ForCall(call.Outcome), false, [], 0, call.Transcription, call.HasRecording));
+                    OwnerWords.ForCall(call.Outcome), false, [], 0, call.Transcription, call.HasRecording, []));
                 continue;
             }
             // An episode is shown once, at its newest call.
@@ -169,8 +183,21 @@ public static class Inbox
 
             rows.Add(new InboxRow(call.Id, contactId, OwnerWords.Caller(call.FromE164, call.FromRaw), call.At, episode.Count, chip,
                 call.FromE164 is not null && optedOut.Contains(call.FromE164), shown, episodeReplies.Count - shown.Count, voicemail,
-                episode.Any(c => c.HasRecording)));
+                episode.Any(c => c.HasRecording), Progress(episode[0].Facts)));
         }
         return rows;
     }
+
+    private static List<Chip> Progress(EpisodeFacts facts)
+    {
+        var chips = new List<Chip>();
+        if (facts.OwnerRepliedAt is not null) chips.Add(OwnerWords.YouReplied);
+        if (facts.CalledBackAt is not null) chips.Add(OwnerWords.CalledBack);
+        if (facts.WonAt is not null) chips.Add(OwnerWords.Booked(facts.JobValueCents));
+        return chips;
+    }
+
+    private static readonly System.Linq.Expressions.Expression<Func<MissedCall, RawCall>> Raw = c => new RawCall(c.Id, c.ContactId,
+        c.EpisodeFirstCallId, c.FromE164, c.FromRaw, c.At, c.LastActivityAt, c.Outcome, c.Transcription, c.RecordingUrl != null,
+        new EpisodeFacts(c.OwnerRepliedAt, c.CalledBackAt, c.WonAt, c.JobValueCents));
 }

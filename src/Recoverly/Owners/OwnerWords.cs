@@ -32,6 +32,12 @@ public static class OwnerWords
             _ => new(outcome.ToString(), ""),
         };
 
+    /// <summary>What the owner did about a missed call (the inbox row and the conversation).</summary>
+    public static readonly Chip YouReplied = new("You replied", "");
+    public static readonly Chip CalledBack = new("You called back", "ok");
+
+    public static Chip Booked(long? jobValueCents) => new(jobValueCents is { } cents ? $"Booked · {JobValue.Format(cents)}" : "Booked", "ok");
+
     public static Chip ForTextBack(OutboundStatus status, int? errorCode, OutboxReason reason) => status switch
     {
         OutboundStatus.Pending or OutboundStatus.InDoubt or OutboundStatus.Sending => new("Texting back…", ""),
@@ -65,6 +71,7 @@ public static class OwnerWords
         OutboxReason.OwnerAlertsNotConfirmed => "Cancelled — owner alerts are not confirmed",
         OutboxReason.AccountDeleted => "Cancelled — account deleted",
         OutboxReason.EmailAlertsOff => "Cancelled — email alerts are off",
+        OutboxReason.WeeklySummaryOff => "Cancelled — weekly summary turned off",
         OutboxReason.NotSentInTime when kind == OutboundKind.TextBack => "Expired — not sent within 60 minutes of the call",
         OutboxReason.NotSentInTime => "Expired — not sent in time",
         OutboxReason.ProviderKeptRefusing when kind == OutboundKind.TextBack =>

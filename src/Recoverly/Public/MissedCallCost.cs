@@ -74,6 +74,9 @@ public static class MissedCallCost
         return errors.Count == 0 ? (new CostInputs(m!.Value, b!.Value, v!.Value, c!.Value), errors) : (null, errors);
     }
 
+    /// <summary>One field, as <see cref="Parse"/> reads it (the owner's report takes three of them as its assumptions); null when out of range.</summary>
+    public static double? ParseField(string field, string? raw) => Number(raw, Ranges[field]);
+
     private static double? Number(string? raw, FieldRange range)
     {
         var (min, max, wholeOnly) = range;

@@ -18,6 +18,8 @@ public enum OutboundKind
     OwnerDigest,
     /// <summary>An owner alert (or digest) by email; the dispatcher hands it to the mailer, not the SMS provider.</summary>
     OwnerEmail,
+    /// <summary>The weekly summary e-mail (opt-in, its own setting): to the mailer, like <see cref="OwnerEmail"/>.</summary>
+    OwnerSummaryEmail,
 }
 
 public static class OutboundKinds
@@ -25,6 +27,9 @@ public static class OutboundKinds
     /// <summary>Texts to the owner's phone about alerts, as opposed to texts to callers.</summary>
     public static bool IsToOwner(this OutboundKind kind) => kind is OutboundKind.OwnerOptInRequest or OutboundKind.OwnerConfirmation
         or OutboundKind.OwnerAlert or OutboundKind.OwnerReplyAlert or OutboundKind.OwnerNotice or OutboundKind.OwnerDigest;
+
+    /// <summary>Goes to the mailer, not the SMS provider (no sending number, no pacing).</summary>
+    public static bool IsEmail(this OutboundKind kind) => kind is OutboundKind.OwnerEmail or OutboundKind.OwnerSummaryEmail;
 }
 
 public enum OutboundStatus
@@ -62,6 +67,8 @@ public enum OutboxReason
     OwnerAlertsNotConfirmed,
     AccountDeleted,
     EmailAlertsOff,
+    /// <summary>The owner turned the weekly summary off before it went.</summary>
+    WeeklySummaryOff,
     /// <summary>Its send window closed before it could go (a late text-back is worse than none).</summary>
     NotSentInTime,
     /// <summary>The provider refused every attempt until the send window closed.</summary>

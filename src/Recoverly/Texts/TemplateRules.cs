@@ -32,17 +32,17 @@ public sealed record TemplateWarning(TemplateWarningKind Kind, string Text)
 
 /// <summary>
 /// The save rules of a text-back template: it must name the business and keep the STOP line (the first
-/// text a caller ever gets carries both); promotional words draw a warning, because carriers filter
-/// marketing and a text-back must stay informational.
+/// text a caller ever gets carries both), and may use <c>{booking_link}</c> only while a booking link is set;
+/// promotional words draw a warning, because carriers filter marketing and a text-back must stay informational.
 /// </summary>
 public static partial class TemplateRules
 {
     public const int MaxLength = 1600;
 
-    public static TemplateCheck Check(string? template, string businessName)
+    public static TemplateCheck Check(string? template, string businessName, string? bookingLink = null)
     {
         template ??= "";
-        var rendered = TextTemplates.Render(template, businessName);
+        var rendered = TextTemplates.Render(template, businessName, bookingLink);
         var segments = SegmentCalculator.Calculate(rendered);
         var errors = new List<string>();
         var warnings = new List<TemplateWarning>();
@@ -52,6 +52,7 @@ public static partial class TemplateRules
             errors.Add("Keep {Business} in the text: the first text a caller gets must say who it's from.");
         if (!StopWord().IsMatch(template))
             errors.Add("Keep the opt-out line (\"Reply STOP to opt out\"): every text-back must say how to stop texts.");
+        if (bookingLink is null && UsesBookingLink(template)) errors.Add(NoBookingLink);
         if (template.Length > MaxLength || rendered.Length > MaxLength)
             errors.Add($"That's too long: at most {MaxLength} characters, with your business name filled in.");
 
@@ -60,8 +61,11 @@ public static partial class TemplateRules
             warnings.Add(new(TemplateWarningKind.Promotional, $"Carriers filter promotional texts. Words like \"{string.Join("\", \"", promotional)}\" can get your text-backs blocked: keep them about the missed call."));
         foreach (var token in Placeholder().Matches(template).Select(m => m.Value).Distinct())
         {
-            if (token != TextTemplates.BusinessToken)
-                warnings.Add(new(TemplateWarningKind.UnknownPlaceholder, $"{token} isn't a placeholder we fill in; callers will see it as typed."));
+            if (token is TextTemplates.BusinessToken or TextTemplates.BookingLinkToken) continue;
+            var meant = KnownTokens.FirstOrDefault(known => Simplified(known) == Simplified(token));
+            warnings.Add(new(TemplateWarningKind.UnknownPlaceholder, meant is null
+                ? $"{token} isn't a placeholder we fill in; callers will see it as typed."
+                : $"{token} isn't a placeholder we fill in; did you mean {meant}? Callers would see it as typed."));
         }
 
         string? smartFixed = null;
@@ -78,12 +82,23 @@ public static partial class TemplateRules
         return new TemplateCheck(rendered, segments, errors, warnings, smartFixed);
     }
 
+    public const string NoBookingLink =
+        "You used {booking_link} but haven't set your booking link: add it under \"Booking link\" in Settings, or take {booking_link} out.";
+
+    private static readonly string[] KnownTokens = [TextTemplates.BusinessToken, TextTemplates.BookingLinkToken];
+
+    public static bool UsesBookingLink(string? text) => text?.Contains(TextTemplates.BookingLinkToken, StringComparison.Ordinal) == true;
+
+    /// <summary>A placeholder with case, underscores and dashes ignored: "{Booking-Link}" reads as "{booking_link}".</summary>
+    private static string Simplified(string token) => token.Replace("_", "", StringComparison.Ordinal).Replace("-", "", StringComparison.Ordinal)
+        .ToLowerInvariant();
+
     [GeneratedRegex(@"\bstop\b", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
     private static partial Regex StopWord();
 
     [GeneratedRegex(@"\b(sale|discount(s|ed)?|coupons?|free)\b|%\s*off\b", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
     private static partial Regex Promotional();
 
-    [GeneratedRegex(@"\{[A-Za-z]+\}")]
+    [GeneratedRegex(@"\{[A-Za-z_-]+\}")]
     private static partial Regex Placeholder();
 }

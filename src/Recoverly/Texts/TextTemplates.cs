@@ -12,20 +12,27 @@ namespace Recoverly.Texts;
 public static class TextTemplates
 {
     public const string BusinessToken = "{Business}";
+    /// <summary>The owner's booking page (<see cref="Business.BookingLink"/>); a template may use it only while one is set.</summary>
+    public const string BookingLinkToken = "{booking_link}";
 
     public const string DefaultTextBack =
         "Hi, this is {Business}. Sorry we missed your call! How can we help? Reply here and we'll get back to you shortly. Reply STOP to opt out.";
 
     /// <summary>The business-hours text-back.</summary>
-    public static string TextBack(Business business) => Render(business.TextBackTemplate ?? DefaultTextBack, business.Name);
+    public static string TextBack(Business business) => Render(business.TextBackTemplate ?? DefaultTextBack, business.Name, business.BookingLink);
 
     /// <summary>The text-back a caller gets at this moment: the after-hours variant when one is set and the business is closed.</summary>
     public static string TextBack(Business business, DateTime nowUtc) =>
         business.AfterHoursTemplate is { } afterHours && !BusinessHours.IsOpen(business, nowUtc)
-            ? Render(afterHours, business.Name)
+            ? Render(afterHours, business.Name, business.BookingLink)
             : TextBack(business);
 
-    public static string Render(string template, string businessName) => template.Replace(BusinessToken, businessName, StringComparison.Ordinal);
+    /// <summary>Fills in the placeholders; without a booking link, <c>{booking_link}</c> stays as typed (saving such a template is refused).</summary>
+    public static string Render(string template, string businessName, string? bookingLink = null)
+    {
+        var text = template.Replace(BusinessToken, businessName, StringComparison.Ordinal);
+        return bookingLink is null ? text : text.Replace(BookingLinkToken, bookingLink, StringComparison.Ordinal);
+    }
 
     public static string OptOutConfirmation(string businessName) =>
         $"{businessName}: you're unsubscribed and will get no more texts from us. Reply START to resubscribe.";

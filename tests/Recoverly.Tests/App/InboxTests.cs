@@ -261,6 +261,6 @@ public partial class InboxTests
     [GeneratedRegex("""data-call="(\d+)""")]
     private static partial Regex CallIds();
 
-    [GeneratedRegex("""<a href="(/app\?before=\d+)">Older""")]
+    [GeneratedRegex("""<a href="(/app\?before=\d+&amp;at=\d+)">Older""")]
     private static partial Regex OlderLink();
 }

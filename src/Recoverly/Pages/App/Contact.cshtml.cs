@@ -12,7 +12,13 @@ namespace Recoverly.Pages.App;
 
 public sealed record ThreadItem(DateTime At, string Side, string Text, Chip? Status, string? Label);
 
-/// <summary>/app/contacts/{id}: one caller's thread, the reply box, and their full consent history.</summary>
+/// <summary>A saved quick reply as the reply box gets it (placeholders filled in) and its button's label.</summary>
+public sealed record QuickReplyButton(string Text, string Label);
+
+/// <summary>
+/// /app/contacts/{id}: one caller's thread, the reply box with the owner's quick replies, what became of the latest
+/// missed call (called back, booked — for the report, never texted), and their full consent history.
+/// </summary>
 public sealed class ContactModel(RecoverlyDb db, TimeProvider time, BillingSettings billing, DispatchSignal signal,
     CurrentOwner owner) : AppPageModel
 {
@@ -28,6 +34,11 @@ public sealed class ContactModel(RecoverlyDb db, TimeProvider time, BillingSetti
     public string? Error { get; private set; }
     public string? Notice { get; private set; }
     public string? Draft { get; private set; }
+    /// <summary>The first call of the contact's latest episode, with what became of it; null for a contact who only texted.</summary>
+    public MissedCall? Episode { get; private set; }
+    public string? OutcomeError { get; private set; }
+    public string? TypedJobValue { get; private set; }
+    public List<QuickReplyButton> QuickReplies { get; } = [];
     public string ReplyKey { get; } = Guid.NewGuid().ToString("N");
     public DateTime Now => time.GetUtcNow().UtcDateTime;
 
@@ -38,6 +49,9 @@ public sealed class ContactModel(RecoverlyDb db, TimeProvider time, BillingSetti
         {
             "sent" => "Reply queued — it's on its way.",
             "optout" => "Opt-out recorded. We won't text this number again, and anything still queued was cancelled.",
+            "calledback" => "Noted: you called them back. It counts in your report; nothing was sent to them.",
+            "won" => "Noted: booked. It counts in your report; nothing was sent to them.",
+            "undone" => "Undone.",
             _ => null,
         };
         return Page();
@@ -72,6 +86,30 @@ public sealed class ContactModel(RecoverlyDb db, TimeProvider time, BillingSetti
         return Redirect($"/app/contacts/{id}?done=optout#consent");
     }
 
+    /// <summary>"I called them back" (or its undo) on the episode the page showed; never texts the caller.</summary>
+    public async Task<IActionResult> OnPostCalledBackAsync(long id, long episode, bool on, CancellationToken ct)
+    {
+        if (!await LoadContactAsync(id, ct)) return NotFound();
+        if (!await ContactActions.MarkCalledBackAsync(db, Business.Id, id, episode, on, Now, ct)) return NotFound();
+        return Redirect($"/app/contacts/{id}?done={(on ? "calledback" : "undone")}#outcome");
+    }
+
+    /// <summary>"Booked / won" with an optional job value (or its undo) on the episode the page showed; never texts the caller.</summary>
+    public async Task<IActionResult> OnPostWonAsync(long id, long episode, bool on, string? value, CancellationToken ct)
+    {
+        if (!await LoadContactAsync(id, ct)) return NotFound();
+        long? cents = null;
+        if (on && JobValue.Parse(value, out cents) is { } problem)
+        {
+            await LoadAsync(id, ct);
+            (OutcomeError, TypedJobValue) = (problem, value);
+            Response.StatusCode = StatusCodes.Status422UnprocessableEntity;
+            return Page();
+        }
+        if (!await ContactActions.MarkWonAsync(db, Business.Id, id, episode, on, cents, Now, ct)) return NotFound();
+        return Redirect($"/app/contacts/{id}?done={(on ? "won" : "undone")}#outcome");
+    }
+
     private async Task<bool> LoadContactAsync(long id, CancellationToken ct)
     {
         var contact = await db.Contacts.AsNoTracking().FirstOrDefaultAsync(c => c.Id == id && c.BusinessId == Business.Id, ct);
@@ -99,6 +137,18 @@ public sealed class ContactModel(RecoverlyDb db, TimeProvider time, BillingSetti
             var chip = c.Outcome == CallOutcome.Texted ? new Chip("Texted back", "ok") : OwnerWords.ForCall(c.Outcome);
             Thread.Add(new ThreadItem(c.At, "event", "Missed call", chip, null));
             if (!string.IsNullOrWhiteSpace(c.Transcription)) Thread.Add(new ThreadItem(c.At, "them", c.Transcription, null, "Voicemail"));
+            if (c.CalledBackAt is { } calledBack) Thread.Add(new ThreadItem(calledBack, "event", "You noted", OwnerWords.CalledBack, null));
+            if (c.WonAt is { } won) Thread.Add(new ThreadItem(won, "event", "You noted", OwnerWords.Booked(c.JobValueCents), null));
+        }
+        Episode = Contact.EpisodeFirstCallId is { } first
+            ? calls.FirstOrDefault(c => c.Id == first)
+              ?? await db.MissedCalls.AsNoTracking().FirstOrDefaultAsync(c => c.Id == first && c.BusinessId == businessId, ct)
+            : null;
+        foreach (var reply in await Owners.QuickReplies.ListAsync(db, businessId, ct))
+        {
+            var text = Owners.QuickReplies.Render(reply, Business);
+            var flat = string.Join(' ', text.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries));
+            QuickReplies.Add(new QuickReplyButton(text, flat.Length <= 28 ? flat : flat[..27].TrimEnd() + "…"));
         }
         foreach (var m in sent)
             Thread.Add(new ThreadItem(m.SentAt ?? m.CreatedAt, "me", m.Body, OwnerWords.ForText(m.Status, m.ErrorCode, m.Reason, m.Kind), OwnerWords.TextKind(m.Kind)));

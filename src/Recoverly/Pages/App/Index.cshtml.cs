@@ -4,7 +4,7 @@ using Recoverly.Owners;
 
 namespace Recoverly.Pages.App;
 
-/// <summary>/app: missed calls and conversations, newest first, one row per episode; keyset pages; live rows.</summary>
+/// <summary>/app: missed calls and conversations, latest activity first, one row per episode; keyset pages; live rows.</summary>
 public sealed class IndexModel(RecoverlyDb db, TimeProvider time) : AppPageModel
 {
     /// <summary>How often the open first page re-fetches its rows (wwwroot/js/inbox.js reads it from the list).</summary>
@@ -12,13 +12,18 @@ public sealed class IndexModel(RecoverlyDb db, TimeProvider time) : AppPageModel
 
     [BindProperty(SupportsGet = true)] public long? Before { get; set; }
 
+    /// <summary>The cursor's activity time (ticks), so a page stays put when its anchor row moves up meanwhile.</summary>
+    [BindProperty(SupportsGet = true)] public long? At { get; set; }
+
     public InboxPage Items { get; private set; } = new([], null);
 
     public DateTime Now => time.GetUtcNow().UtcDateTime;
 
     public async Task<IActionResult> OnGetAsync(CancellationToken ct)
     {
-        if (await Inbox.PageAsync(db, Business, Before, ct) is not { } page) return NotFound();
+        DateTime? at = At is { } ticks && ticks > 0 && ticks <= DateTime.MaxValue.Ticks ? new DateTime(ticks, DateTimeKind.Utc) : null;
+        if (At is not null && at is null) return NotFound();
+        if (await Inbox.PageAsync(db, Business, Before, ct, beforeAt: at) is not { } page) return NotFound();
         Items = page;
         return Page();
     }

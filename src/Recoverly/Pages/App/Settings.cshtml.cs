@@ -10,7 +10,10 @@ using Recoverly.Texts;
 
 namespace Recoverly.Pages.App;
 
-/// <summary>/app/settings: text-back templates with a live preview, hours, calls, owner alerts, pause.</summary>
+/// <summary>
+/// /app/settings: text-back templates with a live preview, the booking link and quick replies, hours, calls, owner
+/// alerts, the weekly summary, pause.
+/// </summary>
 public sealed class SettingsModel(RecoverlyDb db, TimeProvider time, DispatchSignal signal, CurrentOwner owner) : AppPageModel
 {
 
@@ -21,6 +24,10 @@ public sealed class SettingsModel(RecoverlyDb db, TimeProvider time, DispatchSig
     public TemplateCheck AfterHoursCheck { get; private set; } = null!;
     public bool OfferSmartFix { get; private set; }
     public OwnerAlertConsent AlertState { get; private set; }
+    public List<QuickReply> QuickReplyList { get; private set; } = [];
+    /// <summary>What the owner typed when it was refused, shown back in its field.</summary>
+    public string? TypedBookingLink { get; private set; }
+    public string? TypedQuickReply { get; private set; }
 
     /// <summary>The section the messages below belong to (its id on the page).</summary>
     public string? Section { get; private set; }
@@ -47,6 +54,11 @@ public sealed class SettingsModel(RecoverlyDb db, TimeProvider time, DispatchSig
             "alerts-requested" => $"We texted {Phones.FormatForDisplay(Business.OwnerPhone ?? "")}: reply YES to that text to start alerts.",
             "alerts-off" => "Text alerts are off. We won't text you alerts until you turn them on and confirm again.",
             "texting" => Business.TextingPaused ? "Texting paused. Missed calls are still recorded." : "Texting is on.",
+            "booking" => Business.BookingLink is null ? "Booking link removed." : "Booking link saved: {booking_link} in your texts becomes it.",
+            "quick-replies" => "Quick replies saved.",
+            "summary" => Business.WeeklySummary
+                ? $"Weekly summary on: it goes to {Business.OwnerEmail} every Monday morning."
+                : "Weekly summary off.",
             _ => null,
         };
     }
@@ -54,7 +66,7 @@ public sealed class SettingsModel(RecoverlyDb db, TimeProvider time, DispatchSig
     /// <summary>The live preview: the server's own template rules and segment calculator, so the editor can't disagree with the send.</summary>
     public IActionResult OnPostPreview(string? template)
     {
-        var check = TemplateRules.Check(Normalize(template), Business.Name);
+        var check = TemplateRules.Check(Normalize(template), Business.Name, Business.BookingLink);
         return new JsonResult(new
         {
             text = check.Rendered,
@@ -81,8 +93,8 @@ public sealed class SettingsModel(RecoverlyDb db, TimeProvider time, DispatchSig
             after = SegmentCalculator.ReplaceSmartCharacters(after);
         }
         useAfterHours = useAfterHours && after.Trim().Length > 0;
-        var checks = new List<(string Name, TemplateCheck Check)> { ("Business hours", TemplateRules.Check(text, Business.Name)) };
-        if (useAfterHours) checks.Add(("After hours", TemplateRules.Check(after, Business.Name)));
+        var checks = new List<(string Name, TemplateCheck Check)> { ("Business hours", TemplateRules.Check(text, Business.Name, Business.BookingLink)) };
+        if (useAfterHours) checks.Add(("After hours", TemplateRules.Check(after, Business.Name, Business.BookingLink)));
 
         Section = "templates";
         foreach (var (name, check) in checks)
@@ -110,6 +122,66 @@ public sealed class SettingsModel(RecoverlyDb db, TimeProvider time, DispatchSig
         await LoadAsync(ct);
         Saved = "Text-back saved — but please read the warning below.";
         return Page();
+    }
+
+    /// <summary>
+    /// The booking link <c>{booking_link}</c> becomes. It can't be removed while the text-back or a quick reply uses it:
+    /// callers would get the placeholder as typed.
+    /// </summary>
+    public async Task<IActionResult> OnPostBookingLinkAsync(string? bookingLink, CancellationToken ct)
+    {
+        Section = "booking";
+        if (BookingLink.Validate(bookingLink, out var link) is { } problem) Errors.Add(problem);
+        else if (link is null)
+        {
+            var business = await db.Businesses.AsNoTracking().FirstAsync(b => b.Id == Business.Id, ct);
+            var quickReplies = await QuickReplies.ListAsync(db, Business.Id, ct);
+            if (TemplateRules.UsesBookingLink(business.TextBackTemplate) || TemplateRules.UsesBookingLink(business.AfterHoursTemplate)
+                || quickReplies.Any(q => TemplateRules.UsesBookingLink(q.Text)))
+                Errors.Add("Your text-back or a quick reply uses {booking_link}: take it out there first, then remove the link.");
+        }
+        if (Errors.Count > 0)
+        {
+            var page = await InvalidAsync(ct);
+            TypedBookingLink = bookingLink;
+            return page;
+        }
+        await UpdateAsync(s => s.SetProperty(b => b.BookingLink, link), ct);
+        return Redirect("/app/settings?saved=booking#booking");
+    }
+
+    public async Task<IActionResult> OnPostQuickReplyAsync(string? text, CancellationToken ct)
+    {
+        Section = "quick-replies";
+        if (await QuickReplies.AddAsync(db, Business, text, Now, ct) is { } problem)
+        {
+            Errors.Add(problem);
+            var page = await InvalidAsync(ct);
+            TypedQuickReply = text;
+            return page;
+        }
+        return Redirect("/app/settings?saved=quick-replies#quick-replies");
+    }
+
+    public async Task<IActionResult> OnPostDeleteQuickReplyAsync(long quickReplyId, CancellationToken ct)
+    {
+        if (!await QuickReplies.DeleteAsync(db, Business.Id, quickReplyId, ct)) return NotFound();
+        return Redirect("/app/settings?saved=quick-replies#quick-replies");
+    }
+
+    /// <summary>The weekly summary e-mail: opt-in, to the address given here (also where e-mail alerts go).</summary>
+    public async Task<IActionResult> OnPostWeeklySummaryAsync(bool on, string? ownerEmail, CancellationToken ct)
+    {
+        Section = "summary";
+        var email = Accounts.NormalizeEmail(ownerEmail);
+        if (on && Accounts.ValidateEmail(email) is { } problem) Errors.Add(problem);
+        if (Errors.Count > 0) return await InvalidAsync(ct);
+        var token = Business.SummaryStopToken ?? WeeklySummary.NewStopToken();
+        await UpdateAsync(s => s
+            .SetProperty(b => b.WeeklySummary, on)
+            .SetProperty(b => b.SummaryStopToken, token)
+            .SetProperty(b => b.OwnerEmail, b => on && email.Length > 0 ? email : b.OwnerEmail), ct);
+        return Redirect("/app/settings?saved=summary#summary");
     }
 
     public async Task<IActionResult> OnPostHoursAsync(string? timeZone, string? opensAt, string? closesAt, string[]? openDays, bool alwaysOpen,
@@ -260,12 +332,13 @@ public sealed class SettingsModel(RecoverlyDb db, TimeProvider time, DispatchSig
         UseAfterHours = fresh.AfterHoursTemplate is not null;
         CheckTemplates();
         AlertState = fresh.OwnerPhone is { } phone ? await OwnerAlertSubscription.StateAsync(db, fresh.Id, phone, ct) : OwnerAlertConsent.None;
+        QuickReplyList = await QuickReplies.ListAsync(db, fresh.Id, ct);
     }
 
     private void CheckTemplates()
     {
-        TextBackCheck = TemplateRules.Check(TextBack, Business.Name);
-        AfterHoursCheck = TemplateRules.Check(AfterHours.Length > 0 ? AfterHours : TextBack, Business.Name);
+        TextBackCheck = TemplateRules.Check(TextBack, Business.Name, Business.BookingLink);
+        AfterHoursCheck = TemplateRules.Check(AfterHours.Length > 0 ? AfterHours : TextBack, Business.Name, Business.BookingLink);
     }
 
     /// <summary>Browsers send textarea line breaks as CR LF; a text needs only LF.</summary>

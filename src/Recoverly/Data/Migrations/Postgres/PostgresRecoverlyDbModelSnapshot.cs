@@ -78,6 +78,10 @@ namespace Recoverly.Data.Migrations.Postgres
                         .HasMaxLength(1600)
                         .HasColumnType("character varying(1600)");
 
+                    b.Property<string>("BookingLink")
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)");
+
                     b.Property<string>("BusinessPhone")
                         .IsRequired()
                         .HasMaxLength(20)
@@ -110,6 +114,15 @@ namespace Recoverly.Data.Migrations.Postgres
 
                     b.Property<int>("EpisodeWindowMinutes")
                         .HasColumnType("integer");
+
+                    b.Property<double>("EstimateBookPercent")
+                        .HasColumnType("double precision");
+
+                    b.Property<double>("EstimateClosePercent")
+                        .HasColumnType("double precision");
+
+                    b.Property<double>("EstimateJobValue")
+                        .HasColumnType("double precision");
 
                     b.Property<string>("ForwardingCarrier")
                         .HasMaxLength(40)
@@ -177,6 +190,10 @@ namespace Recoverly.Data.Migrations.Postgres
                         .HasMaxLength(64)
                         .HasColumnType("character varying(64)");
 
+                    b.Property<string>("SummaryStopToken")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
                     b.Property<string>("TextBackTemplate")
                         .HasMaxLength(1600)
                         .HasColumnType("character varying(1600)");
@@ -191,6 +208,13 @@ namespace Recoverly.Data.Migrations.Postgres
 
                     b.Property<DateTime>("TrialEndsAt")
                         .HasColumnType("timestamp with time zone");
+
+                    b.Property<bool>("WeeklySummary")
+                        .HasColumnType("boolean");
+
+                    b.Property<string>("WeeklySummaryWeek")
+                        .HasMaxLength(10)
+                        .HasColumnType("character varying(10)");
 
                     b.HasKey("Id");
 
@@ -321,6 +345,12 @@ namespace Recoverly.Data.Migrations.Postgres
                         .HasMaxLength(20)
                         .HasColumnType("character varying(20)");
 
+                    b.Property<DateTime?>("CalledBackAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<DateTime?>("CallerRepliedAt")
+                        .HasColumnType("timestamp with time zone");
+
                     b.Property<long?>("ContactId")
                         .HasColumnType("bigint");
 
@@ -343,10 +373,19 @@ namespace Recoverly.Data.Migrations.Postgres
                         .HasMaxLength(64)
                         .HasColumnType("character varying(64)");
 
+                    b.Property<long?>("JobValueCents")
+                        .HasColumnType("bigint");
+
+                    b.Property<DateTime>("LastActivityAt")
+                        .HasColumnType("timestamp with time zone");
+
                     b.Property<string>("Outcome")
                         .IsRequired()
                         .HasMaxLength(20)
                         .HasColumnType("character varying(20)");
+
+                    b.Property<DateTime?>("OwnerRepliedAt")
+                        .HasColumnType("timestamp with time zone");
 
                     b.Property<string>("RecordingUrl")
                         .HasMaxLength(500)
@@ -365,6 +404,9 @@ namespace Recoverly.Data.Migrations.Postgres
                         .HasMaxLength(4000)
                         .HasColumnType("character varying(4000)");
 
+                    b.Property<DateTime?>("WonAt")
+                        .HasColumnType("timestamp with time zone");
+
                     b.HasKey("Id");
 
                     b.HasIndex("CallSid")
@@ -373,6 +415,8 @@ namespace Recoverly.Data.Migrations.Postgres
                     b.HasIndex("ContactId");
 
                     b.HasIndex("BusinessId", "At");
+
+                    b.HasIndex("BusinessId", "LastActivityAt", "Id");
 
                     b.ToTable("MissedCalls");
                 });
@@ -585,6 +629,32 @@ namespace Recoverly.Data.Migrations.Postgres
                         .IsUnique();
 
                     b.ToTable("PasswordResetTokens");
+                });
+
+            modelBuilder.Entity("Recoverly.Owners.QuickReply", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
+
+                    b.Property<long>("BusinessId")
+                        .HasColumnType("bigint");
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("Text")
+                        .IsRequired()
+                        .HasMaxLength(320)
+                        .HasColumnType("character varying(320)");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("BusinessId");
+
+                    b.ToTable("QuickReplies");
                 });
 
             modelBuilder.Entity("Recoverly.Telephony.PoolNumber", b =>
@@ -909,6 +979,15 @@ namespace Recoverly.Data.Migrations.Postgres
                     b.HasOne("Recoverly.Owners.OwnerAccount", null)
                         .WithMany()
                         .HasForeignKey("AccountId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("Recoverly.Owners.QuickReply", b =>
+                {
+                    b.HasOne("Recoverly.Businesses.Business", null)
+                        .WithMany()
+                        .HasForeignKey("BusinessId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
                 });

@@ -71,6 +71,10 @@ namespace Recoverly.Data.Migrations.Sqlite
                         .HasMaxLength(1600)
                         .HasColumnType("TEXT");
 
+                    b.Property<string>("BookingLink")
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT");
+
                     b.Property<string>("BusinessPhone")
                         .IsRequired()
                         .HasMaxLength(20)
@@ -103,6 +107,15 @@ namespace Recoverly.Data.Migrations.Sqlite
 
                     b.Property<int>("EpisodeWindowMinutes")
                         .HasColumnType("INTEGER");
+
+                    b.Property<double>("EstimateBookPercent")
+                        .HasColumnType("REAL");
+
+                    b.Property<double>("EstimateClosePercent")
+                        .HasColumnType("REAL");
+
+                    b.Property<double>("EstimateJobValue")
+                        .HasColumnType("REAL");
 
                     b.Property<string>("ForwardingCarrier")
                         .HasMaxLength(40)
@@ -170,6 +183,10 @@ namespace Recoverly.Data.Migrations.Sqlite
                         .HasMaxLength(64)
                         .HasColumnType("TEXT");
 
+                    b.Property<string>("SummaryStopToken")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
                     b.Property<string>("TextBackTemplate")
                         .HasMaxLength(1600)
                         .HasColumnType("TEXT");
@@ -183,6 +200,13 @@ namespace Recoverly.Data.Migrations.Sqlite
                         .HasColumnType("TEXT");
 
                     b.Property<DateTime>("TrialEndsAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<bool>("WeeklySummary")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("WeeklySummaryWeek")
+                        .HasMaxLength(10)
                         .HasColumnType("TEXT");
 
                     b.HasKey("Id");
@@ -308,6 +332,12 @@ namespace Recoverly.Data.Migrations.Sqlite
                         .HasMaxLength(20)
                         .HasColumnType("TEXT");
 
+                    b.Property<DateTime?>("CalledBackAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime?>("CallerRepliedAt")
+                        .HasColumnType("TEXT");
+
                     b.Property<long?>("ContactId")
                         .HasColumnType("INTEGER");
 
@@ -330,9 +360,18 @@ namespace Recoverly.Data.Migrations.Sqlite
                         .HasMaxLength(64)
                         .HasColumnType("TEXT");
 
+                    b.Property<long?>("JobValueCents")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<DateTime>("LastActivityAt")
+                        .HasColumnType("TEXT");
+
                     b.Property<string>("Outcome")
                         .IsRequired()
                         .HasMaxLength(20)
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime?>("OwnerRepliedAt")
                         .HasColumnType("TEXT");
 
                     b.Property<string>("RecordingUrl")
@@ -352,6 +391,9 @@ namespace Recoverly.Data.Migrations.Sqlite
                         .HasMaxLength(4000)
                         .HasColumnType("TEXT");
 
+                    b.Property<DateTime?>("WonAt")
+                        .HasColumnType("TEXT");
+
                     b.HasKey("Id");
 
                     b.HasIndex("CallSid")
@@ -360,6 +402,8 @@ namespace Recoverly.Data.Migrations.Sqlite
                     b.HasIndex("ContactId");
 
                     b.HasIndex("BusinessId", "At");
+
+                    b.HasIndex("BusinessId", "LastActivityAt", "Id");
 
                     b.ToTable("MissedCalls");
                 });
@@ -564,6 +608,30 @@ namespace Recoverly.Data.Migrations.Sqlite
                         .IsUnique();
 
                     b.ToTable("PasswordResetTokens");
+                });
+
+            modelBuilder.Entity("Recoverly.Owners.QuickReply", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("BusinessId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Text")
+                        .IsRequired()
+                        .HasMaxLength(320)
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("BusinessId");
+
+                    b.ToTable("QuickReplies");
                 });
 
             modelBuilder.Entity("Recoverly.Telephony.PoolNumber", b =>
@@ -880,6 +948,15 @@ namespace Recoverly.Data.Migrations.Sqlite
                     b.HasOne("Recoverly.Owners.OwnerAccount", null)
                         .WithMany()
                         .HasForeignKey("AccountId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("Recoverly.Owners.QuickReply", b =>
+                {
+                    b.HasOne("Recoverly.Businesses.Business", null)
+                        .WithMany()
+                        .HasForeignKey("BusinessId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
                 });
