@@ -45,7 +45,7 @@ public static class RecoverlyMetrics
         "Time to answer a provider webhook, by route.",
         advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5] });
 
-    private static readonly Counter<long> ConsentEvents = Meter.CreateCounter<long>("recoverly.consent.events", "{event}",
+    private static readonly Counter<long> ConsentEventsWritten = Meter.CreateCounter<long>("recoverly.consent.events", "{event}",
         "Consent ledger entries written, by kind.");
 
     public static void Sent(OutboundKind kind, SendOutcome outcome, int? errorCode)
@@ -62,7 +62,7 @@ public static class RecoverlyMetrics
 
     public static void ConsentRecorded(ConsentKind kind)
     {
-        if (ConsentEvents.Enabled) ConsentEvents.Add(1, new KeyValuePair<string, object?>("kind", kind.ToString()));
+        if (ConsentEventsWritten.Enabled) ConsentEventsWritten.Add(1, new KeyValuePair<string, object?>("kind", kind.ToString()));
     }
 
     /// <summary>Times every provider webhook; the route (not the URL) is the label, so the series stay few.</summary>
