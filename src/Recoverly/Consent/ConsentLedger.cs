@@ -1,5 +1,6 @@
 using Microsoft.EntityFrameworkCore;
 using Recoverly.Data;
+using Recoverly.Hosting;
 using Recoverly.Texts;
 
 namespace Recoverly.Consent;
@@ -107,6 +108,7 @@ public static class ConsentLedger
             At = at,
         };
         db.ConsentEvents.Add(e);
+        RecoverlyMetrics.ConsentRecorded(kind);
         return e;
     }
 

@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.DataProtection.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 using Recoverly.Billing;
@@ -14,7 +15,7 @@ namespace Recoverly.Data;
 /// The system of record. Each database provider has its own subclass so each keeps its own
 /// migration set (docs/decisions/0003-two-migration-sets.md).
 /// </summary>
-public abstract class RecoverlyDb(DbContextOptions options) : DbContext(options)
+public abstract class RecoverlyDb(DbContextOptions options) : DbContext(options), IDataProtectionKeyContext
 {
     public DbSet<Business> Businesses => Set<Business>();
     public DbSet<RecoverlyNumber> Numbers => Set<RecoverlyNumber>();
@@ -35,6 +36,9 @@ public abstract class RecoverlyDb(DbContextOptions options) : DbContext(options)
     public DbSet<SenderSlot> SenderSlots => Set<SenderSlot>();
     public DbSet<OwnerAlertCounter> OwnerAlertCounters => Set<OwnerAlertCounter>();
     public DbSet<QuickReply> QuickReplies => Set<QuickReply>();
+
+    /// <summary>The key ring that protects login cookies, shared by every web process (docs/deploy.md).</summary>
+    public DbSet<DataProtectionKey> DataProtectionKeys => Set<DataProtectionKey>();
 
     public abstract DatabaseProvider Provider { get; }
 

@@ -3,6 +3,7 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using Recoverly.Consent;
 using Recoverly.Data;
+using Recoverly.Hosting;
 using Recoverly.Telephony;
 using Recoverly.Texts;
 
@@ -162,6 +163,8 @@ public sealed class Dispatcher(IServiceScopeFactory scopes, ITextProvider gatewa
                 timeout.CancelAfter(TimeSpan.FromSeconds(Options.SendTimeoutSeconds));
                 result = await gateway.SendAsync(new OutgoingText(row.To, row.From, row.Body, new Uri(urls.For(gateway.StatusCallbackPath))), timeout.Token);
             }
+            RecoverlyMetrics.Sent(row.Kind, result.Outcome, result.ErrorCode);
+            if (row.Kind == OutboundKind.TextBack && result.Outcome == SendOutcome.Accepted) RecoverlyMetrics.TextBackAccepted(Now - row.CreatedAt);
             var after = SendTransition.Apply(new SendAttempt(row.Kind, row.Attempts, row.ExpiresAt, fencedAt, row.EarlierAttempt), result, Now);
             await SendCompletion.ApplyAsync(db, _leases, row.Id, after, Now, CancellationToken.None);
             if (result.Outcome == SendOutcome.Configuration)

@@ -66,8 +66,9 @@ public static class PublicDeployment
         if (ParseKnownProxies(app.Configuration[KnownProxiesKey]).Networks.Count > 0) app.UseForwardedHeaders();
         if (!IsHttps(app.Configuration)) return;
         app.UseHsts();
-        // Health probes come from inside the network over plain http; everything else moves to https.
-        app.UseWhen(http => !http.Request.Path.StartsWithSegments("/healthz"), https => https.UseHttpsRedirection());
+        // Health probes and metric scrapes come from inside the network over plain http; everything else moves to https.
+        app.UseWhen(http => !http.Request.Path.StartsWithSegments("/healthz") && !http.Request.Path.StartsWithSegments(RecoverlyMetrics.Path),
+            https => https.UseHttpsRedirection());
     }
 
     /// <summary>

@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.DataProtection;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using Recoverly.Billing;
@@ -25,7 +26,11 @@ public static class RecoverlyWeb
     public static IServiceCollection AddRecoverlyWeb(this IServiceCollection services, IConfiguration config)
     {
         var roles = config.GetSection("Recoverly").Get<RecoverlyOptions>() ?? new RecoverlyOptions();
+        // One key ring in the database: a login made on one web process is honoured by every other and survives restarts.
+        // The fixed application name keeps processes installed in different folders on the same ring (docs/deploy.md).
+        services.AddDataProtection().SetApplicationName("Recoverly").PersistKeysToDbContext<RecoverlyDb>();
         services.AddOwnerAuth(config);
+        services.AddRecoverlyMetrics(config);
         services.AddPublicDeployment(config);
         services.AddScoped<OwnerPlan>();
         services.AddSingleton<Recoverly.Public.PublicSite>();
@@ -65,20 +70,10 @@ public static class RecoverlyWeb
         app.UsePublicDeployment();
         // First, so every response carries them, whatever answers it (docs/security-headers.md).
         app.UseRecoverlySecurityHeaders(app.Services.GetRequiredService<BillingSettings>());
-        app.MapGet("/healthz", async (RecoverlyDb db, CancellationToken ct) =>
-        {
-            try
-            {
-                // A real query: the database answers and its schema is in place.
-                await db.Businesses.AnyAsync(ct);
-                return Results.Text("ok");
-            }
-            catch (Exception)
-            {
-                return Results.Text("database unavailable", statusCode: 503);
-            }
-        });
         var options = app.Services.GetRequiredService<IOptions<RecoverlyOptions>>().Value;
+        // Every role answers these two; a dispatcher-only process answers nothing else.
+        app.MapHealth(options);
+        app.UseRecoverlyMetrics();
         if (!options.HasRole("web")) return;
         app.UseStaticFiles();
         app.UseAuthentication();

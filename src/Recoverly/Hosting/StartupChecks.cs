@@ -45,6 +45,10 @@ public static class StartupChecks
         if (publicHost && Value(config, "Email:SmtpHost") is null)
             return "Email:SmtpHost is required when Recoverly:PublicBaseUrl is a public address: sign-up confirmations and password resets are mailed.";
 
+        if (RolesProblem(Value(config, "Recoverly:Roles") ?? "web,dispatcher") is { } rolesProblem) return rolesProblem;
+        if (config.GetValue("Metrics:Enabled", false) && (Value(config, "Metrics:Token")?.Length ?? 0) < 16)
+            return "Metrics:Token (at least 16 characters) is required with Metrics:Enabled=true: scrapers present it as a bearer token.";
+
         if (simulator && !config.GetValue("Telephony:AllowPublicSimulator", false))
         {
             if (publicHost)
@@ -69,6 +73,15 @@ public static class StartupChecks
             && (!Uri.TryCreate(api, UriKind.Absolute, out var apiUri) || (apiUri.Scheme != Uri.UriSchemeHttps && apiUri.Scheme != Uri.UriSchemeHttp)))
             return $"Telnyx:ApiBaseUrl must be an absolute https:// address, not '{api}'.";
         return null;
+    }
+
+    /// <summary>A typo in a role would start a process that silently does nothing.</summary>
+    private static string? RolesProblem(string roles)
+    {
+        var names = roles.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        if (names.Length == 0) return "Recoverly:Roles must name web, dispatcher or both.";
+        return names.FirstOrDefault(n => !n.Equals("web", StringComparison.OrdinalIgnoreCase) && !n.Equals("dispatcher", StringComparison.OrdinalIgnoreCase))
+            is { } unknown ? $"Recoverly:Roles: '{unknown}' is not a role; use web, dispatcher or both (web,dispatcher)." : null;
     }
 
     /// <summary>Why an address can't be the public base URL, or null.</summary>

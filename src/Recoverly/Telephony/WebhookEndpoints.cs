@@ -4,6 +4,7 @@ using Recoverly.Businesses;
 using Recoverly.Calls;
 using Recoverly.Consent;
 using Recoverly.Data;
+using Recoverly.Hosting;
 using Recoverly.Texts;
 using Twilio.TwiML;
 using Twilio.TwiML.Voice;
@@ -18,7 +19,7 @@ public static class WebhookEndpoints
 {
     public static void MapTwilioWebhooks(this IEndpointRouteBuilder app)
     {
-        var twilio = app.MapGroup("/twilio").AddEndpointFilter<TwilioSignatureFilter>().DisableAntiforgery();
+        var twilio = app.MapGroup("/twilio").AddEndpointFilter(RecoverlyMetrics.TimeWebhookAsync).AddEndpointFilter<TwilioSignatureFilter>().DisableAntiforgery();
         twilio.MapPost("/voice", IncomingCallAsync);
         twilio.MapPost("/voice/status", CallStatusAsync);
         twilio.MapPost("/voice/recording", RecordingAsync);

@@ -50,7 +50,7 @@ public partial class InboxOrderTests
     public async Task An_owner_reply_from_the_dashboard_or_by_text_puts_the_conversation_on_top(Db db)
     {
         await using var app = await TestApp.StartAsync(db);
-        var (owner, _) = await OwnerClient.SignUpAsync(app, ownerPhone: OwnerPhone);
+        var (owner, _) = await OwnerClient.SignUpWithBusinessAsync(app, ownerPhone: OwnerPhone);
         await app.DispatchAsync();
         await app.InboundSmsAsync(OwnerPhone, Number, "YES");
         await ThreeCallsAsync(app);

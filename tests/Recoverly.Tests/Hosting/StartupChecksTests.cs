@@ -50,6 +50,15 @@ public class StartupChecksTests
         { ["Billing:Provider=Paddle"], "Billing:Provider" },
         { ["Recoverly:KnownProxies=10.0.0.1, 10.1.0.0/16, ::1, fd00::/8"], null },
         { ["Recoverly:KnownProxies=10.0.0.1, proxy.internal"], "Recoverly:KnownProxies" },
+        { ["Recoverly:Roles=web"], null },
+        { ["Recoverly:Roles=dispatcher"], null },
+        { ["Recoverly:Roles=web, dispatcher"], null },
+        { ["Recoverly:Roles=dispatch"], "Recoverly:Roles" },
+        { ["Recoverly:Roles=,"], "Recoverly:Roles" },
+        { ["Metrics:Enabled=true"], "Metrics:Token" },
+        { ["Metrics:Enabled=true", "Metrics:Token=short"], "Metrics:Token" },
+        { ["Metrics:Enabled=true", "Metrics:Token=0123456789abcdef0123"], null },
+        { ["Metrics:Enabled=false"], null },
     };
 
     [Theory]

@@ -96,6 +96,13 @@ public sealed class AppProcess : IAsyncDisposable
         return new AppProcess(db, await TestApp.FreshPostgresDatabaseAsync(), null, sink, settings);
     }
 
+    /// <summary>
+    /// Another app process on the same database as <paramref name="first"/> (its own port, its own settings), for
+    /// deployments of several processes; the first one owns the database and removes it when disposed.
+    /// </summary>
+    public static AppProcess SharingDatabaseWith(AppProcess first, TwilioSink? sink = null, IDictionary<string, string?>? settings = null) =>
+        new(first.Db, first.ConnectionString, null, sink, settings ?? new Dictionary<string, string?>());
+
     /// <summary>Runs one CLI command to its end.</summary>
     public async Task<CliResult> RunCliAsync(params string[] args)
     {

@@ -96,7 +96,7 @@ public class SimulatorTests
         await using var app = await StartAsync();
         var response = await app.Http.GetAsync("/healthz");
         Assert.Equal(System.Net.HttpStatusCode.OK, response.StatusCode);
-        Assert.Equal("ok", await response.Content.ReadAsStringAsync());
+        Assert.Equal("ok", (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("status").GetString());
     }
 
     [Fact]
