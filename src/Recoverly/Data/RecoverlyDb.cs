@@ -34,6 +34,7 @@ public abstract class RecoverlyDb(DbContextOptions options) : DbContext(options)
     public DbSet<BillingEvent> BillingEvents => Set<BillingEvent>();
     public DbSet<SenderSlot> SenderSlots => Set<SenderSlot>();
     public DbSet<OwnerAlertCounter> OwnerAlertCounters => Set<OwnerAlertCounter>();
+    public DbSet<OwnerTextCounter> OwnerTextCounters => Set<OwnerTextCounter>();
 
     public abstract DatabaseProvider Provider { get; }
 
@@ -204,6 +205,12 @@ public abstract class RecoverlyDb(DbContextOptions options) : DbContext(options)
             e.HasKey(c => c.BusinessId);
             e.Property(c => c.Day).HasMaxLength(10);
             e.HasOne<Business>().WithMany().HasForeignKey(c => c.BusinessId);
+        });
+        model.Entity<OwnerTextCounter>(e =>
+        {
+            e.HasKey(c => c.Key);
+            e.Property(c => c.Key).HasMaxLength(80);
+            e.Property(c => c.Day).HasMaxLength(10);
         });
         model.Entity<SenderSlot>(e =>
         {

@@ -205,7 +205,7 @@ public partial class PublicPagesTests
             TextTemplates.HelpReply(sample),
             TextTemplates.OptOutConfirmation(sample.Name),
             TextTemplates.OptInConfirmation(sample.Name),
-            TextTemplates.OwnerOptInRequest(sample.Name),
+            TextTemplates.OwnerOptInRequest(ExampleMessages.SampleRecoverlyNumber),
             TextTemplates.OwnerAlertsOn(sample.Name),
             TextTemplates.MissedCallAlert(ExampleMessages.SampleCaller, ExampleMessages.SampleCallUtc, zone, Recoverly.Calls.CallOutcome.Texted, 1),
             TextTemplates.ReplyAlert(ExampleMessages.SampleCaller, [ExampleMessages.SampleReply], "http://localhost/inbox/contacts/42"),

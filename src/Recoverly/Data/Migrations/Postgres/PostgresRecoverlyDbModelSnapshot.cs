@@ -555,6 +555,25 @@ namespace Recoverly.Data.Migrations.Postgres
                     b.ToTable("OwnerAlertCounters");
                 });
 
+            modelBuilder.Entity("Recoverly.Owners.OwnerTextCounter", b =>
+                {
+                    b.Property<string>("Key")
+                        .HasMaxLength(80)
+                        .HasColumnType("character varying(80)");
+
+                    b.Property<int>("Count")
+                        .HasColumnType("integer");
+
+                    b.Property<string>("Day")
+                        .IsRequired()
+                        .HasMaxLength(10)
+                        .HasColumnType("character varying(10)");
+
+                    b.HasKey("Key");
+
+                    b.ToTable("OwnerTextCounters");
+                });
+
             modelBuilder.Entity("Recoverly.Owners.PasswordResetToken", b =>
                 {
                     b.Property<long>("Id")

@@ -536,6 +536,25 @@ namespace Recoverly.Data.Migrations.Sqlite
                     b.ToTable("OwnerAlertCounters");
                 });
 
+            modelBuilder.Entity("Recoverly.Owners.OwnerTextCounter", b =>
+                {
+                    b.Property<string>("Key")
+                        .HasMaxLength(80)
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("Count")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Day")
+                        .IsRequired()
+                        .HasMaxLength(10)
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Key");
+
+                    b.ToTable("OwnerTextCounters");
+                });
+
             modelBuilder.Entity("Recoverly.Owners.PasswordResetToken", b =>
                 {
                     b.Property<long>("Id")
