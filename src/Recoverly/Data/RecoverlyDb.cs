@@ -106,7 +106,8 @@ public abstract class RecoverlyDb(DbContextOptions options) : DbContext(options)
         });
         model.Entity<LearnedLineType>(e =>
         {
-            e.HasKey(l => l.Phone);
+            e.HasKey(l => new { l.BusinessId, l.Phone });
+            e.HasOne<Business>().WithMany().HasForeignKey(l => l.BusinessId).OnDelete(DeleteBehavior.Cascade);
             e.Property(l => l.Phone).HasMaxLength(20);
             e.Property(l => l.LineType).HasMaxLength(20);
         });

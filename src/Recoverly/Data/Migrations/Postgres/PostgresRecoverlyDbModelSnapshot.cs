@@ -278,6 +278,9 @@ namespace Recoverly.Data.Migrations.Postgres
 
             modelBuilder.Entity("Recoverly.Calls.LearnedLineType", b =>
                 {
+                    b.Property<long>("BusinessId")
+                        .HasColumnType("bigint");
+
                     b.Property<string>("Phone")
                         .HasMaxLength(20)
                         .HasColumnType("character varying(20)");
@@ -293,7 +296,7 @@ namespace Recoverly.Data.Migrations.Postgres
                         .HasMaxLength(20)
                         .HasColumnType("character varying(20)");
 
-                    b.HasKey("Phone");
+                    b.HasKey("BusinessId", "Phone");
 
                     b.ToTable("LearnedLineTypes");
                 });
@@ -870,6 +873,15 @@ namespace Recoverly.Data.Migrations.Postgres
                 });
 
             modelBuilder.Entity("Recoverly.Calls.Contact", b =>
+                {
+                    b.HasOne("Recoverly.Businesses.Business", null)
+                        .WithMany()
+                        .HasForeignKey("BusinessId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("Recoverly.Calls.LearnedLineType", b =>
                 {
                     b.HasOne("Recoverly.Businesses.Business", null)
                         .WithMany()

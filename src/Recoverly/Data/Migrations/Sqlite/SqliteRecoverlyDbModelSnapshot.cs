@@ -267,6 +267,9 @@ namespace Recoverly.Data.Migrations.Sqlite
 
             modelBuilder.Entity("Recoverly.Calls.LearnedLineType", b =>
                 {
+                    b.Property<long>("BusinessId")
+                        .HasColumnType("INTEGER");
+
                     b.Property<string>("Phone")
                         .HasMaxLength(20)
                         .HasColumnType("TEXT");
@@ -282,7 +285,7 @@ namespace Recoverly.Data.Migrations.Sqlite
                         .HasMaxLength(20)
                         .HasColumnType("TEXT");
 
-                    b.HasKey("Phone");
+                    b.HasKey("BusinessId", "Phone");
 
                     b.ToTable("LearnedLineTypes");
                 });
@@ -841,6 +844,15 @@ namespace Recoverly.Data.Migrations.Sqlite
                 });
 
             modelBuilder.Entity("Recoverly.Calls.Contact", b =>
+                {
+                    b.HasOne("Recoverly.Businesses.Business", null)
+                        .WithMany()
+                        .HasForeignKey("BusinessId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("Recoverly.Calls.LearnedLineType", b =>
                 {
                     b.HasOne("Recoverly.Businesses.Business", null)
                         .WithMany()
