@@ -43,7 +43,7 @@ public sealed class BusinessRegistry(RecoverlyDb db, TimeProvider time, Dispatch
         db.Businesses.Add(business);
         await db.SaveChangesAsync(ct);
         if (ownerPhone is not null)
-            await OwnerAlertSubscription.RequestAsync(db, business, ownerPhone, number, ConsentEvidence.FromOperator(consentEvidence), now, ct);
+            await OwnerAlertSubscription.RequestAsync(db, business, ownerPhone, number, ConsentEvidence.FromOperator(consentEvidence), policy: null, now, ct);
         await db.SaveChangesAsync(ct);
         await tx.CommitAsync(ct);
         signal.Notify();

@@ -83,9 +83,16 @@ public sealed class Contact
     public DateTime LastActivityAt { get; set; }
 }
 
-/// <summary>Line types learned from provider errors (21614/30006/21635); global, a number's line type is not per business.</summary>
+/// <summary>
+/// Line types learned from provider errors (21614/30006/21635), per business: one tenant's bad luck (or a wrong
+/// error) never stops another business texting a number back; an entry counts for <see cref="Lifetime"/> only
+/// (numbers move from landline to mobile). docs/product/texts.md, "Landlines".
+/// </summary>
 public sealed class LearnedLineType
 {
+    public static readonly TimeSpan Lifetime = TimeSpan.FromDays(90);
+
+    public long BusinessId { get; set; }
     public required string Phone { get; set; }
     public required string LineType { get; set; }
     public int? ErrorCode { get; set; }

@@ -36,8 +36,8 @@ public sealed class MissedCallRecorder(RecoverlyDb db, TimeProvider time, IOptio
     /// <summary>A compiled query belongs to one model, so each database's context type has its own.</summary>
     private static class Compiled<TDb> where TDb : RecoverlyDb
     {
-        public static readonly Func<TDb, string, string, string, CancellationToken, Task<CallLookup?>> Lookup =
-            EF.CompileAsyncQuery((TDb db, string to, string from, string callSid, CancellationToken ct) =>
+        public static readonly Func<TDb, string, string, string, DateTime, CancellationToken, Task<CallLookup?>> Lookup =
+            EF.CompileAsyncQuery((TDb db, string to, string from, string callSid, DateTime landlineSince, CancellationToken ct) =>
                 db.Businesses.AsNoTracking()
                     .Where(b => db.Numbers.Any(n => n.BusinessId == b.Id && n.E164 == to))
                     .Select(b => new CallLookup(
@@ -45,7 +45,7 @@ public sealed class MissedCallRecorder(RecoverlyDb db, TimeProvider time, IOptio
                         db.Contacts.FirstOrDefault(c => c.BusinessId == b.Id && c.Phone == from),
                         db.MissedCalls.Any(m => m.CallSid == callSid),
                         db.Numbers.Any(n => n.E164 == from),
-                        db.LearnedLineTypes.Any(l => l.Phone == from),
+                        db.LearnedLineTypes.Any(l => l.BusinessId == b.Id && l.Phone == from && l.LearnedAt >= landlineSince),
                         db.ConsentEvents
                             .Where(e => e.BusinessId == b.Id && e.Phone == from && (e.Kind == ConsentKind.OptOut || e.Kind == ConsentKind.OptIn))
                             .OrderByDescending(e => e.Id).Select(e => (ConsentKind?)e.Kind).FirstOrDefault(),
@@ -60,10 +60,11 @@ public sealed class MissedCallRecorder(RecoverlyDb db, TimeProvider time, IOptio
     public Task<CallLookup?> LookupAsync(IncomingCall incoming, CancellationToken ct)
     {
         var from = Phones.ParseCaller(incoming.From).E164 ?? "";
+        var landlineSince = time.GetUtcNow().UtcDateTime - LearnedLineType.Lifetime;
         return db switch
         {
-            PostgresRecoverlyDb pg => Compiled<PostgresRecoverlyDb>.Lookup(pg, incoming.To, from, incoming.CallSid, ct),
-            SqliteRecoverlyDb sqlite => Compiled<SqliteRecoverlyDb>.Lookup(sqlite, incoming.To, from, incoming.CallSid, ct),
+            PostgresRecoverlyDb pg => Compiled<PostgresRecoverlyDb>.Lookup(pg, incoming.To, from, incoming.CallSid, landlineSince, ct),
+            SqliteRecoverlyDb sqlite => Compiled<SqliteRecoverlyDb>.Lookup(sqlite, incoming.To, from, incoming.CallSid, landlineSince, ct),
             _ => throw new InvalidOperationException($"No lookup for {db.GetType().Name}"),
         };
     }

@@ -18,7 +18,7 @@ public sealed record IncomingSms(string MessageSid, string From, string To, stri
 /// event and any answer (queued in the outbox, never sent from here).
 /// </summary>
 public sealed class InboundSmsHandler(RecoverlyDb db, TimeProvider time, IOptions<TwilioOptions> twilio,
-    PublicUrls urls, DispatchSignal signal, ILogger<InboundSmsHandler> log)
+    PublicUrls urls, DispatchSignal signal, OwnerTextPolicy policy, ILogger<InboundSmsHandler> log)
 {
     /// <summary>One confirmation may follow an opt-out within five minutes; later it would be a new, unwanted text.</summary>
     public static readonly TimeSpan OptOutConfirmationWindow = TimeSpan.FromMinutes(5);
@@ -128,22 +128,38 @@ public sealed class InboundSmsHandler(RecoverlyDb db, TimeProvider time, IOption
         return intent;
     }
 
-    /// <summary>An owner's reply to an alert goes to the caller of the most recently alerted conversation.</summary>
+    /// <summary>
+    /// An owner's reply to an alert goes to the caller it names (docs/product/owner-alerts.md, "Answering by SMS"), through
+    /// the same owner-text rules as a reply from the app. Anything unclear or refused gets one notice back and reaches no caller.
+    /// </summary>
     private async Task RelayOwnerReplyAsync(Inbound m, CancellationToken ct)
     {
-        var contactId = await OwnerAlerts.RelayTargetAsync(db, m.Business.Id, m.Now, ct);
-        var contact = contactId is null ? null : await db.Contacts.AsNoTracking().FirstOrDefaultAsync(c => c.Id == contactId, ct);
-        if (contact is null)
+        switch (await OwnerReplyRelay.DecideAsync(db, m.Business.Id, m.Sms.Body, m.Now, ct))
         {
-            Answer(m, null, OutboundKind.OwnerNotice, TextTemplates.OwnerUseDashboard(urls.For(OwnerAlerts.InboxPath)));
-            return;
+            case RelayDecision.Send send:
+                if (await ContactActions.GateReplyAsync(db, m.Business, send.To.Phone, policy, m.Now, ct) is { } refusal)
+                {
+                    Answer(m, null, OutboundKind.OwnerNotice,
+                        TextTemplates.OwnerReplyNotSent(send.To.Phone, OwnerTexting.Words(refusal, OwnerTextKind.Reply, send.To.Phone)));
+                    return;
+                }
+                Outbox.Enqueue(db, new OutboxItem(m.Business.Id, OutboundKind.OwnerReply, send.To.Phone, m.Sms.To, send.Body)
+                {
+                    ContactId = send.To.ContactId,
+                    DedupeKey = $"relay:{m.Sms.MessageSid}",
+                }, m.Now);
+                await ConversationActivity.OwnerRepliedAsync(db, send.To.ContactId, m.Now, ct);
+                return;
+            case RelayDecision.Ask ask:
+                Answer(m, null, OutboundKind.OwnerNotice, TextTemplates.OwnerWhichCaller(ask.Candidates.Select(c => (c.LastFour, c.Phone)).ToList()));
+                return;
+            case RelayDecision.Unclear:
+                Answer(m, null, OutboundKind.OwnerNotice, TextTemplates.OwnerDigitsUnclear(urls.For(OwnerAlerts.InboxPath)));
+                return;
+            default:
+                Answer(m, null, OutboundKind.OwnerNotice, TextTemplates.OwnerUseDashboard(urls.For(OwnerAlerts.InboxPath)));
+                return;
         }
-        Outbox.Enqueue(db, new OutboxItem(m.Business.Id, OutboundKind.OwnerReply, contact.Phone, m.Sms.To, m.Sms.Body)
-        {
-            ContactId = contact.Id,
-            DedupeKey = $"relay:{m.Sms.MessageSid}",
-        }, m.Now);
-        await ConversationActivity.OwnerRepliedAsync(db, contact.Id, m.Now, ct);
     }
 
     private void Store(Inbound m, long? contactId, InboundIntent intent, bool fromOwner) =>

@@ -2,6 +2,7 @@ using Microsoft.EntityFrameworkCore;
 using Recoverly.Businesses;
 using Recoverly.Data;
 using Recoverly.Dispatch;
+using Recoverly.Owners;
 using Recoverly.Texts;
 
 namespace Recoverly.Consent;
@@ -14,7 +15,11 @@ public enum OwnerAlertRequest
     AlreadyOn,
     /// <summary>This phone was sent a request moments ago: it must answer that one.</summary>
     TooSoon,
+    /// <summary>Refused for <see cref="OwnerAlertRequestResult.Refusal"/>: nothing is recorded or sent.</summary>
+    Refused,
 }
+
+public readonly record struct OwnerAlertRequestResult(OwnerAlertRequest Outcome, OwnerTextRefusal? Refusal = null);
 
 /// <summary>
 /// Owner alerts by SMS, as a subscription of one phone to one business (docs/product/owner-alerts.md):
@@ -41,26 +46,51 @@ public static class OwnerAlertSubscription
         ConsentLedger.OwnerStateAsync(db, businessId, phone, ct);
 
     /// <summary>
-    /// Records the owner's opt-in request and queues the "reply YES" text from <paramref name="fromNumber"/>.
-    /// Call inside a write transaction; the caller commits.
+    /// Records the owner's opt-in request and queues the "reply YES" text from <paramref name="fromNumber"/>, unless
+    /// the phone itself said STOP to this business's alerts, or (for an owner's request, <paramref name="policy"/> set)
+    /// the owner-text gate refuses it. The operator's CLI passes no policy: it vouches for the phone, but a phone's
+    /// STOP still wins. Call inside a write transaction; the caller commits only when the result is
+    /// <see cref="OwnerAlertRequest.Requested"/> or <see cref="OwnerAlertRequest.AlreadyOn"/>.
     /// </summary>
-    public static async Task<OwnerAlertRequest> RequestAsync(RecoverlyDb db, Business business, string phone, string fromNumber,
-        ConsentEvidence evidence, DateTime now, CancellationToken ct)
+    public static async Task<OwnerAlertRequestResult> RequestAsync(RecoverlyDb db, Business business, string phone, string fromNumber,
+        ConsentEvidence evidence, OwnerTextPolicy? policy, DateTime now, CancellationToken ct)
     {
         await ConsentLedger.SerializeAsync(db, business.Id, phone, ct);
+        if (policy is not null && await OwnerTexting.CheckAsync(db, business, phone, policy, now, ct) is { } refused)
+            return new(OwnerAlertRequest.Refused, refused);
         var state = await StateAsync(db, business.Id, phone, ct);
-        if (state == OwnerAlertConsent.Confirmed) return OwnerAlertRequest.AlreadyOn;
+        if (state == OwnerAlertConsent.Confirmed) return new(OwnerAlertRequest.AlreadyOn);
         if (state == OwnerAlertConsent.Requested)
         {
             var lastRequest = await db.OutboundMessages.AsNoTracking()
                 .Where(m => m.BusinessId == business.Id && m.To == phone && m.Kind == OutboundKind.OwnerOptInRequest)
                 .OrderByDescending(m => m.Id).Select(m => (DateTime?)m.CreatedAt).FirstOrDefaultAsync(ct);
-            if (lastRequest > now - RequestSpacing) return OwnerAlertRequest.TooSoon;
+            if (lastRequest > now - RequestSpacing) return new(OwnerAlertRequest.TooSoon);
         }
+        if (await PhoneSaidStopAsync(db, business.Id, phone, ct)) return new(OwnerAlertRequest.Refused, OwnerTextRefusal.PhoneOptedOut);
+        if (policy is not null && await OwnerTexting.TakeSlotsAsync(db, business.Id, OwnerTextKind.AlertRequest, phone, now, ct) is { } capped)
+            return new(OwnerAlertRequest.Refused, capped);
         ConsentLedger.Append(db, business.Id, phone, ConsentKind.OwnerOptIn, evidence, now);
         Outbox.Enqueue(db, new OutboxItem(business.Id, OutboundKind.OwnerOptInRequest, phone, fromNumber,
-            TextTemplates.OwnerOptInRequest(business.Name)), now);
-        return OwnerAlertRequest.Requested;
+            TextTemplates.OwnerOptInRequest(fromNumber)), now);
+        return new(OwnerAlertRequest.Requested);
+    }
+
+    /// <summary>
+    /// True when the phone's own STOP (a keyword, a stop phrase, or the carrier's opt-out error) is the latest word
+    /// from it about this business's alerts: only its own START or YES undoes that, never a form.
+    /// </summary>
+    public static async Task<bool> PhoneSaidStopAsync(RecoverlyDb db, long businessId, string phone, CancellationToken ct)
+    {
+        var latest = await db.ConsentEvents.AsNoTracking()
+            .Where(e => e.BusinessId == businessId && e.Phone == phone
+                        && (e.Kind == ConsentKind.OwnerConfirmed || (e.Kind == ConsentKind.OwnerOptOut
+                            && (e.Source == ConsentSource.Keyword || e.Source == ConsentSource.Phrase || e.Source == ConsentSource.ProviderError))))
+            .OrderByDescending(e => e.Id)
+            .Select(e => (ConsentKind?)e.Kind)
+            .Take(1)
+            .ToListAsync(ct);
+        return latest is [ConsentKind.OwnerOptOut];
     }
 
     /// <summary>YES (or START) from the owner's phone while alerts wait for it or were turned off.</summary>

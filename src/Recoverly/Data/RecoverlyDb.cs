@@ -39,6 +39,7 @@ public abstract class RecoverlyDb(DbContextOptions options) : DbContext(options)
 
     /// <summary>The key ring that protects login cookies, shared by every web process (docs/deploy.md).</summary>
     public DbSet<DataProtectionKey> DataProtectionKeys => Set<DataProtectionKey>();
+    public DbSet<OwnerTextCounter> OwnerTextCounters => Set<OwnerTextCounter>();
 
     public abstract DatabaseProvider Provider { get; }
 
@@ -115,7 +116,8 @@ public abstract class RecoverlyDb(DbContextOptions options) : DbContext(options)
         });
         model.Entity<LearnedLineType>(e =>
         {
-            e.HasKey(l => l.Phone);
+            e.HasKey(l => new { l.BusinessId, l.Phone });
+            e.HasOne<Business>().WithMany().HasForeignKey(l => l.BusinessId).OnDelete(DeleteBehavior.Cascade);
             e.Property(l => l.Phone).HasMaxLength(20);
             e.Property(l => l.LineType).HasMaxLength(20);
         });
@@ -214,6 +216,12 @@ public abstract class RecoverlyDb(DbContextOptions options) : DbContext(options)
             e.HasKey(c => c.BusinessId);
             e.Property(c => c.Day).HasMaxLength(10);
             e.HasOne<Business>().WithMany().HasForeignKey(c => c.BusinessId);
+        });
+        model.Entity<OwnerTextCounter>(e =>
+        {
+            e.HasKey(c => c.Key);
+            e.Property(c => c.Key).HasMaxLength(80);
+            e.Property(c => c.Day).HasMaxLength(10);
         });
         model.Entity<SenderSlot>(e =>
         {

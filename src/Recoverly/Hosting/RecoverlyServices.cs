@@ -5,6 +5,7 @@ using Recoverly.Calls;
 using Recoverly.Consent;
 using Recoverly.Data;
 using Recoverly.Dispatch;
+using Recoverly.Owners;
 using Recoverly.Telephony;
 using Recoverly.Telephony.Simulator;
 using Recoverly.Texts;
@@ -32,6 +33,7 @@ public static class RecoverlyServices
         services.TryAddSingleton(TimeProvider.System);
         services.AddRecoverlyDb(config);
         services.AddSingleton<BillingSettings>();
+        services.AddSingleton(OwnerTextPolicy.From);
         services.AddScoped<FoundingProgram>();
         services.AddScoped<StripeWebhook>();
         services.AddScoped<StripeCheckout>();

@@ -58,7 +58,7 @@ public static class CampaignRegistration
         {
             TextTemplates.TextBack(business),
             TextTemplates.HelpReply(business),
-            TextTemplates.OwnerOptInRequest(name),
+            TextTemplates.OwnerOptInRequest(business.Numbers.FirstOrDefault()?.E164 ?? Public.ExampleMessages.SampleRecoverlyNumber),
             TextTemplates.MissedCallAlert(ExampleCaller, new DateTime(2026, 6, 2, 19, 14, 0, DateTimeKind.Utc), zone, CallOutcome.Texted, 1),
             TextTemplates.ReplyAlert(ExampleCaller, [ExampleMessages.SampleReply], baseUrl + ExampleMessages.SampleConversationPath),
         };

@@ -18,21 +18,22 @@ public static class ContactActions
     public const string OptedOutRefusal = "They opted out — you can't text them. Call them instead.";
 
     /// <summary>
-    /// Queues the owner's reply in the outbox after the consent check (the dispatcher checks again
-    /// right before sending). <paramref name="replyKey"/> comes from the form, so a double submit
+    /// Queues the owner's reply in the outbox after the owner-text gate and the consent check (the dispatcher checks
+    /// consent again right before sending). <paramref name="replyKey"/> comes from the form, so a double submit
     /// queues one text. Returns the reason it was refused, or null.
     /// </summary>
     public static async Task<string?> QueueReplyAsync(RecoverlyDb db, Business business, Contact contact, string? body,
-        string replyKey, bool billingEnabled, DateTime now, CancellationToken ct)
+        string replyKey, OwnerTextPolicy policy, DateTime now, CancellationToken ct)
     {
         body = body?.Trim() ?? "";
         if (body.Length == 0) return "Write your reply first.";
         if (body.Length > MaxReplyLength) return $"That reply is too long: at most {MaxReplyLength} characters.";
-        if (!Entitlement.MayText(business, now, billingEnabled)) return "Texting is off because your subscription isn't active. Choose a plan to reply by text.";
         if (business.Numbers.Count == 0) return "This business has no Recoverly number to text from.";
 
+        // Not committed unless queued: a refusal leaves no counted slot behind.
         await using var tx = await db.BeginWriteAsync(ct);
-        if (!await ConsentLedger.MayTextAsync(db, business.Id, contact.Phone, OutboundKind.OwnerReply, ct)) return OptedOutRefusal;
+        if (await GateReplyAsync(db, business, contact.Phone, policy, now, ct) is { } refusal)
+            return OwnerTexting.Words(refusal, OwnerTextKind.Reply, contact.Phone);
         var from = await SendingNumberAsync(db, business, contact, ct);
         Outbox.Enqueue(db, new OutboxItem(business.Id, OutboundKind.OwnerReply, contact.Phone, from, body)
         {
@@ -50,6 +51,18 @@ public static class ContactActions
         }
         await tx.CommitAsync(ct);
         return null;
+    }
+
+    /// <summary>
+    /// Every check an owner's reply to a caller passes, from the app or relayed by SMS: the owner-text gate, the caller's
+    /// consent, then the daily caps (taken last, so a refused reply uses none). Call inside the write transaction.
+    /// </summary>
+    public static async Task<OwnerTextRefusal?> GateReplyAsync(RecoverlyDb db, Business business, string to, OwnerTextPolicy policy, DateTime now,
+        CancellationToken ct)
+    {
+        if (await OwnerTexting.CheckAsync(db, business, to, policy, now, ct) is { } refused) return refused;
+        if (!await ConsentLedger.MayTextAsync(db, business.Id, to, OutboundKind.OwnerReply, ct)) return OwnerTextRefusal.CallerOptedOut;
+        return await OwnerTexting.TakeSlotsAsync(db, business.Id, OwnerTextKind.Reply, to, now, ct);
     }
 
     /// <summary>The Recoverly number the caller last reached us on, so the reply lands in the same thread on their phone.</summary>

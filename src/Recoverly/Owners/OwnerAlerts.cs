@@ -18,6 +18,7 @@ namespace Recoverly.Owners;
 public static class OwnerAlerts
 {
     public static readonly TimeSpan ReplyCoalesceWindow = TimeSpan.FromMinutes(5);
+    /// <summary>A reply without a caller's last four digits can only be meant for a caller alerted this recently.</summary>
     public static readonly TimeSpan RelayWindow = TimeSpan.FromMinutes(30);
     /// <summary>An alert that could not go out within half a day is no longer news.</summary>
     public static readonly TimeSpan StaleAfter = TimeSpan.FromHours(12);
@@ -32,7 +33,6 @@ public static class OwnerAlerts
     /// <summary>The outbox "To" of an email alert; the address itself is read when it is sent (it may change meanwhile).</summary>
     public static string EmailRecipient(long businessId) => $"email:{businessId}";
 
-    private static readonly OutboundKind[] AlertKinds = [OutboundKind.OwnerAlert, OutboundKind.OwnerReplyAlert];
     public enum AlertChannel { None, Sms, Email }
 
     /// <summary>Where this business's alerts go: e-mail when the owner chose it, SMS only after the owner's YES, else nowhere.</summary>
@@ -124,17 +124,6 @@ public static class OwnerAlerts
             SendAt = sendAt,
             ExpiresAt = email ? now + StaleAfter : null,
         }, now);
-    }
-
-    /// <summary>The caller the owner is answering: the conversation of the most recent alert within 30 minutes.</summary>
-    public static Task<long?> RelayTargetAsync(RecoverlyDb db, long businessId, DateTime now, CancellationToken ct)
-    {
-        var since = now - RelayWindow;
-        return db.OutboundMessages.AsNoTracking()
-            .Where(m => m.BusinessId == businessId && AlertKinds.Contains(m.Kind) && m.ContactId != null && m.SentAt != null && m.SentAt >= since)
-            .OrderByDescending(m => m.SentAt)
-            .Select(m => m.ContactId)
-            .FirstOrDefaultAsync(ct);
     }
 
     private static async Task<AlertChannel> ChannelAsync(RecoverlyDb db, Business business, CancellationToken ct) =>

@@ -19,7 +19,7 @@ public sealed record ValidBusinessDetails(string Name, string BusinessLine, Vali
 /// verification. Pages stay thin; every method is scoped to the business it is given.
 /// </summary>
 public sealed class OwnerOnboarding(RecoverlyDb db, TimeProvider time, DispatchSignal signal,
-    INumberProvisioning numbers, ILogger<OwnerOnboarding> log)
+    INumberProvisioning numbers, OwnerTextPolicy policy, ILogger<OwnerOnboarding> log)
 {
     public const string DefaultTimeZone = "America/Chicago";
 
@@ -146,6 +146,8 @@ public sealed class OwnerOnboarding(RecoverlyDb db, TimeProvider time, DispatchS
             .Select(n => n.E164).FirstAsync(ct);
         if (phone is not null && await db.Numbers.AnyAsync(n => n.E164 == phone, ct))
             return "That's a Recoverly number. Enter your own mobile number.";
+        if (phone is not null && !OwnerTexting.IsAllowedCountry(phone, policy))
+            return OwnerTexting.Words(OwnerTextRefusal.CountryNotAllowed, OwnerTextKind.AlertRequest, phone);
 
         var now = time.GetUtcNow().UtcDateTime;
         await using var tx = await db.BeginWriteAsync(ct);
@@ -155,7 +157,10 @@ public sealed class OwnerOnboarding(RecoverlyDb db, TimeProvider time, DispatchS
         if (ticked)
         {
             var evidence = ConsentEvidence.WebForm(OwnerAlertSubscription.DisclosureVersion, OwnerAlertSubscription.Disclosure, ip, userAgent);
-            queued = await OwnerAlertSubscription.RequestAsync(db, tracked, phone!, recoverlyNumber, evidence, now, ct) == OwnerAlertRequest.Requested;
+            var request = await OwnerAlertSubscription.RequestAsync(db, tracked, phone!, recoverlyNumber, evidence, policy, now, ct);
+            // Not committed: nothing is recorded, not even the phone.
+            if (request.Refusal is { } refusal) return OwnerTexting.Words(refusal, OwnerTextKind.AlertRequest, phone!);
+            queued = request.Outcome == OwnerAlertRequest.Requested;
         }
         await db.SaveChangesAsync(ct);
         await tx.CommitAsync(ct);

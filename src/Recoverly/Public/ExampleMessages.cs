@@ -25,6 +25,7 @@ public static class ExampleMessages
     };
 
     public const string SampleCaller = "+15125550142";
+    public const string SampleRecoverlyNumber = "+15125550100";
     public const string SampleReply = "Need my water heater looked at tomorrow";
 
     /// <summary>The sample caller's conversation page, built like a real alert's link so the examples never point at a page that does not exist.</summary>
@@ -53,7 +54,7 @@ public static class ExampleMessages
                 [new("START", false), new(TextTemplates.OptInConfirmation(name), true)]),
             new("owner-opt-in", "Owner alert opt-in", "Owner",
                 "Owner alerts are never assumed: after the owner ticks the (unticked) box at sign-up, this request goes out, and alerts start only after YES.",
-                [new(TextTemplates.OwnerOptInRequest(name), true), new("YES", false), new(TextTemplates.OwnerAlertsOn(name), true)]),
+                [new(TextTemplates.OwnerOptInRequest(SampleRecoverlyNumber), true), new("YES", false), new(TextTemplates.OwnerAlertsOn(name), true)]),
             new("owner-alert", "Owner missed-call alert", "Owner",
                 "Every missed call is alerted with what happened — a landline caller's alert says to call them back.",
                 [new(TextTemplates.MissedCallAlert(SampleCaller, SampleCallUtc, zone, CallOutcome.Texted, 1), true)]),

@@ -74,3 +74,35 @@ public static class TwilioForm
     public static bool LooksLikeSid(string? sid, string prefix) =>
         sid is { Length: >= 10 and <= 64 } && sid.StartsWith(prefix, StringComparison.Ordinal) && sid.All(char.IsAsciiLetterOrDigit);
 }
+
+/// <summary>
+/// A database failure inside a webhook answers 503 with Retry-After, never a half-recorded 500: every webhook records
+/// in one transaction, so nothing of the failed attempt stays, and Twilio's retry (same CallSid/MessageSid) is
+/// recorded once (docs/deploy.md, "Webhooks and database outages").
+/// </summary>
+public sealed class WebhookDatabaseFailureFilter(ILogger<WebhookDatabaseFailureFilter> log) : IEndpointFilter
+{
+    public const string RetryAfterSeconds = "5";
+
+    public async ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
+    {
+        try
+        {
+            return await next(context);
+        }
+        catch (Exception e) when (IsDatabaseFailure(e) && !context.HttpContext.RequestAborted.IsCancellationRequested)
+        {
+            // The exception type only: database messages can carry the values (phone numbers, bodies) of the failed statement.
+            log.LogError("Database failure in webhook {Path} ({Error}); answered 503 for a retry", context.HttpContext.Request.Path, e.GetType().Name);
+            context.HttpContext.Response.Headers.RetryAfter = RetryAfterSeconds;
+            return Results.Text("Temporarily unavailable; retry.", statusCode: StatusCodes.Status503ServiceUnavailable);
+        }
+    }
+
+    private static bool IsDatabaseFailure(Exception? e)
+    {
+        for (; e is not null; e = e.InnerException)
+            if (e is System.Data.Common.DbException or Microsoft.EntityFrameworkCore.DbUpdateException or TimeoutException) return true;
+        return false;
+    }
+}

@@ -19,7 +19,8 @@ public static class WebhookEndpoints
 {
     public static void MapTwilioWebhooks(this IEndpointRouteBuilder app)
     {
-        var twilio = app.MapGroup("/twilio").AddEndpointFilter(RecoverlyMetrics.TimeWebhookAsync).AddEndpointFilter<TwilioSignatureFilter>().DisableAntiforgery();
+        var twilio = app.MapGroup("/twilio").AddEndpointFilter(RecoverlyMetrics.TimeWebhookAsync).AddEndpointFilter<TwilioSignatureFilter>()
+            .AddEndpointFilter<WebhookDatabaseFailureFilter>().DisableAntiforgery();
         twilio.MapPost("/voice", IncomingCallAsync);
         twilio.MapPost("/voice/status", CallStatusAsync);
         twilio.MapPost("/voice/recording", RecordingAsync);

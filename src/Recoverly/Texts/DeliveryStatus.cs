@@ -59,7 +59,7 @@ public static class DeliveryStatus
 
     /// <summary>
     /// Provider errors that teach us something lasting: 21610 is an opt-out (the ledger and the
-    /// provider must agree); 21614/21635/30006 mark the number as a landline.
+    /// provider must agree); 21614/21635/30006 mark the number as a landline for this business, for 90 days.
     /// </summary>
     public static async Task LearnFromErrorAsync(RecoverlyDb db, OutboundMessage message, ProviderError error, DateTime now, CancellationToken ct)
     {
@@ -74,9 +74,9 @@ public static class DeliveryStatus
         else if (error.Category == ErrorCategory.Landline)
         {
             await db.Database.ExecuteSqlInterpolatedAsync($"""
-                INSERT INTO "LearnedLineTypes" ("Phone", "LineType", "ErrorCode", "LearnedAt")
-                VALUES ({message.To}, {"landline"}, {error.Code}, {now})
-                ON CONFLICT ("Phone") DO NOTHING
+                INSERT INTO "LearnedLineTypes" ("BusinessId", "Phone", "LineType", "ErrorCode", "LearnedAt")
+                VALUES ({message.BusinessId}, {message.To}, {"landline"}, {error.Code}, {now})
+                ON CONFLICT ("BusinessId", "Phone") DO UPDATE SET "ErrorCode" = excluded."ErrorCode", "LearnedAt" = excluded."LearnedAt"
                 """, ct);
         }
     }

@@ -50,8 +50,8 @@ public static partial class TemplateRules
         if (string.IsNullOrWhiteSpace(template)) errors.Add("Write the text your callers will get.");
         if (!template.Contains(TextTemplates.BusinessToken, StringComparison.Ordinal))
             errors.Add("Keep {Business} in the text: the first text a caller gets must say who it's from.");
-        if (!StopWord().IsMatch(template))
-            errors.Add("Keep the opt-out line (\"Reply STOP to opt out\"): every text-back must say how to stop texts.");
+        if (!OptOutInstruction().IsMatch(template))
+            errors.Add("Keep the opt-out line (\"Reply STOP to opt out\"): every text-back must tell callers to reply STOP to stop texts.");
         if (bookingLink is null && UsesBookingLink(template)) errors.Add(NoBookingLink);
         if (template.Length > MaxLength || rendered.Length > MaxLength)
             errors.Add($"That's too long: at most {MaxLength} characters, with your business name filled in.");
@@ -93,8 +93,12 @@ public static partial class TemplateRules
     private static string Simplified(string token) => token.Replace("_", "", StringComparison.Ordinal).Replace("-", "", StringComparison.Ordinal)
         .ToLowerInvariant();
 
-    [GeneratedRegex(@"\bstop\b", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
-    private static partial Regex StopWord();
+    /// <summary>
+    /// A real instruction, not just the word ("we never stop working" does not count): "Reply STOP", "Text STOP to …",
+    /// "Send STOP", "Respond with STOP", in any case, the keyword optionally quoted.
+    /// </summary>
+    [GeneratedRegex(@"\b(reply|text|txt|send|respond(\s+with)?)\s+[""'“‘]?stop\b", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
+    private static partial Regex OptOutInstruction();
 
     [GeneratedRegex(@"\b(sale|discount(s|ed)?|coupons?|free)\b|%\s*off\b", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
     private static partial Regex Promotional();

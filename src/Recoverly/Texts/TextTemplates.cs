@@ -40,28 +40,77 @@ public static class TextTemplates
     public static string OptInConfirmation(string businessName) =>
         $"{businessName}: you're resubscribed. We text you only about your calls to us (1 message per missed call). Msg & data rates may apply. Reply HELP for help, STOP to opt out.";
 
+    /// <summary>The longest HELP answer: two segments.</summary>
+    public const int HelpReplyMaxLength = 320;
+
+    /// <summary>
+    /// The HELP answer. Its fixed tail (frequency, "Msg &amp; data rates may apply", "Reply STOP to opt out") is never cut:
+    /// when the business's name and contact make it too long, the e-mail is dropped, then the name shortened.
+    /// </summary>
     public static string HelpReply(Business business)
     {
-        var contact = Phones.FormatForDisplay(business.BusinessPhone);
-        if (!string.IsNullOrWhiteSpace(business.OwnerEmail)) contact += " or " + business.OwnerEmail;
-        var text = $"{business.Name}: we text back callers we missed. Help: call {contact}. 1 message per missed call. Msg & data rates may apply. Reply STOP to opt out.";
-        return text.Length <= 320 ? text : text[..317] + "...";
+        const string tail = ". 1 message per missed call. Msg & data rates may apply. Reply STOP to opt out.";
+        var phone = Phones.FormatForDisplay(business.BusinessPhone);
+        string Compose(string name, string contact) => $"{name}: we text back callers we missed. Help: call {contact}{tail}";
+        var name = business.Name;
+        if (!string.IsNullOrWhiteSpace(business.OwnerEmail) && Compose(name, $"{phone} or {business.OwnerEmail}") is { Length: <= HelpReplyMaxLength } full)
+            return full;
+        var text = Compose(name, phone);
+        if (text.Length <= HelpReplyMaxLength) return text;
+        var room = name.Length - (text.Length - HelpReplyMaxLength) - 3;
+        return Compose(room > 0 ? name[..room].TrimEnd() + "..." : "", phone);
     }
 
-    public static string OwnerOptInRequest(string businessName) =>
-        $"Recoverly: reply YES to get missed-call alerts for {businessName}. Msg & data rates may apply. Reply STOP to cancel, HELP for help.";
+    /// <summary>
+    /// The "reply YES" request: fixed words and the Recoverly number it comes from, nothing the owner typed (not even the
+    /// business name), so the form cannot put anyone's words on a stranger's phone (docs/product/owner-alerts.md).
+    /// </summary>
+    public static string OwnerOptInRequest(string recoverlyNumber) =>
+        $"Recoverly: reply YES to get missed-call alerts for the business on Recoverly number {Phones.FormatForDisplay(recoverlyNumber)}. " +
+        "Not you? Ignore this or reply STOP. Msg & data rates may apply. HELP for help.";
 
     public static string OwnerAlertsOn(string businessName) =>
-        $"Recoverly: missed-call alerts for {businessName} are on. About 1 alert per missed call or reply. Msg & data rates may apply. Reply HELP for help, STOP to cancel.";
+        $"Recoverly: missed-call alerts for {SafeName(businessName)} are on. About 1 alert per missed call or reply. Msg & data rates may apply. Reply HELP for help, STOP to cancel.";
 
     public static string OwnerAlertsOff(string businessName) =>
-        $"Recoverly: missed-call alerts for {businessName} are off. You'll get no more alert texts. Reply START to turn them back on.";
+        $"Recoverly: missed-call alerts for {SafeName(businessName)} are off. You'll get no more alert texts. Reply START to turn them back on.";
 
     public static string OwnerHelp(string businessName) =>
-        $"Recoverly alerts for {businessName}: a text per missed call and caller reply. Reply to an alert to answer that caller. Msg & data rates may apply. Reply STOP to cancel.";
+        $"Recoverly alerts for {SafeName(businessName)}: a text per missed call and caller reply. Reply to an alert to answer that caller. Msg & data rates may apply. Reply STOP to cancel.";
+
+    /// <summary>The longest business name an owner-facing Recoverly text carries.</summary>
+    public const int SafeNameLength = 30;
+
+    /// <summary>
+    /// A business name as Recoverly's own texts to the owner's phone carry it: letters, digits, spaces and &amp; ' - only
+    /// (no dots, slashes or colons, so never a link), at most <see cref="SafeNameLength"/> characters; "your business" when nothing is left.
+    /// </summary>
+    public static string SafeName(string businessName)
+    {
+        var kept = new string(businessName.Select(c => char.IsLetterOrDigit(c) || c is '&' or '\'' or '-' ? c : ' ').ToArray());
+        var flat = string.Join(' ', kept.Split(' ', StringSplitOptions.RemoveEmptyEntries));
+        if (flat.Length > SafeNameLength) flat = flat[..SafeNameLength].TrimEnd();
+        return flat.Length == 0 ? "your business" : flat;
+    }
 
     public static string OwnerUseDashboard(string link) =>
         $"Recoverly: we couldn't tell which caller you're answering (no alert in the last 30 minutes). Please reply from the dashboard: {link}";
+
+    /// <summary>More than one caller could be meant: nothing was sent; the owner resends starting with the caller's last four digits.</summary>
+    public static string OwnerWhichCaller(IReadOnlyList<(string LastFour, string Phone)> candidates)
+    {
+        var shown = candidates.Take(5).Select(c => $"{c.LastFour} = {Phones.FormatForDisplay(c.Phone)}");
+        var more = candidates.Count > 5 ? $" (+{candidates.Count - 5} more)" : "";
+        return $"Recoverly: not sent — {candidates.Count} callers were alerted in the last 30 minutes. Send it again starting with the caller's " +
+               $"last 4 digits, e.g. \"{candidates[0].LastFour} on my way\": {string.Join("; ", shown)}{more}.";
+    }
+
+    public static string OwnerDigitsUnclear(string link) =>
+        $"Recoverly: not sent — those 4 digits don't name exactly one caller from your alerts, or no message followed them. Please reply from the dashboard: {link}";
+
+    /// <summary>An owner's SMS reply the owner-text rules refused (the reason in the owner's words): nothing went to the caller.</summary>
+    public static string OwnerReplyNotSent(string callerE164, string reason) =>
+        $"Recoverly: your reply to {Phones.FormatForDisplay(callerE164)} was not sent. {reason}";
 
     public static string MissedCallAlert(string? callerE164, DateTime atUtc, TimeZoneInfo zone, CallOutcome outcome, int callCount)
     {

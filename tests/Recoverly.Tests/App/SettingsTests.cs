@@ -200,7 +200,7 @@ public class SettingsTests
         Assert.Contains(OwnerAlertSubscription.Disclosure, optIn.EvidenceText);
         await app.MissedCallAsync(Caller);
         await app.DispatchAsync();
-        Assert.Equal([OptInRequest], app.Twilio.SentTo(OwnerPhone).Select(t => t.Body));
+        Assert.Equal([TextTemplates.OwnerOptInRequest(Number)], app.Twilio.SentTo(OwnerPhone).Select(t => t.Body));
         Assert.Contains("Waiting for your YES", await owner.TextAsync(Settings));
 
         await app.InboundSmsAsync(OwnerPhone, Number, "YES");
@@ -231,7 +231,7 @@ public class SettingsTests
 
         Assert.Equal(OwnerAlertConsent.OptedOut, await app.QueryAsync(d => ConsentLedger.OwnerStateAsync(d, business.Id, OwnerPhone, default)));
         Assert.Equal(OwnerAlertConsent.Requested, await app.QueryAsync(d => ConsentLedger.OwnerStateAsync(d, business.Id, "+15125550188", default)));
-        Assert.Equal(OptInRequest, app.Twilio.SentTo("+15125550188").Single().Body);
+        Assert.Equal(TextTemplates.OwnerOptInRequest(Number), app.Twilio.SentTo("+15125550188").Single().Body);
         // A second request within ten minutes is refused: the form can't be used to text a number over and over.
         var again = await owner.PostAsync($"{Settings}?handler=TextAlerts", new() { ["on"] = "true", ["ownerPhone"] = "+15125550188", ["agree"] = "true" }, tokenFrom: Settings);
         Assert.Equal(HttpStatusCode.UnprocessableEntity, again.StatusCode);

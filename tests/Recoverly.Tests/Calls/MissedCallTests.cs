@@ -167,6 +167,32 @@ public class MissedCallTests
         Assert.Equal(1, app.Twilio.Requests);
     }
 
+    [Theory]
+    [BothDatabases]
+    public async Task A_learned_landline_belongs_to_one_business_and_expires_after_90_days(Db db)
+    {
+        await using var app = await TestApp.StartAsync(db);
+        await app.AddBusinessAsync();
+        await app.AddBusinessAsync("Other Plumbing", "+15125550200", "+15125550201");
+        app.Twilio.Script(new Scripted(400, 21614));
+        await app.MissedCallAsync(Caller);
+        await app.DispatchAsync();
+
+        // Another business still texts the number back: one tenant's error does not block it for everyone.
+        await app.MissedCallAsync(Caller, "+15125550200");
+        await app.DispatchAsync();
+        app.Time.Advance(TimeSpan.FromHours(13));
+        await app.MissedCallAsync(Caller);
+        app.Time.Advance(Recoverly.Calls.LearnedLineType.Lifetime);
+        await app.MissedCallAsync(Caller);
+        await app.DispatchAsync();
+
+        var outcomes = await app.QueryAsync(d => d.MissedCalls.OrderBy(c => c.Id).Select(c => new { c.To, c.Outcome }).ToListAsync());
+        Assert.Equal([("+15125550100", CallOutcome.Texted), ("+15125550200", CallOutcome.Texted), ("+15125550100", CallOutcome.Landline),
+            ("+15125550100", CallOutcome.Texted)], outcomes.Select(o => (o.To, o.Outcome)));
+        Assert.Equal(2, app.Twilio.SentTo(Caller).Count);
+    }
+
     [Fact]
     public async Task The_daily_cap_stops_text_backs_but_keeps_recording_calls()
     {

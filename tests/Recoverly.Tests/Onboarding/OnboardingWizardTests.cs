@@ -120,8 +120,7 @@ public partial class OnboardingWizardTests
         var requests = await app.QueryAsync(d => d.OutboundMessages.Where(m => m.BusinessId == business.Id).ToListAsync());
         var request = Assert.Single(requests);
         Assert.Equal((OutboundKind.OwnerOptInRequest, OwnerMobile, "+15125550102"), (request.Kind, request.To, request.From));
-        Assert.Equal("Recoverly: reply YES to get missed-call alerts for Lone Star Plumbing. Msg & data rates may apply. Reply STOP to cancel, HELP for help.",
-            request.Body);
+        Assert.Equal(TextTemplates.OwnerOptInRequest("+15125550102"), request.Body);
         Assert.Equal(OwnerAlertConsent.Requested, await app.QueryAsync(d => ConsentLedger.OwnerStateAsync(d, business.Id, OwnerMobile, default)));
         Assert.Contains("Reply YES to that text", await owner.PageAsync("/onboarding/alerts"));
 

@@ -13,7 +13,7 @@ public class OwnerAlertTests
     private const string Number = "+15125550100";
 
     private const string OptInRequest =
-        "Recoverly: reply YES to get missed-call alerts for Acme Plumbing. Msg & data rates may apply. Reply STOP to cancel, HELP for help.";
+        "Recoverly: reply YES to get missed-call alerts for the business on Recoverly number (512) 555-0100. Not you? Ignore this or reply STOP. Msg & data rates may apply. HELP for help.";
 
     // The fake clock starts at 15:00 UTC on 2026-11-27: 9:00 AM in Chicago (CST).
     private const string AlertForCaller = "Recoverly: missed call from (512) 555-0142 at 9:00 AM — we texted them back.";
@@ -144,13 +144,13 @@ public class OwnerAlertTests
 
     [Theory]
     [BothDatabases]
-    public async Task Owner_reply_by_SMS_is_relayed_to_the_most_recently_alerted_caller(Db db)
+    public async Task Owner_reply_by_SMS_goes_to_the_one_caller_alerted_in_the_last_30_minutes(Db db)
     {
         await using var app = await TestApp.StartAsync(db);
         await app.AddBusinessWithConfirmedOwnerAsync(Owner);
         await app.MissedCallAsync(OtherCaller);
         await app.DispatchAsync();
-        app.Time.Advance(TimeSpan.FromMinutes(2));
+        app.Time.Advance(TimeSpan.FromMinutes(40));
         await app.MissedCallAsync(Caller);
         await app.DispatchAsync();
         Assert.Equal(2, app.Twilio.SentTo(Owner).Count(IsAlert));
@@ -178,6 +178,68 @@ public class OwnerAlertTests
         Assert.Single(app.Twilio.SentTo(OtherCaller));
         var notice = Assert.Single(app.Twilio.SentTo(Owner).Skip(ownerBefore));
         Assert.Equal("Recoverly: we couldn't tell which caller you're answering (no alert in the last 30 minutes). Please reply from the dashboard: http://localhost/app", notice.Body);
+
+        // The caller's last four digits still name them, hours later.
+        await HttpAssert.OkXmlAsync(await app.InboundSmsAsync(Owner, Number, "0143: sorry, we never called you back. Still need help?"));
+        await app.DispatchAsync();
+        Assert.Equal("sorry, we never called you back. Still need help?", app.Twilio.SentTo(OtherCaller)[^1].Body);
+    }
+
+    [Theory]
+    [BothDatabases]
+    public async Task A_reply_typed_while_a_second_alert_arrives_reaches_no_caller_until_it_names_one(Db db)
+    {
+        await using var app = await TestApp.StartAsync(db);
+        await app.AddBusinessWithConfirmedOwnerAsync(Owner);
+        await app.MissedCallAsync(Caller);
+        await app.DispatchAsync();
+        // The owner starts typing an answer to the first caller; meanwhile a second caller's alert goes out.
+        app.Time.Advance(TimeSpan.FromMinutes(1));
+        await app.MissedCallAsync(OtherCaller);
+        await app.DispatchAsync();
+        Assert.Equal(2, app.Twilio.SentTo(Owner).Count(IsAlert));
+        var ownerBefore = app.Twilio.SentTo(Owner).Count;
+
+        await HttpAssert.OkXmlAsync(await app.InboundSmsAsync(Owner, Number, "On my way, 20 minutes"));
+        await app.DispatchAsync();
+
+        Assert.Single(app.Twilio.SentTo(Caller)); // only its text-back
+        Assert.Single(app.Twilio.SentTo(OtherCaller));
+        Assert.Equal(0, await app.QueryAsync(d => d.OutboundMessages.CountAsync(m => m.Kind == OutboundKind.OwnerReply)));
+        var ask = Assert.Single(app.Twilio.SentTo(Owner).Skip(ownerBefore)).Body;
+        Assert.Equal("Recoverly: not sent — 2 callers were alerted in the last 30 minutes. Send it again starting with the caller's last 4 digits, " +
+                     "e.g. \"0143 on my way\": 0143 = (512) 555-0143; 0142 = (512) 555-0142.", ask);
+
+        await HttpAssert.OkXmlAsync(await app.InboundSmsAsync(Owner, Number, "0142 On my way, 20 minutes"));
+        await app.DispatchAsync();
+
+        Assert.Equal("On my way, 20 minutes", app.Twilio.SentTo(Caller)[^1].Body);
+        Assert.Single(app.Twilio.SentTo(OtherCaller));
+        Assert.Equal(ownerBefore + 1, app.Twilio.SentTo(Owner).Count);
+    }
+
+    [Theory]
+    [InlineData("On my way", new string[0], "none")]
+    [InlineData("On my way", new[] { "+15125550142" }, "+15125550142:On my way")]
+    [InlineData("On my way", new[] { "+15125550142", "+15125550143" }, "ask")]
+    [InlineData("0142 on my way", new[] { "+15125550142", "+15125550143" }, "+15125550142:on my way")]
+    [InlineData("#0143, on my way", new[] { "+15125550142", "+15125550143" }, "+15125550143:on my way")]
+    [InlineData("0142", new[] { "+15125550142", "+15125550143" }, "unclear")]
+    [InlineData("0142 hi", new[] { "+15125550142", "+15135550142" }, "unclear")]
+    [InlineData("1530 works for me", new[] { "+15125550142" }, "+15125550142:1530 works for me")]
+    [InlineData("1530 works for me", new[] { "+15125550142", "+15125550143" }, "ask")]
+    public void The_relay_target_is_never_guessed(string body, string[] alerted, string expected)
+    {
+        var candidates = alerted.Select((p, i) => new Recoverly.Owners.RelayCandidate(i + 1, p)).ToList();
+        var decision = Recoverly.Owners.OwnerReplyRelay.Decide(body, candidates, candidates);
+        var actual = decision switch
+        {
+            Recoverly.Owners.RelayDecision.Send send => $"{send.To.Phone}:{send.Body}",
+            Recoverly.Owners.RelayDecision.Ask => "ask",
+            Recoverly.Owners.RelayDecision.Unclear => "unclear",
+            _ => "none",
+        };
+        Assert.Equal(expected, actual);
     }
 
     [Theory]
@@ -199,7 +261,7 @@ public class OwnerAlertTests
 
     [Theory]
     [BothDatabases]
-    public async Task An_owner_reply_to_an_opted_out_caller_is_not_sent(Db db)
+    public async Task An_owner_reply_to_an_opted_out_caller_is_not_sent_and_the_owner_hears_why_once(Db db)
     {
         await using var app = await TestApp.StartAsync(db);
         await app.AddBusinessWithConfirmedOwnerAsync(Owner);
@@ -208,16 +270,18 @@ public class OwnerAlertTests
         await app.InboundSmsAsync(Caller, Number, "STOP");
         await app.DispatchAsync();
         Assert.Equal(2, app.Twilio.SentTo(Caller).Count); // text-back and the one STOP confirmation
+        var ownerBefore = app.Twilio.SentTo(Owner).Count;
 
-        await HttpAssert.OkXmlAsync(await app.InboundSmsAsync(Owner, Number, "Sorry we missed you, when can I call?"));
+        var sid = TestApp.NewSid("SM");
+        await HttpAssert.OkXmlAsync(await app.InboundSmsAsync(Owner, Number, "Sorry we missed you, when can I call?", sid));
+        await HttpAssert.OkXmlAsync(await app.InboundSmsAsync(Owner, Number, "Sorry we missed you, when can I call?", sid)); // Twilio retries
         await app.DispatchAsync();
 
         Assert.Equal(2, app.Twilio.SentTo(Caller).Count);
-        var relay = await app.QueryAsync(d => d.OutboundMessages.SingleAsync(m => m.Kind == OutboundKind.OwnerReply));
-        Assert.Equal(Caller, relay.To);
-        Assert.Equal(OutboundStatus.Cancelled, relay.Status);
-        Assert.Equal("Cancelled — the caller opted out", Recoverly.Owners.OwnerWords.Reason(relay.Reason, relay.Kind, relay.ErrorCode));
-        Assert.Null(relay.ProviderSid);
+        Assert.Equal(0, await app.QueryAsync(d => d.OutboundMessages.CountAsync(m => m.Kind == OutboundKind.OwnerReply)));
+        var notice = Assert.Single(app.Twilio.SentTo(Owner).Skip(ownerBefore));
+        Assert.Equal("Recoverly: your reply to (512) 555-0142 was not sent. They opted out — you can't text them. Call them instead.", notice.Body);
+        Assert.Equal(0, await app.QueryAsync(d => d.OwnerTextCounters.CountAsync()));
     }
 
     [Theory]

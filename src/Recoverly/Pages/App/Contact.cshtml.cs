@@ -19,7 +19,7 @@ public sealed record QuickReplyButton(string Text, string Label);
 /// /app/contacts/{id}: one caller's thread, the reply box with the owner's quick replies, what became of the latest
 /// missed call (called back, booked — for the report, never texted), and their full consent history.
 /// </summary>
-public sealed class ContactModel(RecoverlyDb db, TimeProvider time, BillingSettings billing, DispatchSignal signal,
+public sealed class ContactModel(RecoverlyDb db, TimeProvider time, OwnerTextPolicy policy, DispatchSignal signal,
     CurrentOwner owner) : AppPageModel
 {
     private static readonly OutboundKind[] CallerKinds =
@@ -61,7 +61,7 @@ public sealed class ContactModel(RecoverlyDb db, TimeProvider time, BillingSetti
     {
         if (!await LoadContactAsync(id, ct)) return NotFound();
         var key = replyKey is { Length: 32 } k && k.All(char.IsAsciiHexDigit) ? k : Guid.NewGuid().ToString("N");
-        var refused = await ContactActions.QueueReplyAsync(db, Business, Contact, body, key, billing.Enabled, Now, ct);
+        var refused = await ContactActions.QueueReplyAsync(db, Business, Contact, body, key, policy, Now, ct);
         if (refused is null)
         {
             signal.Notify();

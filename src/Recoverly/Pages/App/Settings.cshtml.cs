@@ -14,7 +14,7 @@ namespace Recoverly.Pages.App;
 /// /app/settings: text-back templates with a live preview, the booking link and quick replies, hours, calls, owner
 /// alerts, the weekly summary, pause.
 /// </summary>
-public sealed class SettingsModel(RecoverlyDb db, TimeProvider time, DispatchSignal signal, CurrentOwner owner) : AppPageModel
+public sealed class SettingsModel(RecoverlyDb db, TimeProvider time, DispatchSignal signal, CurrentOwner owner, OwnerTextPolicy policy) : AppPageModel
 {
 
     public string TextBack { get; private set; } = "";
@@ -252,6 +252,7 @@ public sealed class SettingsModel(RecoverlyDb db, TimeProvider time, DispatchSig
         if (phone is null) Errors.Add("Enter the mobile number that should get the alerts.");
         else if (phone == Business.BusinessPhone || Business.Numbers.Any(n => n.E164 == phone))
             Errors.Add("Use your own mobile number, not the business line or the Recoverly number.");
+        else if (!OwnerTexting.IsAllowedCountry(phone, policy)) Errors.Add(OwnerTexting.Words(OwnerTextRefusal.CountryNotAllowed, OwnerTextKind.AlertRequest, phone));
         if (!agree) Errors.Add("Tick the box to agree to receive alert texts.");
         if (Business.Numbers.Count == 0) Errors.Add("Your business has no Recoverly number to text from yet.");
         if (Errors.Count > 0) return await InvalidAsync(ct);
@@ -264,10 +265,17 @@ public sealed class SettingsModel(RecoverlyDb db, TimeProvider time, DispatchSig
                 await OwnerAlertSubscription.TurnOffAsync(db, Business.Id, current, turnedOff, now, ct);
             var evidence = ConsentEvidence.WebForm(OwnerAlertSubscription.DisclosureVersion, OwnerAlertSubscription.Disclosure, ip, userAgent,
                 $"Owner: {owner.Email} (settings page)");
-            result = await OwnerAlertSubscription.RequestAsync(db, Business, phone!, Business.Numbers[0].E164, evidence, now, ct);
+            var request = await OwnerAlertSubscription.RequestAsync(db, Business, phone!, Business.Numbers[0].E164, evidence, policy, now, ct);
+            result = request.Outcome;
             if (result == OwnerAlertRequest.TooSoon)
             {
                 Errors.Add($"We texted {Phones.FormatForDisplay(phone!)} a few minutes ago. Reply YES to that text; you can ask for a new one after {OwnerAlertSubscription.RequestSpacing.TotalMinutes:0} minutes.");
+                return await InvalidAsync(ct);
+            }
+            if (request.Refusal is { } refusal)
+            {
+                // Not committed: nothing is recorded and the old phone keeps its alerts.
+                Errors.Add(OwnerTexting.Words(refusal, OwnerTextKind.AlertRequest, phone!));
                 return await InvalidAsync(ct);
             }
             await db.Businesses.Where(b => b.Id == Business.Id).ExecuteUpdateAsync(s => s.SetProperty(b => b.OwnerPhone, phone), ct);

@@ -321,6 +321,9 @@ namespace Recoverly.Data.Migrations.Postgres
 
             modelBuilder.Entity("Recoverly.Calls.LearnedLineType", b =>
                 {
+                    b.Property<long>("BusinessId")
+                        .HasColumnType("bigint");
+
                     b.Property<string>("Phone")
                         .HasMaxLength(20)
                         .HasColumnType("character varying(20)");
@@ -336,7 +339,7 @@ namespace Recoverly.Data.Migrations.Postgres
                         .HasMaxLength(20)
                         .HasColumnType("character varying(20)");
 
-                    b.HasKey("Phone");
+                    b.HasKey("BusinessId", "Phone");
 
                     b.ToTable("LearnedLineTypes");
                 });
@@ -616,6 +619,25 @@ namespace Recoverly.Data.Migrations.Postgres
                     b.HasKey("BusinessId");
 
                     b.ToTable("OwnerAlertCounters");
+                });
+
+            modelBuilder.Entity("Recoverly.Owners.OwnerTextCounter", b =>
+                {
+                    b.Property<string>("Key")
+                        .HasMaxLength(80)
+                        .HasColumnType("character varying(80)");
+
+                    b.Property<int>("Count")
+                        .HasColumnType("integer");
+
+                    b.Property<string>("Day")
+                        .IsRequired()
+                        .HasMaxLength(10)
+                        .HasColumnType("character varying(10)");
+
+                    b.HasKey("Key");
+
+                    b.ToTable("OwnerTextCounters");
                 });
 
             modelBuilder.Entity("Recoverly.Owners.PasswordResetToken", b =>
@@ -940,6 +962,15 @@ namespace Recoverly.Data.Migrations.Postgres
                 });
 
             modelBuilder.Entity("Recoverly.Calls.Contact", b =>
+                {
+                    b.HasOne("Recoverly.Businesses.Business", null)
+                        .WithMany()
+                        .HasForeignKey("BusinessId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("Recoverly.Calls.LearnedLineType", b =>
                 {
                     b.HasOne("Recoverly.Businesses.Business", null)
                         .WithMany()

@@ -308,6 +308,9 @@ namespace Recoverly.Data.Migrations.Sqlite
 
             modelBuilder.Entity("Recoverly.Calls.LearnedLineType", b =>
                 {
+                    b.Property<long>("BusinessId")
+                        .HasColumnType("INTEGER");
+
                     b.Property<string>("Phone")
                         .HasMaxLength(20)
                         .HasColumnType("TEXT");
@@ -323,7 +326,7 @@ namespace Recoverly.Data.Migrations.Sqlite
                         .HasMaxLength(20)
                         .HasColumnType("TEXT");
 
-                    b.HasKey("Phone");
+                    b.HasKey("BusinessId", "Phone");
 
                     b.ToTable("LearnedLineTypes");
                 });
@@ -595,6 +598,25 @@ namespace Recoverly.Data.Migrations.Sqlite
                     b.HasKey("BusinessId");
 
                     b.ToTable("OwnerAlertCounters");
+                });
+
+            modelBuilder.Entity("Recoverly.Owners.OwnerTextCounter", b =>
+                {
+                    b.Property<string>("Key")
+                        .HasMaxLength(80)
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("Count")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Day")
+                        .IsRequired()
+                        .HasMaxLength(10)
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Key");
+
+                    b.ToTable("OwnerTextCounters");
                 });
 
             modelBuilder.Entity("Recoverly.Owners.PasswordResetToken", b =>
@@ -907,6 +929,15 @@ namespace Recoverly.Data.Migrations.Sqlite
                 });
 
             modelBuilder.Entity("Recoverly.Calls.Contact", b =>
+                {
+                    b.HasOne("Recoverly.Businesses.Business", null)
+                        .WithMany()
+                        .HasForeignKey("BusinessId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("Recoverly.Calls.LearnedLineType", b =>
                 {
                     b.HasOne("Recoverly.Businesses.Business", null)
                         .WithMany()
