@@ -151,9 +151,23 @@ public sealed class MissedCallRecorder(RecoverlyDb db, TimeProvider time, IOptio
             tryText ? TextTemplates.TextBack(business, now) : null, channel, alert);
     }
 
-    /// <summary>The outcome once the claims are known: the one place the write's results meet the classifier's answers.</summary>
-    private static CallOutcome Settle(CallPlan plan, bool capTaken, bool episodeClaimed) =>
-        !plan.TryText ? plan.Tentative : !capTaken ? plan.IfCapReached : !episodeClaimed ? plan.IfEpisodeTaken : plan.Tentative;
+    /// <summary>
+    /// The outcome once the claims are known: the one place the write's results meet the classifier's answers. A call
+    /// whose episode another call already claimed is a repeat, whether or not it also found the cap full: the repeat
+    /// check comes before the daily limit (docs/product/missed-calls.md).
+    /// </summary>
+    private static CallOutcome Settle(CallPlan plan, bool capTaken, bool episodeClaimed, bool claimedByAnother) =>
+        !plan.TryText || episodeClaimed ? plan.Tentative
+        : claimedByAnother ? plan.IfEpisodeTaken
+        : !capTaken ? plan.IfCapReached
+        : plan.IfEpisodeTaken;
+
+    /// <summary>
+    /// The cap is not spent on a caller whose episode already has its text-back (a burst of calls from one phone).
+    /// </summary>
+    private const string NoClaimInWindow = """
+        NOT EXISTS (SELECT 1 FROM "Contacts" k WHERE k."BusinessId" = @business AND k."Phone" = @from AND k."LastTextBackAt" > @cutoff)
+        """;
 
     /// <summary>PostgreSQL: the whole write in one statement (one round trip, one transaction).</summary>
     private async Task<MissedCall> WritePostgresAsync(CallPlan plan, CancellationToken ct)
@@ -182,6 +196,7 @@ public sealed class MissedCallRecorder(RecoverlyDb db, TimeProvider time, IOptio
         ), cap AS (
             UPDATE "Businesses" SET "CapCount" = CASE WHEN "CapDay" = @today THEN "CapCount" + 1 ELSE 1 END, "CapDay" = @today
             WHERE "Id" = @business AND @tryText AND ("CapDay" IS DISTINCT FROM @today OR "CapCount" < "DailyTextBackCap")
+                AND {NoClaimInWindow}
             RETURNING 1
         ), contact AS (
             INSERT INTO "Contacts" AS c ("BusinessId", "Phone", "CreatedAt", "LastActivityAt", "EpisodeStartedAt", "EpisodeFirstCallId",
@@ -191,16 +206,16 @@ public sealed class MissedCallRecorder(RecoverlyDb db, TimeProvider time, IOptio
             FROM ids WHERE @hasContact
             ON CONFLICT ("BusinessId", "Phone") DO UPDATE SET
                 {ContactUpsertSet}
-            RETURNING c."Id", c."EpisodeFirstCallId", c."TextBackCallId"
+            RETURNING c."Id", c."EpisodeFirstCallId", c."TextBackCallId", c."LastTextBackAt"
         ), call AS (
             INSERT INTO "MissedCalls" ("Id", "BusinessId", "CallSid", "FromRaw", "FromE164", "To", "At", "LastActivityAt", "StirVerstat",
                 "ForwardedFrom", "ContactId", "EpisodeFirstCallId", "Outcome")
             SELECT ids.call_id, @business, @sid, @fromRaw, @fromE164, @to, @now, @now, @stir, @forwarded, contact."Id",
                 NULLIF(contact."EpisodeFirstCallId", ids.call_id),
-                CASE WHEN NOT @tryText THEN @tentative
+                CASE WHEN NOT @tryText OR contact."TextBackCallId" = ids.call_id THEN @tentative
+                     WHEN contact."LastTextBackAt" > @cutoff THEN @ifEpisodeTaken
                      WHEN NOT EXISTS (SELECT 1 FROM cap) THEN @ifCapReached
-                     WHEN contact."TextBackCallId" IS DISTINCT FROM ids.call_id THEN @ifEpisodeTaken
-                     ELSE @tentative END
+                     ELSE @ifEpisodeTaken END
             FROM ids LEFT JOIN contact ON TRUE
             RETURNING "Id", "Outcome", "ContactId", "EpisodeFirstCallId"
         ), textback AS (
@@ -249,11 +264,12 @@ public sealed class MissedCallRecorder(RecoverlyDb db, TimeProvider time, IOptio
                 "Outcome")
             VALUES (@business, @sid, @fromRaw, @fromE164, @to, @now, @now, @stir, @forwarded, @tentative) RETURNING "Id"
             """, null, ct), System.Globalization.CultureInfo.InvariantCulture);
-        var capTaken = plan.TryText && await ScalarAsync(plan, """
+        var capTaken = plan.TryText && await ScalarAsync(plan, $"""
             UPDATE "Businesses" SET "CapCount" = CASE WHEN "CapDay" = @today THEN "CapCount" + 1 ELSE 1 END, "CapDay" = @today
-            WHERE "Id" = @business AND ("CapDay" IS NULL OR "CapDay" <> @today OR "CapCount" < "DailyTextBackCap") RETURNING 1
+            WHERE "Id" = @business AND ("CapDay" IS NULL OR "CapDay" <> @today OR "CapCount" < "DailyTextBackCap") AND {NoClaimInWindow} RETURNING 1
             """, call.Id, ct) is not null;
         var episodeClaimed = false;
+        var claimedByAnother = false;
         if (plan.HasContact)
         {
             await using var cmd = await OutboxLeases.CommandAsync(db, $"""
@@ -262,7 +278,7 @@ public sealed class MissedCallRecorder(RecoverlyDb db, TimeProvider time, IOptio
                 VALUES (@business, @from, @now, @now, @now, @callId, 1, @claimAt, @claimCall)
                 ON CONFLICT ("BusinessId", "Phone") DO UPDATE SET
                     {ContactUpsertSet}
-                RETURNING "Id", "EpisodeFirstCallId", "TextBackCallId"
+                RETURNING "Id", "EpisodeFirstCallId", "TextBackCallId", "LastTextBackAt"
                 """, ct);
             AddWriteParameters(cmd, plan);
             OutboxLeases.Add(cmd, "callId", call.Id);
@@ -275,9 +291,10 @@ public sealed class MissedCallRecorder(RecoverlyDb db, TimeProvider time, IOptio
                 var first = reader.IsDBNull(1) ? (long?)null : reader.GetInt64(1);
                 call.EpisodeFirstCallId = first == call.Id ? null : first;
                 episodeClaimed = !reader.IsDBNull(2) && reader.GetInt64(2) == call.Id;
+                claimedByAnother = !episodeClaimed && !reader.IsDBNull(3) && reader.GetDateTime(3) > plan.EpisodeCutoff;
             }
         }
-        call.Outcome = Settle(plan, capTaken, episodeClaimed);
+        call.Outcome = Settle(plan, capTaken, episodeClaimed, claimedByAnother);
         await ScalarAsync(plan, """
             UPDATE "MissedCalls" SET "Outcome" = @outcome, "ContactId" = @contactId, "EpisodeFirstCallId" = @episodeFirst WHERE "Id" = @callId
             """, call.Id, ct, ("outcome", call.Outcome.ToString()), ("contactId", call.ContactId), ("episodeFirst", call.EpisodeFirstCallId));
