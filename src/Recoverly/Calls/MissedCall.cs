@@ -37,6 +37,8 @@ public sealed class MissedCall
     public int? DurationSeconds { get; set; }
     public string? RecordingUrl { get; set; }
     public string? Transcription { get; set; }
+    /// <summary>The caller's name from the provider's caller-name lookup (CNAM), cleaned by <see cref="CallerNames.Clean"/>; never put in a text.</summary>
+    public string? CallerName { get; set; }
 }
 
 /// <summary>A caller as seen by one business: episode bookkeeping lives here.</summary>

@@ -4,6 +4,7 @@ using Recoverly.Billing;
 using Recoverly.Businesses;
 using Recoverly.Calls;
 using Recoverly.Consent;
+using Recoverly.Operator;
 using Recoverly.Owners;
 using Recoverly.Telephony;
 using Recoverly.Texts;
@@ -34,6 +35,7 @@ public abstract class RecoverlyDb(DbContextOptions options) : DbContext(options)
     public DbSet<BillingEvent> BillingEvents => Set<BillingEvent>();
     public DbSet<SenderSlot> SenderSlots => Set<SenderSlot>();
     public DbSet<OwnerAlertCounter> OwnerAlertCounters => Set<OwnerAlertCounter>();
+    public DbSet<OperatorNotice> OperatorNotices => Set<OperatorNotice>();
 
     public abstract DatabaseProvider Provider { get; }
 
@@ -92,6 +94,7 @@ public abstract class RecoverlyDb(DbContextOptions options) : DbContext(options)
             e.Property(c => c.CallStatus).HasMaxLength(20);
             e.Property(c => c.RecordingUrl).HasMaxLength(500);
             e.Property(c => c.Transcription).HasMaxLength(4000);
+            e.Property(c => c.CallerName).HasMaxLength(CallerNames.MaxLength);
             e.HasIndex(c => c.CallSid).IsUnique();
             e.HasIndex(c => new { c.BusinessId, c.At });
             e.HasIndex(c => c.ContactId);
@@ -198,6 +201,12 @@ public abstract class RecoverlyDb(DbContextOptions options) : DbContext(options)
             e.HasKey(b => b.StripeEventId);
             e.Property(b => b.StripeEventId).HasMaxLength(100);
             e.Property(b => b.Type).HasMaxLength(100);
+        });
+        model.Entity<OperatorNotice>(e =>
+        {
+            e.HasKey(n => n.Topic);
+            e.Property(n => n.Topic).HasMaxLength(64);
+            e.Property(n => n.Message).HasMaxLength(500);
         });
         model.Entity<OwnerAlertCounter>(e =>
         {

@@ -321,6 +321,10 @@ namespace Recoverly.Data.Migrations.Postgres
                         .HasMaxLength(20)
                         .HasColumnType("character varying(20)");
 
+                    b.Property<string>("CallerName")
+                        .HasMaxLength(40)
+                        .HasColumnType("character varying(40)");
+
                     b.Property<long?>("ContactId")
                         .HasColumnType("bigint");
 
@@ -419,6 +423,31 @@ namespace Recoverly.Data.Migrations.Postgres
                     b.HasIndex("BusinessId", "Phone", "Id");
 
                     b.ToTable("ConsentEvents");
+                });
+
+            modelBuilder.Entity("Recoverly.Operator.OperatorNotice", b =>
+                {
+                    b.Property<string>("Topic")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
+                    b.Property<int>("Count")
+                        .HasColumnType("integer");
+
+                    b.Property<DateTime>("FirstAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<DateTime>("LastAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("Message")
+                        .IsRequired()
+                        .HasMaxLength(500)
+                        .HasColumnType("character varying(500)");
+
+                    b.HasKey("Topic");
+
+                    b.ToTable("OperatorNotices");
                 });
 
             modelBuilder.Entity("Recoverly.Owners.EmailVerificationToken", b =>
