@@ -30,7 +30,7 @@ public static class Inbox
     private static readonly TimeSpan EpisodeReach = TimeSpan.FromHours(72);
 
     private sealed record RawCall(long Id, long? ContactId, long? EpisodeFirstCallId, string? FromE164, string FromRaw, DateTime At,
-        CallOutcome Outcome, string? Transcription, bool HasRecording)
+        CallOutcome Outcome, string? Transcription, bool HasRecording, string? CallerName)
     {
         public long EpisodeKey => EpisodeFirstCallId ?? Id;
     }
@@ -78,7 +78,7 @@ public static class Inbox
         return q.OrderByDescending(c => c.At).ThenByDescending(c => c.Id)
             .Take(take)
             .Select(c => new RawCall(c.Id, c.ContactId, c.EpisodeFirstCallId, c.FromE164, c.FromRaw, c.At, c.Outcome, c.Transcription,
-                c.RecordingUrl != null))
+                c.RecordingUrl != null, c.CallerName))
             .ToListAsync(ct);
     }
 
@@ -91,7 +91,7 @@ public static class Inbox
         var related = contactIds.Count == 0 ? [] : await db.MissedCalls.AsNoTracking()
             .Where(c => c.BusinessId == business.Id && c.ContactId != null && contactIds.Contains(c.ContactId.Value) && c.At >= since)
             .Select(c => new RawCall(c.Id, c.ContactId, c.EpisodeFirstCallId, c.FromE164, c.FromRaw, c.At, c.Outcome, c.Transcription,
-                c.RecordingUrl != null))
+                c.RecordingUrl != null, c.CallerName))
             .ToListAsync(ct);
         var episodes = related.GroupBy(c => c.EpisodeKey).ToDictionary(g => g.Key, g => g.OrderBy(c => c.Id).ToList());
 
@@ -143,7 +143,7 @@ public static class Inbox
         {
             if (call.ContactId is not { } contactId || !episodes.TryGetValue(call.EpisodeKey, out var episode))
             {
-                rows.Add(new InboxRow(call.Id, null, OwnerWords.Caller(call.FromE164, call.FromRaw), call.At, 1,
+                rows.Add(new InboxRow(call.Id, null, OwnerWords.Caller(call.FromE164, call.FromRaw, call.CallerName), call.At, 1,
                     OwnerWords.ForCall(call.Outcome), false, [], 0, call.Transcription, call.HasRecording));
                 continue;
             }
@@ -167,7 +167,7 @@ public static class Inbox
             var shown = episodeReplies.TakeLast(RepliesShown).ToList();
             var voicemail = episode.LastOrDefault(c => !string.IsNullOrWhiteSpace(c.Transcription))?.Transcription;
 
-            rows.Add(new InboxRow(call.Id, contactId, OwnerWords.Caller(call.FromE164, call.FromRaw), call.At, episode.Count, chip,
+            rows.Add(new InboxRow(call.Id, contactId, OwnerWords.Caller(call.FromE164, call.FromRaw, call.CallerName), call.At, episode.Count, chip,
                 call.FromE164 is not null && optedOut.Contains(call.FromE164), shown, episodeReplies.Count - shown.Count, voicemail,
                 episode.Any(c => c.HasRecording)));
         }

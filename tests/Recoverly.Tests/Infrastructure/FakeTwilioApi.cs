@@ -6,7 +6,8 @@ using System.Text.Json;
 
 namespace Recoverly.Tests.Infrastructure;
 
-public sealed record SentText(string Sid, string To, string? From, string? MessagingServiceSid, string Body, string? StatusCallback, DateTime At);
+public sealed record SentText(string Sid, string To, string? From, string? MessagingServiceSid, string Body, string? StatusCallback, DateTime At,
+    int? ValidityPeriod = null);
 
 /// <summary>A scripted answer to one send: an HTTP status and a Twilio error code, or a hang.</summary>
 public sealed record Scripted(int HttpStatus, int Code, bool Record = false, TimeSpan? Delay = null);
@@ -62,7 +63,15 @@ public sealed class FakeTwilioApi(string accountSid, string authToken) : IFakeSm
         form.TryGetValue("From", out var fromNumber);
         form.TryGetValue("MessagingServiceSid", out var service);
         form.TryGetValue("StatusCallback", out var callback);
-        var text = new SentText("SM" + Guid.NewGuid().ToString("N"), toNumber, fromNumber, service, body, callback, Clock());
+        int? validity = null;
+        if (form.TryGetValue("ValidityPeriod", out var rawValidity))
+        {
+            // Twilio's own rule: whole seconds from 1 to 36000.
+            if (!int.TryParse(rawValidity, NumberStyles.None, CultureInfo.InvariantCulture, out var v) || v is < 1 or > 36000)
+                return Error(400, 21624, "Invalid validity period value");
+            validity = v;
+        }
+        var text = new SentText("SM" + Guid.NewGuid().ToString("N"), toNumber, fromNumber, service, body, callback, Clock(), validity);
 
         if (_script.TryDequeue(out var scripted))
         {

@@ -217,7 +217,7 @@ public partial class PublicPagesTests
 
         Assert.Equal(expected, fromRecoverly);
         Assert.Equal("Hi, this is Acme Plumbing. Sorry we missed your call! How can we help? Reply here and we'll get back to you shortly. Reply STOP to opt out.", fromRecoverly[0]);
-        Assert.Contains("Recoverly: missed call from (512) 555-0142 at 2:14 PM — we texted them back.", fromRecoverly);
+        Assert.Contains("Recoverly: missed call from (512) 555-0142 at 2:14 PM — we're texting them back.", fromRecoverly);
     }
 
     [Fact]
