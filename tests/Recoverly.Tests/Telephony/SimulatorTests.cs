@@ -77,7 +77,9 @@ public class SimulatorTests
         Assert.Equal(5, phone.Count);
         Assert.Equal("them: " + Recoverly.Telephony.Simulator.SimulatorCarrier.ProviderStopReply, phone[2]);
         Assert.Equal("them: " + Recoverly.Telephony.Simulator.SimulatorCarrier.ProviderHelpReply, phone[4]);
-        Assert.Empty(await app.QueryAsync(d => d.OutboundMessages.Where(m => m.Kind != Recoverly.Texts.OutboundKind.TextBack).ToListAsync()));
+        // Recoverly recorded both keywords and queued no answer of its own to the caller.
+        Assert.Empty(await app.QueryAsync(d => d.OutboundMessages.Where(m => m.To == Caller && m.Kind != Recoverly.Texts.OutboundKind.TextBack).ToListAsync()));
+        Assert.Equal(2, await app.QueryAsync(d => d.ConsentEvents.CountAsync(e => e.Phone == Caller)));
     }
 
     [Fact]
