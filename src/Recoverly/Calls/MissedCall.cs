@@ -65,6 +65,8 @@ public sealed class MissedCall
     public DateTime? WonAt { get; set; }
     /// <summary>The job's value the owner typed with "Booked / won", in cents; null when they gave none.</summary>
     public long? JobValueCents { get; set; }
+    /// <summary>The caller's name from the provider's caller-name lookup (CNAM), cleaned by <see cref="CallerNames.Clean"/>; never put in a text.</summary>
+    public string? CallerName { get; set; }
 }
 
 /// <summary>A caller as seen by one business: episode bookkeeping lives here.</summary>

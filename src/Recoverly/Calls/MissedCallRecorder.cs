@@ -12,7 +12,8 @@ using Recoverly.Texts;
 
 namespace Recoverly.Calls;
 
-public sealed record IncomingCall(string CallSid, string From, string To, string? StirVerstat, string? ForwardedFrom);
+/// <param name="CallerName">The provider's CNAM caller name, raw (cleaned by <see cref="CallerNames.Clean"/> before it is kept).</param>
+public sealed record IncomingCall(string CallSid, string From, string To, string? StirVerstat, string? ForwardedFrom, string? CallerName = null);
 
 public sealed record RecordedCall(Business Business, MissedCall Call, bool Replayed);
 
@@ -145,7 +146,7 @@ public sealed class MissedCallRecorder(RecoverlyDb db, TimeProvider time, IOptio
             var episodeGoesOn = lookup.Contact?.EpisodeStartedAt > now - TimeSpan.FromMinutes(business.EpisodeWindowMinutes);
             var callCount = episodeGoesOn ? lookup.Contact!.EpisodeCallCount + 1 : 1;
             alert = OwnerAlerts.PlanMissedCallAlert(business, channel, incoming.To, caller.E164, hasContact,
-                [tentative, ifCapReached, ifEpisodeTaken], callCount, urls, now);
+                [tentative, ifCapReached, ifEpisodeTaken], callCount, urls, now, CallerNames.Clean(incoming.CallerName));
         }
         return new CallPlan(business, incoming, caller, now, hasContact, tryText, tentative, ifCapReached, ifEpisodeTaken,
             tryText ? TextTemplates.TextBack(business, now) : null, channel, alert);
@@ -209,8 +210,8 @@ public sealed class MissedCallRecorder(RecoverlyDb db, TimeProvider time, IOptio
             RETURNING c."Id", c."EpisodeFirstCallId", c."TextBackCallId", c."LastTextBackAt"
         ), call AS (
             INSERT INTO "MissedCalls" ("Id", "BusinessId", "CallSid", "FromRaw", "FromE164", "To", "At", "LastActivityAt", "StirVerstat",
-                "ForwardedFrom", "ContactId", "EpisodeFirstCallId", "Outcome")
-            SELECT ids.call_id, @business, @sid, @fromRaw, @fromE164, @to, @now, @now, @stir, @forwarded, contact."Id",
+                "ForwardedFrom", "CallerName", "ContactId", "EpisodeFirstCallId", "Outcome")
+            SELECT ids.call_id, @business, @sid, @fromRaw, @fromE164, @to, @now, @now, @stir, @forwarded, @callerName, contact."Id",
                 NULLIF(contact."EpisodeFirstCallId", ids.call_id),
                 CASE WHEN NOT @tryText OR contact."TextBackCallId" = ids.call_id THEN @tentative
                      WHEN contact."LastTextBackAt" > @cutoff THEN @ifEpisodeTaken
@@ -261,8 +262,8 @@ public sealed class MissedCallRecorder(RecoverlyDb db, TimeProvider time, IOptio
         var call = NewCall(plan);
         call.Id = Convert.ToInt64(await ScalarAsync(plan, """
             INSERT INTO "MissedCalls" ("BusinessId", "CallSid", "FromRaw", "FromE164", "To", "At", "LastActivityAt", "StirVerstat", "ForwardedFrom",
-                "Outcome")
-            VALUES (@business, @sid, @fromRaw, @fromE164, @to, @now, @now, @stir, @forwarded, @tentative) RETURNING "Id"
+                "CallerName", "Outcome")
+            VALUES (@business, @sid, @fromRaw, @fromE164, @to, @now, @now, @stir, @forwarded, @callerName, @tentative) RETURNING "Id"
             """, null, ct), System.Globalization.CultureInfo.InvariantCulture);
         var capTaken = plan.TryText && await ScalarAsync(plan, $"""
             UPDATE "Businesses" SET "CapCount" = CASE WHEN "CapDay" = @today THEN "CapCount" + 1 ELSE 1 END, "CapDay" = @today
@@ -348,6 +349,7 @@ public sealed class MissedCallRecorder(RecoverlyDb db, TimeProvider time, IOptio
         Add("now", plan.Now);
         Add("stir", Truncate(plan.Incoming.StirVerstat, 64));
         Add("forwarded", Truncate(plan.Incoming.ForwardedFrom, 64));
+        Add("callerName", CallerNames.Clean(plan.Incoming.CallerName));
         Add("hasContact", plan.HasContact);
         Add("tryText", plan.TryText);
         Add("cutoff", plan.EpisodeCutoff);
@@ -384,6 +386,7 @@ public sealed class MissedCallRecorder(RecoverlyDb db, TimeProvider time, IOptio
         At = plan.Now,
         StirVerstat = Truncate(plan.Incoming.StirVerstat, 64),
         ForwardedFrom = Truncate(plan.Incoming.ForwardedFrom, 64),
+        CallerName = CallerNames.Clean(plan.Incoming.CallerName),
     };
 
     private static bool IsUniqueViolation(DbException e) =>

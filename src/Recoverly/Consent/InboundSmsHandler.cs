@@ -4,13 +4,18 @@ using Recoverly.Businesses;
 using Recoverly.Calls;
 using Recoverly.Data;
 using Recoverly.Dispatch;
+using Recoverly.Operator;
 using Recoverly.Owners;
 using Recoverly.Telephony;
 using Recoverly.Texts;
 
 namespace Recoverly.Consent;
 
-public sealed record IncomingSms(string MessageSid, string From, string To, string Body, string? OptOutType);
+/// <param name="ProviderAnswered">The keyword the provider answered itself (<see cref="ProviderKeywords"/>): STOP, START, HELP or null.</param>
+/// <param name="ReportedByProvider">The keyword type the provider named on the webhook, if any (Twilio <c>OptOutType</c>).</param>
+/// <param name="ProviderAnsweredUnexpectedly">The provider says it answered while Recoverly is set to answer: the operator must fix a setting.</param>
+public sealed record IncomingSms(string MessageSid, string From, string To, string Body, string? ProviderAnswered,
+    string? ReportedByProvider = null, bool ProviderAnsweredUnexpectedly = false);
 
 /// <summary>
 /// What happens when a text arrives (SPEC 1.4): STOP, START, HELP or conversation from a caller,
@@ -34,7 +39,12 @@ public sealed class InboundSmsHandler(RecoverlyDb db, TimeProvider time, IOption
         await using (var tx = await db.BeginWriteAsync(ct))
         {
             var now = time.GetUtcNow().UtcDateTime;
-            var context = new Inbound(business, sms, from, now, ProviderAnswersKeywords(sms));
+            var context = new Inbound(business, sms, from, now);
+            if (sms.ProviderAnsweredUnexpectedly)
+            {
+                log.LogWarning("Inbound SMS {MessageSid}: the provider answered a keyword itself but Twilio:KeywordReplies is Recoverly; set it to Provider", sms.MessageSid);
+                await OperatorNotices.RaiseAsync(db, OperatorNotices.KeywordRepliesMismatch, OperatorNotices.ProviderAnsweredInRecoverlyMode, now, ct);
+            }
             intent = from == business.OwnerPhone
                 ? await FromOwnerAsync(context, ct)
                 : await FromCallerAsync(context, ct);
@@ -55,20 +65,23 @@ public sealed class InboundSmsHandler(RecoverlyDb db, TimeProvider time, IOption
         signal.Notify();
     }
 
-    private sealed record Inbound(Business Business, IncomingSms Sms, string From, DateTime Now, bool ProviderAnswers)
+    private sealed record Inbound(Business Business, IncomingSms Sms, string From, DateTime Now)
     {
         public ConsentEvidence Evidence => ConsentEvidence.FromMessage(Sms.MessageSid, Sms.Body);
     }
 
-    private bool ProviderAnswersKeywords(IncomingSms sms) => twilio.Value.AdvancedOptOut || !string.IsNullOrEmpty(sms.OptOutType);
+    /// <summary>The provider already answered this intent, so Recoverly's answer would be a second one (or be refused).</summary>
+    private bool ProviderAnswered(Inbound m, InboundIntent intent) =>
+        twilio.Value.AdvancedOptOut || ProviderIntent(m.Sms.ProviderAnswered) == intent;
 
     /// <summary>STOP, START, HELP or a conversation from a caller (docs/product/consent.md).</summary>
     private async Task<InboundIntent> FromCallerAsync(Inbound m, CancellationToken ct)
     {
-        var (business, sms, from, now, providerAnswers) = m;
+        var (business, sms, from, now) = m;
         var contact = await ContactsFor.UpsertAsync(db, business.Id, from, now, ct);
         var state = await ConsentLedger.CallerStateAsync(db, business.Id, from, ct);
-        var intent = ProviderIntent(sms.OptOutType) ?? KeywordClassifier.Classify(sms.Body, state == CallerConsent.OptedOut);
+        var intent = Intent(sms, state == CallerConsent.OptedOut);
+        var providerAnswers = ProviderAnswered(m, intent);
         Store(m, contact.Id, intent, fromOwner: false);
 
         switch (intent)
@@ -101,10 +114,11 @@ public sealed class InboundSmsHandler(RecoverlyDb db, TimeProvider time, IOption
     /// <summary>YES / STOP / HELP about alerts, or a reply to relay, from the owner's phone (docs/product/owner-alerts.md).</summary>
     private async Task<InboundIntent> FromOwnerAsync(Inbound m, CancellationToken ct)
     {
-        var (business, sms, from, now, providerAnswers) = m;
+        var (business, sms, from, now) = m;
         var state = await OwnerAlertSubscription.StateAsync(db, business.Id, from, ct);
         var awaitingYes = state is OwnerAlertConsent.Requested or OwnerAlertConsent.OptedOut;
-        var intent = ProviderIntent(sms.OptOutType) ?? KeywordClassifier.Classify(sms.Body, awaitingYes);
+        var intent = Intent(sms, awaitingYes);
+        var providerAnswers = ProviderAnswered(m, intent);
         Store(m, null, intent, fromOwner: true);
 
         switch (intent)
@@ -115,6 +129,7 @@ public sealed class InboundSmsHandler(RecoverlyDb db, TimeProvider time, IOption
                 break;
             case InboundIntent.OptIn:
                 // Alerts already on, or never requested: nothing to confirm, and a keyword is never relayed to a caller.
+                // Sent even when the provider answered YES itself: only ours says which alerts follow and how to stop them.
                 if (await OwnerAlertSubscription.ConfirmAsync(db, business.Id, from, m.Evidence, now, ct))
                     Answer(m, null, OutboundKind.OwnerConfirmation, TextTemplates.OwnerAlertsOn(business.Name));
                 break;
@@ -185,11 +200,20 @@ public sealed class InboundSmsHandler(RecoverlyDb db, TimeProvider time, IOption
             ExpiresAt = expiresAt,
         }, m.Now);
 
-    private static InboundIntent? ProviderIntent(string? optOutType) => optOutType?.Trim().ToUpperInvariant() switch
+    /// <summary>
+    /// A provider's STOP always counts as an opt-out (it now blocks the phone, and the ledger must agree), as does any
+    /// keyword it names itself; otherwise Recoverly's reading stands ("Yes" from a caller who never opted out is a reply).
+    /// </summary>
+    private static InboundIntent Intent(IncomingSms sms, bool awaitingOptIn) =>
+        ProviderIntent(sms.ReportedByProvider)
+        ?? (ProviderIntent(sms.ProviderAnswered) == InboundIntent.OptOut ? InboundIntent.OptOut : (InboundIntent?)null)
+        ?? KeywordClassifier.Classify(sms.Body, awaitingOptIn);
+
+    private static InboundIntent? ProviderIntent(string? keyword) => keyword?.Trim().ToUpperInvariant() switch
     {
         "STOP" => InboundIntent.OptOut,
         "START" => InboundIntent.OptIn,
-        "HELP" => InboundIntent.Help,
+        "HELP" or "INFO" => InboundIntent.Help,
         _ => null,
     };
 }

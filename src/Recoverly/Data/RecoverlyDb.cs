@@ -5,6 +5,7 @@ using Recoverly.Billing;
 using Recoverly.Businesses;
 using Recoverly.Calls;
 using Recoverly.Consent;
+using Recoverly.Operator;
 using Recoverly.Owners;
 using Recoverly.Telephony;
 using Recoverly.Texts;
@@ -40,6 +41,7 @@ public abstract class RecoverlyDb(DbContextOptions options) : DbContext(options)
     /// <summary>The key ring that protects login cookies, shared by every web process (docs/deploy.md).</summary>
     public DbSet<DataProtectionKey> DataProtectionKeys => Set<DataProtectionKey>();
     public DbSet<OwnerTextCounter> OwnerTextCounters => Set<OwnerTextCounter>();
+    public DbSet<OperatorNotice> OperatorNotices => Set<OperatorNotice>();
 
     public abstract DatabaseProvider Provider { get; }
 
@@ -101,6 +103,7 @@ public abstract class RecoverlyDb(DbContextOptions options) : DbContext(options)
             e.Property(c => c.CallStatus).HasMaxLength(20);
             e.Property(c => c.RecordingUrl).HasMaxLength(500);
             e.Property(c => c.Transcription).HasMaxLength(4000);
+            e.Property(c => c.CallerName).HasMaxLength(CallerNames.MaxLength);
             e.HasIndex(c => c.CallSid).IsUnique();
             e.HasIndex(c => new { c.BusinessId, c.At });
             // The inbox's keyset pages (Owners/Inbox.cs).
@@ -210,6 +213,12 @@ public abstract class RecoverlyDb(DbContextOptions options) : DbContext(options)
             e.HasKey(b => b.StripeEventId);
             e.Property(b => b.StripeEventId).HasMaxLength(100);
             e.Property(b => b.Type).HasMaxLength(100);
+        });
+        model.Entity<OperatorNotice>(e =>
+        {
+            e.HasKey(n => n.Topic);
+            e.Property(n => n.Topic).HasMaxLength(64);
+            e.Property(n => n.Message).HasMaxLength(500);
         });
         model.Entity<OwnerAlertCounter>(e =>
         {

@@ -4,6 +4,7 @@ using Microsoft.Extensions.Options;
 using Recoverly.Consent;
 using Recoverly.Data;
 using Recoverly.Hosting;
+using Recoverly.Operator;
 using Recoverly.Telephony;
 using Recoverly.Texts;
 
@@ -161,7 +162,10 @@ public sealed class Dispatcher(IServiceScopeFactory scopes, ITextProvider gatewa
             using (var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct))
             {
                 timeout.CancelAfter(TimeSpan.FromSeconds(Options.SendTimeoutSeconds));
-                result = await gateway.SendAsync(new OutgoingText(row.To, row.From, row.Body, new Uri(urls.For(gateway.StatusCallbackPath))), timeout.Token);
+                // The provider drops it when its window closes rather than deliver it late (docs/product/sending.md).
+                var validFor = row.ExpiresAt is { } expires ? expires - fencedAt : (TimeSpan?)null;
+                result = await gateway.SendAsync(new OutgoingText(row.To, row.From, row.Body, new Uri(urls.For(gateway.StatusCallbackPath)), validFor),
+                    timeout.Token);
             }
             RecoverlyMetrics.Sent(row.Kind, result.Outcome, result.ErrorCode);
             if (row.Kind == OutboundKind.TextBack && result.Outcome == SendOutcome.Accepted) RecoverlyMetrics.TextBackAccepted(Now - row.CreatedAt);
@@ -169,6 +173,7 @@ public sealed class Dispatcher(IServiceScopeFactory scopes, ITextProvider gatewa
             await SendCompletion.ApplyAsync(db, _leases, row.Id, after, Now, CancellationToken.None);
             if (result.Outcome == SendOutcome.Configuration)
                 log.LogWarning("Outbox {Id}: provider error {Code} needs operator action", row.Id, result.ErrorCode);
+            await WarnOperatorAsync(db, row, result.ErrorCode, ct);
             log.LogInformation("Outbox {Id} ({Kind}) to {To}: {Outcome} {Code}", row.Id, row.Kind, Phones.Mask(row.To), result.Outcome, result.ErrorCode);
         }
         catch (ProviderNotSettledException e) when (!ct.IsCancellationRequested)
@@ -187,6 +192,21 @@ public sealed class Dispatcher(IServiceScopeFactory scopes, ITextProvider gatewa
             _held.TryRemove(row.Id, out _);
             _inFlightBySender.AddOrUpdate(row.From, 0, (_, n) => Math.Max(0, n - 1));
         }
+    }
+
+    /// <summary>A carrier volume limit, or a keyword answer the provider refused as opted out: the operator must look (operator page and log).</summary>
+    private async Task WarnOperatorAsync(RecoverlyDb db, ClaimedRow row, int? code, CancellationToken ct)
+    {
+        if (code is not { } c) return;
+        var error = ProviderErrors.Describe(c);
+        if (error.Category == ErrorCategory.OptedOut && DeliveryStatus.IsKeywordAnswer(row.Kind))
+            log.LogWarning("Outbox {Id}: the provider refused Recoverly's keyword answer with {Code}; check Twilio:KeywordReplies", row.Id, c);
+        if (error.Category != ErrorCategory.Throttled) return;
+        log.LogWarning("Outbox {Id}: carriers are limiting sender {Sender} ({Code}); deferred", row.Id, Phones.Mask(row.From), c);
+        using (await db.EnterWriteGateAsync(ct))
+            await OperatorNotices.RaiseAsync(db, OperatorNotices.SenderThrottled,
+                $"Carriers are limiting sender {row.From}: error {c} ({error.Reason}). Texts wait and retry; check its 10DLC or toll-free registration and volume.",
+                Now, ct);
     }
 
     /// <summary>The fence said no: the row expired, consent no longer allows it, or it is no longer ours to send.</summary>

@@ -39,7 +39,7 @@ public static class Inbox
     private static readonly TimeSpan EpisodeReach = TimeSpan.FromHours(72);
 
     private sealed record RawCall(long Id, long? ContactId, long? EpisodeFirstCallId, string? FromE164, string FromRaw, DateTime At,
-        DateTime LastActivityAt, CallOutcome Outcome, string? Transcription, bool HasRecording, EpisodeFacts Facts)
+        DateTime LastActivityAt, CallOutcome Outcome, string? Transcription, bool HasRecording, EpisodeFacts Facts, string? CallerName)
     {
         public long EpisodeKey => EpisodeFirstCallId ?? Id;
     }
@@ -157,7 +157,7 @@ public static class Inbox
         {
             if (call.ContactId is not { } contactId || !episodes.TryGetValue(call.EpisodeKey, out var episode))
             {
-                rows.Add(new InboxRow(call.Id, null, OwnerWords.Caller(call.FromE164, call.FromRaw), call.At, 1,
+                rows.Add(new InboxRow(call.Id, null, OwnerWords.Caller(call.FromE164, call.FromRaw, call.CallerName), call.At, 1,
                     OwnerWords.ForCall(call.Outcome), false, [], 0, call.Transcription, call.HasRecording, []));
                 continue;
             }
@@ -181,7 +181,7 @@ public static class Inbox
             var shown = episodeReplies.TakeLast(RepliesShown).ToList();
             var voicemail = episode.LastOrDefault(c => !string.IsNullOrWhiteSpace(c.Transcription))?.Transcription;
 
-            rows.Add(new InboxRow(call.Id, contactId, OwnerWords.Caller(call.FromE164, call.FromRaw), call.At, episode.Count, chip,
+            rows.Add(new InboxRow(call.Id, contactId, OwnerWords.Caller(call.FromE164, call.FromRaw, call.CallerName), call.At, episode.Count, chip,
                 call.FromE164 is not null && optedOut.Contains(call.FromE164), shown, episodeReplies.Count - shown.Count, voicemail,
                 episode.Any(c => c.HasRecording), Progress(episode[0].Facts)));
         }
@@ -199,5 +199,5 @@ public static class Inbox
 
     private static readonly System.Linq.Expressions.Expression<Func<MissedCall, RawCall>> Raw = c => new RawCall(c.Id, c.ContactId,
         c.EpisodeFirstCallId, c.FromE164, c.FromRaw, c.At, c.LastActivityAt, c.Outcome, c.Transcription, c.RecordingUrl != null,
-        new EpisodeFacts(c.OwnerRepliedAt, c.CalledBackAt, c.WonAt, c.JobValueCents));
+        new EpisodeFacts(c.OwnerRepliedAt, c.CalledBackAt, c.WonAt, c.JobValueCents), c.CallerName);
 }

@@ -51,14 +51,14 @@ public static class OwnerAlerts
 
     /// <summary>The alert to queue for a missed call outside quiet hours, or null when alerts are off.</summary>
     public static MissedCallAlertPlan? PlanMissedCallAlert(Business business, AlertChannel channel, string recoverlyNumber, string? callerE164,
-        bool hasContact, IEnumerable<CallOutcome> possibleOutcomes, int callCount, PublicUrls urls, DateTime now)
+        bool hasContact, IEnumerable<CallOutcome> possibleOutcomes, int callCount, PublicUrls urls, DateTime now, string? callerName = null)
     {
         if (channel == AlertChannel.None) return null;
         var zone = BusinessClock.Zone(business.TimeZone);
         var email = channel == AlertChannel.Email;
         var bodies = possibleOutcomes.Distinct().ToDictionary(o => o, o =>
         {
-            var text = TextTemplates.MissedCallAlert(callerE164, now, zone, o, callCount);
+            var text = TextTemplates.MissedCallAlert(callerE164, now, zone, o, callCount, callerName);
             return !email ? text : hasContact ? $"{text}\n\nOpen " : $"{text}\n\nOpen {urls.For(InboxPath)}";
         });
         return new MissedCallAlertPlan(email ? OutboundKind.OwnerEmail : OutboundKind.OwnerAlert,

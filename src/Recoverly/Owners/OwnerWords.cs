@@ -97,6 +97,8 @@ public static class OwnerWords
             ErrorCategory.Unreachable => "Not delivered — phone unreachable",
             ErrorCategory.Invalid => "Not delivered — invalid number",
             ErrorCategory.Configuration => "Not delivered — sending number needs setup",
+            ErrorCategory.Throttled => "Not delivered — the carrier limited our sending",
+            ErrorCategory.Expired => "Expired — not sent in time",
             _ => $"Not delivered — error {code}",
         };
     }
@@ -146,10 +148,10 @@ public static class OwnerWords
             : local.ToString("MMM d yyyy, ", CultureInfo.InvariantCulture) + time;
     }
 
-    /// <summary>The caller as the owner reads it: (512) 555-0142, a short code as dialled, or "Caller ID withheld".</summary>
-    public static string Caller(string? e164, string raw)
+    /// <summary>The caller as the owner reads it: (512) 555-0142 (with the carrier's caller name when known), a short code as dialled, or "Caller ID withheld".</summary>
+    public static string Caller(string? e164, string raw, string? callerName = null)
     {
-        if (e164 is not null) return Phones.FormatForDisplay(e164);
+        if (e164 is not null) return callerName is null ? Phones.FormatForDisplay(e164) : $"{Phones.FormatForDisplay(e164)} ({callerName})";
         var digits = raw.Trim();
         return digits.Length is > 0 and <= 20 && digits.TrimStart('+').All(char.IsAsciiDigit) && Phones.ParseCaller(raw).Kind != CallerIdKind.Withheld
             ? digits

@@ -8,7 +8,8 @@ public enum SendOutcome { Accepted, Retry, InDoubt, OptedOut, Landline, Permanen
 public sealed record SendResult(SendOutcome Outcome, string? Sid = null, string? ProviderStatus = null, int? ErrorCode = null,
     OutboxReason Reason = OutboxReason.None, TimeSpan? RetryAfter = null);
 
-public sealed record OutgoingText(string To, string From, string Body, Uri? StatusCallback);
+/// <param name="ValidFor">How long the provider may hold it before giving up (the row's expiry); null: the provider's default.</param>
+public sealed record OutgoingText(string To, string From, string Body, Uri? StatusCallback, TimeSpan? ValidFor = null);
 
 public sealed record ProviderMessage(string Sid, string? To, string? From, string? Body, string? Status, DateTime? CreatedAt);
 

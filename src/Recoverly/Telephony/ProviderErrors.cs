@@ -12,6 +12,10 @@ public enum ErrorCategory
     Unreachable,
     /// <summary>The operator must act (sender registration, credentials).</summary>
     Configuration,
+    /// <summary>A carrier or registration volume limit: the sender must slow down, and the operator is told.</summary>
+    Throttled,
+    /// <summary>The provider's validity period ran out before the text could leave (it was never delivered late).</summary>
+    Expired,
     Permanent,
 }
 
@@ -32,13 +36,16 @@ public static class ProviderErrors
     private static readonly ProviderError[] Twilio =
     [
         new(20429, ErrorCategory.Retry, "Provider busy (too many requests); retrying"),
+        // Accepted-then-failed codes (30xxx) arrive on the status callback; docs/product/sending.md says what each does.
+        new(21611, ErrorCategory.Retry, "Provider's queue for this sending number is full; retrying"),
         new(21610, ErrorCategory.OptedOut, "Not sent — the caller has opted out (replied STOP) with the carrier"),
         new(21614, ErrorCategory.Landline, "Not sent — the number can't receive texts (landline)"),
         new(21635, ErrorCategory.Landline, "Not sent — the number is a landline"),
-        new(30006, ErrorCategory.Landline, "Not delivered — landline or unreachable carrier"),
+        // Not proof of a landline (a mobile on an unreachable carrier gets it too), so it is never remembered as one.
+        new(30006, ErrorCategory.Unreachable, "Not delivered — landline or unreachable carrier"),
         new(21211, ErrorCategory.Invalid, "Not sent — not a valid phone number"),
         new(21265, ErrorCategory.Invalid, "Not sent — short codes can't be texted"),
-        new(21408, ErrorCategory.Invalid, "Not sent — texting that country isn't enabled"),
+        new(21408, ErrorCategory.Configuration, "Not sent — texting that country isn't enabled on the provider account; the operator must enable it"),
         new(21608, ErrorCategory.Configuration, "Not sent — provider account not verified for this number (trial account)"),
         new(21606, ErrorCategory.Configuration, "Not sent — the sending number can't send texts; the operator must fix the number"),
         new(21212, ErrorCategory.Configuration, "Not sent — the sending number is invalid; the operator must fix the number"),
@@ -49,6 +56,12 @@ public static class ProviderErrors
         new(30003, ErrorCategory.Unreachable, "Not delivered — the phone is off or unreachable"),
         new(30005, ErrorCategory.Unreachable, "Not delivered — unknown or inactive number"),
         new(30008, ErrorCategory.Unreachable, "Not delivered — unknown carrier error"),
+        new(30004, ErrorCategory.Unreachable, "Not delivered — the phone blocks texts from this number"),
+        new(30036, ErrorCategory.Expired, "Expired — not sent in time (the provider's validity period ran out)"),
+        new(30022, ErrorCategory.Throttled, "Not delivered — over the 10DLC sending rate; the operator has been told"),
+        new(30023, ErrorCategory.Throttled, "Not delivered — the 10DLC daily limit was reached; the operator has been told"),
+        new(30027, ErrorCategory.Throttled, "Not delivered — T-Mobile's daily limit for this sender was reached; the operator has been told"),
+        new(30450, ErrorCategory.Throttled, "Not delivered — the carrier is limiting this sender; the operator has been told"),
     ];
 
     private static readonly Dictionary<int, ProviderError> Known = Twilio.Concat(TelnyxErrors.Known).ToDictionary(e => e.Code);

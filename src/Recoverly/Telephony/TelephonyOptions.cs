@@ -42,5 +42,8 @@ public sealed class TwilioOptions
     public string? ApiBaseUrl { get; set; }
     public string? LookupBaseUrl { get; set; }
     public string? MessagingServiceSid { get; set; }
+    /// <summary>Kept for existing deployments: true means the provider answers every keyword Recoverly recognises.</summary>
     public bool AdvancedOptOut { get; set; }
+    /// <summary>Who answers the provider's exact default keywords (README, "Pointing it at a real Twilio account").</summary>
+    public KeywordReplies KeywordReplies { get; set; } = KeywordReplies.Provider;
 }

@@ -213,7 +213,7 @@ public static class TelnyxWebhooks
         var text = TelnyxGateway.Str(payload, "text") ?? "";
         if (text.Length > 1600) return Bad("payload.text is longer than 1600 characters.");
         var answered = TelnyxKeywords.AnsweredByTelnyx(text, TelnyxGateway.Str(payload, "autoresponse_type"));
-        await inbound.HandleAsync(new IncomingSms(id!, from, to, text, answered), ct);
+        await inbound.HandleAsync(new IncomingSms(id!, from, to, text, answered, TelnyxGateway.Str(payload, "autoresponse_type")), ct);
         return Results.Ok();
     }
 

@@ -32,6 +32,7 @@ public sealed class TwilioGateway(IHttpClientFactory httpClients, IOptions<Twili
         var create = new CreateMessageOptions(new PhoneNumber(text.To)) { Body = text.Body, StatusCallback = text.StatusCallback };
         if (!string.IsNullOrEmpty(o.MessagingServiceSid)) create.MessagingServiceSid = o.MessagingServiceSid;
         else create.From = new PhoneNumber(text.From);
+        if (ValiditySeconds(text.ValidFor) is { } seconds) create.ValidityPeriod = seconds;
         try
         {
             var message = await MessageResource.CreateAsync(create, Client()).WaitAsync(ct);
@@ -63,6 +64,13 @@ public sealed class TwilioGateway(IHttpClientFactory httpClients, IOptions<Twili
         return page.Select(m => new ProviderMessage(m.Sid, m.To, m.From?.ToString(), m.Body, m.Status?.ToString(), m.DateCreated?.ToUniversalTime())).ToList();
     }
 
+    /// <summary>Twilio accepts 1 to 36000 whole seconds (docs/product/sending.md, "Texts that must not arrive late").</summary>
+    public static int? ValiditySeconds(TimeSpan? validFor) =>
+        validFor is { } v ? (int)Math.Clamp(Math.Floor(v.TotalSeconds), 1, 36000) : null;
+
+    /// <summary>How long a sender over a carrier volume limit waits before its next attempt.</summary>
+    public static readonly TimeSpan ThrottledRetryAfter = TimeSpan.FromMinutes(10);
+
     internal static SendResult Classify(int code, int httpStatus)
     {
         if (httpStatus == 429 || code == 20429)
@@ -73,12 +81,15 @@ public sealed class TwilioGateway(IHttpClientFactory httpClients, IOptions<Twili
         var outcome = error.Category switch
         {
             ErrorCategory.Retry => SendOutcome.Retry,
+            // A volume limit: wait long enough for it to ease (the row's expiry still bounds the wait).
+            ErrorCategory.Throttled => SendOutcome.Retry,
             ErrorCategory.OptedOut => SendOutcome.OptedOut,
             ErrorCategory.Landline => SendOutcome.Landline,
             ErrorCategory.Configuration => SendOutcome.Configuration,
             _ => SendOutcome.Permanent,
         };
-        return new SendResult(outcome, ErrorCode: code, Reason: OutboxReason.ProviderError);
+        return new SendResult(outcome, ErrorCode: code, Reason: OutboxReason.ProviderError,
+            RetryAfter: error.Category == ErrorCategory.Throttled ? ThrottledRetryAfter : null);
     }
 
     private static bool NeverReachedProvider(Exception e)

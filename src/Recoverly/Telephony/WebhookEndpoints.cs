@@ -1,5 +1,6 @@
 using System.Globalization;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
 using Recoverly.Businesses;
 using Recoverly.Calls;
 using Recoverly.Consent;
@@ -45,7 +46,7 @@ public static class WebhookEndpoints
         if (form.Get("Direction") is { } direction && !direction.StartsWith("inbound", StringComparison.OrdinalIgnoreCase))
             return Twiml(new VoiceResponse()); // legs we placed ourselves are not missed calls
 
-        var incoming = new IncomingCall(callSid!, form.Get("From") ?? "", to, form.Get("StirVerstat"), form.Get("ForwardedFrom"));
+        var incoming = new IncomingCall(callSid!, form.Get("From") ?? "", to, form.Get("StirVerstat"), form.Get("ForwardedFrom"), form.Get("CallerName"));
         // One query answers both "whose number is this?" and everything the outcome depends on.
         var lookup = await recorder.LookupAsync(incoming, ct);
         if (lookup is null) return Twiml(new VoiceResponse().Reject());
@@ -67,7 +68,7 @@ public static class WebhookEndpoints
     private static async Task<IResult> RecordMissedAsync(IFormCollection form, string callSid, string to, MissedCallRecorder recorder,
         PublicUrls urls, CancellationToken ct)
     {
-        var incoming = new IncomingCall(callSid, form.Get("From") ?? "", to, form.Get("StirVerstat"), form.Get("ForwardedFrom"));
+        var incoming = new IncomingCall(callSid, form.Get("From") ?? "", to, form.Get("StirVerstat"), form.Get("ForwardedFrom"), form.Get("CallerName"));
         var recorded = await recorder.RecordAsync(incoming, ct);
         return recorded is null
             ? Twiml(new VoiceResponse().Reject())
@@ -164,7 +165,7 @@ public static class WebhookEndpoints
             : await RecordMissedAsync(form, callSid!, to, recorder, urls, ct);
     }
 
-    private static async Task<IResult> IncomingSmsAsync(HttpRequest request, InboundSmsHandler handler, CancellationToken ct)
+    private static async Task<IResult> IncomingSmsAsync(HttpRequest request, InboundSmsHandler handler, IOptions<TwilioOptions> twilio, CancellationToken ct)
     {
         var form = request.Form;
         var sid = form.Get("MessageSid") ?? form.Get("SmsSid");
@@ -174,7 +175,12 @@ public static class WebhookEndpoints
         if (from is null || to is null) return Bad("From and To are required.");
         var body = form.Get("Body") ?? "";
         if (body.Length > 1600) return Bad("Body is longer than 1600 characters.");
-        await handler.HandleAsync(new IncomingSms(sid!, from, to, body, form.Get("OptOutType")), ct);
+        // OptOutType means Twilio answered the keyword itself; with KeywordReplies=Recoverly that is a setting to fix.
+        var reported = form.Get("OptOutType");
+        var mode = twilio.Value.KeywordReplies;
+        var answered = ProviderKeywords.AnsweredByProvider(ProviderKeywords.Twilio, body, reported, mode);
+        await handler.HandleAsync(new IncomingSms(sid!, from, to, body, answered, reported,
+            ProviderAnsweredUnexpectedly: mode == KeywordReplies.Recoverly && !string.IsNullOrWhiteSpace(reported)), ct);
         return EmptyMessaging();
     }
 
@@ -184,7 +190,9 @@ public static class WebhookEndpoints
         var sid = form.Get("MessageSid") ?? form.Get("SmsSid");
         var status = form.Get("MessageStatus") ?? form.Get("SmsStatus");
         if (!TwilioForm.LooksLikeSid(sid, "SM") && !TwilioForm.LooksLikeSid(sid, "MM")) return Bad("MessageSid is missing or malformed.");
-        if (status is null || DeliveryStatus.Map(status) is null) return Bad("MessageStatus is missing or unknown.");
+        if (status is null) return Bad("MessageStatus is missing.");
+        // A status Twilio adds later is not an error: acknowledge it, or Twilio retries and logs a failure.
+        if (DeliveryStatus.Map(status) is null) return EmptyMessaging();
         int? code = null;
         if (form.Get("ErrorCode") is { } raw)
         {

@@ -2,6 +2,7 @@ using Microsoft.EntityFrameworkCore;
 using Recoverly.Calls;
 using Recoverly.Consent;
 using Recoverly.Data;
+using Recoverly.Operator;
 using Recoverly.Telephony;
 
 namespace Recoverly.Texts;
@@ -36,6 +37,10 @@ public static class DeliveryStatus
 
     public static bool IsFinal(OutboundStatus status) => Rank(status) == 3;
 
+    /// <summary>Recoverly's own answers to an inbound keyword (a 21610 on one means the provider answered the keyword first).</summary>
+    public static bool IsKeywordAnswer(OutboundKind kind) => kind is OutboundKind.OptOutConfirmation or OutboundKind.OptInConfirmation
+        or OutboundKind.HelpReply or OutboundKind.OwnerConfirmation;
+
     /// <summary>Returns false when no outbox row carries this SID (yet).</summary>
     public static async Task<bool> ApplyAsync(RecoverlyDb db, string sid, string providerStatus, int? errorCode, DateTime now, CancellationToken ct)
     {
@@ -51,6 +56,12 @@ public static class DeliveryStatus
             var error = ProviderErrors.Describe(code);
             message.ErrorCode = code;
             message.Reason = OutboxReason.ProviderError;
+            if (error.Category == ErrorCategory.Expired)
+            {
+                // The provider dropped it when its validity period ran out: the owner reads "expired", not "failed".
+                message.Status = OutboundStatus.Expired;
+                message.Reason = OutboxReason.NotSentInTime;
+            }
             await LearnFromErrorAsync(db, message, error, now, ct);
         }
         await db.SaveChangesAsync(ct);
@@ -59,7 +70,8 @@ public static class DeliveryStatus
 
     /// <summary>
     /// Provider errors that teach us something lasting: 21610 is an opt-out (the ledger and the
-    /// provider must agree); 21614/21635/30006 mark the number as a landline for this business, for 90 days.
+    /// provider must agree, and on a keyword answer it means the keyword setting is wrong); 21614/21635 mark the number
+    /// as a landline for this business, for 90 days; a carrier volume limit is the operator's to see.
     /// </summary>
     public static async Task LearnFromErrorAsync(RecoverlyDb db, OutboundMessage message, ProviderError error, DateTime now, CancellationToken ct)
     {
@@ -70,6 +82,13 @@ public static class DeliveryStatus
                 await OwnerAlertSubscription.TurnOffAsync(db, message.BusinessId, message.To, evidence, now, ct);
             else
                 await CallerConsentChanges.OptOutAsync(db, message.BusinessId, message.To, evidence, now, ct);
+            if (IsKeywordAnswer(message.Kind))
+                await OperatorNotices.RaiseAsync(db, OperatorNotices.KeywordRepliesMismatch, OperatorNotices.ConfirmationRefusedAsOptedOut, now, ct);
+        }
+        else if (error.Category == ErrorCategory.Throttled)
+        {
+            await OperatorNotices.RaiseAsync(db, OperatorNotices.SenderThrottled,
+                $"Carriers are limiting sender {message.From}: error {error.Code} ({error.Reason}). Check its 10DLC or toll-free registration and volume.", now, ct);
         }
         else if (error.Category == ErrorCategory.Landline)
         {

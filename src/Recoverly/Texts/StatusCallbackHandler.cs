@@ -1,10 +1,11 @@
 using Microsoft.EntityFrameworkCore;
 using Recoverly.Data;
+using Recoverly.Telephony;
 
 namespace Recoverly.Texts;
 
 /// <summary>A sent text's status event (Twilio /twilio/sms/status, Telnyx message.sent / message.finalized): each (message id, status) is kept once, then applied forward-only.</summary>
-public sealed class StatusCallbackHandler(RecoverlyDb db, TimeProvider time)
+public sealed class StatusCallbackHandler(RecoverlyDb db, TimeProvider time, ILogger<StatusCallbackHandler> log)
 {
     public async Task HandleAsync(string messageSid, string status, int? errorCode, CancellationToken ct)
     {
@@ -25,5 +26,7 @@ public sealed class StatusCallbackHandler(RecoverlyDb db, TimeProvider time)
         }
         await DeliveryStatus.ApplyAsync(db, messageSid, normalized, errorCode, now, ct);
         await tx.CommitAsync(ct);
+        if (errorCode is { } code && ProviderErrors.Describe(code).Category is ErrorCategory.Throttled or ErrorCategory.Configuration)
+            log.LogWarning("Message {MessageSid} failed after acceptance with {Code}: needs operator attention (operator page)", messageSid, code);
     }
 }

@@ -112,9 +112,11 @@ public static class TextTemplates
     public static string OwnerReplyNotSent(string callerE164, string reason) =>
         $"Recoverly: your reply to {Phones.FormatForDisplay(callerE164)} was not sent. {reason}";
 
-    public static string MissedCallAlert(string? callerE164, DateTime atUtc, TimeZoneInfo zone, CallOutcome outcome, int callCount)
+    /// <param name="callerName">The carrier's caller name (already cleaned), for the owner only; a text to a caller never carries it.</param>
+    public static string MissedCallAlert(string? callerE164, DateTime atUtc, TimeZoneInfo zone, CallOutcome outcome, int callCount, string? callerName = null)
     {
-        var who = callerE164 is null ? "a withheld number" : Phones.FormatForDisplay(callerE164);
+        var number = callerE164 is null ? "a withheld number" : Phones.FormatForDisplay(callerE164);
+        var who = callerName is null ? number : $"{number} ({callerName})";
         var time = TimeZoneInfo.ConvertTimeFromUtc(atUtc, zone).ToString("h:mm tt", CultureInfo.InvariantCulture);
         var times = callCount > 1 ? $" (call {callCount} of this episode)" : "";
         return $"Recoverly: missed call from {who} at {time}{times} — {OutcomeForOwner(outcome)}";
@@ -124,7 +126,8 @@ public static class TextTemplates
     public static string OutcomeForOwner(CallOutcome outcome) =>
         outcome switch
         {
-            CallOutcome.Texted => "we texted them back.",
+            // Said before the text's outcome is known: a later failure shows on the conversation, never contradicting this.
+            CallOutcome.Texted => "we're texting them back.",
             CallOutcome.Repeat => "we already texted them back.",
             CallOutcome.Withheld => "caller ID was hidden, so we couldn't text them.",
             CallOutcome.Landline => "it's a landline, so please call them back.",

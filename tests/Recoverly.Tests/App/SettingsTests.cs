@@ -310,7 +310,7 @@ public class SettingsTests
 
         var digest = Assert.Single(app.Twilio.SentTo(OwnerPhone).Skip(alertsBefore));
         Assert.StartsWith("Recoverly: while your alerts were quiet, Acme Plumbing had 3 missed calls and 1 caller reply.", digest.Body);
-        Assert.Contains("(512) 555-0142 called at 10:00 PM — we texted them back.", digest.Body);
+        Assert.Contains("(512) 555-0142 called at 10:00 PM — we're texting them back.", digest.Body);
         Assert.Contains("(512) 555-0143 called at 12:00 AM", digest.Body);
         Assert.Contains("A withheld number called", digest.Body);
         Assert.Contains("(512) 555-0142 replied: \"Pipe burst in the basement\"", digest.Body);

@@ -39,9 +39,9 @@ public class ConsentScenarioTests
         }
         else
         {
-            // Telnyx answers its own opt-out words itself (docs/product/consent.md): one confirmation, not two.
+            // Telnyx, and Twilio with its default keyword handling, answer their own opt-out words (docs/product/consent.md): one confirmation, not two.
             Assert.Empty(app.SmsApi.SentTo(Caller));
-            Assert.Single(app.Telnyx.AutoRepliesTo(Caller));
+            Assert.Single(provider == Provider.Telnyx ? app.Telnyx.AutoRepliesTo(Caller) : app.Twilio.AutoRepliesTo(Caller));
         }
     }
 
@@ -107,10 +107,11 @@ public class ConsentScenarioTests
         var bodies = app.SmsApi.SentTo(Caller).Select(t => t.Body).ToList();
         var events = await app.QueryAsync(d => d.ConsentEvents.Where(e => e.Phone == Caller).OrderBy(e => e.Id).Select(e => e.Kind).ToListAsync());
         Assert.Equal([ConsentKind.OptOut, ConsentKind.OptIn], events);
-        if (provider == Provider.Telnyx)
+        if (provider != Provider.Twilio)
         {
-            // Telnyx answered STOP and lifted its block on START itself; Recoverly recorded both and texts resume.
+            // The provider answered STOP and lifted its block on START itself; Recoverly recorded both, sent no duplicate, and texts resume.
             Assert.StartsWith("Hi, this is Acme Plumbing.", Assert.Single(bodies));
+            if (provider == Provider.TwilioAnswersKeywords) Assert.Equal(2, app.Twilio.AutoRepliesTo(Caller).Count);
             return;
         }
         Assert.Equal(3, bodies.Count);
@@ -148,6 +149,15 @@ public class ConsentScenarioTests
         await app.InboundSmsAsync(Caller, Number, "help");
         await app.DispatchAsync();
 
+        if (provider == Provider.TwilioAnswersKeywords)
+        {
+            // Twilio answered STOP and HELP itself; Recoverly recorded both and sent nothing of its own.
+            Assert.Empty(app.Twilio.SentTo(Caller));
+            Assert.Equal([FakeTwilioApi.DefaultStopReply, FakeTwilioApi.DefaultHelpReply], app.Twilio.AutoRepliesTo(Caller).Select(t => t.Body));
+            Assert.Equal(CallerConsent.OptedOut, await app.QueryAsync(d => ConsentLedger.CallerStateAsync(d, 1, Caller, default)));
+            Assert.Equal(1, await app.QueryAsync(d => d.ConsentEvents.CountAsync(e => e.Phone == Caller && e.Kind == ConsentKind.Help)));
+            return;
+        }
         var help = app.SmsApi.SentTo(Caller).Last().Body;
         Assert.Contains("Acme Plumbing", help);
         Assert.Contains("(512) 555-0101", help);

@@ -58,6 +58,8 @@ public sealed class AppProcess : IAsyncDisposable
             ["Telephony__SendRatePerSecond"] = "0",
             ["Twilio__AccountSid"] = TestApp.AccountSid,
             ["Twilio__AuthToken"] = TestApp.AuthToken,
+            // The sink does not answer keywords itself: an account with Twilio's keyword handling off, as TestApp's Provider.Twilio.
+            ["Twilio__KeywordReplies"] = "Recoverly",
             // Nothing listens here unless a sink is given: a send fails fast as "never reached the provider".
             ["Twilio__ApiBaseUrl"] = sink?.BaseUrl ?? "http://127.0.0.1:9",
             ["Recoverly__PublicBaseUrl"] = BaseUrl,

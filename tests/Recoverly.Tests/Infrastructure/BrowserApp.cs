@@ -35,6 +35,8 @@ public sealed class BrowserApp : IAsyncDisposable
             ["Database:Provider"] = db.ToString(),
             ["ConnectionStrings:Recoverly"] = connectionString,
             ["Telephony:Provider"] = "Simulator",
+            // The simulator phone shows Recoverly's own keyword answers (an account with Twilio's keyword handling off).
+            ["Twilio:KeywordReplies"] = "Recoverly",
             ["Recoverly:PublicBaseUrl"] = BaseUrl,
             ["Email:PickupFolder"] = Path.Combine(Path.GetTempPath(), $"recoverly-mail-{Guid.NewGuid():N}"),
         };

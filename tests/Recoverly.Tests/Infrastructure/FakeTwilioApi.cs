@@ -6,7 +6,8 @@ using System.Text.Json;
 
 namespace Recoverly.Tests.Infrastructure;
 
-public sealed record SentText(string Sid, string To, string? From, string? MessagingServiceSid, string Body, string? StatusCallback, DateTime At);
+public sealed record SentText(string Sid, string To, string? From, string? MessagingServiceSid, string Body, string? StatusCallback, DateTime At,
+    int? ValidityPeriod = null);
 
 /// <summary>
 /// A scripted answer to one send: an HTTP status and a Twilio error code. With <see cref="Until"/>, the answer is
@@ -26,8 +27,37 @@ public sealed class FakeTwilioApi(string accountSid, string authToken) : IFakeSm
 {
     private readonly ConcurrentQueue<SentText> _sent = new();
     private readonly ConcurrentQueue<Scripted> _script = new();
+    private readonly ConcurrentQueue<SentText> _autoReplies = new();
+    private readonly ConcurrentDictionary<string, bool> _blocked = new();
     private int _requests;
     private int _inFlight;
+
+    public const string DefaultStopReply = "You have successfully been unsubscribed. You will not receive any more messages from this number. Reply START to resubscribe.";
+    public const string DefaultStartReply = "You have successfully been re-subscribed to messages from this number. Reply HELP for help. Reply STOP to unsubscribe.";
+    public const string DefaultHelpReply = "Reply STOP to unsubscribe. Msg&Data Rates May Apply.";
+
+    /// <summary>Replies Twilio's default keyword handling sent (not through the API, so not in <see cref="Sent"/>).</summary>
+    public IReadOnlyList<SentText> AutoRepliesTo(string to) => _autoReplies.Where(s => s.To == to).ToList();
+
+    /// <summary>
+    /// A text reaching an account with Twilio's default keyword handling on, before the webhook: the exact default
+    /// keywords (whole message, any case) are answered here, STOP blocks later sends (21610), START/YES/UNSTOP lift it.
+    /// </summary>
+    public void Receive(string from, string to, string body)
+    {
+        var answered = Recoverly.Telephony.ProviderKeywords.AnsweredByProvider(Recoverly.Telephony.ProviderKeywords.Twilio, body, null,
+            Recoverly.Telephony.KeywordReplies.Provider);
+        if (answered == Recoverly.Telephony.ProviderKeywords.Stop) _blocked[from] = true;
+        if (answered == Recoverly.Telephony.ProviderKeywords.Start) _blocked.TryRemove(from, out _);
+        var reply = answered switch
+        {
+            Recoverly.Telephony.ProviderKeywords.Stop => DefaultStopReply,
+            Recoverly.Telephony.ProviderKeywords.Start => DefaultStartReply,
+            Recoverly.Telephony.ProviderKeywords.Help => DefaultHelpReply,
+            _ => null,
+        };
+        if (reply is not null) _autoReplies.Enqueue(new SentText("SM" + Guid.NewGuid().ToString("N"), from, to, null, reply, null, Clock()));
+    }
 
     public IReadOnlyList<SentText> Sent => _sent.ToArray();
 
@@ -73,7 +103,16 @@ public sealed class FakeTwilioApi(string accountSid, string authToken) : IFakeSm
         form.TryGetValue("From", out var fromNumber);
         form.TryGetValue("MessagingServiceSid", out var service);
         form.TryGetValue("StatusCallback", out var callback);
-        var text = new SentText("SM" + Guid.NewGuid().ToString("N"), toNumber, fromNumber, service, body, callback, Clock());
+        int? validity = null;
+        if (form.TryGetValue("ValidityPeriod", out var rawValidity))
+        {
+            // Twilio's own rule: whole seconds from 1 to 36000.
+            if (!int.TryParse(rawValidity, NumberStyles.None, CultureInfo.InvariantCulture, out var v) || v is < 1 or > 36000)
+                return Error(400, 21624, "Invalid validity period value");
+            validity = v;
+        }
+        var text = new SentText("SM" + Guid.NewGuid().ToString("N"), toNumber, fromNumber, service, body, callback, Clock(), validity);
+        if (_blocked.ContainsKey(toNumber)) return Error(400, 21610, "Attempt to send to unsubscribed recipient");
 
         if (_script.TryDequeue(out var scripted))
         {

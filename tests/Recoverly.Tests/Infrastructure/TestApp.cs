@@ -22,7 +22,12 @@ namespace Recoverly.Tests.Infrastructure;
 public enum Db { Sqlite, Postgres }
 
 /// <summary>Which telephony provider the app under test talks to (each through its own stand-in).</summary>
-public enum Provider { Twilio, Telnyx }
+/// <remarks>
+/// <see cref="Twilio"/> is an account with Twilio's default keyword handling off (<c>Twilio:KeywordReplies=Recoverly</c>);
+/// <see cref="TwilioAnswersKeywords"/> one with it on, as new accounts are (<c>Provider</c>, the app's default): the stand-in then
+/// answers the exact default keywords itself and refuses texts to a phone that sent STOP with 21610.
+/// </remarks>
+public enum Provider { Twilio, Telnyx, TwilioAnswersKeywords }
 
 /// <summary>
 /// The app in-process over a real database built by its migrations, with a fake Twilio API and
@@ -77,6 +82,7 @@ public sealed partial class TestApp : IAsyncDisposable
             ["Telephony:SendRatePerSecond"] = "0",
             ["Twilio:AccountSid"] = AccountSid,
             ["Twilio:AuthToken"] = AuthToken,
+            ["Twilio:KeywordReplies"] = provider == Provider.TwilioAnswersKeywords ? "Provider" : "Recoverly",
             ["Recoverly:PublicBaseUrl"] = BaseUrl,
             ["Recoverly:Roles"] = "web",
             // The per-send timeout runs on the wall clock: a send a test holds open must not time out however slow the machine.
@@ -250,6 +256,7 @@ public sealed partial class TestApp : IAsyncDisposable
             ["SmsStatus"] = "received", ["From"] = from, ["To"] = to, ["Body"] = body, ["NumMedia"] = "0", ["NumSegments"] = "1",
         };
         if (extra is not null) foreach (var (k, v) in extra) fields[k] = v;
+        if (Provider == Provider.TwilioAnswersKeywords) Twilio.Receive(from, to, body);
         return PostSignedAsync("/twilio/sms", fields);
     }
 
@@ -369,6 +376,7 @@ public static class Databases
     public static TheoryData<Db, Provider> BothWithBothProviders => new()
     {
         { Db.Sqlite, Provider.Twilio }, { Db.Postgres, Provider.Twilio }, { Db.Sqlite, Provider.Telnyx }, { Db.Postgres, Provider.Telnyx },
+        { Db.Sqlite, Provider.TwilioAnswersKeywords }, { Db.Postgres, Provider.TwilioAnswersKeywords },
     };
 }
 

@@ -16,7 +16,7 @@ public class OwnerAlertTests
         "Recoverly: reply YES to get missed-call alerts for the business on Recoverly number (512) 555-0100. Not you? Ignore this or reply STOP. Msg & data rates may apply. HELP for help.";
 
     // The fake clock starts at 15:00 UTC on 2026-11-27: 9:00 AM in Chicago (CST).
-    private const string AlertForCaller = "Recoverly: missed call from (512) 555-0142 at 9:00 AM — we texted them back.";
+    private const string AlertForCaller = "Recoverly: missed call from (512) 555-0142 at 9:00 AM — we're texting them back.";
 
     private static bool IsAlert(SentText t) => t.Body.StartsWith("Recoverly: missed call from", StringComparison.Ordinal);
 

@@ -206,7 +206,7 @@ public partial class PublicPagesTests
             "Acme Plumbing: you're resubscribed. We text you only about your calls to us (1 message per missed call). Msg & data rates may apply. Reply HELP for help, STOP to opt out.",
             "Recoverly: reply YES to get missed-call alerts for the business on Recoverly number (512) 555-0100. Not you? Ignore this or reply STOP. Msg & data rates may apply. HELP for help.",
             "Recoverly: missed-call alerts for Acme Plumbing are on. About 1 alert per missed call or reply. Msg & data rates may apply. Reply HELP for help, STOP to cancel.",
-            "Recoverly: missed call from (512) 555-0142 at 2:14 PM — we texted them back.",
+            "Recoverly: missed call from (512) 555-0142 at 2:14 PM — we're texting them back.",
             "Recoverly: (512) 555-0142 replied: \"Need my water heater looked at tomorrow\" — reply to this text to answer, or open http://localhost/app/contacts/42",
         ];
 

@@ -1,5 +1,6 @@
 using System.Net.Http.Json;
 using System.Text.Json;
+using Microsoft.EntityFrameworkCore;
 using Recoverly.Tests.Infrastructure;
 
 namespace Recoverly.Tests.Telephony;
@@ -58,6 +59,27 @@ public class SimulatorTests
         Assert.Equal("me: STOP", phone[3]);
         Assert.Equal("me: HELP", phone[4]);
         Assert.StartsWith("them: Demo Plumbing: we text back callers we missed.", phone[5]);
+    }
+
+    [Fact]
+    public async Task In_provider_mode_the_simulator_answers_the_exact_keywords_itself_and_refuses_texts_after_stop()
+    {
+        await using var app = await TestApp.StartAsync(Db.Sqlite,
+            new Dictionary<string, string?> { ["Telephony:Provider"] = "Simulator", ["Twilio:KeywordReplies"] = "Provider" });
+        await app.Http.PostAsJsonAsync("/simulator/api/call", new { from = Caller, to = Number });
+        await app.DispatchAsync();
+
+        (await app.Http.PostAsJsonAsync("/simulator/api/sms", new { from = Caller, to = Number, body = "STOP" })).EnsureSuccessStatusCode();
+        (await app.Http.PostAsJsonAsync("/simulator/api/sms", new { from = Caller, to = Number, body = "help" })).EnsureSuccessStatusCode();
+        await app.DispatchAsync();
+
+        var phone = await PhoneAsync(app, Caller);
+        Assert.Equal(5, phone.Count);
+        Assert.Equal("them: " + Recoverly.Telephony.Simulator.SimulatorCarrier.ProviderStopReply, phone[2]);
+        Assert.Equal("them: " + Recoverly.Telephony.Simulator.SimulatorCarrier.ProviderHelpReply, phone[4]);
+        // Recoverly recorded both keywords and queued no answer of its own to the caller.
+        Assert.Empty(await app.QueryAsync(d => d.OutboundMessages.Where(m => m.To == Caller && m.Kind != Recoverly.Texts.OutboundKind.TextBack).ToListAsync()));
+        Assert.Equal(2, await app.QueryAsync(d => d.ConsentEvents.CountAsync(e => e.Phone == Caller)));
     }
 
     [Fact]

@@ -21,6 +21,8 @@ public sealed class IndexModel(RecoverlyDb db, TimeProvider time, BillingSetting
 
     public IReadOnlyList<BusinessRow> Businesses { get; private set; } = [];
     public IReadOnlyList<ErrorRow> Errors { get; private set; } = [];
+    /// <summary>Settings or senders the operator must look at, newest first.</summary>
+    public IReadOnlyList<Recoverly.Operator.OperatorNotice> Notices { get; private set; } = [];
     public int TotalSent { get; private set; }
     public int TotalDelivered { get; private set; }
     public int TotalFailed { get; private set; }
@@ -69,6 +71,7 @@ public sealed class IndexModel(RecoverlyDb db, TimeProvider time, BillingSetting
             .Select(e => new ErrorRow(e.Code, e.Count, TotalSent == 0 ? 0 : (double)e.Count / TotalSent, ProviderErrors.Describe(e.Code)))
             .ToList();
         FoundingPlacesLeft = await founding.PlacesLeftAsync(ct);
+        Notices = (await db.OperatorNotices.AsNoTracking().ToListAsync(ct)).OrderByDescending(n => n.LastAt).ToList();
     }
 
     public static string Percent(double share) => share.ToString("0.0%", System.Globalization.CultureInfo.InvariantCulture);

@@ -29,7 +29,42 @@ public sealed class SimulatorCarrier(IHttpClientFactory httpClients, PublicUrls 
     private const int MaxKept = 5000;
 
     private readonly List<SimMessage> _messages = [];
+    private readonly HashSet<(string Phone, string Number)> _blocked = [];
     private readonly Lock _lock = new();
+
+    // What Twilio's default keyword handling answers, in substance (the simulator's own wording).
+    public const string ProviderStopReply = "You have successfully been unsubscribed. You will not receive any more messages from this number. Reply START to resubscribe.";
+    public const string ProviderStartReply = "You have successfully been re-subscribed to messages from this number. Reply HELP for help. Reply STOP to unsubscribe.";
+    public const string ProviderHelpReply = "Reply STOP to unsubscribe. Msg&Data Rates May Apply.";
+
+    /// <summary>Like Twilio after a STOP word: the phone gets nothing more from this number (21610) until START.</summary>
+    public bool IsBlocked(string to, string from)
+    {
+        lock (_lock) return _blocked.Contains((to, from));
+    }
+
+    /// <summary>Twilio's default keyword handling, unless the account has it off (<c>Twilio:KeywordReplies=Recoverly</c>).</summary>
+    private void AnswerKeyword(string from, string to, string body)
+    {
+        var answered = ProviderKeywords.AnsweredByProvider(ProviderKeywords.Twilio, body, null, twilio.Value.KeywordReplies);
+        var reply = answered switch
+        {
+            ProviderKeywords.Stop => ProviderStopReply,
+            ProviderKeywords.Start => ProviderStartReply,
+            ProviderKeywords.Help => ProviderHelpReply,
+            _ => null,
+        };
+        if (reply is null) return;
+        lock (_lock)
+        {
+            if (answered == ProviderKeywords.Stop) _blocked.Add((from, to));
+            if (answered == ProviderKeywords.Start) _blocked.Remove((from, to));
+        }
+        Keep(new SimMessage
+        {
+            Sid = NewSid("SM"), From = to, To = from, Body = reply, Direction = "outbound", CreatedAt = time.GetUtcNow().UtcDateTime, Status = "delivered",
+        });
+    }
 
     public static string NewSid(string prefix) => prefix + Guid.NewGuid().ToString("N");
 
@@ -90,6 +125,7 @@ public sealed class SimulatorCarrier(IHttpClientFactory httpClients, PublicUrls 
             Status = "received",
         };
         Keep(message);
+        AnswerKeyword(from, to, body);
         var fields = new Dictionary<string, string>
         {
             ["AccountSid"] = twilio.Value.AccountSid ?? "", ["ApiVersion"] = "2010-04-01", ["MessageSid"] = message.Sid,

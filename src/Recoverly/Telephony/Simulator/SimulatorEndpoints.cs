@@ -60,6 +60,7 @@ public static class SimulatorEndpoints
         // The simulator calls back only into this app: its API must not become a way to make it post anywhere else.
         if (callback is not null && !carrier.IsOwnUrl(callback))
             return TwilioError(400, 21609, "The simulator only sends status callbacks to its own base URL.");
+        if (carrier.IsBlocked(to!, from)) return TwilioError(400, 21610, "Attempt to send to unsubscribed recipient");
         var message = carrier.AcceptFromApi(from, to!, body, callback);
         return Results.Json(Resource(message, accountSid), statusCode: StatusCodes.Status201Created);
     }

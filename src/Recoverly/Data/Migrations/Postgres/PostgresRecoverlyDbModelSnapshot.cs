@@ -370,6 +370,10 @@ namespace Recoverly.Data.Migrations.Postgres
                     b.Property<DateTime?>("CalledBackAt")
                         .HasColumnType("timestamp with time zone");
 
+                    b.Property<string>("CallerName")
+                        .HasMaxLength(40)
+                        .HasColumnType("character varying(40)");
+
                     b.Property<DateTime?>("CallerRepliedAt")
                         .HasColumnType("timestamp with time zone");
 
@@ -485,6 +489,31 @@ namespace Recoverly.Data.Migrations.Postgres
                     b.HasIndex("BusinessId", "Phone", "Id");
 
                     b.ToTable("ConsentEvents");
+                });
+
+            modelBuilder.Entity("Recoverly.Operator.OperatorNotice", b =>
+                {
+                    b.Property<string>("Topic")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
+                    b.Property<int>("Count")
+                        .HasColumnType("integer");
+
+                    b.Property<DateTime>("FirstAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<DateTime>("LastAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("Message")
+                        .IsRequired()
+                        .HasMaxLength(500)
+                        .HasColumnType("character varying(500)");
+
+                    b.HasKey("Topic");
+
+                    b.ToTable("OperatorNotices");
                 });
 
             modelBuilder.Entity("Recoverly.Owners.EmailVerificationToken", b =>

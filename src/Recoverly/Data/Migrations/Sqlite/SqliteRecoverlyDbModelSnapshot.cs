@@ -355,6 +355,10 @@ namespace Recoverly.Data.Migrations.Sqlite
                     b.Property<DateTime?>("CalledBackAt")
                         .HasColumnType("TEXT");
 
+                    b.Property<string>("CallerName")
+                        .HasMaxLength(40)
+                        .HasColumnType("TEXT");
+
                     b.Property<DateTime?>("CallerRepliedAt")
                         .HasColumnType("TEXT");
 
@@ -468,6 +472,31 @@ namespace Recoverly.Data.Migrations.Sqlite
                     b.HasIndex("BusinessId", "Phone", "Id");
 
                     b.ToTable("ConsentEvents");
+                });
+
+            modelBuilder.Entity("Recoverly.Operator.OperatorNotice", b =>
+                {
+                    b.Property<string>("Topic")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("Count")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<DateTime>("FirstAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime>("LastAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Message")
+                        .IsRequired()
+                        .HasMaxLength(500)
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Topic");
+
+                    b.ToTable("OperatorNotices");
                 });
 
             modelBuilder.Entity("Recoverly.Owners.EmailVerificationToken", b =>
