@@ -4,7 +4,7 @@ namespace Recoverly.Bench;
 
 public enum BenchDatabase { Sqlite, Postgres }
 
-/// <summary>Command-line options; every one has a default so a bare `dotnet run` does the SPEC 3.2 run on SQLite.</summary>
+/// <summary>Command-line options; every one has a default so a bare `dotnet run` does the standard run on SQLite (docs/benchmarks.md).</summary>
 public sealed class BenchOptions
 {
     public BenchDatabase Database { get; private set; } = BenchDatabase.Sqlite;
@@ -38,7 +38,7 @@ public sealed class BenchOptions
     public double WaitIdleSeconds { get; private set; }
     /// <summary>Extra KEY=VALUE environment for the app (repeatable), e.g. Dispatch__Concurrency=128.</summary>
     public List<KeyValuePair<string, string>> AppEnvironment { get; } = [];
-    /// <summary>Inbox-page mode (SPEC 3.2's inbox figure) instead of the webhook load run.</summary>
+    /// <summary>Inbox-page mode (docs/benchmarks.md, "Inbox page") instead of the webhook load run.</summary>
     public bool Inbox { get; private set; }
     public int InboxCalls { get; private set; } = 100_000;
     public int InboxMessages { get; private set; } = 1_000_000;
@@ -49,7 +49,7 @@ public sealed class BenchOptions
     public int Instances { get; private set; } = 1;
 
     public const string Usage = """
-        Recoverly load benchmark (SPEC 3.2). Starts a database, a Twilio stand-in and the Release app, fires
+        Recoverly load benchmark (docs/benchmarks.md). Starts a database, a Twilio stand-in and the Release app, fires
         signed missed-call webhooks open-loop and measures webhook latency and time-to-text.
 
           --db sqlite|postgres       database (default sqlite)
@@ -83,7 +83,7 @@ public sealed class BenchOptions
                                      (other processes below 0.3 cores), e.g. when others build on it (default 0)
 
         --inbox                    instead: seed one business with 100k missed calls and 1M messages, log its owner in
-                                   and time GET /app, older pages and the rows poll (SPEC 3.2 inbox p95 <= 50 ms)
+                                   and time GET /app, older pages and the rows poll (inbox p95 <= 50 ms)
           --inbox-calls N / --inbox-messages N / --inbox-requests N   its volumes and timed requests per kind
                                    (defaults 100000 / 1000000 / 300)
 

@@ -11,7 +11,7 @@ using Recoverly.Owners;
 namespace Recoverly.Bench;
 
 /// <summary>
-/// `--inbox`: SPEC 3.2's "Inbox page p95 ≤ 50 ms with 100k missed calls and 1M messages". Seeds one business
+/// `--inbox`: the inbox target, p95 ≤ 50 ms with 100k missed calls and 1M messages (docs/benchmarks.md). Seeds one business
 /// (raw bulk inserts: COPY on PostgreSQL, one prepared-statement transaction on SQLite), starts the Release app,
 /// logs the owner in and times GET /app, a few older pages (?before=) and the rows poll (?handler=Rows), sequentially.
 /// </summary>

@@ -171,7 +171,7 @@ public sealed partial class LocalPostgres : IAsyncDisposable
 
     public sealed record PgbenchResult(double Tps, double LatencyMs, string Command, string Output);
 
-    /// <summary>Bare single-row INSERT transactions, the ceiling SPEC 3.2 compares the app against.</summary>
+    /// <summary>Bare single-row INSERT transactions, the ceiling docs/benchmarks.md compares the app against.</summary>
     public async Task<PgbenchResult> PgbenchInsertAsync(double seconds, int clients = 8, int threads = 2)
     {
         const string database = "pgbench_bare";

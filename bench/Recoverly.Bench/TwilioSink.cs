@@ -77,7 +77,7 @@ public sealed class TextLedger(int measuredCalls, int warmupCalls, int businesse
 }
 
 /// <summary>
-/// A Twilio-compatible Messages endpoint on 127.0.0.1 (twilio-wire.md §3): checks Basic auth,
+/// A Twilio-compatible Messages endpoint on 127.0.0.1 (Twilio's Messages resource, as documented): checks Basic auth,
 /// records when each text arrives, answers 201 with Twilio's JSON, and lists messages for the
 /// app's in-doubt reconciliation. It posts no status callbacks, so only the missed-call path is measured.
 /// </summary>

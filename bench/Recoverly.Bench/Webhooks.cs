@@ -38,7 +38,7 @@ public static class Numbering
 /// <summary>One prepared incoming-call webhook: the exact body and signature Twilio would send.</summary>
 public sealed record CallWebhook(int Index, string CallSid, string From, string To, byte[] Body, string Signature);
 
-/// <summary>Builds Twilio "a call comes in" webhooks (twilio-wire.md §1.1) signed as Twilio signs them (§4.1).</summary>
+/// <summary>Builds Twilio "a call comes in" webhooks (Twilio's documented parameters) signed as Twilio signs them.</summary>
 public sealed class WebhookFactory(string accountSid, string authToken, string voiceUrl)
 {
     public string VoiceUrl => voiceUrl;

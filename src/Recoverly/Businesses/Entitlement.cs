@@ -1,6 +1,6 @@
 namespace Recoverly.Businesses;
 
-/// <summary>Whether a business's plan lets Recoverly text on its behalf (SPEC 1.10).</summary>
+/// <summary>Whether a business's plan lets Recoverly text on its behalf (docs/product/plans.md).</summary>
 public static class Entitlement
 {
     public static readonly TimeSpan TrialLength = TimeSpan.FromDays(14);

@@ -1,6 +1,6 @@
 namespace Recoverly.Calls;
 
-/// <summary>The outcome codes of SPEC 1.2, in the order the checks run.</summary>
+/// <summary>The outcome codes, in the order the checks run (docs/product/missed-calls.md).</summary>
 public enum CallOutcome
 {
     Withheld,

@@ -14,7 +14,7 @@ using Recoverly.Telephony;
 namespace Recoverly.Cli;
 
 /// <summary>
-/// The operator CLI of SPEC 2.4. Bad arguments print one line naming the problem and exit 2
+/// The operator CLI (README, "Operator CLI"). Bad arguments print one line naming the problem and exit 2
 /// before anything is written; with --json, standard output carries only the JSON.
 /// </summary>
 public static class Commands
@@ -43,7 +43,7 @@ public static class Commands
         }
         try
         {
-            // Our own handler below turns a CliError into the one-line message and exit code 2 (SPEC 2.4).
+            // Our own handler below turns a CliError into the one-line message and exit code 2 (README, "Operator CLI").
             return await parsed.InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
         }
         catch (CliError e)

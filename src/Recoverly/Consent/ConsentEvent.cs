@@ -4,7 +4,7 @@ public enum ConsentKind { OptOut, OptIn, Help, OwnerOptIn, OwnerConfirmed, Owner
 
 public enum ConsentSource { Keyword, Phrase, ProviderError, WebForm, Operator, OwnerRecorded }
 
-/// <summary>One append-only fact in the consent ledger (SPEC 1.5). Never updated, never deleted.</summary>
+/// <summary>One append-only fact in the consent ledger (docs/product/consent.md). Never updated, never deleted.</summary>
 public sealed class ConsentEvent
 {
     public long Id { get; set; }

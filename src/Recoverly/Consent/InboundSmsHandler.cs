@@ -18,7 +18,7 @@ public sealed record IncomingSms(string MessageSid, string From, string To, stri
     string? ReportedByProvider = null, bool ProviderAnsweredUnexpectedly = false);
 
 /// <summary>
-/// What happens when a text arrives (SPEC 1.4): STOP, START, HELP or conversation from a caller,
+/// What happens when a text arrives (docs/product/consent.md): STOP, START, HELP or conversation from a caller,
 /// and YES / STOP / HELP / replies from the owner. One transaction records the message, the consent
 /// event and any answer (queued in the outbox, never sent from here).
 /// </summary>

@@ -5,7 +5,7 @@ using System.Text.RegularExpressions;
 
 namespace Recoverly.Consent;
 
-/// <summary>What an inbound SMS from a caller asks for (SPEC 1.4).</summary>
+/// <summary>What an inbound SMS from a caller asks for (docs/product/consent.md).</summary>
 public enum InboundIntent
 {
     OptOut,
@@ -15,10 +15,10 @@ public enum InboundIntent
 }
 
 /// <summary>
-/// Classifies the body of an inbound SMS from a caller (SPEC 1.4, compliance.md §1).
+/// Classifies the body of an inbound SMS from a caller (docs/product/consent.md).
 /// </summary>
 /// <remarks>
-/// Opt-out is matched generously (FCC "reasonable person" standard, compliance.md §1.2 and §9.6):
+/// Opt-out is matched generously (the FCC's "reasonable person" standard; docs/product/consent.md):
 /// <list type="bullet">
 /// <item>the whole body is an opt-out keyword once case, diacritics, surrounding punctuation, emoji
 /// and politeness words ("please", "thanks", "now", "ok") are removed: "STOP", "stop.", "**Stop!**",
@@ -36,7 +36,7 @@ public enum InboundIntent
 public static partial class KeywordClassifier
 {
     // Opt-out keywords in their compact form (tokens concatenated: "opt out" / "opt-out" => "optout",
-    // "stop all" => "stopall", "no más" => "nomas"). SPEC 1.4 list, plus the Canadian-French ARRET
+    // "stop all" => "stopall", "no más" => "nomas"). the documented list (docs/product/consent.md), plus the Canadian-French ARRET
     // (AWS US/CA list), Spanish equivalents and a few common misspellings of STOP/UNSUBSCRIBE.
     private static readonly FrozenSet<string> OptOutKeywords = FrozenSet.ToFrozenSet(
     [

@@ -58,7 +58,7 @@ public sealed class Dispatcher(IServiceScopeFactory scopes, ITextProvider gatewa
 
         var ready = new List<ClaimedRow>(claimed.Count);
         var waiting = new List<(string Sender, TimeSpan Interval, List<ClaimedRow> Rows)>();
-        // Text-backs and keyword answers take a sender's first slot; owner alerts wait their turn.
+        // Text-backs and keyword answers go first; owner alerts wait their turn.
         foreach (var sender in claimed.GroupBy(r => r.From))
         {
             var rows = sender.OrderBy(r => Priority(r.Kind)).ThenBy(r => r.Id).ToList();
@@ -67,22 +67,22 @@ public sealed class Dispatcher(IServiceScopeFactory scopes, ITextProvider gatewa
             foreach (var extra in rows.Skip(room)) await GiveBackAsync(db, extra, null, null, ct);
             rows = rows.Take(room).ToList();
 
-            var unpaced = rows.Where(r => r.Kind.IsEmail() || r.PacedUntil is { } paced && paced <= now).ToList();
-            var needSlots = rows.Except(unpaced).ToList();
-            ready.AddRange(unpaced);
-            if (needSlots.Count == 0) continue;
-            if (await pacer.IntervalAsync(sender.Key, ct) is not { } interval) ready.AddRange(needSlots);
-            else waiting.Add((sender.Key, interval, needSlots));
+            ready.AddRange(rows.Where(r => r.Kind == OutboundKind.OwnerEmail));
+            var texts = rows.Where(r => r.Kind != OutboundKind.OwnerEmail).ToList();
+            if (texts.Count == 0) continue;
+            if (await pacer.IntervalAsync(sender.Key, ct) is not { } interval) ready.AddRange(texts);
+            else waiting.Add((sender.Key, interval, texts));
         }
-        // One statement takes every sender's slots.
-        var firstSlots = await SendPacer.ReserveAsync(db, [.. waiting.Select(w => (w.Sender, w.Interval * w.Rows.Count))], now, ct);
+        // One statement asks every number's gate; an open gate lets one text through now, the rest ask again later.
+        var open = await SendPacer.TakeAsync(db, [.. waiting.Select(w => (w.Sender, w.Interval))], now, ct);
         foreach (var (sender, interval, rows) in waiting)
         {
-            for (var i = 0; i < rows.Count; i++)
+            var first = open.Contains(sender) ? 1 : 0;
+            if (first == 1) ready.Add(rows[0]);
+            for (var i = first; i < rows.Count; i++)
             {
-                var slot = firstSlots[sender] + interval * i;
-                if (slot <= now) ready.Add(rows[i]);
-                else await GiveBackAsync(db, rows[i], slot, slot, ct);
+                var at = now + interval * (i - first + 1);
+                await GiveBackAsync(db, rows[i], at, null, ct);
             }
         }
         // One statement fences every row about to be sent; a row with an earlier attempt is reconciled first, then fenced alone.

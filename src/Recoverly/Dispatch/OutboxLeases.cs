@@ -118,7 +118,7 @@ public sealed class OutboxLeases(string workerId)
 
     private static string FenceSql(RecoverlyDb db, IReadOnlyCollection<long> ids) => $"""
         UPDATE "OutboundMessages" AS o SET "Status" = '{OutboundStatus.Sending}', "LeaseUntil" = @until,
-            "AttemptStartedAt" = COALESCE(o."AttemptStartedAt", @now)
+            "AttemptStartedAt" = COALESCE(o."AttemptStartedAt", @now), "PacedUntil" = NULL
         WHERE o.{IdIn(db, ids)} AND o."LeaseOwner" = @worker AND o."Status" IN ({Sendable})
           AND (o."ExpiresAt" IS NULL OR o."ExpiresAt" > @now)
           AND {ConsentLedger.SqlCondition("o")}
@@ -128,7 +128,8 @@ public sealed class OutboxLeases(string workerId)
     /// <summary>
     /// The fence: one statement marks rows as being sent by this worker — each only if its lease is still
     /// ours, it is still sendable and unexpired, and the consent ledger still allows it. A row may be sent
-    /// only when its id is in the returned set.
+    /// only when its id is in the returned set. A reserved send slot is good for this one attempt: a row taken over
+    /// after its dispatcher died waits for a new slot rather than going out next to the number's later texts.
     /// </summary>
     public async Task<HashSet<long>> FenceAsync(RecoverlyDb db, IReadOnlyCollection<long> ids, DateTime now, TimeSpan lease, CancellationToken ct)
     {

@@ -8,9 +8,9 @@ namespace Recoverly.Dispatch;
 
 /// <summary>
 /// Per-number send pacing shared by every dispatcher on the database (docs/product/sending.md): each
-/// sending number has one row holding its next free slot, and one atomic statement takes the next
-/// slots, so N dispatchers together never send faster than the number's rate. A burst waits in the
-/// outbox for its slots instead of drawing 429s or carrier filtering.
+/// sending number has one row holding the earliest time it may send again, and one atomic statement
+/// lets a send through only when that time has come, so N dispatchers together never send faster than
+/// the number's rate. A burst waits in the outbox for its turn instead of drawing 429s or carrier filtering.
 /// </summary>
 public sealed class SendPacer(IOptions<TelephonyOptions> options, IServiceScopeFactory scopes, TimeProvider time)
 {
@@ -28,48 +28,43 @@ public sealed class SendPacer(IOptions<TelephonyOptions> options, IServiceScopeF
     }
 
     /// <summary>
-    /// Takes consecutive slots for several numbers in one statement: for each sender, <c>Span</c> worth of
-    /// slots (count x interval). Returns each sender's first slot (now or later).
+    /// Opens each number's gate for one send now, in one statement for all of them: a number whose previous
+    /// send was less than its interval ago stays shut. Returns the numbers that may send now. No time is held
+    /// for later: a text that must wait simply asks again, so no reservation can go stale when a dispatcher
+    /// is late or dies, and two sends from one number are always an interval apart.
     /// </summary>
-    public static async Task<Dictionary<string, DateTime>> ReserveAsync(RecoverlyDb db, IReadOnlyList<(string Sender, TimeSpan Span)> wanted, DateTime now,
+    public static async Task<HashSet<string>> TakeAsync(RecoverlyDb db, IReadOnlyList<(string Sender, TimeSpan Interval)> wanted, DateTime now,
         CancellationToken ct)
     {
-        var first = new Dictionary<string, DateTime>(wanted.Count, StringComparer.Ordinal);
-        if (wanted.Count == 0) return first;
+        var open = new HashSet<string>(StringComparer.Ordinal);
+        if (wanted.Count == 0) return open;
         var postgres = db.Provider == DatabaseProvider.Postgres;
-        // Each row's span rides in as "now + span" so the conflict branch can read it back from EXCLUDED.
         var rows = postgres
             ? """SELECT s, @now + d FROM unnest(@senders, @spans) AS t(s, d)"""
             : "VALUES " + string.Join(", ", wanted.Select((_, i) => $"(@s{i}, @now + @d{i})"));
-        var greatest = postgres ? "GREATEST" : "MAX";
         using var _ = await db.EnterWriteGateAsync(ct);
         await using var cmd = await OutboxLeases.CommandAsync(db, $"""
             INSERT INTO "SenderSlots" ("Sender", "NextSlotTicks") {rows}
-            ON CONFLICT ("Sender") DO UPDATE SET "NextSlotTicks" = {greatest}("SenderSlots"."NextSlotTicks", @now) + (excluded."NextSlotTicks" - @now)
-            RETURNING "Sender", "NextSlotTicks"
+            ON CONFLICT ("Sender") DO UPDATE SET "NextSlotTicks" = excluded."NextSlotTicks" WHERE "SenderSlots"."NextSlotTicks" <= @now
+            RETURNING "Sender"
             """, ct);
         OutboxLeases.Add(cmd, "now", now.Ticks);
         if (postgres)
         {
             OutboxLeases.Add(cmd, "senders", wanted.Select(w => w.Sender).ToArray());
-            OutboxLeases.Add(cmd, "spans", wanted.Select(w => w.Span.Ticks).ToArray());
+            OutboxLeases.Add(cmd, "spans", wanted.Select(w => w.Interval.Ticks).ToArray());
         }
         else
         {
             for (var i = 0; i < wanted.Count; i++)
             {
                 OutboxLeases.Add(cmd, $"s{i}", wanted[i].Sender);
-                OutboxLeases.Add(cmd, $"d{i}", wanted[i].Span.Ticks);
+                OutboxLeases.Add(cmd, $"d{i}", wanted[i].Interval.Ticks);
             }
         }
-        var spans = wanted.ToDictionary(w => w.Sender, w => w.Span.Ticks, StringComparer.Ordinal);
         await using var reader = await cmd.ExecuteReaderAsync(ct);
-        while (await reader.ReadAsync(ct))
-        {
-            var sender = reader.GetString(0);
-            first[sender] = new DateTime(reader.GetInt64(1) - spans[sender], DateTimeKind.Utc);
-        }
-        return first;
+        while (await reader.ReadAsync(ct)) open.Add(reader.GetString(0));
+        return open;
     }
 
     private async ValueTask<FrozenDictionary<string, double>> OverridesAsync(CancellationToken ct)

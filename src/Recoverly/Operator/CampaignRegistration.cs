@@ -6,7 +6,7 @@ using Recoverly.Texts;
 
 namespace Recoverly.Operator;
 
-/// <summary>One field of the 10DLC campaign form, with the registry's length limits (reference/compliance.md §5.1, §3.1).</summary>
+/// <summary>One field of the 10DLC campaign form, with the registry's length limits (docs/product/texts.md).</summary>
 public sealed record CampaignField(string Label, string ApiName, string Text, int Min, int Max)
 {
     public int Length => Text.Length;
@@ -16,7 +16,7 @@ public sealed record CampaignField(string Label, string ApiName, string Text, in
 }
 
 /// <summary>
-/// The 10DLC campaign text rendered from the live templates (SPEC 1.11), so what the operator registers
+/// The 10DLC campaign text rendered from the live templates (docs/product/texts.md), so what the operator registers
 /// is what Recoverly sends. Limits are Twilio's A2P campaign rules (description 40–4096, message flow
 /// 40–2048, 2–5 samples of 20–1024, opt-in/opt-out/help messages 20–320, keyword lists ≤ 255).
 /// </summary>

@@ -7,7 +7,7 @@ namespace Recoverly.Owners;
 /// <summary>
 /// Deleting an account removes what was said (message bodies, voicemail) and the owner's login, and
 /// gives up the Recoverly number; the consent ledger stays, because it is the evidence of every
-/// opt-out for the TCPA limitation period (SPEC 1.5) — its table refuses deletes anyway.
+/// opt-out for the TCPA limitation period (docs/product/consent.md) — its table refuses deletes anyway.
 /// </summary>
 public static class AccountDeletion
 {

@@ -10,7 +10,7 @@ using Recoverly.Texts;
 namespace Recoverly.Owners;
 
 /// <summary>
-/// Owner alerts (SPEC 1.6): by SMS only after the owner's confirmed YES, or by email when the owner
+/// Owner alerts (docs/product/owner-alerts.md): by SMS only after the owner's confirmed YES, or by email when the owner
 /// chose email instead; capped per day, caller replies coalesced per conversation, and held during
 /// quiet hours for one digest when they end. Every alert is an outbox row; the dispatcher re-checks
 /// the owner's consent (SMS) or email setting right before sending it.

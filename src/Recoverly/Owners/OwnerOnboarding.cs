@@ -14,7 +14,7 @@ public sealed record BusinessDetails(string? Name, string? BusinessLine, HoursIn
 public sealed record ValidBusinessDetails(string Name, string BusinessLine, ValidHours Hours);
 
 /// <summary>
-/// The onboarding wizard's decisions (SPEC 1.8): validating business details, creating the business
+/// The onboarding wizard's decisions (docs/product/owner-alerts.md, "Onboarding"): validating business details, creating the business
 /// with its Recoverly number for the signed-in account, the owner-alert opt-in, and forwarding
 /// verification. Pages stay thin; every method is scoped to the business it is given.
 /// </summary>

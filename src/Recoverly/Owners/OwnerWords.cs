@@ -9,7 +9,7 @@ namespace Recoverly.Owners;
 /// <summary>A status in plain words with its colour: "ok", "warn", "bad" or "" (neutral), the site.css chip classes.</summary>
 public sealed record Chip(string Text, string Tone);
 
-/// <summary>Outcomes, delivery statuses and consent events in the owner's words (SPEC 1.2, 1.7).</summary>
+/// <summary>Outcomes, delivery statuses and consent events in the owner's words (docs/product/missed-calls.md, docs/product/sending.md).</summary>
 public static class OwnerWords
 {
     /// <summary>The chip of a missed call; for a texted call, the text-back's own status decides.</summary>

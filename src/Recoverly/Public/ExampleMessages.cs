@@ -11,7 +11,7 @@ public sealed record Bubble(string Text, bool FromRecoverly);
 public sealed record ExampleThread(string Id, string Title, string Who, string Explanation, IReadOnlyList<Bubble> Bubbles);
 
 /// <summary>
-/// The public message examples (SPEC 1.9): what a caller and an owner actually receive, rendered by
+/// The public message examples (docs/product/texts.md): what a caller and an owner actually receive, rendered by
 /// the same <see cref="TextTemplates"/> the engine sends from, for a sample business.
 /// </summary>
 public static class ExampleMessages

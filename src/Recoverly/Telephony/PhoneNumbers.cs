@@ -4,7 +4,7 @@ using PhoneNumbers;
 
 namespace Recoverly.Telephony;
 
-/// <summary>How a caller ID presented itself (SPEC 1.2).</summary>
+/// <summary>How a caller ID presented itself (docs/product/missed-calls.md).</summary>
 public enum CallerIdKind
 {
     /// <summary>No usable number: anonymous/restricted/…, keypad spellings, SIP/client URIs, anything not E.164.</summary>
@@ -32,21 +32,21 @@ public static partial class Phones
 {
     private static readonly PhoneNumberUtil Util = PhoneNumberUtil.GetInstance();
 
-    /// <summary>Regions texted when the operator has not configured any others (SPEC 1.2).</summary>
+    /// <summary>Regions texted when the operator has not configured any others (docs/product/missed-calls.md).</summary>
     public static IReadOnlyList<string> DefaultAllowedRegions { get; } = ["US", "CA"];
 
     private static readonly FrozenSet<string> WithheldWords = FrozenSet.ToFrozenSet(
         ["anonymous", "restricted", "unknown", "unavailable", "private", "blocked", "withheld"],
         StringComparer.OrdinalIgnoreCase);
 
-    // Twilio's keypad spellings of ANONYMOUS, RESTRICTED, UNAVAILABLE, BLOCKED, UNKNOWN (compliance.md §6.1).
+    // Twilio's keypad spellings of ANONYMOUS, RESTRICTED, UNAVAILABLE, BLOCKED, UNKNOWN (docs/product/missed-calls.md).
     private static readonly FrozenSet<string> KeypadSpellings = FrozenSet.ToFrozenSet(
         ["+266696687", "+7378742833", "+86282452253", "+2562533", "+8656696"]);
 
     private const int ShortCodeMaxDigits = 6;
     private const string Stars = "*******";
 
-    /// <summary>Classifies a webhook <c>From</c> value (SPEC 1.2 rows "withheld" and "short code").</summary>
+    /// <summary>Classifies a webhook <c>From</c> value (docs/product/missed-calls.md: "withheld" and "short code").</summary>
     public static CallerId ParseCaller(string? raw)
     {
         var withheld = new CallerId(CallerIdKind.Withheld, null, null);

@@ -30,8 +30,10 @@ public sealed class TwilioGateway(IHttpClientFactory httpClients, IOptions<Twili
     {
         var o = options.Value;
         var create = new CreateMessageOptions(new PhoneNumber(text.To)) { Body = text.Body, StatusCallback = text.StatusCallback };
+        // Always From the business's own number, so replies and STOPs come back to that business; a Messaging
+        // Service (its compliance features) may wrap it but never picks another tenant's number (docs/deploy.md).
+        create.From = new PhoneNumber(text.From);
         if (!string.IsNullOrEmpty(o.MessagingServiceSid)) create.MessagingServiceSid = o.MessagingServiceSid;
-        else create.From = new PhoneNumber(text.From);
         if (ValiditySeconds(text.ValidFor) is { } seconds) create.ValidityPeriod = seconds;
         try
         {
@@ -58,7 +60,7 @@ public sealed class TwilioGateway(IHttpClientFactory httpClients, IOptions<Twili
     public async Task<IReadOnlyList<ProviderMessage>> FindRecentAsync(string to, string? from, DateTime attemptStartedAt, CancellationToken ct)
     {
         var read = new ReadMessageOptions { To = new PhoneNumber(to), PageSize = 50, Limit = 50 };
-        if (from is not null && string.IsNullOrEmpty(options.Value.MessagingServiceSid)) read.From = new PhoneNumber(from);
+        if (from is not null) read.From = new PhoneNumber(from);
         var page = await MessageResource.ReadAsync(read, Client()).WaitAsync(ct);
         // The package parses date_created into the server's local time; the dispatcher compares in UTC.
         return page.Select(m => new ProviderMessage(m.Sid, m.To, m.From?.ToString(), m.Body, m.Status?.ToString(), m.DateCreated?.ToUniversalTime())).ToList();

@@ -13,7 +13,7 @@ using Twilio.TwiML.Voice;
 namespace Recoverly.Telephony;
 
 /// <summary>
-/// The Twilio webhooks of SPEC 2.3. Each one: verify (filter) → parse → ignore what is not ours →
+/// The Twilio webhooks (README, "How it works"). Each one: verify (filter) → parse → ignore what is not ours →
 /// record in one transaction → answer TwiML. None of them calls the send API.
 /// </summary>
 public static class WebhookEndpoints

@@ -2,7 +2,7 @@ using System.Text.RegularExpressions;
 
 namespace Recoverly.Texts;
 
-/// <summary>What the editor shows for a text-back template, and whether it may be saved (SPEC 1.3).</summary>
+/// <summary>What the editor shows for a text-back template, and whether it may be saved (docs/product/texts.md).</summary>
 /// <param name="Rendered">Exactly what the caller will see.</param>
 /// <param name="SmartFixed">The template with smart quotes replaced, when they are what forces UCS-2; otherwise null.</param>
 public sealed record TemplateCheck(string Rendered, SegmentInfo Segments, IReadOnlyList<string> Errors, IReadOnlyList<TemplateWarning> Warnings,

@@ -43,7 +43,7 @@ public partial class InboxTests
     public async Task Outcome_chips_say_what_happened_in_plain_words()
     {
         await using var app = await TestApp.StartAsync(Db.Sqlite);
-        var (owner, _) = await OwnerClient.SignUpWithBusinessAsync(app);
+        var (owner, business) = await OwnerClient.SignUpWithBusinessAsync(app);
         const string filtered = "+15125550143", landline = "+15125550144", optedOut = "+15125550145";
 
         foreach (var caller in new[] { filtered, landline, optedOut }) await app.MissedCallAsync(caller);
@@ -51,7 +51,7 @@ public partial class InboxTests
         await app.MessageStatusAsync(app.Twilio.SentTo(filtered).Single().Sid, "undelivered", 30007);
         await app.QueryAsync(async d => // as the send's 21614 teaches it
         {
-            d.LearnedLineTypes.Add(new Recoverly.Calls.LearnedLineType { Phone = landline, LineType = "landline", ErrorCode = 21614, LearnedAt = app.Time.GetUtcNow().UtcDateTime });
+            d.LearnedLineTypes.Add(new Recoverly.Calls.LearnedLineType { BusinessId = business.Id, Phone = landline, LineType = "landline", ErrorCode = 21614, LearnedAt = app.Time.GetUtcNow().UtcDateTime });
             return await d.SaveChangesAsync();
         });
         await app.InboundSmsAsync(optedOut, Number, "STOP");

@@ -260,8 +260,8 @@ public class SettingsTests
             Assert.Equal(ownerTexts, app.Twilio.SentTo(OwnerPhone).Count);
             var contactId = await app.QueryAsync(d => d.Contacts.Where(c => c.Phone == Caller).Select(c => c.Id).SingleAsync());
             var email = await ReadEmailAsync(Assert.Single(mail.GetFiles("*.eml")));
-            Assert.Equal(("alerts@acme.example", "Recoverly: missed call from (512) 555-0142 at 9:00 AM — we texted them back."), (email.To, email.Subject));
-            Assert.Equal($"Recoverly: missed call from (512) 555-0142 at 9:00 AM — we texted them back.\n\nOpen http://localhost/app/contacts/{contactId}", email.Body);
+            Assert.Equal(("alerts@acme.example", "Recoverly: missed call from (512) 555-0142 at 9:00 AM — we're texting them back."), (email.To, email.Subject));
+            Assert.Equal($"Recoverly: missed call from (512) 555-0142 at 9:00 AM — we're texting them back.\n\nOpen http://localhost/app/contacts/{contactId}", email.Body);
             Assert.Equal(OutboundStatus.Sent, (await app.QueryAsync(d => d.OutboundMessages.SingleAsync(m => m.Id == queued.Id))).Status);
 
             // Turned off before it went: the queued email is cancelled, not sent.
@@ -352,8 +352,8 @@ public class SettingsTests
                 (digest.To, digest.Subject));
             Assert.Equal("""
                 Recoverly: while your alerts were quiet, Acme Plumbing had 2 missed calls and 1 caller reply.
-                (512) 555-0142 called at 10:00 PM — we texted them back.
-                (512) 555-0143 called at 12:00 AM — we texted them back.
+                (512) 555-0142 called at 10:00 PM — we're texting them back.
+                (512) 555-0143 called at 12:00 AM — we're texting them back.
                 (512) 555-0142 replied: "Pipe burst in the basement"
                 Open http://localhost/app
                 """, digest.Body);

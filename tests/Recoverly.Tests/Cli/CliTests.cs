@@ -4,7 +4,7 @@ using Recoverly.Tests.Infrastructure;
 
 namespace Recoverly.Tests.Cli;
 
-/// <summary>The operator CLI of SPEC 2.4, run as the real program: exit codes, standard output and standard error.</summary>
+/// <summary>The operator CLI (README, "Operator CLI"), run as the real program: exit codes, standard output and standard error.</summary>
 [Collection(AppProcessCollection.Name)]
 public class CliTests(CliTests.AcmeDatabase acme) : IClassFixture<CliTests.AcmeDatabase>
 {

@@ -4,7 +4,7 @@ namespace Recoverly.Tests.Consent;
 
 public class KeywordClassifierTests
 {
-    // OPT-01: every opt-out keyword, any case, surrounding whitespace (compliance.md §1.4), plus the rest of SPEC 1.4's list.
+    // OPT-01: every opt-out keyword, any case, surrounding whitespace plus the rest of the documented list (docs/product/consent.md).
     public static TheoryData<string> OptOutKeywordBodies()
     {
         var data = new TheoryData<string>();
@@ -98,7 +98,7 @@ public class KeywordClassifierTests
     }
 
     [Theory]
-    // OPT-03 and the SPEC 1.4 phrase list, with close variants.
+    // OPT-03 and the documented phrase list (docs/product/consent.md), with close variants.
     [InlineData("please stop texting me")]
     [InlineData("Please stop texting me.")]
     [InlineData("stop texting")]
@@ -158,7 +158,7 @@ public class KeywordClassifierTests
     }
 
     [Theory]
-    // Keywords used as ordinary words: a conversation, never an opt-out (SPEC 1.4).
+    // Keywords used as ordinary words: a conversation, never an opt-out (docs/product/consent.md).
     [InlineData("can you stop by at 3?")]
     [InlineData("stop by tomorrow")]
     [InlineData("Please stop by after 5")]

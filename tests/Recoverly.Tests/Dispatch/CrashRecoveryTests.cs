@@ -5,7 +5,7 @@ using Recoverly.Tests.Infrastructure;
 namespace Recoverly.Tests.Dispatch;
 
 /// <summary>
-/// SPEC 3.1: nothing lost or duplicated when the app process is killed (kill -9) mid-dispatch and
+/// Nothing lost or duplicated when the app process is killed (kill -9) mid-dispatch and
 /// started again. The app runs as its own process against a Twilio sink on real HTTP that holds the
 /// sends until the kill; a short lease lets the restarted dispatcher take over the dead one's claims
 /// within seconds.

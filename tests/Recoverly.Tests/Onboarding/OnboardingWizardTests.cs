@@ -10,7 +10,7 @@ using Recoverly.Texts;
 
 namespace Recoverly.Tests.Onboarding;
 
-/// <summary>The onboarding wizard (SPEC 1.6, 1.8) driven over HTTP like a browser, with antiforgery tokens and cookies.</summary>
+/// <summary>The onboarding wizard (docs/product/owner-alerts.md) driven over HTTP like a browser, with antiforgery tokens and cookies.</summary>
 public partial class OnboardingWizardTests
 {
     private const string Line = "+15125550142";

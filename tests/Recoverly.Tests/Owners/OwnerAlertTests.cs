@@ -308,7 +308,7 @@ public class OwnerAlertTests
         Assert.Equal(OwnerAlertConsent.Confirmed, await app.QueryAsync(d => ConsentLedger.OwnerStateAsync(d, business.Id, Owner, default)));
         await app.MissedCallAsync(OtherCaller);
         await app.DispatchAsync();
-        Assert.Equal("Recoverly: missed call from (512) 555-0143 at 9:00 AM — we texted them back.", app.Twilio.SentTo(Owner)[^1].Body);
+        Assert.Equal("Recoverly: missed call from (512) 555-0143 at 9:00 AM — we're texting them back.", app.Twilio.SentTo(Owner)[^1].Body);
     }
 
     [Theory]
@@ -325,7 +325,7 @@ public class OwnerAlertTests
         await app.DispatchAsync();
         Assert.Equal(3, app.Twilio.Sent.Count(t => t.Body.StartsWith("Hi, this is", StringComparison.Ordinal))); // callers are not capped
         Assert.Equal(
-            ["Recoverly: missed call from (512) 555-0142 at 5:30 PM — we texted them back.", "Recoverly: missed call from (512) 555-0143 at 5:30 PM — we texted them back."],
+            ["Recoverly: missed call from (512) 555-0142 at 5:30 PM — we're texting them back.", "Recoverly: missed call from (512) 555-0143 at 5:30 PM — we're texting them back."],
             app.Twilio.SentTo(Owner).Where(IsAlert).Select(t => t.Body));
 
         app.Time.SetUtcNow(day.AddHours(18.5)); // 6:30 PM in Chicago: a new day in UTC, the same day for the business
@@ -336,7 +336,7 @@ public class OwnerAlertTests
         app.Time.SetUtcNow(day.AddHours(24).AddMinutes(5)); // 12:05 AM Saturday in Chicago, under seven hours after the cap was reached
         await app.MissedCallAsync("+15125550146");
         await app.DispatchAsync();
-        Assert.Equal("Recoverly: missed call from (512) 555-0146 at 12:05 AM — we texted them back.", app.Twilio.SentTo(Owner).Where(IsAlert).Last().Body);
+        Assert.Equal("Recoverly: missed call from (512) 555-0146 at 12:05 AM — we're texting them back.", app.Twilio.SentTo(Owner).Where(IsAlert).Last().Body);
         Assert.Equal(3, app.Twilio.SentTo(Owner).Count(IsAlert));
     }
 }

@@ -6,7 +6,7 @@ using Recoverly.Tests.Infrastructure;
 namespace Recoverly.Tests.Telephony;
 
 /// <summary>
-/// SPEC 3.1: no secrets, full phone numbers or message bodies in logs. A whole day of traffic — a
+/// No secrets, full phone numbers or message bodies in logs. A whole day of traffic — a
 /// missed call, replies both ways, HELP, STOP, owner alerts, a 21610, a forged webhook — then a search
 /// of everything the app logged.
 /// </summary>

@@ -79,7 +79,7 @@ public class PhoneNumbersTests
     [InlineData("+16045550199", "CA")]
     [InlineData("+16135550142", "CA")]
     [InlineData("+15145550142", "CA")]
-    // Other +1 countries are international (SPEC 1.2): Jamaica +1 876, Puerto Rico, Bahamas.
+    // Other +1 countries are international (docs/product/missed-calls.md): Jamaica +1 876, Puerto Rico, Bahamas.
     [InlineData("+18765551234", "JM")]
     [InlineData("+18762345678", "JM")]
     [InlineData("+17875550142", "PR")]
@@ -115,7 +115,7 @@ public class PhoneNumbersTests
     }
 
     [Theory]
-    // SPEC 1.2 country rule: US and Canada by default; Jamaica and other +1 countries are international.
+    // The country rule (docs/product/missed-calls.md): US and Canada by default; Jamaica and other +1 countries are international.
     [InlineData("+15125550142", true)]
     [InlineData("+14165550142", true)]
     [InlineData("+18765551234", false)]

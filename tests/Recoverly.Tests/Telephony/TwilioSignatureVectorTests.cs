@@ -5,12 +5,12 @@ namespace Recoverly.Tests.Telephony;
 
 // Published X-Twilio-Signature vectors run against the official Twilio 8.2.0 RequestValidator, so our webhook
 // filter can rely on it (and on the URL/port variants it accepts). Every vector here is from twilio-csharp's own
-// test/Twilio.Test/Security/RequestValidatorTest.cs (twilio-wire.md §4.2 (a)); auth token "12345".
+// test/Twilio.Test/Security/RequestValidatorTest.cs; auth token "12345".
 //
 // Left out on purpose:
 // - Multi-valued params (Python/Node "IK+Dwps556ElfBT0I3Rgjkr1wJU=", Node "83O6e2vORAoJHUNzJjDWN1jz+BA="): the C#
 //   validator takes one string per key, and a NameValueCollection joins repeated keys as "5678,1234", so it is not
-//   documented (or able) to pass them (twilio-wire.md §0.4).
+//   documented (or able) to pass them.
 // - Node-only vectors (credentials "CukzLTc1…", "2YRLlVAf…", "ZQFR1PTI…"; "It's+amazing" "TfZzewPq…"; empty-body
 //   "Ldidvp12…"): they depend on Node's own URL re-serialisation and port handling and are not in the C# test file.
 // - The legacy C# vector "lhN9sMAS…" (base64 bodySHA256 sent as a form field) targets an overload the library dropped.
@@ -104,7 +104,7 @@ public class TwilioSignatureVectorTests
         Assert.False(_validator.Validate(Url, Body, "RSOYDt4T1cUTdK1PDd93/VVr8B8="));
     }
 
-    // DERIVED, not vendor-published: twilio-wire.md §4.4 computed this HMAC-SHA256 value (same signed string, key
+    // Derived, not vendor-published: we computed this HMAC-SHA256 value (same signed string, key
     // "12345") for 8.x SharedKey webhooks. Kept as a regression check of the 8.2.0 overload our filter will call.
     [Fact]
     public void Derived_sharedkey_hmac_sha256_signature_is_accepted_only_with_that_algorithm()

@@ -9,7 +9,7 @@ using Recoverly.Tests.Infrastructure;
 namespace Recoverly.Tests.Telephony;
 
 /// <summary>
-/// SPEC 2.3 and 3.1 "a forged webhook changing anything": the signature is checked against
+/// A forged webhook must change nothing: the signature is checked against
 /// PublicBaseUrl + path + query before anything is read into the database, and malformed requests
 /// are refused with 400.
 /// </summary>

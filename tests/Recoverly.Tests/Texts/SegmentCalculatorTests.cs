@@ -2,8 +2,8 @@ using Recoverly.Texts;
 
 namespace Recoverly.Tests.Texts;
 
-// Vectors are copied verbatim from TwilioDevEd/message-segment-calculator's tests (see
-// /work/shared/reference/twilio-wire.md §5.2); per-segment splits are the DERIVED breakdowns of §5.3.
+// Vectors are copied verbatim from the tests of Twilio's public message-segment-calculator
+// (TwilioDevEd/message-segment-calculator, tests/index.test.js); per-segment splits are derived from them by hand.
 // Non-ASCII characters are written as escapes so invisible ones (the ZWJ in the rainbow flag) stay visible.
 public class SegmentCalculatorTests
 {
@@ -438,7 +438,7 @@ public class SegmentCalculatorTests
         Assert.Equal(["\u00E7", "\U0001F600"], info.NonGsmCharacters);
     }
 
-    // src/libs/UnicodeToGSM.ts (twilio-wire.md §5.4): code point -> septets (2 = ESC + code).
+    // That calculator's src/libs/UnicodeToGSM.ts: code point -> septets (2 = ESC + code).
     private static readonly Dictionary<int, int> TwilioGsm7Table = new()
     {
         [0x000A] = 1, [0x000C] = 2, [0x000D] = 1, [0x0020] = 1, [0x0021] = 1, [0x0022] = 1, [0x0023] = 1, [0x0024] = 1,

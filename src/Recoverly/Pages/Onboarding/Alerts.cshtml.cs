@@ -5,7 +5,7 @@ using Recoverly.Telephony;
 
 namespace Recoverly.Pages.Onboarding;
 
-/// <summary>Wizard step 4: the owner's mobile number and the opt-in to alert texts (an unticked box; SPEC 1.6).</summary>
+/// <summary>Wizard step 4: the owner's mobile number and the opt-in to alert texts (an unticked box; docs/product/owner-alerts.md).</summary>
 public sealed class AlertsModel(OwnerOnboarding onboarding) : OnboardingStepModel
 {
     [BindProperty] public string? Mobile { get; set; }
