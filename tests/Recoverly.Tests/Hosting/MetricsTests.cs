@@ -49,7 +49,7 @@ public class MetricsTests
     {
         await using var app = await AppProcess.CreateAsync(Db.Sqlite, settings: new Dictionary<string, string?>
         {
-            ["Metrics__Enabled"] = "true", ["Metrics__Token"] = Token, ["Recoverly__PublicBaseUrl"] = null,
+            ["Metrics__Enabled"] = "true", ["Metrics__Token"] = Token,
         });
         await app.AddBusinessAsync();
         await app.StartServerAsync();
