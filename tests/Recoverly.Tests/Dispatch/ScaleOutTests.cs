@@ -117,6 +117,6 @@ public class ScaleOutTests
         }
         // Pacing is not asserted at the stand-in here: a number's gate opens an interval apart in the database, but
         // what reaches the provider also carries each send's own way there, which on four processes sharing two
-        // busy cores varies by most of a second (docs/benchmarks.md, "Several instances").
+        // busy cores varies by most of a second (docs/benchmarks.md, "Pacing across instances").
     }
 }
