@@ -64,7 +64,7 @@ public sealed class Dispatcher(IServiceScopeFactory scopes, ITextProvider gatewa
             var rows = sender.OrderBy(r => Priority(r.Kind)).ThenBy(r => r.Id).ToList();
             // A number with enough sends in flight here keeps the rest in their place in the queue.
             var room = Math.Max(0, Options.ConcurrencyPerSender - _inFlightBySender.GetValueOrDefault(sender.Key));
-            foreach (var extra in rows.Skip(room)) await GiveBackAsync(db, extra, null, null, ct);
+            foreach (var extra in rows.Skip(room)) await GiveBackAsync(db, extra, null, ct);
             rows = rows.Take(room).ToList();
 
             ready.AddRange(rows.Where(r => r.Kind == OutboundKind.OwnerEmail));
@@ -82,7 +82,7 @@ public sealed class Dispatcher(IServiceScopeFactory scopes, ITextProvider gatewa
             for (var i = first; i < rows.Count; i++)
             {
                 var at = now + interval * (i - first + 1);
-                await GiveBackAsync(db, rows[i], at, null, ct);
+                await GiveBackAsync(db, rows[i], at, ct);
             }
         }
         // One statement fences every row about to be sent; a row with an earlier attempt is reconciled first, then fenced alone.
@@ -117,9 +117,9 @@ public sealed class Dispatcher(IServiceScopeFactory scopes, ITextProvider gatewa
         _ => 2,
     };
 
-    private async Task GiveBackAsync(RecoverlyDb db, ClaimedRow row, DateTime? at, DateTime? pacedUntil, CancellationToken ct)
+    private async Task GiveBackAsync(RecoverlyDb db, ClaimedRow row, DateTime? at, CancellationToken ct)
     {
-        await _leases.ReleaseAsync(db, row.Id, at, pacedUntil, ct);
+        await _leases.ReleaseAsync(db, row.Id, at, ct);
         _held.TryRemove(row.Id, out _);
         if (at is null) return;
         var ticks = at.Value.Ticks;
@@ -249,7 +249,7 @@ public sealed class Dispatcher(IServiceScopeFactory scopes, ITextProvider gatewa
         {
             await using var scope = scopes.CreateAsyncScope();
             var db = scope.ServiceProvider.GetRequiredService<RecoverlyDb>();
-            await _leases.ReleaseAsync(db, row.Id, Now + DispatchOptions.Backoff(row.Attempts + 1), null, CancellationToken.None);
+            await _leases.ReleaseAsync(db, row.Id, Now + DispatchOptions.Backoff(row.Attempts + 1), CancellationToken.None);
         }
         catch (Exception e)
         {

@@ -9,7 +9,7 @@ namespace Recoverly.Dispatch;
 
 /// <summary>An outbox row a dispatcher holds: what it needs to send it, and whether an earlier attempt may have reached the provider.</summary>
 public sealed record ClaimedRow(long Id, long BusinessId, OutboundKind Kind, string To, string From, string Body, OutboundStatus Status,
-    DateTime CreatedAt, DateTime? ExpiresAt, int Attempts, DateTime? PacedUntil, DateTime? EarlierAttempt)
+    DateTime CreatedAt, DateTime? ExpiresAt, int Attempts, DateTime? EarlierAttempt)
 {
     /// <summary>An earlier attempt may have reached the provider: look there before sending again (docs/decisions/0004-unknown-send-outcome.md).</summary>
     public bool NeedsReconcile => EarlierAttempt is not null || Status is OutboundStatus.InDoubt or OutboundStatus.Sending;
@@ -45,7 +45,7 @@ public sealed class OutboxLeases(string workerId)
         """;
 
     private static string Returned(string prefix) => string.Join(", ",
-        new[] { "Id", "BusinessId", "Kind", "To", "From", "Body", "Status", "CreatedAt", "ExpiresAt", "Attempts", "PacedUntil", "AttemptStartedAt" }
+        new[] { "Id", "BusinessId", "Kind", "To", "From", "Body", "Status", "CreatedAt", "ExpiresAt", "Attempts", "AttemptStartedAt" }
             .Select(c => $"{prefix}\"{c}\""));
 
     private static string SqliteClaimSql(string skipSenders) => $"""
@@ -95,7 +95,7 @@ public sealed class OutboxLeases(string workerId)
             {
                 rows.Add(new ClaimedRow(reader.GetInt64(0), reader.GetInt64(1), Enum.Parse<OutboundKind>(reader.GetString(2)), reader.GetString(3),
                     reader.GetString(4), reader.GetString(5), Enum.Parse<OutboundStatus>(reader.GetString(6)), Utc(reader, 7)!.Value, Utc(reader, 8),
-                    reader.GetInt32(9), Utc(reader, 10), Utc(reader, 11)));
+                    reader.GetInt32(9), Utc(reader, 10)));
             }
         }
         rows.Sort((a, b) => a.Id.CompareTo(b.Id));
@@ -150,15 +150,14 @@ public sealed class OutboxLeases(string workerId)
     /// Gives a row back for a later attempt — at <paramref name="nextAttempt"/>, or in its place in the queue when null
     /// (its earlier-attempt stamp stays, so a resend still reconciles first).
     /// </summary>
-    public async Task ReleaseAsync(RecoverlyDb db, long id, DateTime? nextAttempt, DateTime? pacedUntil, CancellationToken ct)
+    public async Task ReleaseAsync(RecoverlyDb db, long id, DateTime? nextAttempt, CancellationToken ct)
     {
         using var _ = await db.EnterWriteGateAsync(ct);
         await using var cmd = await CommandAsync(db, $"""
-            UPDATE "OutboundMessages" SET "NextAttemptAt" = COALESCE(@next, "NextAttemptAt"), "PacedUntil" = @paced, "LeaseOwner" = NULL, "LeaseUntil" = NULL
+            UPDATE "OutboundMessages" SET "NextAttemptAt" = COALESCE(@next, "NextAttemptAt"), "PacedUntil" = NULL, "LeaseOwner" = NULL, "LeaseUntil" = NULL
             WHERE "Id" = @id AND "LeaseOwner" = @worker AND "Status" IN ({Sendable})
             """, ct);
         Add(cmd, "next", (object?)nextAttempt ?? DBNull.Value);
-        Add(cmd, "paced", (object?)pacedUntil ?? DBNull.Value);
         Add(cmd, "id", id);
         Add(cmd, "worker", WorkerId);
         await cmd.ExecuteNonQueryAsync(ct);
