@@ -34,6 +34,7 @@ public sealed class Dispatcher(IServiceScopeFactory scopes, ITextProvider gatewa
     private DispatchOptions Options => options.Value;
     private DateTime Now => time.GetUtcNow().UtcDateTime;
     private TimeSpan Lease => TimeSpan.FromSeconds(Options.LeaseSeconds);
+    private TimeSpan SendTimeout => TimeSpan.FromSeconds(Options.SendTimeoutSeconds);
 
     /// <summary>Claims one batch of due messages and works it to the end. Returns how many rows were claimed.</summary>
     public async Task<int> RunOnceAsync(CancellationToken ct)
@@ -78,7 +79,7 @@ public sealed class Dispatcher(IServiceScopeFactory scopes, ITextProvider gatewa
         foreach (var (sender, interval, rows) in waiting)
         {
             var first = open.Contains(sender) ? 1 : 0;
-            if (first == 1) ready.Add(rows[0]);
+            if (first == 1) ready.Add(rows[0] with { Gate = new SendGate(now.Ticks + interval.Ticks, interval) });
             for (var i = first; i < rows.Count; i++)
             {
                 var at = now + interval * (i - first + 1);
@@ -121,8 +122,12 @@ public sealed class Dispatcher(IServiceScopeFactory scopes, ITextProvider gatewa
     {
         await _leases.ReleaseAsync(db, row.Id, at, ct);
         _held.TryRemove(row.Id, out _);
-        if (at is null) return;
-        var ticks = at.Value.Ticks;
+        if (at is not null) WakeBy(at.Value);
+    }
+
+    private void WakeBy(DateTime at)
+    {
+        var ticks = at.Ticks;
         long seen;
         while (ticks < (seen = Interlocked.Read(ref _nextWakeTicks)) && Interlocked.CompareExchange(ref _nextWakeTicks, ticks, seen) != seen)
         {
@@ -146,14 +151,30 @@ public sealed class Dispatcher(IServiceScopeFactory scopes, ITextProvider gatewa
             if (row.NeedsReconcile && await FindAtProviderAsync(db, row, ct) is { } already)
             {
                 log.LogInformation("Outbox {Id}: earlier attempt did reach the provider as {Sid}; not resending", row.Id, already.Sid);
-                var found = SendTransition.Apply(new SendAttempt(row.Kind, row.Attempts, row.ExpiresAt, Now, row.EarlierAttempt),
+                // It left when that attempt began.
+                var found = SendTransition.Apply(new SendAttempt(row.Kind, row.Attempts, row.ExpiresAt, Now, row.EarlierAttempt) { RequestedAt = row.EarlierAttempt },
                     new SendResult(SendOutcome.Accepted, already.Sid, already.Status), Now);
                 await SendCompletion.ApplyAsync(db, _leases, row.Id, found, Now, CancellationToken.None);
                 return;
             }
 
             var fencedAt = row.FencedAt ?? Now;
-            if (row.FenceRefused || (row.FencedAt is null && !(await _leases.FenceAsync(db, [row.Id], fencedAt, Lease, ct)).Contains(row.Id)))
+            if (row.FenceRefused)
+            {
+                await ExplainRefusalAsync(db, row, fencedAt, ct);
+                return;
+            }
+            // The pacing turn is confirmed as the request leaves, so the provider sees the number's texts an interval apart.
+            var leaving = Now;
+            if (row.Gate is { } gate && !await SendPacer.RestampAsync(db, row.From, gate, leaving, ct))
+            {
+                var retryAt = leaving + gate.Interval;
+                if (row.FencedAt is null) await _leases.ReleaseAsync(db, row.Id, retryAt, ct);
+                else await _leases.UnfenceAsync(db, row.Id, retryAt, ct);
+                WakeBy(retryAt);
+                return;
+            }
+            if (row.FencedAt is null && !(await _leases.FenceAsync(db, [row.Id], fencedAt, Lease, ct)).Contains(row.Id))
             {
                 await ExplainRefusalAsync(db, row, fencedAt, ct);
                 return;
@@ -161,7 +182,7 @@ public sealed class Dispatcher(IServiceScopeFactory scopes, ITextProvider gatewa
             SendResult result;
             using (var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct))
             {
-                timeout.CancelAfter(TimeSpan.FromSeconds(Options.SendTimeoutSeconds));
+                timeout.CancelAfter(SendTimeout);
                 // The provider drops it when its window closes rather than deliver it late (docs/product/sending.md).
                 var validFor = row.ExpiresAt is { } expires ? expires - fencedAt : (TimeSpan?)null;
                 result = await gateway.SendAsync(new OutgoingText(row.To, row.From, row.Body, new Uri(urls.For(gateway.StatusCallbackPath)), validFor),
@@ -169,7 +190,8 @@ public sealed class Dispatcher(IServiceScopeFactory scopes, ITextProvider gatewa
             }
             RecoverlyMetrics.Sent(row.Kind, result.Outcome, result.ErrorCode);
             if (row.Kind == OutboundKind.TextBack && result.Outcome == SendOutcome.Accepted) RecoverlyMetrics.TextBackAccepted(Now - row.CreatedAt);
-            var after = SendTransition.Apply(new SendAttempt(row.Kind, row.Attempts, row.ExpiresAt, fencedAt, row.EarlierAttempt), result, Now);
+            var after = SendTransition.Apply(new SendAttempt(row.Kind, row.Attempts, row.ExpiresAt, fencedAt, row.EarlierAttempt) { RequestedAt = leaving },
+                result, Now);
             await SendCompletion.ApplyAsync(db, _leases, row.Id, after, Now, CancellationToken.None);
             if (result.Outcome == SendOutcome.Configuration)
                 log.LogWarning("Outbox {Id}: provider error {Code} needs operator action", row.Id, result.ErrorCode);

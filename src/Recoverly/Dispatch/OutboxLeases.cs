@@ -19,6 +19,9 @@ public sealed record ClaimedRow(long Id, long BusinessId, OutboundKind Kind, str
 
     /// <summary>The batch fence refused this row (expired, consent withdrawn, or no longer ours): it must not be sent.</summary>
     public bool FenceRefused { get; init; }
+
+    /// <summary>The pacing gate this row passed at its claim; null for unpaced rows. Confirmed again right before the send.</summary>
+    public SendGate? Gate { get; init; }
 }
 
 /// <summary>
@@ -158,6 +161,24 @@ public sealed class OutboxLeases(string workerId)
             WHERE "Id" = @id AND "LeaseOwner" = @worker AND "Status" IN ({Sendable})
             """, ct);
         Add(cmd, "next", (object?)nextAttempt ?? DBNull.Value);
+        Add(cmd, "id", id);
+        Add(cmd, "worker", WorkerId);
+        await cmd.ExecuteNonQueryAsync(ct);
+    }
+
+    /// <summary>
+    /// Takes back the batch fence of a row that was never sent (it lost its pacing turn before the request) and
+    /// returns it to the queue at <paramref name="nextAttempt"/>: no attempt was made, so it needs no reconciling.
+    /// </summary>
+    public async Task UnfenceAsync(RecoverlyDb db, long id, DateTime nextAttempt, CancellationToken ct)
+    {
+        using var _ = await db.EnterWriteGateAsync(ct);
+        await using var cmd = await CommandAsync(db, $"""
+            UPDATE "OutboundMessages" SET "Status" = '{OutboundStatus.Pending}', "AttemptStartedAt" = NULL, "NextAttemptAt" = @next,
+                "LeaseOwner" = NULL, "LeaseUntil" = NULL
+            WHERE "Id" = @id AND "LeaseOwner" = @worker AND "Status" = '{OutboundStatus.Sending}'
+            """, ct);
+        Add(cmd, "next", nextAttempt);
         Add(cmd, "id", id);
         Add(cmd, "worker", WorkerId);
         await cmd.ExecuteNonQueryAsync(ct);

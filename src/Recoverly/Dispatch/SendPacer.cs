@@ -67,6 +67,25 @@ public sealed class SendPacer(IOptions<TelephonyOptions> options, IServiceScopeF
         return open;
     }
 
+    /// <summary>
+    /// The send-time half of the gate, taken right before the provider request: moves the number's next slot to an
+    /// interval after <paramref name="sendingAt"/>, but only if nobody has opened the gate since this dispatcher did
+    /// (the slot still holds <paramref name="taken"/>). False: another text from the number got through after this
+    /// one's turn lapsed, so this one must not go now. The interval therefore separates provider requests, not only
+    /// claims, however long a dispatcher took from claim to send.
+    /// </summary>
+    public static async Task<bool> RestampAsync(RecoverlyDb db, string sender, SendGate taken, DateTime sendingAt, CancellationToken ct)
+    {
+        using var _ = await db.EnterWriteGateAsync(ct);
+        await using var cmd = await OutboxLeases.CommandAsync(db, """
+            UPDATE "SenderSlots" SET "NextSlotTicks" = @next WHERE "Sender" = @sender AND "NextSlotTicks" = @taken
+            """, ct);
+        OutboxLeases.Add(cmd, "next", (sendingAt + taken.Interval).Ticks);
+        OutboxLeases.Add(cmd, "sender", sender);
+        OutboxLeases.Add(cmd, "taken", taken.SlotTicks);
+        return await cmd.ExecuteNonQueryAsync(ct) == 1;
+    }
+
     private async ValueTask<FrozenDictionary<string, double>> OverridesAsync(CancellationToken ct)
     {
         if (time.GetUtcNow().UtcDateTime - _overridesLoadedAt < OverridesRefresh) return _overrides;
@@ -89,3 +108,6 @@ public sealed class SendPacer(IOptions<TelephonyOptions> options, IServiceScopeF
         }
     }
 }
+
+/// <summary>The gate a claimed text passed: the next-slot value its opening wrote, and the number's interval.</summary>
+public readonly record struct SendGate(long SlotTicks, TimeSpan Interval);

@@ -6,7 +6,11 @@ namespace Recoverly.Dispatch;
 /// <summary>A fenced row as the send found it.</summary>
 /// <param name="FencedAt">When this attempt's fence stamped the row (the provider may have the text from then on).</param>
 /// <param name="EarlierAttempt">An earlier attempt that may have reached the provider, still to be ruled out.</param>
-public sealed record SendAttempt(OutboundKind Kind, int Attempts, DateTime? ExpiresAt, DateTime FencedAt, DateTime? EarlierAttempt);
+public sealed record SendAttempt(OutboundKind Kind, int Attempts, DateTime? ExpiresAt, DateTime FencedAt, DateTime? EarlierAttempt)
+{
+    /// <summary>When the request left for the provider (after its pacing turn was confirmed); an accepted text was sent then.</summary>
+    public DateTime? RequestedAt { get; init; }
+}
 
 /// <summary>The row after the provider answered; <see cref="AttemptStartedAt"/> non-null means "reconcile before any resend".</summary>
 public sealed record AfterSend(OutboundStatus Status, int Attempts, DateTime? NextAttemptAt, string? ProviderSid, string? ProviderStatus,
@@ -30,7 +34,8 @@ public static class SendTransition
             case SendOutcome.Accepted:
                 // The provider's first status ("queued", "sent") is kept when it is further along than Queued.
                 var status = DeliveryStatus.Map(result.ProviderStatus) is { } s && DeliveryStatus.Rank(s) > 0 ? s : OutboundStatus.Queued;
-                return new(status, attempts, null, result.Sid, result.ProviderStatus, result.ErrorCode, result.Reason, now, AttemptStartedAt: null);
+                return new(status, attempts, null, result.Sid, result.ProviderStatus, result.ErrorCode, result.Reason, row.RequestedAt ?? now,
+                    AttemptStartedAt: null);
 
             case SendOutcome.Retry:
                 // Never processed by the provider: only an earlier in-doubt attempt still needs ruling out.

@@ -313,6 +313,43 @@ public class DispatcherTests
 
     [Theory]
     [BothDatabases]
+    public async Task A_text_whose_pacing_turn_lapsed_before_its_send_waits_for_the_numbers_next_turn(Db db)
+    {
+        await using var app = await TestApp.StartAsync(db, new Dictionary<string, string?> { ["Telephony:SendRatePerSecond"] = "1" });
+        await app.AddBusinessAsync();
+        await app.MissedCallAsync(CallerNumber(0));
+        await app.MissedCallAsync(CallerNumber(1));
+
+        // Dispatcher A takes the number's turn for the first text, then stalls past the interval before sending it.
+        var stalled = app.Services.GetRequiredService<Dispatcher>();
+        var (_, ready) = await stalled.ClaimReadyAsync(10, CancellationToken.None);
+        var late = Assert.Single(ready);
+        Assert.Equal(CallerNumber(0), late.To);
+        app.Time.Advance(TimeSpan.FromMilliseconds(1500));
+
+        // Meanwhile dispatcher B finds the gate open and sends the second text.
+        var other = ActivatorUtilities.CreateInstance<Dispatcher>(app.Services);
+        await other.RunOnceAsync(CancellationToken.None);
+        Assert.Equal([CallerNumber(1)], app.Twilio.Sent.Select(t => t.To));
+
+        // A's request would now leave right next to B's: it must not go out, and goes back to the queue unsent.
+        await stalled.ProcessAsync(late, CancellationToken.None);
+        Assert.Equal(1, app.Twilio.Requests);
+        var waiting = await app.QueryAsync(d => d.OutboundMessages.AsNoTracking().SingleAsync(m => m.Id == late.Id));
+        Assert.Equal(OutboundStatus.Pending, waiting.Status);
+        Assert.Null(waiting.AttemptStartedAt); // nothing was attempted, so no reconciling at the provider later
+        Assert.Null(waiting.LeaseOwner);
+        Assert.Equal(Now(app).AddSeconds(1), waiting.NextAttemptAt);
+
+        await app.DispatchAsync();
+        Assert.Equal(1, app.Twilio.Requests); // still B's turn
+        app.Time.Advance(TimeSpan.FromSeconds(1));
+        await app.DispatchAsync();
+        Assert.Equal([CallerNumber(1), CallerNumber(0)], app.Twilio.Sent.Select(t => t.To));
+    }
+
+    [Theory]
+    [BothDatabases]
     public async Task Two_dispatchers_never_send_the_same_text(Db db)
     {
         const int BatchSize = 10, Calls = 150;
