@@ -64,17 +64,22 @@ public static class EmergencyWords
         return problems;
     }
 
-    /// <summary>The first entry of <paramref name="words"/> that <paramref name="text"/> contains as whole words, or null.</summary>
+    /// <summary>
+    /// The entry of <paramref name="words"/> that <paramref name="text"/> contains as whole words, or null; the longest one
+    /// when several do ("burst pipe" over "burst"), as it says the most about why.
+    /// </summary>
     public static string? Match(string? text, IReadOnlyList<string> words)
     {
         if (string.IsNullOrWhiteSpace(text)) return null;
         var tokens = KeywordClassifier.Tokenize(KeywordClassifier.Normalize(text));
+        string? best = null;
+        var bestLength = 0;
         foreach (var word in words)
         {
             var phrase = KeywordClassifier.Tokenize(KeywordClassifier.Normalize(word));
-            if (phrase.Count > 0 && Contains(tokens, phrase)) return word;
+            if (phrase.Count > bestLength && Contains(tokens, phrase)) (best, bestLength) = (word, phrase.Count);
         }
-        return null;
+        return best;
     }
 
     private static bool Contains(List<string> tokens, List<string> phrase)
