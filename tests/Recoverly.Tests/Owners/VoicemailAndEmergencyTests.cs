@@ -261,7 +261,7 @@ public partial class VoicemailAndEmergencyTests
         Assert.Contains("Urgent · “burst pipe”", inbox);
         var contactId = await ContactIdAsync(app, Caller);
         var conversation = await owner.TextAsync($"/app/contacts/{contactId}");
-        Assert.Contains("Urgent: they said “burst pipe”", conversation);
+        Assert.Contains("Urgent: they said “burst pipe”", Regex.Replace(conversation, "<[^>]+>", ""));
 
         var handled = await owner.PostAsync($"/app/contacts/{contactId}?handler=Handled", new(), tokenFrom: $"/app/contacts/{contactId}");
         Assert.Equal(HttpStatusCode.Redirect, handled.StatusCode);
