@@ -43,6 +43,8 @@ public sealed class Business
     public TimeOnly? QuietHoursEnd { get; set; }
     /// <summary>Alerts by email (SMTP) instead of SMS.</summary>
     public bool EmailAlerts { get; set; }
+    /// <summary>The owner's emergency words, one a line; null means the suggested list (<c>Owners/EmergencyWords.cs</c>).</summary>
+    public string? EmergencyWords { get; set; }
     public string? ForwardingCarrier { get; set; }
     /// <summary>The owner's booking page; <c>{booking_link}</c> in texts becomes it (https only: <c>Texts/BookingLink.cs</c>).</summary>
     public string? BookingLink { get; set; }

@@ -55,6 +55,8 @@ public sealed class MissedCall
     public int? DurationSeconds { get; set; }
     public string? RecordingUrl { get; set; }
     public string? Transcription { get; set; }
+    /// <summary>The provider's last word on the voicemail's transcription ("completed", "failed"); set once, so a replayed callback alerts no one twice.</summary>
+    public string? TranscriptionStatus { get; set; }
 
     // What became of the episode, kept on its first call only (docs/product/report.md): the report counts these.
     public DateTime? CallerRepliedAt { get; set; }
@@ -83,6 +85,10 @@ public sealed class Contact
     /// <summary>The call that claimed the current episode's text-back: the claim's token, so a claim is never mistaken for another's.</summary>
     public long? TextBackCallId { get; set; }
     public DateTime LastActivityAt { get; set; }
+    /// <summary>When an emergency word in the caller's reply or voicemail made this conversation urgent; null once the owner handled it.</summary>
+    public DateTime? UrgentAt { get; set; }
+    /// <summary>The emergency word that matched, shown to the owner as the reason.</summary>
+    public string? UrgentWord { get; set; }
 }
 
 /// <summary>

@@ -57,7 +57,8 @@ public static class ConsentLedger
         OutboundKind.OwnerOptInRequest => TextRequirement.OwnerRequested,
         // Confirmation of STOP/YES from the owner, and HELP answers to the owner.
         OutboundKind.OwnerConfirmation => TextRequirement.Nothing,
-        OutboundKind.OwnerAlert or OutboundKind.OwnerReplyAlert or OutboundKind.OwnerNotice or OutboundKind.OwnerDigest => TextRequirement.OwnerConfirmed,
+        OutboundKind.OwnerAlert or OutboundKind.OwnerReplyAlert or OutboundKind.OwnerNotice or OutboundKind.OwnerDigest
+            or OutboundKind.OwnerVoicemailAlert or OutboundKind.OwnerEmergencyAlert => TextRequirement.OwnerConfirmed,
         // E-mail alerts do not text anyone; the dispatcher checks the e-mail setting instead.
         OutboundKind.OwnerEmail or OutboundKind.OwnerSummaryEmail => TextRequirement.Nothing,
         _ => TextRequirement.Never,

@@ -105,6 +105,10 @@ public sealed class InboundSmsHandler(RecoverlyDb db, TimeProvider time, IOption
             default:
                 await ConversationActivity.CallerRepliedAsync(db, contact.Id, now, ct);
                 await db.SaveChangesAsync(ct); // the reply alert reads this message back
+                // An emergency word alerts at once (docs/product/owner-alerts.md, "Emergencies"); past its cap, the ordinary way.
+                if (EmergencyWords.Match(sms.Body, EmergencyWords.For(business)) is { } word
+                    && await OwnerAlerts.QueueEmergencyReplyAsync(db, business, contact, sms.Body, word, sms.To, urls, now, ct))
+                    break;
                 await OwnerAlerts.QueueReplyAlertAsync(db, business, contact, sms.To, urls, now, ct);
                 break;
         }

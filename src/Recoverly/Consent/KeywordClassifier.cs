@@ -166,7 +166,7 @@ public static partial class KeywordClassifier
     /// "ARRÊT" => "arret"), drops invisible format characters (zero-width joiners, emoji variation
     /// selectors) and turns "don't"/"don’t" into "dont".
     /// </summary>
-    private static string Normalize(string body)
+    internal static string Normalize(string body)
     {
         string decomposed = body.Normalize(NormalizationForm.FormKD);
         var sb = new StringBuilder(decomposed.Length);
@@ -190,7 +190,7 @@ public static partial class KeywordClassifier
     }
 
     /// <summary>Words (runs of letters/digits); punctuation, symbols, emoji and whitespace separate them.</summary>
-    private static List<string> Tokenize(string text)
+    internal static List<string> Tokenize(string text)
     {
         var tokens = new List<string>();
         int start = -1;

@@ -83,6 +83,7 @@ public abstract class RecoverlyDb(DbContextOptions options) : DbContext(options)
             e.Property(b => b.BookingLink).HasMaxLength(BookingLink.MaxLength);
             e.Property(b => b.WeeklySummaryWeek).HasMaxLength(10);
             e.Property(b => b.SummaryStopToken).HasMaxLength(64);
+            e.Property(b => b.EmergencyWords).HasMaxLength(EmergencyWords.MaxStoredLength);
             e.HasIndex(b => b.StripeCustomerId);
             e.HasMany(b => b.Numbers).WithOne().HasForeignKey(n => n.BusinessId);
         });
@@ -103,6 +104,7 @@ public abstract class RecoverlyDb(DbContextOptions options) : DbContext(options)
             e.Property(c => c.CallStatus).HasMaxLength(20);
             e.Property(c => c.RecordingUrl).HasMaxLength(500);
             e.Property(c => c.Transcription).HasMaxLength(4000);
+            e.Property(c => c.TranscriptionStatus).HasMaxLength(20);
             e.Property(c => c.CallerName).HasMaxLength(CallerNames.MaxLength);
             e.HasIndex(c => c.CallSid).IsUnique();
             e.HasIndex(c => new { c.BusinessId, c.At });
@@ -114,7 +116,10 @@ public abstract class RecoverlyDb(DbContextOptions options) : DbContext(options)
         model.Entity<Contact>(e =>
         {
             e.Property(c => c.Phone).HasMaxLength(20);
+            e.Property(c => c.UrgentWord).HasMaxLength(EmergencyWords.MaxWordLength);
             e.HasIndex(c => new { c.BusinessId, c.Phone }).IsUnique();
+            // The inbox's urgent conversations: a small partial index, empty for most businesses.
+            e.HasIndex(c => new { c.BusinessId, c.UrgentAt }).HasFilter("\"UrgentAt\" IS NOT NULL");
             e.HasOne<Business>().WithMany().HasForeignKey(c => c.BusinessId);
         });
         model.Entity<LearnedLineType>(e =>

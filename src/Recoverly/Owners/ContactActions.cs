@@ -102,8 +102,19 @@ public static class ContactActions
         DateTime now, CancellationToken ct)
     {
         using var _ = await db.EnterWriteGateAsync(ct);
-        return await Episode(db, businessId, contactId, episodeCallId)
+        var marked = await Episode(db, businessId, contactId, episodeCallId)
             .ExecuteUpdateAsync(s => s.SetProperty(c => c.CalledBackAt, c => calledBack ? c.CalledBackAt ?? now : null), ct) > 0;
+        // Calling an urgent caller back is handling it.
+        if (marked && calledBack) await OwnerAlerts.ClearUrgentAsync(db, businessId, contactId, ct);
+        return marked;
+    }
+
+    /// <summary>The owner's "Handled" on an urgent conversation: it goes back to its place in the inbox. False when not theirs.</summary>
+    public static async Task<bool> MarkHandledAsync(RecoverlyDb db, long businessId, long contactId, CancellationToken ct)
+    {
+        using var _ = await db.EnterWriteGateAsync(ct);
+        await OwnerAlerts.ClearUrgentAsync(db, businessId, contactId, ct);
+        return await db.Contacts.AnyAsync(c => c.Id == contactId && c.BusinessId == businessId, ct);
     }
 
     /// <summary>"Booked / won", with the job's value when the owner gave one (marking again changes the value); or undone.</summary>

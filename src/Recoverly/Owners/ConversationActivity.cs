@@ -22,6 +22,9 @@ public static class ConversationActivity
     public static async Task OwnerRepliedAsync(RecoverlyDb db, long contactId, DateTime now, CancellationToken ct)
     {
         await TouchAsync(db, contactId, now, ct);
+        // Answering an urgent conversation is handling it.
+        await db.Contacts.Where(c => c.Id == contactId && c.UrgentAt != null)
+            .ExecuteUpdateAsync(s => s.SetProperty(c => c.UrgentAt, (DateTime?)null).SetProperty(c => c.UrgentWord, (string?)null), ct);
         await EpisodeStart(db, contactId).Where(c => c.OwnerRepliedAt == null)
             .ExecuteUpdateAsync(s => s.SetProperty(c => c.OwnerRepliedAt, now), ct);
     }

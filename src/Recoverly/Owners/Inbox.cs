@@ -12,8 +12,10 @@ public sealed record InboxReply(string Body, DateTime At);
 /// <summary>One line of the inbox: a missed-call episode (one caller's calls within the episode window) and what followed.</summary>
 /// <param name="At">When they (last) called.</param>
 /// <param name="Progress">What the owner did about it: replied, called back, booked (chips), oldest first.</param>
+/// <param name="Urgent">The emergency word that made the conversation urgent; null when it is not (docs/product/owner-alerts.md).</param>
 public sealed record InboxRow(long CallId, long? ContactId, string Caller, DateTime At, int Calls, Chip Outcome, bool OptedOut,
-    IReadOnlyList<InboxReply> Replies, int EarlierReplies, string? Voicemail, bool HasRecording, IReadOnlyList<Chip> Progress);
+    IReadOnlyList<InboxReply> Replies, int EarlierReplies, string? Voicemail, bool HasRecording, IReadOnlyList<Chip> Progress,
+    string? Urgent = null);
 
 /// <summary>Where the next page starts: after this call's row at this activity time (<c>?before=</c> and <c>&amp;at=</c>).</summary>
 public sealed record InboxCursor(long CallId, DateTime At)
@@ -28,12 +30,15 @@ public sealed record InboxPage(IReadOnlyList<InboxRow> Rows, InboxCursor? Older)
 /// The owner's inbox, one row per missed-call episode, the most recent activity first: a new call, or a reply
 /// either way, puts its conversation on top. Pages are keyset pages on the (BusinessId, LastActivityAt, Id)
 /// index — no OFFSET and no count — so page 4,000 costs what page 1 costs; the details of a page are fetched
-/// by the ids on it (ContactId, MissedCallId and consent indexes).
+/// by the ids on it (ContactId, MissedCallId and consent indexes). Urgent conversations (an emergency word the owner has not
+/// handled yet) come first on the first page, read through a small partial index, and are left out of the pages below.
 /// </summary>
 public static class Inbox
 {
     public const int PageSize = 25;
     public const int RepliesShown = 3;
+    /// <summary>Urgent conversations shown above the rest; more than this at once is a bad night the owner works through.</summary>
+    public const int UrgentShown = 25;
 
     /// <summary>The widest episode window a business can set: every call of an episode lies within it.</summary>
     private static readonly TimeSpan EpisodeReach = TimeSpan.FromHours(72);
@@ -64,14 +69,41 @@ public static class Inbox
         }
         else beforeAt = null;
 
+        var urgent = await db.Contacts.AsNoTracking()
+            .Where(k => k.BusinessId == business.Id && k.UrgentAt != null)
+            .OrderByDescending(k => k.UrgentAt)
+            .Take(UrgentShown)
+            .Select(k => new { k.Id, k.UrgentWord })
+            .ToListAsync(ct);
+        var urgentIds = urgent.Select(u => u.Id).ToList();
+
         var rows = new List<InboxRow>();
+        if (before is null && urgentIds.Count > 0)
+        {
+            // Each urgent conversation at its newest call, the row the inbox shows for it.
+            var newest = await db.MissedCalls.AsNoTracking()
+                .Where(c => c.BusinessId == business.Id && c.ContactId != null && urgentIds.Contains(c.ContactId.Value))
+                .GroupBy(c => c.ContactId)
+                .Select(g => g.Max(c => c.Id))
+                .ToListAsync(ct);
+            var raw = await db.MissedCalls.AsNoTracking().Where(c => newest.Contains(c.Id)).Select(Raw).ToListAsync(ct);
+            if (raw.Count > 0)
+            {
+                var words = urgent.ToDictionary(u => u.Id, u => u.UrgentWord ?? "");
+                rows.AddRange((await RowsAsync(db, business, raw, ct))
+                    .Select(r => r with { Urgent = words[r.ContactId!.Value] })
+                    .OrderBy(r => urgentIds.IndexOf(r.ContactId!.Value)));
+            }
+        }
+        var urgentCount = rows.Count;
+
         InboxCursor? older = null;
         // A page of raw calls can collapse into few episodes (one caller calling 40 times): read on a little.
-        for (var round = 0; round < 4 && rows.Count < pageSize; round++)
+        for (var round = 0; round < 4 && rows.Count - urgentCount < pageSize; round++)
         {
             // Later rounds read only the rows still missing, so a page stays near pageSize rows.
-            var take = round == 0 ? pageSize : pageSize - rows.Count;
-            var raw = await RawPageAsync(db, business.Id, beforeAt, beforeId, take, ct);
+            var take = round == 0 ? pageSize : pageSize - (rows.Count - urgentCount);
+            var raw = await RawPageAsync(db, business.Id, beforeAt, beforeId, take, urgentIds, ct);
             if (raw.Count == 0)
             {
                 older = null;
@@ -86,9 +118,11 @@ public static class Inbox
     }
 
     private static Task<List<RawCall>> RawPageAsync(RecoverlyDb db, long businessId, DateTime? beforeAt, long beforeId, int take,
-        CancellationToken ct)
+        List<long> urgentIds, CancellationToken ct)
     {
         var q = db.MissedCalls.AsNoTracking().Where(c => c.BusinessId == businessId);
+        // Urgent conversations sit above the pages; a residual filter on the rows the index range reads anyway.
+        if (urgentIds.Count > 0) q = q.Where(c => c.ContactId == null || !urgentIds.Contains(c.ContactId.Value));
         // `LastActivityAt <= cursor` is the index range; the Id breaks ties between rows in the same instant.
         if (beforeAt is { } at) q = q.Where(c => c.LastActivityAt <= at && (c.LastActivityAt < at || c.Id < beforeId));
         return q.OrderByDescending(c => c.LastActivityAt).ThenByDescending(c => c.Id)

@@ -35,6 +35,26 @@ public static class OwnerAlerts
 
     public enum AlertChannel { None, Sms, Email }
 
+    /// <summary>What an alert is about. Each channel delivers every kind (<see cref="OutboxKind"/>); a new channel maps them too.</summary>
+    public enum AlertKind { MissedCall, Reply, Voicemail, Emergency, Digest }
+
+    /// <summary>The outbox row kind of an alert on a channel: e-mail goes to the mailer whatever it is about.</summary>
+    public static OutboundKind OutboxKind(AlertKind kind, AlertChannel channel) => channel == AlertChannel.Email ? OutboundKind.OwnerEmail : kind switch
+    {
+        AlertKind.MissedCall => OutboundKind.OwnerAlert,
+        AlertKind.Reply => OutboundKind.OwnerReplyAlert,
+        AlertKind.Voicemail => OutboundKind.OwnerVoicemailAlert,
+        AlertKind.Emergency => OutboundKind.OwnerEmergencyAlert,
+        _ => OutboundKind.OwnerDigest,
+    };
+
+    /// <summary>Emergency alerts a business gets per local day, on top of the ordinary cap: enough for a bad night, not a flood.</summary>
+    public const int EmergencyDailyCap = 10;
+
+    /// <summary>What a transcription callback says happened to a voicemail's words.</summary>
+    public const string TranscriptionCompleted = "completed";
+    public const string TranscriptionFailed = "failed";
+
     /// <summary>Where this business's alerts go: e-mail when the owner chose it, SMS only after the owner's YES, else nowhere.</summary>
     public static AlertChannel ChannelFor(Business business, OwnerAlertConsent ownerState) =>
         business.EmailAlerts && !string.IsNullOrWhiteSpace(business.OwnerEmail) ? AlertChannel.Email
@@ -61,7 +81,7 @@ public static class OwnerAlerts
             var text = TextTemplates.MissedCallAlert(callerE164, now, zone, o, callCount, callerName);
             return !email ? text : hasContact ? $"{text}\n\nOpen " : $"{text}\n\nOpen {urls.For(InboxPath)}";
         });
-        return new MissedCallAlertPlan(email ? OutboundKind.OwnerEmail : OutboundKind.OwnerAlert,
+        return new MissedCallAlertPlan(OutboxKind(AlertKind.MissedCall, channel),
             email ? EmailRecipient(business.Id) : business.OwnerPhone!, email ? EmailSender : recoverlyNumber, bodies,
             email && hasContact ? urls.For(ConversationPathPrefix) : null, email ? now + StaleAfter : null,
             BusinessClock.LocalDay(now, business.TimeZone), business.DailyOwnerAlertCap);
@@ -90,10 +110,11 @@ public static class OwnerAlerts
         }
 
         var email = channel == AlertChannel.Email;
-        var kind = email ? OutboundKind.OwnerEmail : OutboundKind.OwnerReplyAlert;
-        // Reply alerts are the rows of this kind for this conversation that are not about a call.
+        var kind = OutboxKind(AlertKind.Reply, channel);
+        var urgent = OutboxKind(AlertKind.Emergency, channel);
+        // Reply alerts are the rows of this kind for this conversation that are not about a call; an emergency reply's alert counts.
         var lastSent = await db.OutboundMessages.AsNoTracking()
-            .Where(m => m.BusinessId == business.Id && m.ContactId == contact.Id && m.Kind == kind && m.MissedCallId == null
+            .Where(m => m.BusinessId == business.Id && m.ContactId == contact.Id && (m.Kind == kind || m.Kind == urgent) && m.MissedCallId == null
                         && m.Status != OutboundStatus.Pending)
             .OrderByDescending(m => m.Id)
             .Select(m => new { At = m.SentAt ?? m.CreatedAt })
@@ -126,6 +147,99 @@ public static class OwnerAlerts
         }, now);
     }
 
+    /// <summary>
+    /// A caller's reply with an emergency word: the conversation is marked urgent, and the owner is alerted at once — no
+    /// quiet hours, no coalescing — under its own small cap. False when that cap is spent: the reply then takes the
+    /// ordinary way (<see cref="QueueReplyAlertAsync"/>).
+    /// </summary>
+    public static async Task<bool> QueueEmergencyReplyAsync(RecoverlyDb db, Business business, Contact contact, string body, string word,
+        string recoverlyNumber, PublicUrls urls, DateTime now, CancellationToken ct)
+    {
+        await MarkUrgentAsync(db, contact.Id, word, now, ct);
+        var channel = await ChannelAsync(db, business, ct);
+        if (channel == AlertChannel.None) return true;
+        if (!await TakeEmergencySlotAsync(db, business, now, ct)) return false;
+        var link = urls.For(ConversationPath(contact.Id));
+        Enqueue(db, business, channel, AlertKind.Emergency, recoverlyNumber, TextTemplates.EmergencyAlert(contact.Phone, word, body, voicemail: false, link),
+            contact.Id, missedCallId: null, dedupeKey: null, now);
+        return true;
+    }
+
+    /// <summary>
+    /// A voicemail's transcription arrived (or failed; <paramref name="transcript"/> is then null). An emergency word alerts
+    /// at once like an emergency reply. Otherwise the words join the call's alert while it still waits in the outbox, or
+    /// follow it in one short alert of their own (within the daily cap); in quiet hours they join the digest instead.
+    /// </summary>
+    public static async Task VoicemailAsync(RecoverlyDb db, Business business, MissedCall call, string? transcript, PublicUrls urls, DateTime now,
+        CancellationToken ct)
+    {
+        var link = urls.For(call.ContactId is { } id ? ConversationPath(id) : InboxPath);
+        var word = EmergencyWords.Match(transcript, EmergencyWords.For(business));
+        if (word is not null && call.ContactId is { } contactId) await MarkUrgentAsync(db, contactId, word, now, ct);
+        var channel = await ChannelAsync(db, business, ct);
+        if (channel == AlertChannel.None) return;
+        var email = channel == AlertChannel.Email;
+        if (word is not null && await TakeEmergencySlotAsync(db, business, now, ct))
+        {
+            Enqueue(db, business, channel, AlertKind.Emergency, call.To, TextTemplates.EmergencyAlert(call.FromE164, word, transcript!, voicemail: true, link),
+                call.ContactId, call.Id, $"alert:emergency:call:{call.Id}", now);
+            return;
+        }
+        if (QuietHours.Current(business, now) is { } quiet)
+        {
+            await HoldForDigestAsync(db, business, channel, quiet, call.To, urls, now, ct);
+            return;
+        }
+        // The alert still waiting (not yet claimed by a dispatcher) carries the voicemail itself.
+        var note = (email ? "\n\n" : " ") + TextTemplates.VoicemailNote(transcript, email ? TextTemplates.VoicemailEmailLength : TextTemplates.VoicemailExcerptLength);
+        var callKey = $"alert:call:{call.Id}";
+        var joined = await db.OutboundMessages
+            .Where(m => m.DedupeKey == callKey && m.Status == OutboundStatus.Pending && m.LeaseOwner == null)
+            .ExecuteUpdateAsync(s => s.SetProperty(m => m.Body, m => m.Body + note), ct);
+        if (joined > 0 || !await TakeDailySlotAsync(db, business, now, ct)) return;
+        // An e-mail's first line is its subject; the whole transcription follows it.
+        var body = TextTemplates.VoicemailAlert(call.FromE164, transcript, link) + (email && transcript is not null ? note : "");
+        Enqueue(db, business, channel, AlertKind.Voicemail, call.To, body, call.ContactId, call.Id, $"alert:voicemail:{call.Id}", now);
+    }
+
+    /// <summary>The conversation goes to the top of the inbox, with the word that put it there, until the owner handles it.</summary>
+    public static Task<int> MarkUrgentAsync(RecoverlyDb db, long contactId, string word, DateTime now, CancellationToken ct) =>
+        db.Contacts.Where(c => c.Id == contactId)
+            .ExecuteUpdateAsync(s => s.SetProperty(c => c.UrgentAt, now).SetProperty(c => c.UrgentWord, word), ct);
+
+    /// <summary>The owner replied, called back, or tapped "Handled": the conversation is no longer urgent.</summary>
+    public static Task<int> ClearUrgentAsync(RecoverlyDb db, long businessId, long contactId, CancellationToken ct) =>
+        db.Contacts.Where(c => c.Id == contactId && c.BusinessId == businessId && c.UrgentAt != null)
+            .ExecuteUpdateAsync(s => s.SetProperty(c => c.UrgentAt, (DateTime?)null).SetProperty(c => c.UrgentWord, (string?)null), ct);
+
+    private static void Enqueue(RecoverlyDb db, Business business, AlertChannel channel, AlertKind kind, string recoverlyNumber, string body,
+        long? contactId, long? missedCallId, string? dedupeKey, DateTime now)
+    {
+        var email = channel == AlertChannel.Email;
+        Outbox.Enqueue(db, new OutboxItem(business.Id, OutboxKind(kind, channel), email ? EmailRecipient(business.Id) : business.OwnerPhone!,
+            email ? EmailSender : recoverlyNumber, body)
+        {
+            ContactId = contactId,
+            MissedCallId = missedCallId,
+            DedupeKey = dedupeKey,
+            ExpiresAt = email ? now + StaleAfter : null,
+        }, now);
+    }
+
+    /// <summary>One of today's emergency alerts (business-local day), in one atomic statement shared by every process.</summary>
+    private static async Task<bool> TakeEmergencySlotAsync(RecoverlyDb db, Business business, DateTime now, CancellationToken ct)
+    {
+        var key = $"emergency:{business.Id}";
+        var today = BusinessClock.LocalDay(now, business.TimeZone);
+        var taken = await db.Database.SqlQuery<int>($"""
+            INSERT INTO "OwnerTextCounters" AS c ("Key", "Day", "Count") VALUES ({key}, {today}, 1)
+            ON CONFLICT ("Key") DO UPDATE SET "Count" = CASE WHEN c."Day" = {today} THEN c."Count" + 1 ELSE 1 END, "Day" = {today}
+            WHERE c."Day" <> {today} OR c."Count" < {EmergencyDailyCap}
+            RETURNING 1 AS "Value"
+            """).ToListAsync(ct);
+        return taken.Count > 0;
+    }
+
     private static async Task<AlertChannel> ChannelAsync(RecoverlyDb db, Business business, CancellationToken ct) =>
         ChannelFor(business, business.OwnerPhone is { } owner ? await OwnerAlertSubscription.StateAsync(db, business.Id, owner, ct) : OwnerAlertConsent.None);
 
@@ -152,7 +266,7 @@ public static class OwnerAlerts
         var body = await ComposeDigestAsync(db, business, quiet, urls.For(InboxPath), now, ct);
         var email = channel == AlertChannel.Email;
         var key = $"digest:{business.Id}:{quiet.EndUtc:yyyyMMddTHHmm}";
-        var kind = (email ? OutboundKind.OwnerEmail : OutboundKind.OwnerDigest).ToString();
+        var kind = OutboxKind(AlertKind.Digest, channel).ToString();
         var to = email ? EmailRecipient(business.Id) : business.OwnerPhone!;
         var from = email ? EmailSender : recoverlyNumber;
         var pending = OutboundStatus.Pending.ToString();
@@ -176,7 +290,7 @@ public static class OwnerAlerts
             .Where(c => c.BusinessId == business.Id && c.At >= quiet.StartUtc && c.At <= now)
             .OrderBy(c => c.At).ThenBy(c => c.Id)
             .Take(500)
-            .Select(c => new { c.FromE164, c.At, c.Outcome })
+            .Select(c => new { c.FromE164, c.At, c.Outcome, c.Transcription, c.TranscriptionStatus })
             .ToListAsync(ct);
         var replies = await db.InboundMessages.AsNoTracking()
             .Where(m => m.BusinessId == business.Id && !m.FromOwner && m.Intent == InboundIntent.Conversation && m.At >= quiet.StartUtc)
@@ -190,7 +304,10 @@ public static class OwnerAlerts
         foreach (var caller in calls.GroupBy(c => c.FromE164))
         {
             var outcome = caller.Select(c => c.Outcome).FirstOrDefault(o => o != CallOutcome.Repeat, CallOutcome.Repeat);
-            lines.Add(TextTemplates.DigestCallLine(caller.Key, caller.Count(), caller.Max(c => c.At), zone, outcome));
+            var voicemail = caller.LastOrDefault(c => c.TranscriptionStatus is not null);
+            var note = voicemail is null ? null
+                : TextTemplates.VoicemailNote(voicemail.TranscriptionStatus == TranscriptionCompleted ? voicemail.Transcription : null);
+            lines.Add(TextTemplates.DigestCallLine(caller.Key, caller.Count(), caller.Max(c => c.At), zone, outcome, note));
         }
         foreach (var sender in replies.GroupBy(r => r.From))
             lines.Add(TextTemplates.DigestReplyLine(sender.Key, sender.Count(), sender.Last().Body));

@@ -33,7 +33,8 @@ public static partial class OwnerReplyRelay
     /// <summary>How long after its alert a caller can still be answered by starting the reply with their last four digits.</summary>
     public static readonly TimeSpan DigitsWindow = TimeSpan.FromHours(12);
 
-    private static readonly OutboundKind[] AlertKinds = [OutboundKind.OwnerAlert, OutboundKind.OwnerReplyAlert];
+    private static readonly OutboundKind[] AlertKinds =
+        [OutboundKind.OwnerAlert, OutboundKind.OwnerReplyAlert, OutboundKind.OwnerVoicemailAlert, OutboundKind.OwnerEmergencyAlert];
 
     /// <summary>"0142 on my way", "0142: on my way", "#0142 - on my way": the digits, and the words after them.</summary>
     [GeneratedRegex(@"^\s*#?(?<digits>\d{4})(?:[\s:,.\-]+(?<rest>.*))?$", RegexOptions.Singleline | RegexOptions.CultureInvariant, matchTimeoutMilliseconds: 200)]

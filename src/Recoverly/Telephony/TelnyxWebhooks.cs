@@ -162,15 +162,17 @@ public static class TelnyxWebhooks
     }
 
     /// <summary>The Record action and its transcription callback both land here.</summary>
-    private static async Task<IResult> RecordingAsync(HttpRequest request, RecoverlyDb db, CancellationToken ct)
+    private static async Task<IResult> RecordingAsync(HttpRequest request, RecoverlyDb db, PublicUrls urls, TimeProvider time,
+        Dispatch.DispatchSignal signal, CancellationToken ct)
     {
         if (await FormAsync(request, ct) is not { } form) return Bad("Malformed form body.");
         var callSid = form.Get("CallSid");
         if (!LooksLikeCallSid(callSid)) return Bad("CallSid is missing or malformed.");
         var url = form.Get("RecordingUrl");
         var text = form.Get("TranscriptionText");
-        if (url is { Length: > 500 } || text is { Length: > 4000 }) return Bad("Recording fields are too long.");
-        await WebhookEndpoints.SaveRecordingAsync(db, callSid!, url, text, ct);
+        var status = form.Get("TranscriptionStatus");
+        if (url is { Length: > 500 } || text is { Length: > 4000 } || status is { Length: > 20 }) return Bad("Recording fields are too long.");
+        if (await WebhookEndpoints.SaveRecordingAsync(db, callSid!, url, text, status, urls, time.GetUtcNow().UtcDateTime, ct)) signal.Notify();
         return Texml(new XElement("Response", new XElement("Hangup")));
     }
 

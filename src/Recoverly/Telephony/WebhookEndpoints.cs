@@ -5,7 +5,9 @@ using Recoverly.Businesses;
 using Recoverly.Calls;
 using Recoverly.Consent;
 using Recoverly.Data;
+using Recoverly.Dispatch;
 using Recoverly.Hosting;
+using Recoverly.Owners;
 using Recoverly.Texts;
 using Twilio.TwiML;
 using Twilio.TwiML.Voice;
@@ -126,28 +128,52 @@ public static class WebhookEndpoints
         }
     }
 
-    private static async Task<IResult> RecordingAsync(HttpRequest request, RecoverlyDb db, CancellationToken ct)
+    private static async Task<IResult> RecordingAsync(HttpRequest request, RecoverlyDb db, PublicUrls urls, TimeProvider time, DispatchSignal signal,
+        CancellationToken ct)
     {
         var form = request.Form;
         var callSid = form.Get("CallSid");
         if (!TwilioForm.LooksLikeSid(callSid, "CA")) return Bad("CallSid is missing or malformed.");
         var url = form.Get("RecordingUrl");
         var text = form.Get("TranscriptionText");
-        if (url is { Length: > 500 } || text is { Length: > 4000 }) return Bad("Recording fields are too long.");
-        await SaveRecordingAsync(db, callSid!, url, text, ct);
+        var status = form.Get("TranscriptionStatus");
+        if (url is { Length: > 500 } || text is { Length: > 4000 } || status is { Length: > 20 }) return Bad("Recording fields are too long.");
+        if (await SaveRecordingAsync(db, callSid!, url, text, status, urls, time.GetUtcNow().UtcDateTime, ct)) signal.Notify();
         return Twiml(new VoiceResponse().Hangup());
     }
 
-    /// <summary>A voicemail's recording URL and transcription, each kept once it arrives.</summary>
-    public static async System.Threading.Tasks.Task SaveRecordingAsync(RecoverlyDb db, string callSid, string? url, string? text, CancellationToken ct)
+    /// <summary>
+    /// A voicemail's recording URL and transcription, each kept once it arrives. The transcription callback (its status
+    /// "completed" or "failed") also tells the owner, once per call however often it is replayed
+    /// (<see cref="OwnerAlerts.VoicemailAsync"/>). True when an alert may have been queued.
+    /// </summary>
+    public static async System.Threading.Tasks.Task<bool> SaveRecordingAsync(RecoverlyDb db, string callSid, string? url, string? text,
+        string? transcriptionStatus, PublicUrls urls, DateTime now, CancellationToken ct)
     {
-        using (await db.EnterWriteGateAsync(ct))
+        var settled = transcriptionStatus?.Trim().ToLowerInvariant() switch
         {
-            await db.MissedCalls.Where(c => c.CallSid == callSid)
-                .ExecuteUpdateAsync(s => s
-                    .SetProperty(c => c.RecordingUrl, c => url ?? c.RecordingUrl)
-                    .SetProperty(c => c.Transcription, c => text ?? c.Transcription), ct);
+            OwnerAlerts.TranscriptionCompleted when !string.IsNullOrWhiteSpace(text) => OwnerAlerts.TranscriptionCompleted,
+            OwnerAlerts.TranscriptionCompleted or OwnerAlerts.TranscriptionFailed => OwnerAlerts.TranscriptionFailed,
+            _ => null, // the Record action's own callback, or a status still in progress
+        };
+        await using var tx = await db.BeginWriteAsync(ct);
+        await db.MissedCalls.Where(c => c.CallSid == callSid)
+            .ExecuteUpdateAsync(s => s
+                .SetProperty(c => c.RecordingUrl, c => url ?? c.RecordingUrl)
+                .SetProperty(c => c.Transcription, c => text ?? c.Transcription), ct);
+        // Claimed once: a replayed or second transcription callback changes nothing more.
+        if (settled is null || await db.MissedCalls.Where(c => c.CallSid == callSid && c.TranscriptionStatus == null)
+                .ExecuteUpdateAsync(s => s.SetProperty(c => c.TranscriptionStatus, settled), ct) == 0)
+        {
+            await tx.CommitAsync(ct);
+            return false;
         }
+        var call = await db.MissedCalls.AsNoTracking().FirstAsync(c => c.CallSid == callSid, ct);
+        var business = await db.Businesses.AsNoTracking().FirstAsync(b => b.Id == call.BusinessId, ct);
+        await OwnerAlerts.VoicemailAsync(db, business, call, settled == OwnerAlerts.TranscriptionCompleted ? call.Transcription : null, urls, now, ct);
+        await db.SaveChangesAsync(ct);
+        await tx.CommitAsync(ct);
+        return true;
     }
 
     /// <summary>Call-through mode: the business line did not pick up (no-answer, busy, failed, canceled) — that is a missed call.</summary>

@@ -20,13 +20,18 @@ public enum OutboundKind
     OwnerEmail,
     /// <summary>The weekly summary e-mail (opt-in, its own setting): to the mailer, like <see cref="OwnerEmail"/>.</summary>
     OwnerSummaryEmail,
+    /// <summary>A voicemail's transcription that came after the missed-call alert went out.</summary>
+    OwnerVoicemailAlert,
+    /// <summary>An emergency word in a caller's reply or voicemail: sent at once, even in quiet hours (its own daily cap).</summary>
+    OwnerEmergencyAlert,
 }
 
 public static class OutboundKinds
 {
     /// <summary>Texts to the owner's phone about alerts, as opposed to texts to callers.</summary>
     public static bool IsToOwner(this OutboundKind kind) => kind is OutboundKind.OwnerOptInRequest or OutboundKind.OwnerConfirmation
-        or OutboundKind.OwnerAlert or OutboundKind.OwnerReplyAlert or OutboundKind.OwnerNotice or OutboundKind.OwnerDigest;
+        or OutboundKind.OwnerAlert or OutboundKind.OwnerReplyAlert or OutboundKind.OwnerNotice or OutboundKind.OwnerDigest
+        or OutboundKind.OwnerVoicemailAlert or OutboundKind.OwnerEmergencyAlert;
 
     /// <summary>Goes to the mailer, not the SMS provider (no sending number, no pacing).</summary>
     public static bool IsEmail(this OutboundKind kind) => kind is OutboundKind.OwnerEmail or OutboundKind.OwnerSummaryEmail;

@@ -151,12 +151,42 @@ public static class TextTemplates
             : $"Recoverly: {who} sent {replies.Count} replies, latest: \"{latest}\" — reply to this text to answer, or open {link}";
     }
 
-    public static string DigestCallLine(string? callerE164, int calls, DateTime lastAtUtc, TimeZoneInfo zone, CallOutcome outcome)
+    /// <param name="voicemail">What the caller's voicemail says in the owner's words (<see cref="VoicemailNote"/>), or null.</param>
+    public static string DigestCallLine(string? callerE164, int calls, DateTime lastAtUtc, TimeZoneInfo zone, CallOutcome outcome, string? voicemail = null)
     {
         var who = callerE164 is null ? "A withheld number" : Phones.FormatForDisplay(callerE164);
         var time = TimeZoneInfo.ConvertTimeFromUtc(lastAtUtc, zone).ToString("h:mm tt", CultureInfo.InvariantCulture);
         var times = calls > 1 ? $" {calls} times (last at {time})" : $" at {time}";
-        return $"{who} called{times} — {OutcomeForOwner(outcome)}";
+        var note = voicemail is null ? "" : " " + voicemail;
+        return $"{who} called{times} — {OutcomeForOwner(outcome)}{note}";
+    }
+
+    /// <summary>How much of a transcription an SMS alert carries; the app shows all of it.</summary>
+    public const int VoicemailExcerptLength = 120;
+
+    /// <summary>How much of a transcription an e-mail alert carries.</summary>
+    public const int VoicemailEmailLength = 1000;
+
+    /// <summary>A voicemail in one sentence: its transcription (shortened), or, when there is none, where to listen.</summary>
+    public static string VoicemailNote(string? transcription, int maxLength = VoicemailExcerptLength) =>
+        transcription is null ? "They left a voicemail — listen in the app." : $"Voicemail: \"{Shorten(transcription, maxLength)}\"";
+
+    /// <summary>The follow-up when the transcription (or its failure) arrives after the missed-call alert went out.</summary>
+    public static string VoicemailAlert(string? callerE164, string? transcription, string link)
+    {
+        var who = callerE164 is null ? "a withheld number" : Phones.FormatForDisplay(callerE164);
+        return transcription is null
+            ? $"Recoverly: voicemail left by {who} — listen in the app: {link}"
+            : $"Recoverly: voicemail from {who}: \"{Shorten(transcription, VoicemailExcerptLength)}\" {link}";
+    }
+
+    /// <summary>An emergency word in a reply or a voicemail: the word first, so the owner sees why at a glance.</summary>
+    public static string EmergencyAlert(string? callerE164, string word, string said, bool voicemail, string link)
+    {
+        var who = callerE164 is null ? "a withheld number" : Phones.FormatForDisplay(callerE164);
+        var what = voicemail ? $"voicemail from {who}" : $"{who} wrote";
+        var answer = voicemail || callerE164 is null ? "open" : "reply to this text to answer, or open";
+        return $"Recoverly URGENT (\"{word}\"): {what}: \"{Quote(said)}\" — {answer} {link}";
     }
 
     public static string DigestReplyLine(string callerE164, int replies, string latest) =>
@@ -185,6 +215,12 @@ public static class TextTemplates
     }
 
     private static string Count(int n, string one, string many) => n == 1 ? $"1 {one}" : $"{n} {many}";
+
+    private static string Shorten(string text, int max)
+    {
+        var flat = string.Join(' ', text.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries));
+        return flat.Length <= max ? flat : flat[..(max - 3)].TrimEnd() + "...";
+    }
 
     private static string Quote(string body)
     {

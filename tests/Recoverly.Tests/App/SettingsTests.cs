@@ -295,7 +295,7 @@ public class SettingsTests
 
         app.Time.Advance(TimeSpan.FromHours(13)); // 10:00 PM in Chicago
         await app.MissedCallAsync(Caller);
-        await app.InboundSmsAsync(Caller, Number, "Pipe burst in the basement");
+        await app.InboundSmsAsync(Caller, Number, "Water heater is making a noise");
         await app.DispatchAsync();
         app.Time.Advance(TimeSpan.FromHours(2));
         await app.MissedCallAsync("+15125550143");
@@ -313,7 +313,7 @@ public class SettingsTests
         Assert.Contains("(512) 555-0142 called at 10:00 PM — we're texting them back.", digest.Body);
         Assert.Contains("(512) 555-0143 called at 12:00 AM", digest.Body);
         Assert.Contains("A withheld number called", digest.Body);
-        Assert.Contains("(512) 555-0142 replied: \"Pipe burst in the basement\"", digest.Body);
+        Assert.Contains("(512) 555-0142 replied: \"Water heater is making a noise\"", digest.Body);
         Assert.EndsWith("Open http://localhost/app", digest.Body);
 
         await app.MissedCallAsync("+15125550144");
@@ -336,7 +336,7 @@ public class SettingsTests
 
             app.Time.Advance(TimeSpan.FromHours(13)); // 10:00 PM in Chicago
             await app.MissedCallAsync(Caller);
-            await app.InboundSmsAsync(Caller, Number, "Pipe burst in the basement");
+            await app.InboundSmsAsync(Caller, Number, "Water heater is making a noise");
             await app.DispatchAsync();
             app.Time.Advance(TimeSpan.FromHours(2)); // midnight
             await app.MissedCallAsync("+15125550143");
@@ -354,7 +354,7 @@ public class SettingsTests
                 Recoverly: while your alerts were quiet, Acme Plumbing had 2 missed calls and 1 caller reply.
                 (512) 555-0142 called at 10:00 PM — we're texting them back.
                 (512) 555-0143 called at 12:00 AM — we're texting them back.
-                (512) 555-0142 replied: "Pipe burst in the basement"
+                (512) 555-0142 replied: "Water heater is making a noise"
                 Open http://localhost/app
                 """, digest.Body);
             Assert.Empty(app.Twilio.SentTo(OwnerPhone));

@@ -147,6 +147,22 @@ public sealed class FakeTwilioApi(string accountSid, string authToken) : IFakeSm
         ["to"] = s.To, ["uri"] = $"/2010-04-01/Accounts/{accountSid}/Messages/{s.Sid}.json",
     };
 
+    /// <summary>Recording media fetches, by their path.</summary>
+    public IReadOnlyList<string> RecordingFetches => _recordingFetches.ToArray();
+    private readonly System.Collections.Concurrent.ConcurrentQueue<string> _recordingFetches = new();
+
+    /// <summary>GET …/Recordings/RE….mp3 as Twilio answers it (Basic auth required): a small MP3. Null for any other path.</summary>
+    private HttpResponseMessage? Recording(string path, string? authorization)
+    {
+        if (!path.StartsWith($"/2010-04-01/Accounts/{accountSid}/Recordings/RE", StringComparison.Ordinal)) return null;
+        _recordingFetches.Enqueue(path);
+        var expectedAuth = "Basic " + Convert.ToBase64String(Encoding.UTF8.GetBytes($"{accountSid}:{authToken}"));
+        if (authorization != expectedAuth) return new HttpResponseMessage(HttpStatusCode.Unauthorized);
+        var content = new ByteArrayContent(Recoverly.Telephony.RecordingMedia.SilentMp3());
+        content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("audio/mpeg");
+        return new HttpResponseMessage(HttpStatusCode.OK) { Content = content };
+    }
+
     /// <summary>The in-process transport: plugs in as the "twilio" HttpClient's primary handler.</summary>
     public HttpMessageHandler Handler() => new InProcess(this);
 
@@ -167,6 +183,7 @@ public sealed class FakeTwilioApi(string accountSid, string authToken) : IFakeSm
                 var kv = pair.Split('=', 2);
                 query[WebUtility.UrlDecode(kv[0])] = kv.Length > 1 ? WebUtility.UrlDecode(kv[1]) : "";
             }
+            if (api.Recording(request.RequestUri.AbsolutePath, request.Headers.Authorization?.ToString()) is { } media) return media;
             var (status, json) = await api.HandleAsync(request.Method.Method, request.RequestUri.AbsolutePath, query, form,
                 request.Headers.Authorization?.ToString(), ct);
             return new HttpResponseMessage((HttpStatusCode)status) { Content = new StringContent(json, Encoding.UTF8, "application/json") };

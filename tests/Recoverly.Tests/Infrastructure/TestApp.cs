@@ -260,6 +260,29 @@ public sealed partial class TestApp : IAsyncDisposable
         return PostSignedAsync("/twilio/sms", fields);
     }
 
+    /// <summary>A Twilio recording URL for <paramref name="recordingSid"/> in this account, as the Record callbacks carry it.</summary>
+    public static string RecordingUrl(string recordingSid) => $"https://api.twilio.com/2010-04-01/Accounts/{AccountSid}/Recordings/{recordingSid}";
+
+    /// <summary>The greeting's Record action: the caller left a voicemail (no transcription yet).</summary>
+    public Task<HttpResponseMessage> VoicemailRecordedAsync(string callSid, string recordingSid) =>
+        PostSignedAsync("/twilio/voice/recording", new()
+        {
+            ["AccountSid"] = AccountSid, ["CallSid"] = callSid, ["RecordingSid"] = recordingSid, ["RecordingUrl"] = RecordingUrl(recordingSid),
+            ["RecordingDuration"] = "14", ["RecordingStatus"] = "completed",
+        });
+
+    /// <summary>Twilio's transcribeCallback: "completed" with the text, or "failed" without.</summary>
+    public Task<HttpResponseMessage> VoicemailTranscribedAsync(string callSid, string recordingSid, string? text, string status = "completed")
+    {
+        var fields = new Dictionary<string, string>
+        {
+            ["AccountSid"] = AccountSid, ["CallSid"] = callSid, ["RecordingSid"] = recordingSid, ["RecordingUrl"] = RecordingUrl(recordingSid),
+            ["TranscriptionSid"] = NewSid("TR"), ["TranscriptionStatus"] = status, ["TranscriptionType"] = "fast",
+        };
+        if (text is not null) fields["TranscriptionText"] = text;
+        return PostSignedAsync("/twilio/voice/recording", fields);
+    }
+
     /// <summary>A status event for a text we sent, in the provider's own words (Twilio "undelivered", Telnyx "delivery_failed").</summary>
     public Task<HttpResponseMessage> MessageStatusAsync(string messageSid, string status, int? errorCode = null)
     {

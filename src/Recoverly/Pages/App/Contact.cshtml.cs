@@ -10,7 +10,8 @@ using Recoverly.Texts;
 
 namespace Recoverly.Pages.App;
 
-public sealed record ThreadItem(DateTime At, string Side, string Text, Chip? Status, string? Label);
+/// <param name="Audio">The voicemail's player source (the authenticated recording page), or null.</param>
+public sealed record ThreadItem(DateTime At, string Side, string Text, Chip? Status, string? Label, string? Audio = null);
 
 /// <summary>A saved quick reply as the reply box gets it (placeholders filled in) and its button's label.</summary>
 public sealed record QuickReplyButton(string Text, string Label);
@@ -52,6 +53,7 @@ public sealed class ContactModel(RecoverlyDb db, TimeProvider time, OwnerTextPol
             "calledback" => "Noted: you called them back. It counts in your report; nothing was sent to them.",
             "won" => "Noted: booked. It counts in your report; nothing was sent to them.",
             "undone" => "Undone.",
+            "handled" => "Marked as handled: no longer urgent in your inbox.",
             _ => null,
         };
         return Page();
@@ -72,6 +74,13 @@ public sealed class ContactModel(RecoverlyDb db, TimeProvider time, OwnerTextPol
         Draft = body;
         Response.StatusCode = StatusCodes.Status422UnprocessableEntity;
         return Page();
+    }
+
+    /// <summary>"Handled" on an urgent conversation: it takes its usual place in the inbox again.</summary>
+    public async Task<IActionResult> OnPostHandledAsync(long id, CancellationToken ct)
+    {
+        if (!await ContactActions.MarkHandledAsync(db, Business.Id, id, ct)) return NotFound();
+        return Redirect($"/app/contacts/{id}?done=handled");
     }
 
     public async Task<IActionResult> OnPostOptOutAsync(long id, string? how, string? note, CancellationToken ct)
@@ -136,7 +145,12 @@ public sealed class ContactModel(RecoverlyDb db, TimeProvider time, OwnerTextPol
         {
             var chip = c.Outcome == CallOutcome.Texted ? new Chip("Texted back", "ok") : OwnerWords.ForCall(c.Outcome);
             Thread.Add(new ThreadItem(c.At, "event", "Missed call", chip, null));
-            if (!string.IsNullOrWhiteSpace(c.Transcription)) Thread.Add(new ThreadItem(c.At, "them", c.Transcription, null, "Voicemail"));
+            if (!string.IsNullOrWhiteSpace(c.Transcription) || c.RecordingUrl is not null)
+            {
+                var words = !string.IsNullOrWhiteSpace(c.Transcription) ? c.Transcription
+                    : c.TranscriptionStatus is null ? "Voicemail left (transcription on its way)." : "Voicemail left (it could not be transcribed): listen to it here.";
+                Thread.Add(new ThreadItem(c.At, "them", words, null, "Voicemail", c.RecordingUrl is null ? null : RecordingModel.PathFor(id, c.Id)));
+            }
             if (c.CalledBackAt is { } calledBack) Thread.Add(new ThreadItem(calledBack, "event", "You noted", OwnerWords.CalledBack, null));
             if (c.WonAt is { } won) Thread.Add(new ThreadItem(won, "event", "You noted", OwnerWords.Booked(c.JobValueCents), null));
         }

@@ -39,6 +39,9 @@ public sealed class SettingsModel(RecoverlyDb db, TimeProvider time, DispatchSig
     public HoursInput Hours { get; private set; } = null!;
     public Dictionary<string, string> HoursErrors { get; private set; } = [];
 
+    /// <summary>The emergency words field: the business's list one a line, or what the owner typed when it was refused.</summary>
+    public string EmergencyWordsText { get; private set; } = "";
+
     private DateTime Now => time.GetUtcNow().UtcDateTime;
 
     public async Task OnGetAsync(string? saved, CancellationToken ct)
@@ -56,6 +59,7 @@ public sealed class SettingsModel(RecoverlyDb db, TimeProvider time, DispatchSig
             "texting" => Business.TextingPaused ? "Texting paused. Missed calls are still recorded." : "Texting is on.",
             "booking" => Business.BookingLink is null ? "Booking link removed." : "Booking link saved: {booking_link} in your texts becomes it.",
             "quick-replies" => "Quick replies saved.",
+            "emergency" => "Emergency words saved.",
             "summary" => Business.WeeklySummary
                 ? $"Weekly summary on: it goes to {Business.OwnerEmail} every Monday morning."
                 : "Weekly summary off.",
@@ -312,6 +316,27 @@ public sealed class SettingsModel(RecoverlyDb db, TimeProvider time, DispatchSig
         return Redirect("/app/settings?saved=alerts#alerts");
     }
 
+    /// <summary>The owner's emergency words (<see cref="EmergencyWords"/>); "reset" goes back to the suggested list.</summary>
+    public async Task<IActionResult> OnPostEmergencyWordsAsync(string? words, bool reset, CancellationToken ct)
+    {
+        Section = "emergency";
+        if (reset)
+        {
+            await UpdateAsync(s => s.SetProperty(b => b.EmergencyWords, (string?)null), ct);
+            return Redirect("/app/settings?saved=emergency#emergency");
+        }
+        Errors.AddRange(EmergencyWords.Parse(words, out var list));
+        if (Errors.Count > 0)
+        {
+            var page = await InvalidAsync(ct);
+            EmergencyWordsText = words ?? "";
+            return page;
+        }
+        var stored = EmergencyWords.Store(list);
+        await UpdateAsync(s => s.SetProperty(b => b.EmergencyWords, stored), ct);
+        return Redirect("/app/settings?saved=emergency#emergency");
+    }
+
     public async Task<IActionResult> OnPostTextingAsync(bool paused, CancellationToken ct)
     {
         await UpdateAsync(s => s.SetProperty(b => b.TextingPaused, paused), ct);
@@ -341,6 +366,7 @@ public sealed class SettingsModel(RecoverlyDb db, TimeProvider time, DispatchSig
         CheckTemplates();
         AlertState = fresh.OwnerPhone is { } phone ? await OwnerAlertSubscription.StateAsync(db, fresh.Id, phone, ct) : OwnerAlertConsent.None;
         QuickReplyList = await QuickReplies.ListAsync(db, fresh.Id, ct);
+        EmergencyWordsText = string.Join('\n', EmergencyWords.For(fresh));
     }
 
     private void CheckTemplates()

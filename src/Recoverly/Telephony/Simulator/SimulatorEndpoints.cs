@@ -21,6 +21,11 @@ public static class SimulatorEndpoints
         var api = app.MapGroup(ApiBaseUrlHandler.SimulatorPath + "/2010-04-01/Accounts/{accountSid}").DisableAntiforgery();
         api.MapPost("/Messages.json", CreateMessageAsync);
         api.MapGet("/Messages.json", ListMessages);
+        // A voicemail's media, in Twilio's URL shape and with its auth, so the owner's player works in the demo and in tests.
+        api.MapGet("/Recordings/{recording}", (string accountSid, string recording, HttpRequest request, IOptions<TwilioOptions> twilio) =>
+            !Authorized(request, accountSid, twilio.Value) ? TwilioError(401, 20003, "Authenticate")
+            : RecordingMedia.RecordingSid("https://api.twilio.com/Recordings/" + recording) is null ? TwilioError(404, 20404, "The requested resource was not found")
+            : Results.File(RecordingMedia.SilentMp3(), RecordingMedia.ContentType));
 
         // What the /simulator page drives: place calls, text from a phone, read a phone's screen.
         var control = app.MapGroup("/simulator/api").DisableAntiforgery();

@@ -131,6 +131,10 @@ namespace Recoverly.Data.Migrations.Postgres
                     b.Property<bool>("EmailAlerts")
                         .HasColumnType("boolean");
 
+                    b.Property<string>("EmergencyWords")
+                        .HasMaxLength(1230)
+                        .HasColumnType("character varying(1230)");
+
                     b.Property<int>("EpisodeWindowMinutes")
                         .HasColumnType("integer");
 
@@ -311,10 +315,20 @@ namespace Recoverly.Data.Migrations.Postgres
                     b.Property<long?>("TextBackCallId")
                         .HasColumnType("bigint");
 
+                    b.Property<DateTime?>("UrgentAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("UrgentWord")
+                        .HasMaxLength(40)
+                        .HasColumnType("character varying(40)");
+
                     b.HasKey("Id");
 
                     b.HasIndex("BusinessId", "Phone")
                         .IsUnique();
+
+                    b.HasIndex("BusinessId", "UrgentAt")
+                        .HasFilter("\"UrgentAt\" IS NOT NULL");
 
                     b.ToTable("Contacts");
                 });
@@ -429,6 +443,10 @@ namespace Recoverly.Data.Migrations.Postgres
                     b.Property<string>("Transcription")
                         .HasMaxLength(4000)
                         .HasColumnType("character varying(4000)");
+
+                    b.Property<string>("TranscriptionStatus")
+                        .HasMaxLength(20)
+                        .HasColumnType("character varying(20)");
 
                     b.Property<DateTime?>("WonAt")
                         .HasColumnType("timestamp with time zone");

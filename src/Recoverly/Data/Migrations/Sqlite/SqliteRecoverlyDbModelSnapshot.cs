@@ -122,6 +122,10 @@ namespace Recoverly.Data.Migrations.Sqlite
                     b.Property<bool>("EmailAlerts")
                         .HasColumnType("INTEGER");
 
+                    b.Property<string>("EmergencyWords")
+                        .HasMaxLength(1230)
+                        .HasColumnType("TEXT");
+
                     b.Property<int>("EpisodeWindowMinutes")
                         .HasColumnType("INTEGER");
 
@@ -298,10 +302,20 @@ namespace Recoverly.Data.Migrations.Sqlite
                     b.Property<long?>("TextBackCallId")
                         .HasColumnType("INTEGER");
 
+                    b.Property<DateTime?>("UrgentAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("UrgentWord")
+                        .HasMaxLength(40)
+                        .HasColumnType("TEXT");
+
                     b.HasKey("Id");
 
                     b.HasIndex("BusinessId", "Phone")
                         .IsUnique();
+
+                    b.HasIndex("BusinessId", "UrgentAt")
+                        .HasFilter("\"UrgentAt\" IS NOT NULL");
 
                     b.ToTable("Contacts");
                 });
@@ -413,6 +427,10 @@ namespace Recoverly.Data.Migrations.Sqlite
 
                     b.Property<string>("Transcription")
                         .HasMaxLength(4000)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("TranscriptionStatus")
+                        .HasMaxLength(20)
                         .HasColumnType("TEXT");
 
                     b.Property<DateTime?>("WonAt")
