@@ -145,10 +145,32 @@ public sealed class SimulatorCarrier(IHttpClientFactory httpClients, PublicUrls 
         };
         using var response = await PostWebhookAsync(urls.For("/twilio/voice"), fields, ct);
         var twiml = await response.Content.ReadAsStringAsync(ct);
+        // Call-through: the business line rings out unanswered, and Twilio asks the Dial's action what to do next.
+        if (DialAction(twiml) is { } action && IsOwnUrl(action))
+        {
+            var dialed = new Dictionary<string, string>(fields)
+            {
+                ["CallStatus"] = "in-progress", ["DialCallStatus"] = "no-answer", ["DialCallSid"] = NewSid("CA"), ["DialCallDuration"] = "0",
+            };
+            using var next = await PostWebhookAsync(action, dialed, ct);
+            twiml = await next.Content.ReadAsStringAsync(ct);
+        }
         fields["CallStatus"] = "completed";
         fields["CallDuration"] = "6";
         using var _ = await PostWebhookAsync(urls.For("/twilio/voice/status"), fields, ct);
         return twiml;
+    }
+
+    private static string? DialAction(string twiml)
+    {
+        try
+        {
+            return System.Xml.Linq.XDocument.Parse(twiml).Descendants("Dial").FirstOrDefault()?.Attribute("action")?.Value;
+        }
+        catch (System.Xml.XmlException)
+        {
+            return null;
+        }
     }
 
     /// <summary>A simulated phone texts a Recoverly number: Twilio's incoming-message webhook.</summary>
