@@ -61,6 +61,21 @@ public sealed class Business
     public DateTime CreatedAt { get; set; }
     public DateTime? OnboardedAt { get; set; }
     public DateTime? ForwardingVerifiedAt { get; set; }
+
+    /// <summary>
+    /// The business line the owner proved to control with a verification call (docs/product/call-through.md). Call-through
+    /// dials only this number, and only while it still equals <see cref="BusinessPhone"/>.
+    /// </summary>
+    public string? VerifiedLine { get; set; }
+    public DateTime? LineVerifiedAt { get; set; }
+    /// <summary>The code the last verification call said (hashed), the line it went to, its expiry and the wrong entries so far.</summary>
+    public string? LineCodeHash { get; set; }
+    public string? LineCodeTo { get; set; }
+    public DateTime? LineCodeExpiresAt { get; set; }
+    public int LineCodeAttempts { get; set; }
+
+    /// <summary>True when incoming calls ring the business line: call-through chosen and that very line verified.</summary>
+    public bool DialsBusinessLine => Mode == CallMode.CallThrough && VerifiedLine is not null && VerifiedLine == BusinessPhone;
     /// <summary>Set when the owner deleted the account: content is gone, consent evidence stays for its retention period.</summary>
     public DateTime? DeletedAt { get; set; }
 

@@ -11,7 +11,8 @@ public sealed record NewBusiness(string Name, string Number, string BusinessPhon
     CallMode Mode, string TimeZone);
 
 /// <summary>Creates businesses (CLI, demo seed, onboarding) and starts the owner's alert opt-in when a phone is given.</summary>
-public sealed class BusinessRegistry(RecoverlyDb db, TimeProvider time, DispatchSignal signal)
+public sealed class BusinessRegistry(RecoverlyDb db, TimeProvider time, DispatchSignal signal,
+    Microsoft.Extensions.Options.IOptions<RecoverlyOptions> options)
 {
     /// <summary>Validates everything first; returns the problem in one line, or null and the new business.</summary>
     public static string? Validate(NewBusiness b)
@@ -32,6 +33,8 @@ public sealed class BusinessRegistry(RecoverlyDb db, TimeProvider time, Dispatch
         var businessPhone = Phones.NormalizeUserInput(request.BusinessPhone)!;
         var ownerPhone = request.OwnerPhone is null ? null : Phones.NormalizeUserInput(request.OwnerPhone);
         if (number == businessPhone || number == ownerPhone) return (null, "--number must be the Recoverly number, not the business line or owner's phone");
+        if (request.Mode == CallMode.CallThrough && LineVerification.LineProblem(businessPhone, options.Value.AllowedRegions) is { } lineProblem)
+            return (null, $"--business-phone can't be dialled in call-through mode: {lineProblem}");
 
         await using var tx = await db.BeginWriteAsync(ct);
         if (await db.Numbers.AnyAsync(n => n.E164 == number, ct)) return (null, $"--number {number} is already assigned to a business");
@@ -40,6 +43,8 @@ public sealed class BusinessRegistry(RecoverlyDb db, TimeProvider time, Dispatch
         business.OwnerPhone = ownerPhone;
         business.OwnerEmail = request.OwnerEmail;
         business.Mode = request.Mode;
+        // The operator adding a call-through business vouches for its line; owners prove theirs with a verification call.
+        if (request.Mode == CallMode.CallThrough) (business.VerifiedLine, business.LineVerifiedAt) = (businessPhone, now);
         db.Businesses.Add(business);
         await db.SaveChangesAsync(ct);
         if (ownerPhone is not null)

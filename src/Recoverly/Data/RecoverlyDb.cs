@@ -42,6 +42,8 @@ public abstract class RecoverlyDb(DbContextOptions options) : DbContext(options)
     public DbSet<DataProtectionKey> DataProtectionKeys => Set<DataProtectionKey>();
     public DbSet<OwnerTextCounter> OwnerTextCounters => Set<OwnerTextCounter>();
     public DbSet<OperatorNotice> OperatorNotices => Set<OperatorNotice>();
+    public DbSet<LineVerificationCall> LineVerificationCalls => Set<LineVerificationCall>();
+    public DbSet<ScreenedCall> ScreenedCalls => Set<ScreenedCall>();
 
     public abstract DatabaseProvider Provider { get; }
 
@@ -84,8 +86,27 @@ public abstract class RecoverlyDb(DbContextOptions options) : DbContext(options)
             e.Property(b => b.WeeklySummaryWeek).HasMaxLength(10);
             e.Property(b => b.SummaryStopToken).HasMaxLength(64);
             e.Property(b => b.EmergencyWords).HasMaxLength(EmergencyWords.MaxStoredLength);
+            e.Property(b => b.VerifiedLine).HasMaxLength(20);
+            e.Property(b => b.LineCodeHash).HasMaxLength(64);
+            e.Property(b => b.LineCodeTo).HasMaxLength(20);
+            e.Ignore(b => b.DialsBusinessLine);
             e.HasIndex(b => b.StripeCustomerId);
             e.HasMany(b => b.Numbers).WithOne().HasForeignKey(n => n.BusinessId);
+        });
+        model.Entity<LineVerificationCall>(e =>
+        {
+            e.Property(c => c.To).HasMaxLength(20);
+            e.Property(c => c.CallSid).HasMaxLength(64);
+            e.HasIndex(c => new { c.BusinessId, c.At });
+            e.HasIndex(c => new { c.To, c.At });
+            e.HasOne<Business>().WithMany().HasForeignKey(c => c.BusinessId).OnDelete(DeleteBehavior.Cascade);
+        });
+        model.Entity<ScreenedCall>(e =>
+        {
+            e.HasKey(c => c.CallSid);
+            e.Property(c => c.CallSid).HasMaxLength(64);
+            e.HasIndex(c => c.AcceptedAt);
+            e.HasOne<Business>().WithMany().HasForeignKey(c => c.BusinessId).OnDelete(DeleteBehavior.Cascade);
         });
         model.Entity<RecoverlyNumber>(e =>
         {

@@ -69,6 +69,11 @@ public static class RecoverlyServices
         services.AddSingleton<ITextProvider>(sp => sp.GetRequiredService<Microsoft.Extensions.Options.IOptions<TelephonyOptions>>().Value.IsTelnyx
             ? sp.GetRequiredService<TelnyxGateway>()
             : sp.GetRequiredService<TwilioGateway>());
+        services.AddSingleton<TwilioVerificationCaller>();
+        services.AddSingleton<IVerificationCaller>(sp => sp.GetRequiredService<Microsoft.Extensions.Options.IOptions<TelephonyOptions>>().Value.IsTelnyx
+            ? new UnsupportedVerificationCaller()
+            : sp.GetRequiredService<TwilioVerificationCaller>());
+        services.AddScoped<LineVerification>();
         services.AddScoped<MissedCallRecorder>();
         services.AddScoped<InboundSmsHandler>();
         services.AddScoped<StatusCallbackHandler>();

@@ -25,7 +25,7 @@ public sealed class OwnerOnboarding(RecoverlyDb db, TimeProvider time, DispatchS
 
 
     /// <summary>Field name → problem, in the owner's words; empty when the details are valid.</summary>
-    public static Dictionary<string, string> Validate(BusinessDetails d, out ValidBusinessDetails? valid)
+    public static Dictionary<string, string> Validate(BusinessDetails d, IReadOnlyCollection<string> allowedRegions, out ValidBusinessDetails? valid)
     {
         valid = null;
         var errors = new Dictionary<string, string>();
@@ -35,6 +35,7 @@ public sealed class OwnerOnboarding(RecoverlyDb db, TimeProvider time, DispatchS
 
         var line = Phones.NormalizeUserInput(d.BusinessLine);
         if (line is null) errors["BusinessLine"] = "Enter the phone number your customers call, e.g. (512) 555-0142.";
+        else if (LineVerification.LineProblem(line, allowedRegions) is { } lineProblem) errors["BusinessLine"] = lineProblem;
 
         var hoursErrors = HoursForm.Validate(d.Hours, out var hours);
         foreach (var (field, problem) in hoursErrors) errors[field] = problem;
@@ -42,6 +43,9 @@ public sealed class OwnerOnboarding(RecoverlyDb db, TimeProvider time, DispatchS
         if (errors.Count == 0) valid = new ValidBusinessDetails(name, line!, hours!);
         return errors;
     }
+
+    /// <summary><see cref="Validate(BusinessDetails, IReadOnlyCollection{string}, out ValidBusinessDetails?)"/> with this installation's countries.</summary>
+    public Dictionary<string, string> Validate(BusinessDetails d, out ValidBusinessDetails? valid) => Validate(d, policy.AllowedRegions, out valid);
 
     public Task<FreeNumbers> FreeNumbersAsync(CancellationToken ct) => numbers.FreeNumbersAsync(ct);
 
@@ -119,13 +123,16 @@ public sealed class OwnerOnboarding(RecoverlyDb db, TimeProvider time, DispatchS
         await db.Businesses.Where(b => b.Id == businessId).ExecuteUpdateAsync(s => s.SetProperty(b => b.Greeting, greeting), ct);
     }
 
-    /// <summary>The owner's carrier or phone system, and how calls reach Recoverly with it.</summary>
+    /// <summary>
+    /// The owner's carrier or phone system, and how calls reach Recoverly with it. Call-through goes on only for a verified
+    /// line; until then the business stays in forwarding mode (docs/product/call-through.md).
+    /// </summary>
     public async Task SetForwardingCarrierAsync(long businessId, string carrierKey, CallMode mode, CancellationToken ct)
     {
         using var _ = await db.EnterWriteGateAsync(ct);
         await db.Businesses.Where(b => b.Id == businessId).ExecuteUpdateAsync(s => s
             .SetProperty(b => b.ForwardingCarrier, carrierKey)
-            .SetProperty(b => b.Mode, mode), ct);
+            .SetProperty(b => b.Mode, b => mode == CallMode.CallThrough && b.VerifiedLine != b.BusinessPhone ? CallMode.Forwarding : mode), ct);
     }
 
     /// <summary>

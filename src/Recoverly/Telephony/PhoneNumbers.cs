@@ -195,6 +195,26 @@ public static partial class Phones
     /// <summary><see cref="IsAllowedRegion(string?, IReadOnlyCollection{string})"/> with <see cref="DefaultAllowedRegions"/> (US, CA).</summary>
     public static bool IsAllowedRegion(string? regionCode) => IsAllowedRegion(regionCode, DefaultAllowedRegions);
 
+    /// <summary>
+    /// True for numbers that cost the caller extra or forward somewhere unknown: premium rate (+1 900…), shared cost,
+    /// personal numbers (+1 5XX), UAN and voicemail access numbers. Recoverly never dials these for an owner.
+    /// </summary>
+    public static bool IsPremiumOrUnusual(string e164)
+    {
+        PhoneNumber number;
+        try
+        {
+            number = Util.Parse(e164, null);
+        }
+        catch (NumberParseException)
+        {
+            return true;
+        }
+
+        return Util.GetNumberType(number) is PhoneNumberType.PREMIUM_RATE or PhoneNumberType.SHARED_COST or PhoneNumberType.PERSONAL_NUMBER
+            or PhoneNumberType.UAN or PhoneNumberType.VOICEMAIL;
+    }
+
     private static string? RegionOf(string e164)
     {
         PhoneNumber number;

@@ -112,7 +112,9 @@ public static class TelnyxWebhooks
         var lookup = await recorder.LookupAsync(incoming, ct);
         if (lookup is null) return Texml(new XElement("Response", new XElement("Reject")));
         var business = lookup.Business;
-        if (business.Mode == CallMode.CallThrough)
+        // Only a verified line is dialled (docs/product/call-through.md); Telnyx can't place the verification call, so in practice
+        // only a line the operator vouched for (CLI) gets here, and an unverified call-through business has its calls treated as missed.
+        if (business.DialsBusinessLine)
         {
             // Call-through needs the dial's outcome, which only the Twilio adapter reads (README, Telnyx): connect, never drop the caller.
             logs.CreateLogger(typeof(TelnyxWebhooks)).LogWarning(

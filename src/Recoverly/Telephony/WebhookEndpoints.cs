@@ -28,6 +28,8 @@ public static class WebhookEndpoints
         twilio.MapPost("/voice/status", CallStatusAsync);
         twilio.MapPost("/voice/recording", RecordingAsync);
         twilio.MapPost("/voice/dial-complete", DialCompleteAsync);
+        twilio.MapPost("/voice/screen", ScreenAsync);
+        twilio.MapPost("/voice/screen/answer", ScreenAnswerAsync);
         twilio.MapPost("/sms", IncomingSmsAsync);
         twilio.MapPost("/sms/status", MessageStatusAsync);
     }
@@ -38,7 +40,8 @@ public static class WebhookEndpoints
 
     private static IResult Bad(string problem) => Results.Text(problem, statusCode: StatusCodes.Status400BadRequest);
 
-    private static async Task<IResult> IncomingCallAsync(HttpRequest request, MissedCallRecorder recorder, PublicUrls urls, CancellationToken ct)
+    private static async Task<IResult> IncomingCallAsync(HttpRequest request, MissedCallRecorder recorder, PublicUrls urls,
+        IOptions<RecoverlyOptions> options, CancellationToken ct)
     {
         var form = request.Form;
         var callSid = form.Get("CallSid");
@@ -53,11 +56,12 @@ public static class WebhookEndpoints
         var lookup = await recorder.LookupAsync(incoming, ct);
         if (lookup is null) return Twiml(new VoiceResponse().Reject());
         var business = lookup.Business;
-        if (business.Mode == CallMode.CallThrough)
+        // Only a verified line in an allowed country is ever dialled (docs/product/call-through.md); otherwise the call is missed.
+        if (business.DialsBusinessLine && LineVerification.LineProblem(business.BusinessPhone, options.Value.AllowedRegions) is null)
         {
             // The Recoverly number is the published number: ring the business line first; the Dial action decides "missed".
             var dial = new Dial(action: new Uri(urls.For("/twilio/voice/dial-complete")), timeout: CallThroughRingSeconds);
-            dial.Number(new Twilio.Types.PhoneNumber(business.BusinessPhone));
+            dial.Number(new Twilio.Types.PhoneNumber(business.BusinessPhone), url: new Uri(urls.For(ScreenPath("/twilio/voice/screen", business.Id, callSid!))));
             return Twiml(new VoiceResponse().Append(dial));
         }
         var recorded = await recorder.RecordAsync(lookup, incoming, ct);
@@ -176,8 +180,12 @@ public static class WebhookEndpoints
         return true;
     }
 
-    /// <summary>Call-through mode: the business line did not pick up (no-answer, busy, failed, canceled) — that is a missed call.</summary>
-    private static async Task<IResult> DialCompleteAsync(HttpRequest request, MissedCallRecorder recorder, PublicUrls urls, CancellationToken ct)
+    /// <summary>
+    /// Call-through mode: the dial ended. Answered only when someone on the business line pressed 1 at the screen; a
+    /// voicemail that picked up ("completed", nothing pressed), no-answer, busy, failed or canceled is a missed call.
+    /// </summary>
+    private static async Task<IResult> DialCompleteAsync(HttpRequest request, MissedCallRecorder recorder, RecoverlyDb db, PublicUrls urls,
+        CancellationToken ct)
     {
         var form = request.Form;
         var callSid = form.Get("CallSid");
@@ -185,10 +193,47 @@ public static class WebhookEndpoints
         var status = form.Get("DialCallStatus");
         if (!TwilioForm.LooksLikeSid(callSid, "CA")) return Bad("CallSid is missing or malformed.");
         if (to is null || status is null) return Bad("To and DialCallStatus are required.");
-        var answered = status == "completed" && form.Get("DialBridged") != "false" || status == "answered";
+        var answered = CallScreening.Answered(status, form.Get("DialBridged"), await CallScreening.AcceptedAsync(db, callSid!, ct));
         return answered
             ? Twiml(new VoiceResponse().Hangup())
             : await RecordMissedAsync(form, callSid!, to, recorder, urls, ct);
+    }
+
+    /// <summary>The screen's URL for one call: the business and the caller's CallSid travel in the signed query.</summary>
+    private static string ScreenPath(string path, long businessId, string callSid) =>
+        $"{path}?business={businessId.ToString(CultureInfo.InvariantCulture)}&call={Uri.EscapeDataString(callSid)}";
+
+    private static bool ScreenQuery(HttpRequest request, out long businessId, out string callSid)
+    {
+        callSid = request.Query["call"].ToString();
+        return long.TryParse(request.Query["business"].ToString(), NumberStyles.None, CultureInfo.InvariantCulture, out businessId)
+               && TwilioForm.LooksLikeSid(callSid, "CA");
+    }
+
+    /// <summary>
+    /// The whisper the business line hears before the caller is connected (<c>&lt;Number url&gt;</c>): press 1 to take the
+    /// call. Nothing pressed (a carrier voicemail) ends in <c>&lt;Hangup/&gt;</c>, so that leg is never bridged.
+    /// </summary>
+    private static async Task<IResult> ScreenAsync(HttpRequest request, RecoverlyDb db, PublicUrls urls, CancellationToken ct)
+    {
+        if (!ScreenQuery(request, out var businessId, out var callSid)) return Bad("business and call are required in the query.");
+        var name = await db.Businesses.AsNoTracking().Where(b => b.Id == businessId).Select(b => b.Name).FirstOrDefaultAsync(ct);
+        if (name is null) return Twiml(new VoiceResponse().Hangup());
+        var gather = new Gather(numDigits: 1, timeout: CallScreening.PressSeconds,
+            action: new Uri(urls.For(ScreenPath("/twilio/voice/screen/answer", businessId, callSid))));
+        gather.Say(CallScreening.Prompt(name));
+        return Twiml(new VoiceResponse().Append(gather).Hangup());
+    }
+
+    /// <summary>The key the business line pressed: 1 records the acceptance and lets the bridge happen; anything else hangs up.</summary>
+    private static async Task<IResult> ScreenAnswerAsync(HttpRequest request, RecoverlyDb db, TimeProvider time, CancellationToken ct)
+    {
+        if (!ScreenQuery(request, out var businessId, out var callSid)) return Bad("business and call are required in the query.");
+        if (request.Form.Get("Digits") != "1") return Twiml(new VoiceResponse().Hangup());
+        if (!await db.Businesses.AnyAsync(b => b.Id == businessId, ct)) return Twiml(new VoiceResponse().Hangup());
+        await CallScreening.AcceptAsync(db, callSid, businessId, time.GetUtcNow().UtcDateTime, ct);
+        // An empty answer ends the whisper: Twilio then connects the caller.
+        return Twiml(new VoiceResponse());
     }
 
     private static async Task<IResult> IncomingSmsAsync(HttpRequest request, InboundSmsHandler handler, IOptions<TwilioOptions> twilio, CancellationToken ct)

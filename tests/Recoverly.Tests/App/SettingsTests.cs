@@ -157,11 +157,11 @@ public class SettingsTests
 
         var tooLong = await owner.PostAsync($"{Settings}?handler=Calls", new() { ["episodeHours"] = "73", ["mode"] = "Forwarding", ["greeting"] = "Spoken" }, tokenFrom: Settings);
         Assert.Equal(HttpStatusCode.UnprocessableEntity, tooLong.StatusCode);
-        var ok = await owner.PostAsync($"{Settings}?handler=Calls", new() { ["episodeHours"] = "24", ["mode"] = "CallThrough", ["greeting"] = "Voicemail" }, tokenFrom: Settings);
+        var ok = await owner.PostAsync($"{Settings}?handler=Calls", new() { ["episodeHours"] = "24", ["mode"] = "Forwarding", ["greeting"] = "Voicemail" }, tokenFrom: Settings);
         Assert.Equal(HttpStatusCode.Redirect, ok.StatusCode);
 
         var business = await BusinessAsync(app);
-        Assert.Equal((24 * 60, CallMode.CallThrough, GreetingKind.Voicemail), (business.EpisodeWindowMinutes, business.Mode, business.Greeting));
+        Assert.Equal((24 * 60, CallMode.Forwarding, GreetingKind.Voicemail), (business.EpisodeWindowMinutes, business.Mode, business.Greeting));
     }
 
     [Fact]

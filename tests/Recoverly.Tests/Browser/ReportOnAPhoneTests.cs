@@ -115,6 +115,20 @@ public partial class ReportOnAPhoneTests(ChromiumFixture chromium) : IClassFixtu
         await page.GetByRole(AriaRole.Link, new() { Name = "By month" }).ClickAsync();
         await Assertions.Expect(page.Locator("#funnel-title")).ToContainTextAsync("Booked / won: 1");
         await CheckAsync(page, "04-report-month", errors, db);
+
+        // Call-through: the business line is verified with a code call (the simulator shows what the call said).
+        await page.GotoAsync("/app/settings#calls");
+        await Assertions.Expect(page.Locator("[data-line-state]")).ToContainTextAsync("Not verified");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Call me with a code" }).ClickAsync();
+        await Assertions.Expect(page.Locator("[data-line-state]")).ToContainTextAsync("Code sent");
+        var calls = await carrier.GetStringAsync("/simulator/api/calls");
+        var code = Regex.Replace(Regex.Match(calls, @"code is ([\d, ]+)").Groups[1].Value, @"\D", "");
+        await page.GetByLabel("Code from the call").FillAsync(code);
+        await CheckAsync(page, "05-settings-code", errors, db);
+        await page.GetByRole(AriaRole.Button, new() { Name = "Verify and turn on call-through" }).ClickAsync();
+        await Assertions.Expect(page.Locator("[data-line-state]")).ToContainTextAsync("Verified");
+        await Assertions.Expect(page.Locator("select[name=mode]")).ToHaveValueAsync("CallThrough");
+        await CheckAsync(page, "06-settings-call-through", errors, db);
     }
 
     [GeneratedRegex(@"\(512\) 555-01\d\d")]

@@ -235,7 +235,8 @@ public sealed class AppProcess : IAsyncDisposable
         return await QueryAsync(async db =>
         {
             await db.Database.MigrateAsync();
-            var (business, error) = await new BusinessRegistry(db, TimeProvider.System, new DispatchSignal())
+            var (business, error) = await new BusinessRegistry(db, TimeProvider.System, new DispatchSignal(),
+                    Microsoft.Extensions.Options.Options.Create(new Recoverly.Telephony.RecoverlyOptions()))
                 .CreateAsync(new NewBusiness(name, number, businessPhone, ownerPhone, null, CallMode.Forwarding, "America/Chicago"), "test", CancellationToken.None);
             Assert.Null(error);
             return business!;

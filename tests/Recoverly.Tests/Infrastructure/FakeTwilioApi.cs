@@ -9,6 +9,15 @@ namespace Recoverly.Tests.Infrastructure;
 public sealed record SentText(string Sid, string To, string? From, string? MessagingServiceSid, string Body, string? StatusCallback, DateTime At,
     int? ValidityPeriod = null);
 
+/// <summary>A call placed through the Calls API: who was called, from which number, and the inline TwiML it was to play.</summary>
+public sealed record PlacedCall(string Sid, string To, string? From, string? Twiml, string? Url, DateTime At)
+{
+    /// <summary>The 6-digit code the call says ("Your code is 1, 2, 3, 4, 5, 6."), or null.</summary>
+    public string? Code => System.Text.RegularExpressions.Regex.Match(Twiml ?? "", @"code is ([\d, ]+)") is { Success: true } m
+        ? new string(m.Groups[1].Value.Where(char.IsAsciiDigit).ToArray())
+        : null;
+}
+
 /// <summary>
 /// A scripted answer to one send: an HTTP status and a Twilio error code. With <see cref="Until"/>, the answer is
 /// held until that task completes (or the caller gives up): the test decides when, not a timer.
@@ -61,6 +70,15 @@ public sealed class FakeTwilioApi(string accountSid, string authToken) : IFakeSm
 
     public IReadOnlyList<SentText> Sent => _sent.ToArray();
 
+    private readonly ConcurrentQueue<PlacedCall> _calls = new();
+
+    /// <summary>Calls placed through <c>Calls.json</c>, oldest first.</summary>
+    public IReadOnlyList<PlacedCall> Calls => _calls.ToArray();
+
+    /// <summary>The code the latest call to <paramref name="to"/> said.</summary>
+    public string CodeSaidTo(string to) =>
+        _calls.LastOrDefault(c => c.To == to)?.Code ?? throw new InvalidOperationException($"no verification call to {to}");
+
     /// <summary>The provider's clock (date_created); TestApp points it at the app's fake time.</summary>
     public Func<DateTime> Clock { get; set; } = () => DateTime.UtcNow;
     public int Requests => Volatile.Read(ref _requests);
@@ -80,6 +98,24 @@ public sealed class FakeTwilioApi(string accountSid, string authToken) : IFakeSm
     {
         var expectedAuth = "Basic " + Convert.ToBase64String(Encoding.UTF8.GetBytes($"{accountSid}:{authToken}"));
         if (authorization != expectedAuth) return Error(401, 20003, "Authenticate");
+        if (method == "POST" && path.EndsWith($"/2010-04-01/Accounts/{accountSid}/Calls.json", StringComparison.Ordinal))
+        {
+            // Twilio's rules for a call create: To and From numbers, and exactly one of Url, Twiml or ApplicationSid.
+            form.TryGetValue("To", out var callTo);
+            form.TryGetValue("From", out var callFrom);
+            form.TryGetValue("Twiml", out var twiml);
+            form.TryGetValue("Url", out var url);
+            if (string.IsNullOrEmpty(callTo)) return Error(400, 21201, "No 'To' number is specified");
+            if (string.IsNullOrEmpty(callFrom)) return Error(400, 21213, "No 'From' number is specified");
+            if (string.IsNullOrEmpty(twiml) == string.IsNullOrEmpty(url)) return Error(400, 21205, "Either Url or Twiml is required");
+            var placed = new PlacedCall("CA" + Guid.NewGuid().ToString("N"), callTo, callFrom, twiml, url, Clock());
+            _calls.Enqueue(placed);
+            return (201, JsonSerializer.Serialize(new Dictionary<string, object?>
+            {
+                ["account_sid"] = accountSid, ["api_version"] = "2010-04-01", ["sid"] = placed.Sid, ["to"] = placed.To, ["from"] = placed.From,
+                ["status"] = "queued", ["direction"] = "outbound-api", ["uri"] = $"/2010-04-01/Accounts/{accountSid}/Calls/{placed.Sid}.json",
+            }));
+        }
         var prefix = $"/2010-04-01/Accounts/{accountSid}/Messages.json";
         if (!path.EndsWith(prefix, StringComparison.Ordinal)) return Error(404, 20404, "The requested resource was not found");
 

@@ -86,7 +86,8 @@ public class ArbitraryInputTests
     }
 
     private static readonly string[] WebhookPaths =
-        ["/twilio/voice", "/twilio/voice/status", "/twilio/voice/recording", "/twilio/voice/dial-complete", "/twilio/sms", "/twilio/sms/status"];
+        ["/twilio/voice", "/twilio/voice/status", "/twilio/voice/recording", "/twilio/voice/dial-complete", "/twilio/sms", "/twilio/sms/status",
+         "/twilio/voice/screen?business=1&call=CA" + "00000000000000000000000000000000", "/twilio/voice/screen/answer?business=1&call=CA" + "00000000000000000000000000000000"];
 
     private static readonly string[] RealKeys =
     [

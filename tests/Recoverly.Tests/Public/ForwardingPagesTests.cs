@@ -123,8 +123,15 @@ public class ForwardingPagesTests
         var picked = await owner.PostAsync("/onboarding/forwarding", new() { ["Carrier"] = "googlevoice" }, tokenFrom: "/onboarding/forwarding?carrier=googlevoice");
         Assert.Equal("/onboarding/verify", picked.Headers.Location?.OriginalString);
 
+        // Call-through waits for the line to be verified: until then the business forwards (every call is a missed call).
         var saved = await app.QueryAsync(d => d.Businesses.AsNoTracking().SingleAsync(b => b.Id == business.Id));
-        Assert.Equal((CallMode.CallThrough, "googlevoice"), (saved.Mode, saved.ForwardingCarrier));
+        Assert.Equal((CallMode.Forwarding, "googlevoice"), (saved.Mode, saved.ForwardingCarrier));
+        Assert.Contains("Call-through: verify your line", Words(await owner.TextAsync("/onboarding/verify")));
+        var called = await owner.PostAsync("/onboarding/verify/CallMe", new(), tokenFrom: "/onboarding/verify");
+        Assert.Equal(HttpStatusCode.Redirect, called.StatusCode);
+        var entered = await owner.PostAsync("/onboarding/verify/LineCode", new() { ["code"] = app.Twilio.CodeSaidTo("+15125550142") }, tokenFrom: "/onboarding/verify");
+        Assert.Equal("/onboarding/verify", entered.Headers.Location?.OriginalString);
+        Assert.Equal(CallMode.CallThrough, (await app.QueryAsync(d => d.Businesses.AsNoTracking().SingleAsync(b => b.Id == business.Id))).Mode);
         Assert.Contains("Call your Recoverly number (512) 555-0100 from another phone", Words(await owner.TextAsync("/onboarding/verify")));
 
         // Back to a carrier that forwards: the business forwards again.

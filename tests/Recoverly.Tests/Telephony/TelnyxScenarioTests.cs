@@ -99,7 +99,8 @@ public class TelnyxScenarioTests
     {
         await using var app = await TestApp.StartAsync(Db.Sqlite, Provider.Telnyx);
         await app.AddBusinessAsync();
-        await app.QueryAsync(d => d.Businesses.ExecuteUpdateAsync(s => s.SetProperty(b => b.Mode, CallMode.CallThrough)));
+        // Only a line the operator vouched for (Telnyx can't place the owner's verification call).
+        await app.QueryAsync(d => d.Businesses.ExecuteUpdateAsync(s => s.SetProperty(b => b.Mode, CallMode.CallThrough).SetProperty(b => b.VerifiedLine, "+15125550101")));
 
         var texml = await HttpAssert.OkXmlAsync(await app.MissedCallAsync(Caller));
 
@@ -107,6 +108,19 @@ public class TelnyxScenarioTests
         Assert.Contains("""<Dial timeout="18"><Number>+15125550101</Number></Dial>""", texml);
         Assert.Equal(0, await app.QueryAsync(d => d.MissedCalls.CountAsync()));
         Assert.Contains(app.Logs.Lines, l => l.StartsWith("Warning", StringComparison.Ordinal) && l.Contains("call-through", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task An_unverified_call_through_business_on_Telnyx_never_dials_its_line_and_the_call_is_missed()
+    {
+        await using var app = await TestApp.StartAsync(Db.Sqlite, Provider.Telnyx);
+        await app.AddBusinessAsync();
+        await app.QueryAsync(d => d.Businesses.ExecuteUpdateAsync(s => s.SetProperty(b => b.Mode, CallMode.CallThrough)));
+
+        var texml = await HttpAssert.OkXmlAsync(await app.MissedCallAsync(Caller));
+
+        Assert.DoesNotContain("<Dial", texml);
+        Assert.Equal(1, await app.QueryAsync(d => d.MissedCalls.CountAsync()));
     }
 
     [Theory]

@@ -14,7 +14,8 @@ namespace Recoverly.Pages.App;
 /// /app/settings: text-back templates with a live preview, the booking link and quick replies, hours, calls, owner
 /// alerts, the weekly summary, pause.
 /// </summary>
-public sealed class SettingsModel(RecoverlyDb db, TimeProvider time, DispatchSignal signal, CurrentOwner owner, OwnerTextPolicy policy) : AppPageModel
+public sealed class SettingsModel(RecoverlyDb db, TimeProvider time, DispatchSignal signal, CurrentOwner owner, OwnerTextPolicy policy,
+    LineVerification lines) : AppPageModel
 {
 
     public string TextBack { get; private set; } = "";
@@ -28,6 +29,8 @@ public sealed class SettingsModel(RecoverlyDb db, TimeProvider time, DispatchSig
     /// <summary>What the owner typed when it was refused, shown back in its field.</summary>
     public string? TypedBookingLink { get; private set; }
     public string? TypedQuickReply { get; private set; }
+    public string? TypedBusinessLine { get; private set; }
+    public Recoverly.Pages.Shared.LineVerificationView Line { get; private set; } = null!;
 
     /// <summary>The section the messages below belong to (its id on the page).</summary>
     public string? Section { get; private set; }
@@ -53,6 +56,9 @@ public sealed class SettingsModel(RecoverlyDb db, TimeProvider time, DispatchSig
             "templates" => "Text-back saved.",
             "hours" => "Hours saved.",
             "calls" => "Call settings saved.",
+            "line" => "Business line saved. Call-through is off until you verify this line.",
+            "code-sent" => $"We're calling {Phones.FormatForDisplay(Business.BusinessPhone)} now: type the code it says below.",
+            "line-verified" => "Business line verified. Call-through is on: calls to your Recoverly number ring your line first.",
             "alerts" => "Alert settings saved.",
             "alerts-requested" => $"We texted {Phones.FormatForDisplay(Business.OwnerPhone ?? "")}: reply YES to that text to start alerts.",
             "alerts-off" => "Text alerts are off. We won't text you alerts until you turn them on and confirm again.",
@@ -216,6 +222,8 @@ public sealed class SettingsModel(RecoverlyDb db, TimeProvider time, DispatchSig
         if (episodeHours is not (>= 1 and <= 72)) Errors.Add("The repeat-call window is between 1 and 72 hours.");
         if (!Enum.TryParse<CallMode>(mode, out var callMode) || !Enum.IsDefined(callMode)) Errors.Add("Choose how calls reach Recoverly.");
         if (!Enum.TryParse<GreetingKind>(greeting, out var greet) || !Enum.IsDefined(greet)) Errors.Add("Choose what callers hear.");
+        else if (callMode == CallMode.CallThrough && Business.VerifiedLine != Business.BusinessPhone)
+            Errors.Add("Call-through rings your business line, so verify that line first: press “Call me with a code” below.");
         if (Errors.Count > 0) return await InvalidAsync(ct);
 
         var minutes = episodeHours!.Value * 60;
@@ -224,6 +232,48 @@ public sealed class SettingsModel(RecoverlyDb db, TimeProvider time, DispatchSig
             .SetProperty(b => b.Mode, callMode)
             .SetProperty(b => b.Greeting, greet), ct);
         return Redirect("/app/settings?saved=calls#calls");
+    }
+
+    /// <summary>The number customers call. A new line starts unverified: call-through goes off until the owner proves it again.</summary>
+    public async Task<IActionResult> OnPostBusinessLineAsync(string? businessLine, CancellationToken ct)
+    {
+        Section = "calls";
+        var line = Phones.NormalizeUserInput(businessLine);
+        if (line is null) Errors.Add("Enter the phone number your customers call, e.g. (512) 555-0142.");
+        else if (lines.LineProblem(line) is { } problem) Errors.Add(problem);
+        else if (await db.Numbers.AnyAsync(n => n.E164 == line, ct)) Errors.Add("That's a Recoverly number. Enter the number your customers call.");
+        if (Errors.Count > 0)
+        {
+            var page = await InvalidAsync(ct);
+            TypedBusinessLine = businessLine;
+            return page;
+        }
+        if (line == Business.BusinessPhone) return Redirect("/app/settings?saved=calls#calls");
+        using (await db.EnterWriteGateAsync(ct)) await LineVerification.ChangeLineAsync(db, Business.Id, line!, ct);
+        return Redirect("/app/settings?saved=line#calls");
+    }
+
+    /// <summary>"Call me with a code": the provider rings the business line and says a code (rate limited).</summary>
+    public async Task<IActionResult> OnPostCallMeAsync(CancellationToken ct)
+    {
+        Section = "calls";
+        if (await lines.CallWithCodeAsync(Business.Id, ct) is { } problem)
+        {
+            Errors.Add(problem);
+            return await InvalidAsync(ct);
+        }
+        return Redirect("/app/settings?saved=code-sent#line-verification");
+    }
+
+    public async Task<IActionResult> OnPostLineCodeAsync(string? code, CancellationToken ct)
+    {
+        Section = "calls";
+        if (await lines.EnterCodeAsync(Business.Id, code, ct) is { } problem)
+        {
+            Errors.Add(problem);
+            return await InvalidAsync(ct);
+        }
+        return Redirect("/app/settings?saved=line-verified#calls");
     }
 
     /// <summary>
@@ -367,6 +417,7 @@ public sealed class SettingsModel(RecoverlyDb db, TimeProvider time, DispatchSig
         AlertState = fresh.OwnerPhone is { } phone ? await OwnerAlertSubscription.StateAsync(db, fresh.Id, phone, ct) : OwnerAlertConsent.None;
         QuickReplyList = await QuickReplies.ListAsync(db, fresh.Id, ct);
         EmergencyWordsText = string.Join('\n', EmergencyWords.For(fresh));
+        Line = new(fresh.BusinessPhone, lines.StateOf(fresh, Now), lines.ProviderCanCall, fresh.LineVerifiedAt);
     }
 
     private void CheckTemplates()

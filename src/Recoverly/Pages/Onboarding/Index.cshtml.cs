@@ -46,7 +46,7 @@ public sealed class IndexModel(RecoverlyDb db, CurrentOwner owner, OwnerOnboardi
     public async Task<IActionResult> OnPostDetailsAsync(CancellationToken ct)
     {
         if (await ExistingBusinessAsync(ct) is { } next) return Redirect(next);
-        Errors = OwnerOnboarding.Validate(Details(), out _);
+        Errors = onboarding.Validate(Details(), out _);
         if (Errors.Count > 0) return Page();
         await ShowNumbersAsync(ct);
         return Page();
@@ -57,7 +57,7 @@ public sealed class IndexModel(RecoverlyDb db, CurrentOwner owner, OwnerOnboardi
 
     public async Task<IActionResult> OnPostNumberAsync(CancellationToken ct)
     {
-        Errors = OwnerOnboarding.Validate(Details(), out var valid);
+        Errors = onboarding.Validate(Details(), out var valid);
         if (valid is null) return Page();
         var (business, error) = await onboarding.CreateBusinessAsync(owner.AccountId, valid, Number, ct);
         if (business is null)

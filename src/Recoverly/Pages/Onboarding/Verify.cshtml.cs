@@ -1,7 +1,9 @@
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.EntityFrameworkCore;
+using Recoverly.Businesses;
 using Recoverly.Data;
 using Recoverly.Owners;
+using Recoverly.Telephony;
 
 namespace Recoverly.Pages.Onboarding;
 
@@ -9,7 +11,7 @@ namespace Recoverly.Pages.Onboarding;
 /// Wizard step 6: the owner calls the business line from another phone and lets it ring out; the page polls
 /// <c>/onboarding/verify/status</c> and turns green when that forwarded call reaches Recoverly.
 /// </summary>
-public sealed class VerifyModel(RecoverlyDb db, OwnerOnboarding onboarding, TimeProvider time) : OnboardingStepModel
+public sealed class VerifyModel(RecoverlyDb db, OwnerOnboarding onboarding, TimeProvider time, LineVerification lines) : OnboardingStepModel
 {
     protected override bool OpenAfterOnboarding => true;
 
@@ -18,6 +20,11 @@ public sealed class VerifyModel(RecoverlyDb db, OwnerOnboarding onboarding, Time
     /// <summary>When this page was opened (Unix ms): only calls from then on count as the test call.</summary>
     public long Since { get; private set; }
 
+    /// <summary>Set when the owner's phone system needs call-through and the line isn't verified yet: that comes before the test call.</summary>
+    public Recoverly.Pages.Shared.LineVerificationView? LineToVerify { get; private set; }
+    public string? LineError { get; private set; }
+    public string? LineMessage { get; private set; }
+
     /// <param name="since">Set by the "check now" link (no JavaScript): keeps the original start of the test.</param>
     public async Task OnGetAsync(long? since, CancellationToken ct)
     {
@@ -25,6 +32,38 @@ public sealed class VerifyModel(RecoverlyDb db, OwnerOnboarding onboarding, Time
         RecoverlyNumber = await db.Numbers.AsNoTracking().Where(n => n.BusinessId == BusinessId).OrderBy(n => n.Id)
             .Select(n => n.E164).FirstAsync(ct);
         VerifiedAt = since is null ? Business.ForwardingVerifiedAt : await onboarding.CheckForwardingAsync(BusinessId, FromUnixMs(Since), ct);
+        await LoadLineAsync(ct);
+    }
+
+    private async Task LoadLineAsync(CancellationToken ct)
+    {
+        var fresh = await db.Businesses.AsNoTracking().FirstAsync(b => b.Id == BusinessId, ct);
+        var needsCallThrough = ForwardingGuide.For(fresh.ForwardingCarrier, null)?.Method == ForwardingMethod.CallThrough;
+        var state = lines.StateOf(fresh, time.GetUtcNow().UtcDateTime);
+        LineToVerify = needsCallThrough && state != LineState.Verified
+            ? new(fresh.BusinessPhone, state, lines.ProviderCanCall, fresh.LineVerifiedAt)
+            : null;
+    }
+
+    /// <summary>"Call me with a code" from the test step (call-through phone systems).</summary>
+    public async Task<IActionResult> OnPostCallMeAsync(CancellationToken ct)
+    {
+        if (await lines.CallWithCodeAsync(BusinessId, ct) is { } problem) return await LineProblemAsync(problem, ct);
+        return Redirect("/onboarding/verify#line-verification");
+    }
+
+    public async Task<IActionResult> OnPostLineCodeAsync(string? code, CancellationToken ct)
+    {
+        if (await lines.EnterCodeAsync(BusinessId, code, ct) is { } problem) return await LineProblemAsync(problem, ct);
+        return Redirect("/onboarding/verify");
+    }
+
+    private async Task<IActionResult> LineProblemAsync(string problem, CancellationToken ct)
+    {
+        await OnGetAsync(null, ct);
+        LineError = problem;
+        Response.StatusCode = StatusCodes.Status422UnprocessableEntity;
+        return Page();
     }
 
     /// <summary>GET /onboarding/verify/status?since=…: the signed-in owner's own business only.</summary>

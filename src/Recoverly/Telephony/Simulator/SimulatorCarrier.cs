@@ -17,6 +17,9 @@ public sealed class SimMessage
     public string Status { get; set; } = "queued";
 }
 
+/// <summary>A call Recoverly placed through the Calls API (the line-verification call): what the called phone heard.</summary>
+public sealed record SimCall(string Sid, string From, string To, string Heard, DateTime CreatedAt);
+
 /// <summary>
 /// A Twilio-compatible carrier inside the app (Telephony:Provider=Simulator): it accepts the
 /// adapter's Messages.json requests and signs and posts the same webhooks Twilio would.
@@ -29,6 +32,7 @@ public sealed class SimulatorCarrier(IHttpClientFactory httpClients, PublicUrls 
     private const int MaxKept = 5000;
 
     private readonly List<SimMessage> _messages = [];
+    private readonly List<SimCall> _calls = [];
     private readonly HashSet<(string Phone, string Number)> _blocked = [];
     private readonly Lock _lock = new();
 
@@ -79,6 +83,37 @@ public sealed class SimulatorCarrier(IHttpClientFactory httpClients, PublicUrls 
         return message;
     }
 
+    /// <summary>
+    /// A call placed through the Calls API with inline TwiML: the simulated phone "answers" and hears every &lt;Say&gt;
+    /// once (the demo shows it, so a line-verification code can be typed without a real phone). Null when the TwiML is unreadable.
+    /// </summary>
+    public SimCall? AcceptCallFromApi(string from, string to, string twiml)
+    {
+        string heard;
+        try
+        {
+            var says = System.Xml.Linq.XDocument.Parse(twiml).Descendants("Say").Select(e => e.Value.Trim()).Distinct();
+            heard = string.Join(" ", says);
+        }
+        catch (System.Xml.XmlException)
+        {
+            return null;
+        }
+        var call = new SimCall(NewSid("CA"), from, to, heard, time.GetUtcNow().UtcDateTime);
+        lock (_lock)
+        {
+            _calls.Add(call);
+            if (_calls.Count > MaxKept) _calls.RemoveRange(0, _calls.Count - MaxKept);
+        }
+        return call;
+    }
+
+    /// <summary>Calls Recoverly placed, newest first.</summary>
+    public IReadOnlyList<SimCall> PlacedCalls()
+    {
+        lock (_lock) return _calls.OrderByDescending(c => c.CreatedAt).ToList();
+    }
+
     /// <summary>True when <paramref name="url"/> has the scheme, host and port of this app's base URL.</summary>
     public bool IsOwnUrl(string url) =>
         Uri.TryCreate(url, UriKind.Absolute, out var target) && Uri.TryCreate(urls.Base, UriKind.Absolute, out var own)
@@ -110,10 +145,32 @@ public sealed class SimulatorCarrier(IHttpClientFactory httpClients, PublicUrls 
         };
         using var response = await PostWebhookAsync(urls.For("/twilio/voice"), fields, ct);
         var twiml = await response.Content.ReadAsStringAsync(ct);
+        // Call-through: the business line rings out unanswered, and Twilio asks the Dial's action what to do next.
+        if (DialAction(twiml) is { } action && IsOwnUrl(action))
+        {
+            var dialed = new Dictionary<string, string>(fields)
+            {
+                ["CallStatus"] = "in-progress", ["DialCallStatus"] = "no-answer", ["DialCallSid"] = NewSid("CA"), ["DialCallDuration"] = "0",
+            };
+            using var next = await PostWebhookAsync(action, dialed, ct);
+            twiml = await next.Content.ReadAsStringAsync(ct);
+        }
         fields["CallStatus"] = "completed";
         fields["CallDuration"] = "6";
         using var _ = await PostWebhookAsync(urls.For("/twilio/voice/status"), fields, ct);
         return twiml;
+    }
+
+    private static string? DialAction(string twiml)
+    {
+        try
+        {
+            return System.Xml.Linq.XDocument.Parse(twiml).Descendants("Dial").FirstOrDefault()?.Attribute("action")?.Value;
+        }
+        catch (System.Xml.XmlException)
+        {
+            return null;
+        }
     }
 
     /// <summary>A simulated phone texts a Recoverly number: Twilio's incoming-message webhook.</summary>

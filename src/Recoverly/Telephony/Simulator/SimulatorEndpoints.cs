@@ -26,12 +26,15 @@ public static class SimulatorEndpoints
             !Authorized(request, accountSid, twilio.Value) ? TwilioError(401, 20003, "Authenticate")
             : RecordingMedia.RecordingSid("https://api.twilio.com/Recordings/" + recording) is null ? TwilioError(404, 20404, "The requested resource was not found")
             : Results.File(RecordingMedia.SilentMp3(), RecordingMedia.ContentType));
+        api.MapPost("/Calls.json", CreateCallAsync);
 
         // What the /simulator page drives: place calls, text from a phone, read a phone's screen.
         var control = app.MapGroup("/simulator/api").DisableAntiforgery();
         control.MapGet("/businesses", BusinessesAsync);
         control.MapPost("/call", CallAsync);
         control.MapPost("/sms", SmsAsync);
+        control.MapGet("/calls", (SimulatorCarrier carrier) =>
+            Results.Json(carrier.PlacedCalls().Take(20).Select(c => new { c.Sid, c.From, c.To, c.Heard, c.CreatedAt })));
         control.MapGet("/phone", (string number, SimulatorCarrier carrier) =>
             Results.Json(carrier.Conversation(number).Select(m => new { m.Sid, m.From, m.To, m.Body, m.Direction, m.Status, m.CreatedAt })));
     }
@@ -68,6 +71,28 @@ public static class SimulatorEndpoints
         if (carrier.IsBlocked(to!, from)) return TwilioError(400, 21610, "Attempt to send to unsubscribed recipient");
         var message = carrier.AcceptFromApi(from, to!, body, callback);
         return Results.Json(Resource(message, accountSid), statusCode: StatusCodes.Status201Created);
+    }
+
+    /// <summary>Twilio's call create with inline TwiML (the only form Recoverly uses); a Url would make the simulator fetch anywhere.</summary>
+    private static async Task<IResult> CreateCallAsync(string accountSid, HttpRequest request, SimulatorCarrier carrier,
+        IOptions<TwilioOptions> twilio, CancellationToken ct)
+    {
+        if (!Authorized(request, accountSid, twilio.Value)) return TwilioError(401, 20003, "Authenticate");
+        if (!request.HasFormContentType) return TwilioError(400, 20001, "Expected a form body");
+        var form = await request.ReadFormAsync(ct);
+        var to = form.Get("To");
+        var from = form.Get("From");
+        var twiml = form.Get("Twiml");
+        if (Phones.ParseCaller(to) is not { Kind: CallerIdKind.Number }) return TwilioError(400, 21201, $"The 'To' number {to} is not a valid phone number.");
+        if (Phones.ParseCaller(from) is not { Kind: CallerIdKind.Number }) return TwilioError(400, 21212, $"The 'From' number {from} is not a valid phone number.");
+        if (twiml is null) return TwilioError(400, 21205, "The simulator only places calls with inline Twiml.");
+        if (carrier.AcceptCallFromApi(from!, to!, twiml) is not { } call) return TwilioError(400, 21205, "Twiml is not valid XML.");
+        return Results.Json(new Dictionary<string, object?>
+        {
+            ["account_sid"] = accountSid, ["api_version"] = "2010-04-01", ["sid"] = call.Sid, ["to"] = call.To, ["from"] = call.From,
+            ["status"] = "queued", ["direction"] = "outbound-api", ["date_created"] = SimulatorCarrier.Rfc2822(call.CreatedAt),
+            ["uri"] = $"/2010-04-01/Accounts/{accountSid}/Calls/{call.Sid}.json",
+        }, statusCode: StatusCodes.Status201Created);
     }
 
     private static IResult ListMessages(string accountSid, HttpRequest request, SimulatorCarrier carrier, IOptions<TwilioOptions> twilio)

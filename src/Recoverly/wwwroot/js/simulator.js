@@ -31,7 +31,25 @@
     return digits.length === 10 ? '+1' + digits : (digits.length === 11 && digits.startsWith('1') ? '+' + digits : digits);
   }
 
+  // Calls Recoverly placed (line verification): what the called phone heard, code included.
+  async function refreshCalls() {
+    const calls = await (await fetch('/simulator/api/calls')).json();
+    if (calls.length === 0) return;
+    $('placedCalls').replaceChildren(...calls.map(c => {
+      const li = document.createElement('li');
+      const who = document.createElement('span');
+      who.className = 'who';
+      who.textContent = 'To ' + c.to + ' from ' + c.from;
+      const heard = document.createElement('span');
+      heard.className = 'heard-words';
+      heard.textContent = '“' + c.heard + '”';
+      li.append(who, heard);
+      return li;
+    }));
+  }
+
   async function refresh() {
+    refreshCalls();
     const b = current();
     if (!b) return;
     const caller = await normalized(callerNumber());

@@ -159,6 +159,23 @@ namespace Recoverly.Data.Migrations.Postgres
                         .HasMaxLength(20)
                         .HasColumnType("character varying(20)");
 
+                    b.Property<int>("LineCodeAttempts")
+                        .HasColumnType("integer");
+
+                    b.Property<DateTime?>("LineCodeExpiresAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("LineCodeHash")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
+                    b.Property<string>("LineCodeTo")
+                        .HasMaxLength(20)
+                        .HasColumnType("character varying(20)");
+
+                    b.Property<DateTime?>("LineVerifiedAt")
+                        .HasColumnType("timestamp with time zone");
+
                     b.Property<string>("Mode")
                         .IsRequired()
                         .HasMaxLength(20)
@@ -232,6 +249,10 @@ namespace Recoverly.Data.Migrations.Postgres
                     b.Property<DateTime>("TrialEndsAt")
                         .HasColumnType("timestamp with time zone");
 
+                    b.Property<string>("VerifiedLine")
+                        .HasMaxLength(20)
+                        .HasColumnType("character varying(20)");
+
                     b.Property<bool>("WeeklySummary")
                         .HasColumnType("boolean");
 
@@ -244,6 +265,38 @@ namespace Recoverly.Data.Migrations.Postgres
                     b.HasIndex("StripeCustomerId");
 
                     b.ToTable("Businesses");
+                });
+
+            modelBuilder.Entity("Recoverly.Businesses.LineVerificationCall", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
+
+                    b.Property<DateTime>("At")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<long>("BusinessId")
+                        .HasColumnType("bigint");
+
+                    b.Property<string>("CallSid")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
+                    b.Property<string>("To")
+                        .IsRequired()
+                        .HasMaxLength(20)
+                        .HasColumnType("character varying(20)");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("BusinessId", "At");
+
+                    b.HasIndex("To", "At");
+
+                    b.ToTable("LineVerificationCalls");
                 });
 
             modelBuilder.Entity("Recoverly.Businesses.RecoverlyNumber", b =>
@@ -463,6 +516,27 @@ namespace Recoverly.Data.Migrations.Postgres
                     b.HasIndex("BusinessId", "LastActivityAt", "Id");
 
                     b.ToTable("MissedCalls");
+                });
+
+            modelBuilder.Entity("Recoverly.Calls.ScreenedCall", b =>
+                {
+                    b.Property<string>("CallSid")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
+                    b.Property<DateTime>("AcceptedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<long>("BusinessId")
+                        .HasColumnType("bigint");
+
+                    b.HasKey("CallSid");
+
+                    b.HasIndex("AcceptedAt");
+
+                    b.HasIndex("BusinessId");
+
+                    b.ToTable("ScreenedCalls");
                 });
 
             modelBuilder.Entity("Recoverly.Consent.ConsentEvent", b =>
@@ -999,6 +1073,15 @@ namespace Recoverly.Data.Migrations.Postgres
                         .IsRequired();
                 });
 
+            modelBuilder.Entity("Recoverly.Businesses.LineVerificationCall", b =>
+                {
+                    b.HasOne("Recoverly.Businesses.Business", null)
+                        .WithMany()
+                        .HasForeignKey("BusinessId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
             modelBuilder.Entity("Recoverly.Businesses.RecoverlyNumber", b =>
                 {
                     b.HasOne("Recoverly.Businesses.Business", null)
@@ -1027,6 +1110,15 @@ namespace Recoverly.Data.Migrations.Postgres
                 });
 
             modelBuilder.Entity("Recoverly.Calls.MissedCall", b =>
+                {
+                    b.HasOne("Recoverly.Businesses.Business", null)
+                        .WithMany()
+                        .HasForeignKey("BusinessId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("Recoverly.Calls.ScreenedCall", b =>
                 {
                     b.HasOne("Recoverly.Businesses.Business", null)
                         .WithMany()

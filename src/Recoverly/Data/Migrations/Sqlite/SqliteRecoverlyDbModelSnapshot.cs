@@ -150,6 +150,23 @@ namespace Recoverly.Data.Migrations.Sqlite
                         .HasMaxLength(20)
                         .HasColumnType("TEXT");
 
+                    b.Property<int>("LineCodeAttempts")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<DateTime?>("LineCodeExpiresAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("LineCodeHash")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("LineCodeTo")
+                        .HasMaxLength(20)
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime?>("LineVerifiedAt")
+                        .HasColumnType("TEXT");
+
                     b.Property<string>("Mode")
                         .IsRequired()
                         .HasMaxLength(20)
@@ -223,6 +240,10 @@ namespace Recoverly.Data.Migrations.Sqlite
                     b.Property<DateTime>("TrialEndsAt")
                         .HasColumnType("TEXT");
 
+                    b.Property<string>("VerifiedLine")
+                        .HasMaxLength(20)
+                        .HasColumnType("TEXT");
+
                     b.Property<bool>("WeeklySummary")
                         .HasColumnType("INTEGER");
 
@@ -235,6 +256,36 @@ namespace Recoverly.Data.Migrations.Sqlite
                     b.HasIndex("StripeCustomerId");
 
                     b.ToTable("Businesses");
+                });
+
+            modelBuilder.Entity("Recoverly.Businesses.LineVerificationCall", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<DateTime>("At")
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("BusinessId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("CallSid")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("To")
+                        .IsRequired()
+                        .HasMaxLength(20)
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("BusinessId", "At");
+
+                    b.HasIndex("To", "At");
+
+                    b.ToTable("LineVerificationCalls");
                 });
 
             modelBuilder.Entity("Recoverly.Businesses.RecoverlyNumber", b =>
@@ -448,6 +499,27 @@ namespace Recoverly.Data.Migrations.Sqlite
                     b.HasIndex("BusinessId", "LastActivityAt", "Id");
 
                     b.ToTable("MissedCalls");
+                });
+
+            modelBuilder.Entity("Recoverly.Calls.ScreenedCall", b =>
+                {
+                    b.Property<string>("CallSid")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime>("AcceptedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("BusinessId")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("CallSid");
+
+                    b.HasIndex("AcceptedAt");
+
+                    b.HasIndex("BusinessId");
+
+                    b.ToTable("ScreenedCalls");
                 });
 
             modelBuilder.Entity("Recoverly.Consent.ConsentEvent", b =>
@@ -966,6 +1038,15 @@ namespace Recoverly.Data.Migrations.Sqlite
                         .IsRequired();
                 });
 
+            modelBuilder.Entity("Recoverly.Businesses.LineVerificationCall", b =>
+                {
+                    b.HasOne("Recoverly.Businesses.Business", null)
+                        .WithMany()
+                        .HasForeignKey("BusinessId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
             modelBuilder.Entity("Recoverly.Businesses.RecoverlyNumber", b =>
                 {
                     b.HasOne("Recoverly.Businesses.Business", null)
@@ -994,6 +1075,15 @@ namespace Recoverly.Data.Migrations.Sqlite
                 });
 
             modelBuilder.Entity("Recoverly.Calls.MissedCall", b =>
+                {
+                    b.HasOne("Recoverly.Businesses.Business", null)
+                        .WithMany()
+                        .HasForeignKey("BusinessId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("Recoverly.Calls.ScreenedCall", b =>
                 {
                     b.HasOne("Recoverly.Businesses.Business", null)
                         .WithMany()
