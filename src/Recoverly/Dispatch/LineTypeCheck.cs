@@ -25,11 +25,13 @@ public sealed class LineTypeCheck(TwilioLookup lookup, TimeProvider time, ILogge
             .Select(b => new
             {
                 b.LineTypeLookupOff,
-                Cached = db.LineTypeLookups.Where(l => l.Phone == to && l.LookedUpAt >= since).Select(l => new { l.LineType, l.Textable }).FirstOrDefault(),
+                // Scalar subqueries: SQLite has no APPLY for a nested object.
+                CachedType = db.LineTypeLookups.Where(l => l.Phone == to && l.LookedUpAt >= since).Select(l => l.LineType).FirstOrDefault(),
+                CachedTextable = db.LineTypeLookups.Where(l => l.Phone == to && l.LookedUpAt >= since).Select(l => (bool?)l.Textable).FirstOrDefault(),
             })
             .FirstOrDefaultAsync(ct);
         if (facts is null || facts.LineTypeLookupOff) return null;
-        if (facts.Cached is { } cached) return cached.Textable ? null : cached.LineType;
+        if (facts.CachedTextable is { } textableThen) return textableThen ? null : facts.CachedType;
 
         var answer = await lookup.LineTypeAsync(to, ct);
         if (answer is null) return null;
