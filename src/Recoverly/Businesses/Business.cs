@@ -22,6 +22,8 @@ public sealed class Business
     public int DailyTextBackCap { get; set; } = 100;
     public int DailyOwnerAlertCap { get; set; } = 50;
     public bool TextingPaused { get; set; }
+    /// <summary>The owner turned the line-type check off (it costs a provider lookup per new caller; docs/product/texts.md, "Landlines").</summary>
+    public bool LineTypeLookupOff { get; set; }
     public PlanState Plan { get; set; } = PlanState.Trial;
     public DateTime TrialEndsAt { get; set; }
     public DateTime? PastDueSince { get; set; }

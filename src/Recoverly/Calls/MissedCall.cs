@@ -106,3 +106,21 @@ public sealed class LearnedLineType
     public int? ErrorCode { get; set; }
     public DateTime LearnedAt { get; set; }
 }
+
+/// <summary>
+/// A provider line-type lookup of one number (Twilio Lookup v2 line type intelligence): the provider's fact about
+/// the number, not a tenant's, so one row per number serves every business, and counts for <see cref="Lifetime"/>
+/// (numbers get ported). docs/product/texts.md, "Landlines".
+/// </summary>
+public sealed class LineTypeLookup
+{
+    public static readonly TimeSpan Lifetime = TimeSpan.FromDays(30);
+
+    public required string Phone { get; set; }
+    /// <summary>The provider's <c>type</c> as it sent it (<c>mobile</c>, <c>landline</c>, <c>fixedVoip</c>, …).</summary>
+    public required string LineType { get; set; }
+    /// <summary><see cref="LineTypes.Textable"/> of <see cref="LineType"/> when it was looked up.</summary>
+    public bool Textable { get; set; }
+    public string? CarrierName { get; set; }
+    public DateTime LookedUpAt { get; set; }
+}

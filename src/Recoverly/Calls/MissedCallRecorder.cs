@@ -30,15 +30,16 @@ public sealed record CallLookup(Business Business, Contact? Contact, bool Replay
 /// the outcome the classifier gave for each way the claims can end. It never talks to the provider.
 /// </summary>
 public sealed class MissedCallRecorder(RecoverlyDb db, TimeProvider time, IOptions<RecoverlyOptions> options,
-    BillingSettings billing, DispatchSignal signal, PublicUrls urls, ILogger<MissedCallRecorder> log)
+    BillingSettings billing, DispatchSignal signal, PublicUrls urls, TwilioLookup lineTypes, ILogger<MissedCallRecorder> log)
 {
     public static readonly TimeSpan TextBackLifetime = TimeSpan.FromMinutes(60);
 
     /// <summary>A compiled query belongs to one model, so each database's context type has its own.</summary>
     private static class Compiled<TDb> where TDb : RecoverlyDb
     {
-        public static readonly Func<TDb, string, string, string, DateTime, CancellationToken, Task<CallLookup?>> Lookup =
-            EF.CompileAsyncQuery((TDb db, string to, string from, string callSid, DateTime landlineSince, CancellationToken ct) =>
+        public static readonly Func<TDb, string, string, string, DateTime, bool, DateTime, CancellationToken, Task<CallLookup?>> Lookup =
+            EF.CompileAsyncQuery((TDb db, string to, string from, string callSid, DateTime landlineSince, bool lookupsOn, DateTime lookedUpSince,
+                CancellationToken ct) =>
                 db.Businesses.AsNoTracking()
                     .Where(b => db.Numbers.Any(n => n.BusinessId == b.Id && n.E164 == to))
                     .Select(b => new CallLookup(
@@ -46,7 +47,9 @@ public sealed class MissedCallRecorder(RecoverlyDb db, TimeProvider time, IOptio
                         db.Contacts.FirstOrDefault(c => c.BusinessId == b.Id && c.Phone == from),
                         db.MissedCalls.Any(m => m.CallSid == callSid),
                         db.Numbers.Any(n => n.E164 == from),
-                        db.LearnedLineTypes.Any(l => l.BusinessId == b.Id && l.Phone == from && l.LearnedAt >= landlineSince),
+                        db.LearnedLineTypes.Any(l => l.BusinessId == b.Id && l.Phone == from && l.LearnedAt >= landlineSince)
+                        || (lookupsOn && !b.LineTypeLookupOff
+                            && db.LineTypeLookups.Any(l => l.Phone == from && !l.Textable && l.LookedUpAt >= lookedUpSince)),
                         db.ConsentEvents
                             .Where(e => e.BusinessId == b.Id && e.Phone == from && (e.Kind == ConsentKind.OptOut || e.Kind == ConsentKind.OptIn))
                             .OrderByDescending(e => e.Id).Select(e => (ConsentKind?)e.Kind).FirstOrDefault(),
@@ -61,11 +64,16 @@ public sealed class MissedCallRecorder(RecoverlyDb db, TimeProvider time, IOptio
     public Task<CallLookup?> LookupAsync(IncomingCall incoming, CancellationToken ct)
     {
         var from = Phones.ParseCaller(incoming.From).E164 ?? "";
-        var landlineSince = time.GetUtcNow().UtcDateTime - LearnedLineType.Lifetime;
+        var now = time.GetUtcNow().UtcDateTime;
+        var landlineSince = now - LearnedLineType.Lifetime;
+        // A cached "can't take texts" answer decides here, so a repeat landline caller costs no lookup and queues no text.
+        var lookupsOn = lineTypes.Enabled;
+        var lookedUpSince = now - LineTypeLookup.Lifetime;
         return db switch
         {
-            PostgresRecoverlyDb pg => Compiled<PostgresRecoverlyDb>.Lookup(pg, incoming.To, from, incoming.CallSid, landlineSince, ct),
-            SqliteRecoverlyDb sqlite => Compiled<SqliteRecoverlyDb>.Lookup(sqlite, incoming.To, from, incoming.CallSid, landlineSince, ct),
+            PostgresRecoverlyDb pg => Compiled<PostgresRecoverlyDb>.Lookup(pg, incoming.To, from, incoming.CallSid, landlineSince, lookupsOn, lookedUpSince, ct),
+            SqliteRecoverlyDb sqlite => Compiled<SqliteRecoverlyDb>.Lookup(sqlite, incoming.To, from, incoming.CallSid, landlineSince, lookupsOn,
+                lookedUpSince, ct),
             _ => throw new InvalidOperationException($"No lookup for {db.GetType().Name}"),
         };
     }

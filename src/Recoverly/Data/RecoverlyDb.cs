@@ -23,6 +23,7 @@ public abstract class RecoverlyDb(DbContextOptions options) : DbContext(options)
     public DbSet<MissedCall> MissedCalls => Set<MissedCall>();
     public DbSet<Contact> Contacts => Set<Contact>();
     public DbSet<LearnedLineType> LearnedLineTypes => Set<LearnedLineType>();
+    public DbSet<LineTypeLookup> LineTypeLookups => Set<LineTypeLookup>();
     public DbSet<ConsentEvent> ConsentEvents => Set<ConsentEvent>();
     public DbSet<OutboundMessage> OutboundMessages => Set<OutboundMessage>();
     public DbSet<InboundMessage> InboundMessages => Set<InboundMessage>();
@@ -149,6 +150,13 @@ public abstract class RecoverlyDb(DbContextOptions options) : DbContext(options)
             e.HasOne<Business>().WithMany().HasForeignKey(l => l.BusinessId).OnDelete(DeleteBehavior.Cascade);
             e.Property(l => l.Phone).HasMaxLength(20);
             e.Property(l => l.LineType).HasMaxLength(20);
+        });
+        model.Entity<LineTypeLookup>(e =>
+        {
+            e.HasKey(l => l.Phone);
+            e.Property(l => l.Phone).HasMaxLength(20);
+            e.Property(l => l.LineType).HasMaxLength(20);
+            e.Property(l => l.CarrierName).HasMaxLength(100);
         });
         model.Entity<ConsentEvent>(e =>
         {

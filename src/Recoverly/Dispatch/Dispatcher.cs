@@ -18,7 +18,7 @@ namespace Recoverly.Dispatch;
 /// (<see cref="SendTransition"/>, <see cref="SendCompletion"/>). Each row is worked on its own, so one
 /// slow send delays only its own text.
 /// </summary>
-public sealed class Dispatcher(IServiceScopeFactory scopes, ITextProvider gateway, SendPacer pacer, EmailDelivery email,
+public sealed class Dispatcher(IServiceScopeFactory scopes, ITextProvider gateway, SendPacer pacer, EmailDelivery email, LineTypeCheck lineType,
     TimeProvider time, IOptions<DispatchOptions> options, PublicUrls urls, ILogger<Dispatcher> log)
 {
     private readonly OutboxLeases _leases = new($"{Environment.ProcessId}/{Guid.NewGuid():N}");
@@ -177,6 +177,13 @@ public sealed class Dispatcher(IServiceScopeFactory scopes, ITextProvider gatewa
             if (row.FencedAt is null && !(await _leases.FenceAsync(db, [row.Id], fencedAt, Lease, ct)).Contains(row.Id))
             {
                 await ExplainRefusalAsync(db, row, fencedAt, ct);
+                return;
+            }
+            // Only when lookups are on does a text-back cost a statement more (docs/product/texts.md, "Landlines").
+            if (row.Kind == OutboundKind.TextBack && lineType.Enabled && await lineType.NotTextableAsync(db, row.BusinessId, row.To, ct) is { } notTextable)
+            {
+                if (await LineTypeCheck.EndAsync(db, _leases, row.Id, CancellationToken.None))
+                    log.LogInformation("Outbox {Id}: not sent, {To} is a {LineType} line", row.Id, Phones.Mask(row.To), notTextable);
                 return;
             }
             SendResult result;

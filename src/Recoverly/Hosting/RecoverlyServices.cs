@@ -57,6 +57,11 @@ public static class RecoverlyServices
                 MaxConnectionsPerServer = 256,
             });
         services.AddSingleton<TwilioGateway>();
+        // A backstop only: each lookup has its own short deadline (Twilio:LookupTimeoutMilliseconds).
+        services.AddHttpClient(TwilioLookup.HttpClientName, http => http.Timeout = TimeSpan.FromSeconds(10))
+            .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler { AllowAutoRedirect = false, PooledConnectionLifetime = TimeSpan.FromMinutes(5) });
+        services.AddSingleton<TwilioLookup>();
+        services.AddSingleton<LineTypeCheck>();
         services.AddHttpClient(TelnyxGateway.HttpClientName, (sp, http) =>
             {
                 var dispatch = sp.GetRequiredService<Microsoft.Extensions.Options.IOptions<DispatchOptions>>().Value;

@@ -36,6 +36,14 @@ public static class StartupChecks
                 if (Value(config, key) is null) return $"{key} is required with Telephony:Provider=Twilio.";
         }
         if (telnyx && TelnyxProblem(config) is { } telnyxProblem) return telnyxProblem;
+        if (Value(config, "Twilio:LookupBaseUrl") is { } lookupUrl)
+        {
+            // The lookup sends the account's credentials: only over https (or to this machine), and only with credentials to send.
+            if (BaseUrlProblem(lookupUrl) is { } lookupProblem) return $"Twilio:LookupBaseUrl {lookupProblem}";
+            if (!simulator)
+                foreach (var key in new[] { "Twilio:AccountSid", "Twilio:AuthToken" })
+                    if (Value(config, key) is null) return $"{key} is required with Twilio:LookupBaseUrl (line-type lookups use the Twilio account).";
+        }
         if (stripe)
         {
             foreach (var key in new[] { "Stripe:SecretKey", "Stripe:WebhookSecret", "Stripe:PriceId" })

@@ -82,6 +82,7 @@ public static class OwnerWords
         OutboxReason.ProviderBusy => ProviderErrors.Describe(20429).Reason,
         OutboxReason.ProviderNoAnswer => "No answer from the provider; checking before any resend",
         OutboxReason.ProviderServerError => "Provider error; checking before any resend",
+        OutboxReason.NotTextableLine => "Not sent — the number is a landline (or another line that can't take texts)",
         OutboxReason.ProviderError => errorCode is { } code ? ProviderErrors.Describe(code).Reason : "Not sent — provider error",
         _ => reason.ToString(),
     };

@@ -40,7 +40,12 @@ public sealed class TwilioOptions
     public string? AuthToken { get; set; }
     /// <summary>Null: https://api.twilio.com, or the built-in simulator when the provider is Simulator.</summary>
     public string? ApiBaseUrl { get; set; }
+    /// <summary>Line-type lookups before a first text-back (Twilio Lookup v2); empty: none, or the simulator's stand-in in simulator mode.</summary>
     public string? LookupBaseUrl { get; set; }
+    /// <summary>How long a text-back waits for a lookup before it is sent anyway (the text must still go within about a second).</summary>
+    public int LookupTimeoutMilliseconds { get; set; } = 600;
+    /// <summary>What one lookup costs, in US cents, as shown to owners next to the setting (the provider's price list decides).</summary>
+    public double LookupCostCents { get; set; } = 0.8;
     public string? MessagingServiceSid { get; set; }
     /// <summary>Kept for existing deployments: true means the provider answers every keyword Recoverly recognises.</summary>
     public bool AdvancedOptOut { get; set; }

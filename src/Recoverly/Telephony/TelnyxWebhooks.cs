@@ -107,7 +107,7 @@ public static class TelnyxWebhooks
         if (form.Get("Direction") is { } direction && !direction.StartsWith("inbound", StringComparison.OrdinalIgnoreCase))
             return Texml(new XElement("Response")); // legs we placed ourselves are not missed calls
 
-        var incoming = new IncomingCall(callSid!, form.Get("From") ?? "", to, null, form.Get("ForwardedFrom"));
+        var incoming = new IncomingCall(callSid!, form.Get("From") ?? "", to, null, form.Get("ForwardedFrom"), CallerName(form));
         // One query answers both "whose number is this?" and everything the outcome depends on, as for Twilio.
         var lookup = await recorder.LookupAsync(incoming, ct);
         if (lookup is null) return Texml(new XElement("Response", new XElement("Reject")));
@@ -125,6 +125,16 @@ public static class TelnyxWebhooks
         }
         var recorded = await recorder.RecordAsync(lookup, incoming, ct);
         return Texml(Greeting(recorded.Business, recorded.Call.Outcome, urls));
+    }
+
+    /// <summary>
+    /// The caller's CNAM name: Telnyx's TeXML requests carry it as <c>CallerId</c> (a Twilio-style <c>CallerName</c> wins when
+    /// present). Without a name Telnyx may put the number there, which is no name at all.
+    /// </summary>
+    public static string? CallerName(IFormCollection form)
+    {
+        var name = form.Get("CallerName") is { Length: > 0 } twilioStyle ? twilioStyle : form.Get("CallerId");
+        return name is null || Phones.ParseCaller(name).Kind == CallerIdKind.Number || name.TrimStart('+').All(char.IsAsciiDigit) ? null : name;
     }
 
     /// <summary>The greeting as TeXML: the same words and choices as the Twilio flow (docs/product/missed-calls.md).</summary>

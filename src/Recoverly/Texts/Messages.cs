@@ -89,6 +89,8 @@ public enum OutboxReason
     ProviderServerError,
     /// <summary>The provider or carrier refused it with <see cref="OutboundMessage.ErrorCode"/>.</summary>
     ProviderError,
+    /// <summary>A line-type lookup said the number cannot take texts (a landline, toll-free, pager…); nothing was sent.</summary>
+    NotTextableLine,
 }
 
 /// <summary>An outbox row: every text Recoverly sends, from intent to delivery.</summary>

@@ -59,6 +59,9 @@ public class StartupChecksTests
         { ["Metrics:Enabled=true", "Metrics:Token=short"], "Metrics:Token" },
         { ["Metrics:Enabled=true", "Metrics:Token=0123456789abcdef0123"], null },
         { ["Metrics:Enabled=false"], null },
+        { ["Recoverly:PublicBaseUrl=https://r.example.com", "Email:SmtpHost=smtp.example.com", "Telephony:Provider=Twilio", "Twilio:AccountSid=AC1", "Twilio:AuthToken=t", "Twilio:LookupBaseUrl=https://lookups.twilio.com"], null },
+        { ["Recoverly:PublicBaseUrl=https://r.example.com", "Email:SmtpHost=smtp.example.com", "Telephony:Provider=Twilio", "Twilio:AccountSid=AC1", "Twilio:AuthToken=t", "Twilio:LookupBaseUrl=http://lookups.example.com"], "Twilio:LookupBaseUrl" },
+        { ["Recoverly:PublicBaseUrl=https://r.example.com", "Email:SmtpHost=smtp.example.com", "Telephony:Provider=Telnyx", "Telnyx:ApiKey=KEY1", "Telnyx:PublicKey=11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo=", "Twilio:LookupBaseUrl=https://lookups.twilio.com"], "Twilio:AccountSid" },
     };
 
     [Theory]

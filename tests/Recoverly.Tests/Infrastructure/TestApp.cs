@@ -61,6 +61,11 @@ public sealed partial class TestApp : IAsyncDisposable
     public FakeTimeProvider Time { get; } = new(new DateTimeOffset(2026, 11, 27, 15, 0, 0, TimeSpan.Zero));
     public FakeTwilioApi Twilio { get; } = new(AccountSid, AuthToken);
     public FakeTwilioNumbers TwilioNumbers { get; } = new(AccountSid, AuthToken);
+    /// <summary>Answers line-type lookups when a test sets <c>Twilio:LookupBaseUrl</c> (<see cref="WithLookups"/>).</summary>
+    public FakeTwilioLookup Lookups { get; } = new(AccountSid, AuthToken);
+
+    /// <summary>Settings that turn line-type lookups on, answered by <see cref="Lookups"/>.</summary>
+    public static Dictionary<string, string?> WithLookups() => new() { ["Twilio:LookupBaseUrl"] = FakeTwilioLookup.BaseUrl };
     public LogCollector Logs { get; } = new();
     public HttpClient Http { get; }
     public string ConnectionString { get; }
@@ -109,6 +114,8 @@ public sealed partial class TestApp : IAsyncDisposable
                 var simulator = string.Equals(config["Telephony:Provider"], "Simulator", StringComparison.OrdinalIgnoreCase);
                 services.AddHttpClient(TwilioGateway.HttpClientName)
                     .ConfigurePrimaryHttpMessageHandler(() => simulator ? _factory!.Server.CreateHandler() : TwilioNumbers.Handler(Twilio.Handler()));
+                services.AddHttpClient(Recoverly.Telephony.TwilioLookup.HttpClientName)
+                    .ConfigurePrimaryHttpMessageHandler(() => simulator ? _factory!.Server.CreateHandler() : Lookups.Handler());
                 services.AddHttpClient(Recoverly.Telephony.TelnyxGateway.HttpClientName)
                     .ConfigurePrimaryHttpMessageHandler(() => Telnyx.Handler());
                 // The simulator posts its webhooks back into this test server.

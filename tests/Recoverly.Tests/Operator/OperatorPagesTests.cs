@@ -32,7 +32,7 @@ public class OperatorPagesTests
 
     [Theory]
     [BothDatabases]
-    public async Task Overview_lists_plans_texts_sent_and_failure_rates_by_error_code(Db db)
+    public async Task Overview_lists_plans_texts_sent_and_failure_rates_by_error_code_for_the_last_day_week_and_all_time(Db db)
     {
         await using var app = await TestApp.StartAsync(db, new Dictionary<string, string?> { ["Billing:Provider"] = "Stripe", ["Stripe:SecretKey"] = "sk_test_x", ["Stripe:WebhookSecret"] = "whsec_x", ["Stripe:PriceId"] = "price_x" });
         var acme = await app.AddBusinessAsync("Acme Plumbing");
@@ -41,19 +41,19 @@ public class OperatorPagesTests
         await app.QueryAsync(async d =>
         {
             await d.Businesses.Where(b => b.Id == bolt.Id).ExecuteUpdateAsync(s => s.SetProperty(b => b.Plan, PlanState.Canceled));
-            var statuses = new (long Business, OutboundStatus Status, int? Code)[]
+            var statuses = new (long Business, OutboundStatus Status, int? Code, int DaysAgo)[]
             {
-                (acme.Id, OutboundStatus.Delivered, null), (acme.Id, OutboundStatus.Delivered, null), (acme.Id, OutboundStatus.Delivered, null),
-                (acme.Id, OutboundStatus.Undelivered, 30007), (acme.Id, OutboundStatus.Failed, 30034),
-                (bolt.Id, OutboundStatus.Delivered, null), (bolt.Id, OutboundStatus.Undelivered, 30007), (bolt.Id, OutboundStatus.Undelivered, 30006),
+                (acme.Id, OutboundStatus.Delivered, null, 0), (acme.Id, OutboundStatus.Delivered, null, 0), (acme.Id, OutboundStatus.Delivered, null, 0),
+                (acme.Id, OutboundStatus.Undelivered, 30007, 0), (acme.Id, OutboundStatus.Failed, 30034, 10),
+                (bolt.Id, OutboundStatus.Delivered, null, 0), (bolt.Id, OutboundStatus.Undelivered, 30007, 3), (bolt.Id, OutboundStatus.Undelivered, 30006, 0),
             };
             var i = 0;
-            foreach (var (business, status, code) in statuses)
+            foreach (var (business, status, code, daysAgo) in statuses)
             {
                 d.OutboundMessages.Add(new OutboundMessage
                 {
                     BusinessId = business, Kind = OutboundKind.TextBack, To = $"+1512555{1000 + i++}", From = "+15125550100", Body = "x",
-                    Status = status, ErrorCode = code, CreatedAt = now, NextAttemptAt = now, ProviderSid = TestApp.NewSid("SM"),
+                    Status = status, ErrorCode = code, CreatedAt = now.AddDays(-daysAgo), NextAttemptAt = now, ProviderSid = TestApp.NewSid("SM"),
                 });
             }
             return await d.SaveChangesAsync();
@@ -68,10 +68,14 @@ public class OperatorPagesTests
         Assert.Contains("Bolt Electric", html);
         Assert.Contains("<span class=\"plan-state\">Trial</span>", html);
         Assert.Contains("<span class=\"plan-state\">Canceled</span>", html);
-        // 8 texts handed to the provider: 30007 twice (25.0%), 30034 once, 30006 once (12.5% each).
+        // 8 texts handed to the provider (6 in the last day, 7 in the last week): 30007 once today, once 3 days ago; 30034 10 days ago.
         Assert.Matches(@"<th scope=""row"">All time</th><td>8</td><td>4</td><td>4</td>\s*<td>50.0%</td>", html);
-        Assert.Matches(@"30007</a></td>\s*<td>Not delivered — filtered by the carrier \(message content\)</td>\s*<td><span class=""chip "">Filtered</span></td>\s*<td>2</td>\s*<td>25.0%</td>", html);
-        Assert.Matches(@"30034</a></td>\s*<td>[^<]*register it</td>\s*<td><span class=""chip bad"">Configuration</span></td>\s*<td>1</td>\s*<td>12.5%</td>", html);
+        Assert.Matches(@"30007</a></td>\s*<td>Not delivered — filtered by the carrier \(message content\)</td>\s*<td><span class=""chip "">Filtered</span></td>\s*"
+                       + @"<td>1 <span class=""muted small"">\(16.7%\)</span></td>\s*<td>2 <span class=""muted small"">\(28.6%\)</span></td>\s*"
+                       + @"<td>2 <span class=""muted small"">\(25.0%\)</span></td>", html);
+        Assert.Matches(@"30034</a></td>\s*<td>[^<]*register it</td>\s*<td><span class=""chip bad"">Configuration</span></td>\s*"
+                       + @"<td>0 <span class=""muted small"">\(0.0%\)</span></td>\s*<td>0 <span class=""muted small"">\(0.0%\)</span></td>\s*"
+                       + @"<td>1 <span class=""muted small"">\(12.5%\)</span></td>", html);
         Assert.Contains("30006", html);
     }
 

@@ -36,6 +36,34 @@ public class SimulatorTests
         Assert.Equal(["them: Hi, this is Demo Plumbing. Sorry we missed your call! How can we help? Reply here and we'll get back to you shortly. Reply STOP to opt out."], phone);
     }
 
+    [Theory]
+    [BothDatabases]
+    public async Task A_landline_caller_in_the_simulator_is_looked_up_on_the_lookup_wire_format_and_not_texted(Db db)
+    {
+        await using var app = await TestApp.StartAsync(db, new Dictionary<string, string?> { ["Telephony:Provider"] = "Simulator" });
+
+        (await app.Http.PostAsJsonAsync("/simulator/api/call", new { from = Caller, to = Number, lineType = "landline" })).EnsureSuccessStatusCode();
+        await app.DispatchAsync();
+        Assert.Empty(await PhoneAsync(app, Caller));
+        Assert.Equal(Recoverly.Calls.CallOutcome.Landline, (await app.QueryAsync(d => d.MissedCalls.SingleAsync())).Outcome);
+        var cached = await app.QueryAsync(d => d.LineTypeLookups.SingleAsync());
+        Assert.Equal(("landline", false, "Simulator Telephone Co."), (cached.LineType, cached.Textable, cached.CarrierName));
+
+        // The stand-in itself: Twilio's path, Basic auth and JSON.
+        using var request = new HttpRequestMessage(HttpMethod.Get, $"/simulator/twilio-lookups/v2/PhoneNumbers/{Uri.EscapeDataString(Caller)}?Fields=line_type_intelligence");
+        Assert.Equal(System.Net.HttpStatusCode.Unauthorized, (await app.Http.SendAsync(request)).StatusCode);
+        using var signed = new HttpRequestMessage(HttpMethod.Get, request.RequestUri);
+        signed.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Basic",
+            Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes($"{TestApp.AccountSid}:{TestApp.AuthToken}")));
+        var json = await (await app.Http.SendAsync(signed)).Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Equal(Caller, json.GetProperty("phone_number").GetString());
+        Assert.Equal("landline", json.GetProperty("line_type_intelligence").GetProperty("type").GetString());
+        Assert.Equal(JsonValueKind.Null, json.GetProperty("line_type_intelligence").GetProperty("error_code").ValueKind);
+
+        var bad = await app.Http.PostAsJsonAsync("/simulator/api/call", new { from = Caller, to = Number, lineType = "satellite" });
+        Assert.Equal(System.Net.HttpStatusCode.BadRequest, bad.StatusCode);
+    }
+
     [Fact]
     public async Task Stop_from_the_simulated_phone_gives_one_confirmation_and_no_further_texts_and_help_answers()
     {

@@ -15,8 +15,11 @@ namespace Recoverly.Pages.App;
 /// alerts, the weekly summary, pause.
 /// </summary>
 public sealed class SettingsModel(RecoverlyDb db, TimeProvider time, DispatchSignal signal, CurrentOwner owner, OwnerTextPolicy policy,
-    LineVerification lines) : AppPageModel
+    LineVerification lines, TwilioLookup lineTypes) : AppPageModel
 {
+    /// <summary>Line-type checks are offered only when the installation has lookups (<c>Twilio:LookupBaseUrl</c>).</summary>
+    public bool LineTypeChecksOffered => lineTypes.Enabled;
+    public string LineTypeCheckCost => lineTypes.CostPerLookup;
 
     public string TextBack { get; private set; } = "";
     public string AfterHours { get; private set; } = "";
@@ -62,6 +65,9 @@ public sealed class SettingsModel(RecoverlyDb db, TimeProvider time, DispatchSig
             "alerts" => "Alert settings saved.",
             "alerts-requested" => $"We texted {Phones.FormatForDisplay(Business.OwnerPhone ?? "")}: reply YES to that text to start alerts.",
             "alerts-off" => "Text alerts are off. We won't text you alerts until you turn them on and confirm again.",
+            "line-type" => Business.LineTypeLookupOff
+                ? "Line-type check off: every new caller is texted, and landlines show up as failed texts."
+                : "Line-type check on: landline callers aren't texted.",
             "texting" => Business.TextingPaused ? "Texting paused. Missed calls are still recorded." : "Texting is on.",
             "booking" => Business.BookingLink is null ? "Booking link removed." : "Booking link saved: {booking_link} in your texts becomes it.",
             "quick-replies" => "Quick replies saved.",
@@ -385,6 +391,12 @@ public sealed class SettingsModel(RecoverlyDb db, TimeProvider time, DispatchSig
         var stored = EmergencyWords.Store(list);
         await UpdateAsync(s => s.SetProperty(b => b.EmergencyWords, stored), ct);
         return Redirect("/app/settings?saved=emergency#emergency");
+    }
+
+    public async Task<IActionResult> OnPostLineTypeAsync(bool on, CancellationToken ct)
+    {
+        await UpdateAsync(s => s.SetProperty(b => b.LineTypeLookupOff, !on), ct);
+        return Redirect("/app/settings?saved=line-type#line-type");
     }
 
     public async Task<IActionResult> OnPostTextingAsync(bool paused, CancellationToken ct)

@@ -13,7 +13,9 @@ public sealed class IndexModel(RecoverlyDb db, TimeProvider time, BillingSetting
     public sealed record BusinessRow(long Id, string Name, string Numbers, PlanStatus Plan, bool Paused, DateTime CreatedAt,
         int Sent, int Delivered, int Failed);
 
-    public sealed record ErrorRow(int Code, int Count, double Share, ProviderError Error);
+    /// <summary>One provider error code: texts with it (and their share of the texts handed to the provider) in the last 24 hours, 7 days and all time.</summary>
+    public sealed record ErrorRow(int Code, int Count, double Share, ProviderError Error, int LastDay = 0, double LastDayShare = 0, int LastWeek = 0,
+        double LastWeekShare = 0);
 
     /// <summary>Statuses of texts that were handed to the provider (the denominator of failure rates).</summary>
     public static readonly OutboundStatus[] Handed =
@@ -27,6 +29,7 @@ public sealed class IndexModel(RecoverlyDb db, TimeProvider time, BillingSetting
     public int TotalDelivered { get; private set; }
     public int TotalFailed { get; private set; }
     public int SentLastDay { get; private set; }
+    public int SentLastWeek { get; private set; }
     public int FailedLastDay { get; private set; }
     public int Pending { get; private set; }
     public int FoundingPlacesLeft { get; private set; }
@@ -62,13 +65,18 @@ public sealed class IndexModel(RecoverlyDb db, TimeProvider time, BillingSetting
             && m.CreatedAt >= dayAgo, ct);
         Pending = await db.OutboundMessages.CountAsync(m => m.Status == OutboundStatus.Pending || m.Status == OutboundStatus.InDoubt, ct);
 
+        var weekAgo = now.AddDays(-7);
+        SentLastWeek = await db.OutboundMessages.CountAsync(m => Handed.Contains(m.Status) && m.CreatedAt >= weekAgo, ct);
+        // Codes come from send answers and status callbacks alike; a text counts in the window it was created in.
         var byCode = await db.OutboundMessages.AsNoTracking()
             .Where(m => m.ErrorCode != null)
             .GroupBy(m => m.ErrorCode!.Value)
-            .Select(g => new { Code = g.Key, Count = g.Count() })
+            .Select(g => new { Code = g.Key, Count = g.Count(), LastDay = g.Count(m => m.CreatedAt >= dayAgo), LastWeek = g.Count(m => m.CreatedAt >= weekAgo) })
             .ToListAsync(ct);
-        Errors = byCode.OrderByDescending(e => e.Count).ThenBy(e => e.Code)
-            .Select(e => new ErrorRow(e.Code, e.Count, TotalSent == 0 ? 0 : (double)e.Count / TotalSent, ProviderErrors.Describe(e.Code)))
+        static double Share(int count, int of) => of == 0 ? 0 : (double)count / of;
+        Errors = byCode.OrderByDescending(e => e.LastDay).ThenByDescending(e => e.LastWeek).ThenByDescending(e => e.Count).ThenBy(e => e.Code)
+            .Select(e => new ErrorRow(e.Code, e.Count, Share(e.Count, TotalSent), ProviderErrors.Describe(e.Code),
+                e.LastDay, Share(e.LastDay, SentLastDay), e.LastWeek, Share(e.LastWeek, SentLastWeek)))
             .ToList();
         FoundingPlacesLeft = await founding.PlacesLeftAsync(ct);
         Notices = (await db.OperatorNotices.AsNoTracking().ToListAsync(ct)).OrderByDescending(n => n.LastAt).ToList();

@@ -34,6 +34,7 @@ public sealed class SimulatorCarrier(IHttpClientFactory httpClients, PublicUrls 
     private readonly List<SimMessage> _messages = [];
     private readonly List<SimCall> _calls = [];
     private readonly HashSet<(string Phone, string Number)> _blocked = [];
+    private readonly Dictionary<string, string> _lineTypes = [];
     private readonly Lock _lock = new();
 
     // What Twilio's default keyword handling answers, in substance (the simulator's own wording).
@@ -68,6 +69,18 @@ public sealed class SimulatorCarrier(IHttpClientFactory httpClients, PublicUrls 
         {
             Sid = NewSid("SM"), From = to, To = from, Body = reply, Direction = "outbound", CreatedAt = time.GetUtcNow().UtcDateTime, Status = "delivered",
         });
+    }
+
+    /// <summary>What the simulator's line-type lookup says about <paramref name="phone"/>: "mobile" unless the page said otherwise.</summary>
+    public string LineTypeOf(string phone)
+    {
+        lock (_lock) return _lineTypes.GetValueOrDefault(phone, "mobile");
+    }
+
+    /// <summary>The simulator page's "Caller's line" choice for a pretend phone.</summary>
+    public void SetLineType(string phone, string lineType)
+    {
+        lock (_lock) _lineTypes[phone] = lineType;
     }
 
     public static string NewSid(string prefix) => prefix + Guid.NewGuid().ToString("N");

@@ -27,6 +27,8 @@ public static class SimulatorEndpoints
             : RecordingMedia.RecordingSid("https://api.twilio.com/Recordings/" + recording) is null ? TwilioError(404, 20404, "The requested resource was not found")
             : Results.File(RecordingMedia.SilentMp3(), RecordingMedia.ContentType));
         api.MapPost("/Calls.json", CreateCallAsync);
+        // Twilio Lookup v2 (line type intelligence), as lookups.twilio.com answers it.
+        app.MapGet(TwilioLookup.SimulatorPath + "/v2/PhoneNumbers/{phoneNumber}", LookupPhoneNumber);
 
         // What the /simulator page drives: place calls, text from a phone, read a phone's screen.
         var control = app.MapGroup("/simulator/api").DisableAntiforgery();
@@ -108,6 +110,36 @@ public static class SimulatorEndpoints
         });
     }
 
+    /// <summary>Line types the simulator page offers for the caller's phone (Twilio's <c>type</c> values).</summary>
+    public static readonly string[] LineTypes = ["mobile", "landline", "fixedVoip", "nonFixedVoip", "tollFree"];
+
+    private static IResult LookupPhoneNumber(string phoneNumber, HttpRequest request, SimulatorCarrier carrier, IOptions<TwilioOptions> twilio)
+    {
+        var o = twilio.Value;
+        if (!Authorized(request, o.AccountSid ?? "", o)) return TwilioError(401, 20003, "Authenticate");
+        if (Phones.ParseCaller(phoneNumber) is not { Kind: CallerIdKind.Number, E164: { } e164 } caller)
+            return TwilioError(404, 20404, "The requested resource /PhoneNumbers/" + phoneNumber + " was not found");
+        var type = carrier.LineTypeOf(e164);
+        var fields = request.Query["Fields"].ToString();
+        var carrierName = type switch { "mobile" => "Simulator Wireless", "landline" => "Simulator Telephone Co.", "tollFree" => null, _ => "Simulator VoIP" };
+        return Results.Json(new Dictionary<string, object?>
+        {
+            ["calling_country_code"] = e164.StartsWith("+1", StringComparison.Ordinal) ? "1" : null,
+            ["country_code"] = caller.RegionCode, ["phone_number"] = e164, ["national_format"] = Phones.FormatForDisplay(e164), ["valid"] = true,
+            ["validation_errors"] = Array.Empty<string>(), ["caller_name"] = null, ["sim_swap"] = null, ["call_forwarding"] = null,
+            ["line_status"] = null,
+            ["line_type_intelligence"] = fields.Contains("line_type_intelligence", StringComparison.Ordinal)
+                ? new Dictionary<string, object?>
+                {
+                    ["error_code"] = null, ["mobile_country_code"] = type == "mobile" ? "310" : null,
+                    ["mobile_network_code"] = type == "mobile" ? "456" : null, ["carrier_name"] = carrierName, ["type"] = type,
+                }
+                : null,
+            ["identity_match"] = null, ["reassigned_number"] = null, ["sms_pumping_risk"] = null, ["phone_number_quality_score"] = null,
+            ["pre_fill"] = null, ["url"] = $"https://lookups.twilio.com/v2/PhoneNumbers/{e164}",
+        });
+    }
+
     private static Dictionary<string, object?> Resource(SimMessage m, string accountSid) => new()
     {
         ["account_sid"] = accountSid, ["api_version"] = "2010-04-01", ["body"] = m.Body,
@@ -126,7 +158,8 @@ public static class SimulatorEndpoints
         return Results.Json(list);
     }
 
-    public sealed record CallRequest(string From, string To);
+    /// <param name="LineType">What the simulator's line-type lookup will say about the caller (one of <see cref="LineTypes"/>); null: unchanged.</param>
+    public sealed record CallRequest(string From, string To, string? LineType = null);
 
     public sealed record SmsRequest(string From, string To, string Body);
 
@@ -135,6 +168,11 @@ public static class SimulatorEndpoints
         var from = string.IsNullOrWhiteSpace(call.From) ? "anonymous"
             : Phones.NormalizeUserInput(call.From) ?? call.From.Trim();
         if (Phones.NormalizeUserInput(call.To) is not { } to) return Results.BadRequest(new { error = "Choose a business number to call." });
+        if (call.LineType is { } lineType)
+        {
+            if (!LineTypes.Contains(lineType)) return Results.BadRequest(new { error = "Choose the caller's line: " + string.Join(", ", LineTypes) + "." });
+            if (Phones.NormalizeUserInput(from) is { } caller) carrier.SetLineType(caller, lineType);
+        }
         var twiml = await carrier.PlaceMissedCallAsync(from, to, ct);
         return Results.Json(new { from, to, twiml });
     }

@@ -69,7 +69,7 @@
     $('heard').hidden = false;
     $('heard').textContent = 'Ringing… no answer. Forwarded to Recoverly.';
     try {
-      const r = await post('/simulator/api/call', { from: callerNumber(), to: recoverlyNumber() });
+      const r = await post('/simulator/api/call', { from: callerNumber(), to: recoverlyNumber(), lineType: $('lineType').value });
       const doc = new DOMParser().parseFromString(r.twiml, 'text/xml');
       const said = [...doc.getElementsByTagName('Say')].map(s => s.textContent).join(' ');
       const rejected = doc.getElementsByTagName('Reject').length > 0;

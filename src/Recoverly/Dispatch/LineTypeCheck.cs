@@ -1,0 +1,83 @@
+using Microsoft.EntityFrameworkCore;
+using Recoverly.Calls;
+using Recoverly.Data;
+using Recoverly.Telephony;
+using Recoverly.Texts;
+
+namespace Recoverly.Dispatch;
+
+/// <summary>
+/// The line-type check right before a text-back goes (docs/product/texts.md, "Landlines"): the cached answer when
+/// there is one younger than <see cref="LineTypeLookup.Lifetime"/>, otherwise one provider lookup with a short
+/// deadline. A number that clearly cannot take texts ends the row unsent and the call's outcome becomes
+/// <see cref="CallOutcome.Landline"/>; no answer in time means the text goes as it would have.
+/// </summary>
+public sealed class LineTypeCheck(TwilioLookup lookup, TimeProvider time, ILogger<LineTypeCheck> log)
+{
+    public bool Enabled => lookup.Enabled;
+
+    /// <summary>The line type that stops this text, or null to send it.</summary>
+    public async Task<string?> NotTextableAsync(RecoverlyDb db, long businessId, string to, CancellationToken ct)
+    {
+        var since = time.GetUtcNow().UtcDateTime - LineTypeLookup.Lifetime;
+        // One statement: the owner's switch and the cached answer.
+        var facts = await db.Businesses.AsNoTracking().Where(b => b.Id == businessId)
+            .Select(b => new
+            {
+                b.LineTypeLookupOff,
+                // Scalar subqueries: SQLite has no APPLY for a nested object.
+                CachedType = db.LineTypeLookups.Where(l => l.Phone == to && l.LookedUpAt >= since).Select(l => l.LineType).FirstOrDefault(),
+                CachedTextable = db.LineTypeLookups.Where(l => l.Phone == to && l.LookedUpAt >= since).Select(l => (bool?)l.Textable).FirstOrDefault(),
+            })
+            .FirstOrDefaultAsync(ct);
+        if (facts is null || facts.LineTypeLookupOff) return null;
+        if (facts.CachedTextable is { } textableThen) return textableThen ? null : facts.CachedType;
+
+        var answer = await lookup.LineTypeAsync(to, ct);
+        if (answer is null) return null;
+        var textable = LineTypes.Textable(answer.Type);
+        var now = time.GetUtcNow().UtcDateTime;
+        using (await db.EnterWriteGateAsync(ct))
+            await db.Database.ExecuteSqlInterpolatedAsync($"""
+                INSERT INTO "LineTypeLookups" ("Phone", "LineType", "Textable", "CarrierName", "LookedUpAt")
+                VALUES ({to}, {answer.Type}, {textable}, {answer.CarrierName}, {now})
+                ON CONFLICT ("Phone") DO UPDATE SET "LineType" = excluded."LineType", "Textable" = excluded."Textable",
+                    "CarrierName" = excluded."CarrierName", "LookedUpAt" = excluded."LookedUpAt"
+                """, ct);
+        log.LogInformation("Line-type lookup for {Phone}: {Type}", Phones.Mask(to), answer.Type);
+        return textable ? null : answer.Type;
+    }
+
+    private static readonly string Sendable = $"""'{OutboundStatus.Pending}', '{OutboundStatus.InDoubt}', '{OutboundStatus.Sending}'""";
+
+    /// <summary>
+    /// Ends the text-back unsent and makes its call a landline call, in one transaction: the row (if still this
+    /// worker's), the call's outcome, and the episode's text-back claim (nothing was texted, so a repeat call is not "already texted").
+    /// </summary>
+    public static async Task<bool> EndAsync(RecoverlyDb db, OutboxLeases leases, long id, CancellationToken ct)
+    {
+        await using var tx = await db.BeginWriteAsync(ct);
+        await using (var cmd = await OutboxLeases.CommandAsync(db, $"""
+            UPDATE "OutboundMessages" SET "Status" = '{OutboundStatus.Cancelled}', "Reason" = '{OutboxReason.NotTextableLine}',
+                "LeaseOwner" = NULL, "LeaseUntil" = NULL, "AttemptStartedAt" = NULL, "PacedUntil" = NULL
+            WHERE "Id" = @id AND "LeaseOwner" = @worker AND "Status" IN ({Sendable})
+            """, ct))
+        {
+            OutboxLeases.Add(cmd, "id", id);
+            OutboxLeases.Add(cmd, "worker", leases.WorkerId);
+            if (await cmd.ExecuteNonQueryAsync(ct) == 0) return false;
+        }
+        await using (var cmd = await OutboxLeases.CommandAsync(db, $"""
+            UPDATE "MissedCalls" SET "Outcome" = '{CallOutcome.Landline}'
+            WHERE "Id" = (SELECT "MissedCallId" FROM "OutboundMessages" WHERE "Id" = @id) AND "Outcome" = '{CallOutcome.Texted}';
+            UPDATE "Contacts" SET "LastTextBackAt" = NULL, "TextBackCallId" = NULL
+            WHERE "TextBackCallId" = (SELECT "MissedCallId" FROM "OutboundMessages" WHERE "Id" = @id)
+            """, ct))
+        {
+            OutboxLeases.Add(cmd, "id", id);
+            await cmd.ExecuteNonQueryAsync(ct);
+        }
+        await tx.CommitAsync(ct);
+        return true;
+    }
+}
