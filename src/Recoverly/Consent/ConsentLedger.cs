@@ -60,6 +60,8 @@ public static class ConsentLedger
         OutboundKind.OwnerAlert or OutboundKind.OwnerReplyAlert or OutboundKind.OwnerNotice or OutboundKind.OwnerDigest => TextRequirement.OwnerConfirmed,
         // E-mail alerts do not text anyone; the dispatcher checks the e-mail setting instead.
         OutboundKind.OwnerEmail or OutboundKind.OwnerSummaryEmail => TextRequirement.Nothing,
+        // Push texts nobody either: the device's subscription is its consent, checked when it is sent.
+        OutboundKind.OwnerPush => TextRequirement.Nothing,
         _ => TextRequirement.Never,
     };
 

@@ -31,6 +31,8 @@ public static class AccountDeletion
 
         // The number goes back to the pool: calls and texts to it no longer reach this business.
         await db.Numbers.Where(n => n.BusinessId == businessId).ExecuteDeleteAsync(ct);
+        // Its devices' push addresses and keys go too: nothing is pushed for a deleted account.
+        await db.PushDevices.Where(d => d.BusinessId == businessId).ExecuteDeleteAsync(ct);
 
         var accounts = db.OwnerAccounts.Where(a => a.BusinessId == businessId).Select(a => a.Id);
         await db.PasswordResetTokens.Where(t => accounts.Contains(t.AccountId)).ExecuteDeleteAsync(ct);

@@ -83,6 +83,10 @@ public static class OwnerWords
         OutboxReason.ProviderNoAnswer => "No answer from the provider; checking before any resend",
         OutboxReason.ProviderServerError => "Provider error; checking before any resend",
         OutboxReason.ProviderError => errorCode is { } code ? ProviderErrors.Describe(code).Reason : "Not sent — provider error",
+        OutboxReason.PushDeviceRemoved => "Cancelled — the device was removed",
+        OutboxReason.PushDeviceGone => "Not sent — the device turned phone alerts off",
+        OutboxReason.PushRetrying => "Push service not reachable yet; retrying",
+        OutboxReason.PushRefused => "Not sent — the push service refused it",
         _ => reason.ToString(),
     };
 

@@ -20,6 +20,8 @@ public enum OutboundKind
     OwnerEmail,
     /// <summary>The weekly summary e-mail (opt-in, its own setting): to the mailer, like <see cref="OwnerEmail"/>.</summary>
     OwnerSummaryEmail,
+    /// <summary>A push alert to one of the owner's devices (<c>Push/PushAlerts.cs</c>); to the push service, not the SMS provider.</summary>
+    OwnerPush,
 }
 
 public static class OutboundKinds
@@ -30,6 +32,9 @@ public static class OutboundKinds
 
     /// <summary>Goes to the mailer, not the SMS provider (no sending number, no pacing).</summary>
     public static bool IsEmail(this OutboundKind kind) => kind is OutboundKind.OwnerEmail or OutboundKind.OwnerSummaryEmail;
+
+    /// <summary>Goes to a browser's push service, not the SMS provider (no sending number, no pacing).</summary>
+    public static bool IsPush(this OutboundKind kind) => kind == OutboundKind.OwnerPush;
 }
 
 public enum OutboundStatus
@@ -84,6 +89,14 @@ public enum OutboxReason
     ProviderServerError,
     /// <summary>The provider or carrier refused it with <see cref="OutboundMessage.ErrorCode"/>.</summary>
     ProviderError,
+    /// <summary>The owner removed the device (Settings, or signed out on it) before the push went.</summary>
+    PushDeviceRemoved,
+    /// <summary>The push service said the subscription no longer exists (404/410); the device was removed.</summary>
+    PushDeviceGone,
+    /// <summary>The push service could not take it yet (unreachable, 429 or 5xx); retried until the alert is stale.</summary>
+    PushRetrying,
+    /// <summary>The push service refused it (its HTTP status is in ProviderStatus); not retried.</summary>
+    PushRefused,
 }
 
 /// <summary>An outbox row: every text Recoverly sends, from intent to delivery.</summary>
