@@ -19,7 +19,7 @@ public sealed record RecordedCall(Business Business, MissedCall Call, bool Repla
 
 /// <summary>Everything known about a missed call before it is written: the business the number belongs to and the caller's facts.</summary>
 public sealed record CallLookup(Business Business, Contact? Contact, bool Replayed, bool FromOurNumber, bool KnownLandline,
-    ConsentKind? CallerConsent, ConsentKind? OwnerConsent);
+    ConsentKind? CallerConsent, ConsentKind? OwnerConsent, bool HasPushDevices);
 
 /// <summary>
 /// Turns a missed-call webhook into a recorded call with exactly one outcome and, when eligible, one
@@ -56,7 +56,8 @@ public sealed class MissedCallRecorder(RecoverlyDb db, TimeProvider time, IOptio
                         db.ConsentEvents
                             .Where(e => e.BusinessId == b.Id && e.Phone == b.OwnerPhone
                                         && (e.Kind == ConsentKind.OwnerOptIn || e.Kind == ConsentKind.OwnerConfirmed || e.Kind == ConsentKind.OwnerOptOut))
-                            .OrderByDescending(e => e.Id).Select(e => (ConsentKind?)e.Kind).FirstOrDefault()))
+                            .OrderByDescending(e => e.Id).Select(e => (ConsentKind?)e.Kind).FirstOrDefault(),
+                        db.PushDevices.Any(d => d.BusinessId == b.Id)))
                     .FirstOrDefault());
     }
 
@@ -99,6 +100,9 @@ public sealed class MissedCallRecorder(RecoverlyDb db, TimeProvider time, IOptio
         }
         if (plan.Channel != OwnerAlerts.AlertChannel.None && plan.Alert is null)
             await OwnerAlerts.HoldMissedCallForDigestAsync(db, lookup.Business, plan.Channel, incoming.To, urls, plan.Now, ct);
+        // Push alerts cost a lookup only for a business with devices, so the hot path stays two round trips for the rest.
+        if (lookup.HasPushDevices)
+            await OwnerAlerts.PushMissedCallAsync(db, lookup.Business, call, CallerNames.Clean(incoming.CallerName), plan.Now, ct);
         log.LogInformation("Missed call {CallSid} for business {BusinessId} from {Caller}: {Outcome}",
             call.CallSid, lookup.Business.Id, Phones.Mask(call.FromE164 ?? call.FromRaw), call.Outcome);
         signal.Notify();

@@ -61,6 +61,8 @@ public static class ConsentLedger
             or OutboundKind.OwnerVoicemailAlert or OutboundKind.OwnerEmergencyAlert => TextRequirement.OwnerConfirmed,
         // E-mail alerts do not text anyone; the dispatcher checks the e-mail setting instead.
         OutboundKind.OwnerEmail or OutboundKind.OwnerSummaryEmail => TextRequirement.Nothing,
+        // Push texts nobody either: the device's subscription is its consent, checked when it is sent.
+        OutboundKind.OwnerPush => TextRequirement.Nothing,
         _ => TextRequirement.Never,
     };
 

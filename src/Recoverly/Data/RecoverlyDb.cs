@@ -38,6 +38,9 @@ public abstract class RecoverlyDb(DbContextOptions options) : DbContext(options)
     public DbSet<SenderSlot> SenderSlots => Set<SenderSlot>();
     public DbSet<OwnerAlertCounter> OwnerAlertCounters => Set<OwnerAlertCounter>();
     public DbSet<QuickReply> QuickReplies => Set<QuickReply>();
+    public DbSet<Recoverly.Push.PushDevice> PushDevices => Set<Recoverly.Push.PushDevice>();
+    /// <summary>The VAPID key pair when it is not configured: one row, shared by every process (docs/push-alerts.md).</summary>
+    public DbSet<Recoverly.Push.WebPushKey> WebPushKeys => Set<Recoverly.Push.WebPushKey>();
 
     /// <summary>The key ring that protects login cookies, shared by every web process (docs/deploy.md).</summary>
     public DbSet<DataProtectionKey> DataProtectionKeys => Set<DataProtectionKey>();
@@ -276,6 +279,22 @@ public abstract class RecoverlyDb(DbContextOptions options) : DbContext(options)
             e.Property(q => q.Text).HasMaxLength(Owners.QuickReplies.MaxLength);
             e.HasIndex(q => q.BusinessId);
             e.HasOne<Business>().WithMany().HasForeignKey(q => q.BusinessId);
+        });
+        model.Entity<Recoverly.Push.PushDevice>(e =>
+        {
+            e.Property(d => d.Endpoint).HasMaxLength(Recoverly.Push.PushEndpointRule.MaxLength);
+            e.Property(d => d.P256dh).HasMaxLength(100);
+            e.Property(d => d.Auth).HasMaxLength(50);
+            e.Property(d => d.Label).HasMaxLength(80);
+            e.HasIndex(d => d.Endpoint).IsUnique();
+            e.HasIndex(d => d.BusinessId);
+            e.HasOne<Business>().WithMany().HasForeignKey(d => d.BusinessId);
+        });
+        model.Entity<Recoverly.Push.WebPushKey>(e =>
+        {
+            e.Property(k => k.Id).ValueGeneratedNever();
+            e.Property(k => k.PublicKey).HasMaxLength(100);
+            e.Property(k => k.PrivateKey).HasMaxLength(100);
         });
         model.Entity<MessageStatusEvent>(e =>
         {

@@ -5,6 +5,7 @@ using Recoverly.Consent;
 using Recoverly.Data;
 using Recoverly.Hosting;
 using Recoverly.Operator;
+using Recoverly.Push;
 using Recoverly.Telephony;
 using Recoverly.Texts;
 
@@ -19,6 +20,7 @@ namespace Recoverly.Dispatch;
 /// slow send delays only its own text.
 /// </summary>
 public sealed class Dispatcher(IServiceScopeFactory scopes, ITextProvider gateway, SendPacer pacer, EmailDelivery email, LineTypeCheck lineType,
+    PushDelivery push,
     TimeProvider time, IOptions<DispatchOptions> options, PublicUrls urls, ILogger<Dispatcher> log)
 {
     private readonly OutboxLeases _leases = new($"{Environment.ProcessId}/{Guid.NewGuid():N}");
@@ -68,8 +70,8 @@ public sealed class Dispatcher(IServiceScopeFactory scopes, ITextProvider gatewa
             foreach (var extra in rows.Skip(room)) await GiveBackAsync(db, extra, null, ct);
             rows = rows.Take(room).ToList();
 
-            ready.AddRange(rows.Where(r => r.Kind == OutboundKind.OwnerEmail));
-            var texts = rows.Where(r => r.Kind != OutboundKind.OwnerEmail).ToList();
+            ready.AddRange(rows.Where(r => r.Kind == OutboundKind.OwnerEmail || r.Kind.IsPush()));
+            var texts = rows.Where(r => r.Kind != OutboundKind.OwnerEmail && !r.Kind.IsPush()).ToList();
             if (texts.Count == 0) continue;
             if (await pacer.IntervalAsync(sender.Key, ct) is not { } interval) ready.AddRange(texts);
             else waiting.Add((sender.Key, interval, texts));
@@ -87,7 +89,7 @@ public sealed class Dispatcher(IServiceScopeFactory scopes, ITextProvider gatewa
             }
         }
         // One statement fences every row about to be sent; a row with an earlier attempt is reconciled first, then fenced alone.
-        var toFence = ready.Where(r => !r.Kind.IsEmail() && !r.NeedsReconcile).Select(r => r.Id).ToList();
+        var toFence = ready.Where(r => !r.Kind.IsEmail() && !r.Kind.IsPush() && !r.NeedsReconcile).Select(r => r.Id).ToList();
         var fenced = await _leases.FenceAsync(db, toFence, now, Lease, ct);
         var fencedOrNot = toFence.ToHashSet();
         ready = [.. ready.Select(r => !fencedOrNot.Contains(r.Id) ? r : fenced.Contains(r.Id) ? r with { FencedAt = now } : r with { FenceRefused = true })];
@@ -146,6 +148,11 @@ public sealed class Dispatcher(IServiceScopeFactory scopes, ITextProvider gatewa
             if (row.Kind.IsEmail())
             {
                 await email.DeliverAsync(db, _leases, row, Now, Lease, ct);
+                return;
+            }
+            if (row.Kind.IsPush())
+            {
+                await push.DeliverAsync(db, _leases, row, Now, Lease, ct);
                 return;
             }
             if (row.NeedsReconcile && await FindAtProviderAsync(db, row, ct) is { } already)

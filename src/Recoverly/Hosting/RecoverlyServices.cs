@@ -42,6 +42,14 @@ public static class RecoverlyServices
         services.AddSingleton<DispatchSignal>();
         services.AddSingleton<SendPacer>();
         services.AddSingleton<EmailDelivery>();
+        services.AddSingleton<Recoverly.Push.VapidKeys>();
+        services.AddSingleton<Recoverly.Push.PushDelivery>();
+        services.AddHttpClient(Recoverly.Push.PushDelivery.HttpClientName, http => http.Timeout = TimeSpan.FromSeconds(30))
+            .ConfigurePrimaryHttpMessageHandler(sp =>
+            {
+                var push = sp.GetRequiredService<Recoverly.Push.PushDelivery>();
+                return Recoverly.Push.PushDelivery.Handler(() => push.LoopbackAllowed);
+            });
         services.AddSingleton<Dispatcher>();
         services.AddTransient<ApiBaseUrlHandler>();
         services.AddHttpClient(TwilioGateway.HttpClientName, (sp, http) =>

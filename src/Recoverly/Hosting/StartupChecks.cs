@@ -54,6 +54,7 @@ public static class StartupChecks
             return "Email:SmtpHost is required when Recoverly:PublicBaseUrl is a public address: sign-up confirmations and password resets are mailed.";
 
         if (RolesProblem(Value(config, "Recoverly:Roles") ?? "web,dispatcher") is { } rolesProblem) return rolesProblem;
+        if (Recoverly.Push.VapidKeys.ConfigurationProblem(config) is { } pushProblem) return pushProblem;
         if (config.GetValue("Metrics:Enabled", false) && (Value(config, "Metrics:Token")?.Length ?? 0) < 16)
             return "Metrics:Token (at least 16 characters) is required with Metrics:Enabled=true: scrapers present it as a bearer token.";
 

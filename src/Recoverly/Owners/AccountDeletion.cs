@@ -33,6 +33,8 @@ public static class AccountDeletion
         await db.Numbers.Where(n => n.BusinessId == businessId).ExecuteDeleteAsync(ct);
         await db.LineVerificationCalls.Where(c => c.BusinessId == businessId).ExecuteDeleteAsync(ct);
         await db.ScreenedCalls.Where(c => c.BusinessId == businessId).ExecuteDeleteAsync(ct);
+        // Its devices' push addresses and keys go too: nothing is pushed for a deleted account.
+        await db.PushDevices.Where(d => d.BusinessId == businessId).ExecuteDeleteAsync(ct);
 
         var accounts = db.OwnerAccounts.Where(a => a.BusinessId == businessId).Select(a => a.Id);
         await db.PasswordResetTokens.Where(t => accounts.Contains(t.AccountId)).ExecuteDeleteAsync(ct);

@@ -4,6 +4,7 @@ using Recoverly.Calls;
 using Recoverly.Consent;
 using Recoverly.Data;
 using Recoverly.Dispatch;
+using Recoverly.Push;
 using Recoverly.Telephony;
 using Recoverly.Texts;
 
@@ -13,7 +14,8 @@ namespace Recoverly.Owners;
 /// Owner alerts (docs/product/owner-alerts.md): by SMS only after the owner's confirmed YES, or by email when the owner
 /// chose email instead; capped per day, caller replies coalesced per conversation, and held during
 /// quiet hours for one digest when they end. Every alert is an outbox row; the dispatcher re-checks
-/// the owner's consent (SMS) or email setting right before sending it.
+/// the owner's consent (SMS) or email setting right before sending it. Push alerts to the owner's devices go
+/// beside either (docs/push-alerts.md): <see cref="PushAlerts.QueueAsync"/> is the channel every alert kind plugs into.
 /// </summary>
 public static class OwnerAlerts
 {
@@ -97,10 +99,44 @@ public static class OwnerAlerts
         await tx.CommitAsync(ct);
     }
 
+    /// <summary>
+    /// The push alert for a recorded missed call, on every device of the business (held for the end of quiet hours like
+    /// the SMS). Says what the SMS alert says; opens the conversation. Writes in its own transaction.
+    /// </summary>
+    public static async Task PushMissedCallAsync(RecoverlyDb db, Business business, MissedCall call, string? callerName, DateTime now,
+        CancellationToken ct)
+    {
+        if (call.Outcome == CallOutcome.Internal) return;
+        var number = call.FromE164 is null ? "a withheld number" : Phones.FormatForDisplay(call.FromE164);
+        var who = callerName is null ? number : $"{number} ({callerName})";
+        var outcome = TextTemplates.OutcomeForOwner(call.Outcome);
+        var alert = new PushAlert(PushAlertKind.MissedCall, $"Missed call from {who}", char.ToUpperInvariant(outcome[0]) + outcome[1..],
+            call.ContactId is { } contact ? ConversationPath(contact) : InboxPath)
+        {
+            CallBack = call.FromE164,
+            Tag = call.ContactId is { } id ? $"contact-{id}" : $"call-{call.Id}",
+            DedupeKey = $"push:call:{call.Id}",
+        };
+        await using var tx = await db.BeginWriteAsync(ct);
+        if (await PushAlerts.QueueAsync(db, business, alert, now, ct) == 0) return;
+        await db.SaveChangesAsync(ct);
+        await tx.CommitAsync(ct);
+    }
+
+    /// <summary>The push alert for a caller's reply: who replied, never what (the conversation shows it). The caller saves.</summary>
+    public static Task PushReplyAsync(RecoverlyDb db, Business business, Contact contact, DateTime now, CancellationToken ct) =>
+        PushAlerts.QueueAsync(db, business, new PushAlert(PushAlertKind.Reply, $"{Phones.FormatForDisplay(contact.Phone)} replied",
+            "Tap to read and answer.", ConversationPath(contact.Id))
+        {
+            CallBack = contact.Phone,
+            Tag = $"contact-{contact.Id}",
+        }, now, ct);
+
     /// <summary>First reply alerts at once; more replies within 5 minutes are gathered into one later alert.</summary>
     public static async Task QueueReplyAlertAsync(RecoverlyDb db, Business business, Contact contact, string recoverlyNumber,
         PublicUrls urls, DateTime now, CancellationToken ct)
     {
+        await PushReplyAsync(db, business, contact, now, ct);
         var channel = await ChannelAsync(db, business, ct);
         if (channel == AlertChannel.None) return;
         if (QuietHours.Current(business, now) is { } quiet)

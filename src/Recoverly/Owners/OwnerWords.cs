@@ -84,6 +84,10 @@ public static class OwnerWords
         OutboxReason.ProviderServerError => "Provider error; checking before any resend",
         OutboxReason.NotTextableLine => "Not sent — the number is a landline (or another line that can't take texts)",
         OutboxReason.ProviderError => errorCode is { } code ? ProviderErrors.Describe(code).Reason : "Not sent — provider error",
+        OutboxReason.PushDeviceRemoved => "Cancelled — the device was removed",
+        OutboxReason.PushDeviceGone => "Not sent — the device turned phone alerts off",
+        OutboxReason.PushRetrying => "Push service not reachable yet; retrying",
+        OutboxReason.PushRefused => "Not sent — the push service refused it",
         _ => reason.ToString(),
     };
 

@@ -24,6 +24,8 @@ public enum OutboundKind
     OwnerVoicemailAlert,
     /// <summary>An emergency word in a caller's reply or voicemail: sent at once, even in quiet hours (its own daily cap).</summary>
     OwnerEmergencyAlert,
+    /// <summary>A push alert to one of the owner's devices (<c>Push/PushAlerts.cs</c>); to the push service, not the SMS provider.</summary>
+    OwnerPush,
 }
 
 public static class OutboundKinds
@@ -35,6 +37,9 @@ public static class OutboundKinds
 
     /// <summary>Goes to the mailer, not the SMS provider (no sending number, no pacing).</summary>
     public static bool IsEmail(this OutboundKind kind) => kind is OutboundKind.OwnerEmail or OutboundKind.OwnerSummaryEmail;
+
+    /// <summary>Goes to a browser's push service, not the SMS provider (no sending number, no pacing).</summary>
+    public static bool IsPush(this OutboundKind kind) => kind == OutboundKind.OwnerPush;
 }
 
 public enum OutboundStatus
@@ -91,6 +96,14 @@ public enum OutboxReason
     ProviderError,
     /// <summary>A line-type lookup said the number cannot take texts (a landline, toll-free, pager…); nothing was sent.</summary>
     NotTextableLine,
+    /// <summary>The owner removed the device (Settings, or signed out on it) before the push went.</summary>
+    PushDeviceRemoved,
+    /// <summary>The push service said the subscription no longer exists (404/410); the device was removed.</summary>
+    PushDeviceGone,
+    /// <summary>The push service could not take it yet (unreachable, 429 or 5xx); retried until the alert is stale.</summary>
+    PushRetrying,
+    /// <summary>The push service refused it (its HTTP status is in ProviderStatus); not retried.</summary>
+    PushRefused,
 }
 
 /// <summary>An outbox row: every text Recoverly sends, from intent to delivery.</summary>

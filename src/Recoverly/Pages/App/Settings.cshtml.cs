@@ -5,6 +5,7 @@ using Recoverly.Consent;
 using Recoverly.Data;
 using Recoverly.Dispatch;
 using Recoverly.Owners;
+using Recoverly.Push;
 using Recoverly.Telephony;
 using Recoverly.Texts;
 
@@ -15,7 +16,7 @@ namespace Recoverly.Pages.App;
 /// alerts, the weekly summary, pause.
 /// </summary>
 public sealed class SettingsModel(RecoverlyDb db, TimeProvider time, DispatchSignal signal, CurrentOwner owner, OwnerTextPolicy policy,
-    LineVerification lines, TwilioLookup lineTypes) : AppPageModel
+    LineVerification lines, TwilioLookup lineTypes, VapidKeys vapid, PushDelivery push) : AppPageModel
 {
     /// <summary>Line-type checks are offered only when the installation has lookups (<c>Twilio:LookupBaseUrl</c>).</summary>
     public bool LineTypeChecksOffered => lineTypes.Enabled;
@@ -29,6 +30,10 @@ public sealed class SettingsModel(RecoverlyDb db, TimeProvider time, DispatchSig
     public bool OfferSmartFix { get; private set; }
     public OwnerAlertConsent AlertState { get; private set; }
     public List<QuickReply> QuickReplyList { get; private set; } = [];
+    /// <summary>The devices that get push alerts ("phone alerts"), oldest first.</summary>
+    public List<PushDevice> Devices { get; private set; } = [];
+    /// <summary>The application server key the browser subscribes with (public; the private half never leaves the server).</summary>
+    public string PushPublicKey { get; private set; } = "";
     /// <summary>What the owner typed when it was refused, shown back in its field.</summary>
     public string? TypedBookingLink { get; private set; }
     public string? TypedQuickReply { get; private set; }
@@ -72,6 +77,8 @@ public sealed class SettingsModel(RecoverlyDb db, TimeProvider time, DispatchSig
             "booking" => Business.BookingLink is null ? "Booking link removed." : "Booking link saved: {booking_link} in your texts becomes it.",
             "quick-replies" => "Quick replies saved.",
             "emergency" => "Emergency words saved.",
+            "push-on" => "Phone alerts are on for this device.",
+            "push-removed" => "That device no longer gets phone alerts.",
             "summary" => Business.WeeklySummary
                 ? $"Weekly summary on: it goes to {Business.OwnerEmail} every Monday morning."
                 : "Weekly summary off.",
@@ -359,6 +366,30 @@ public sealed class SettingsModel(RecoverlyDb db, TimeProvider time, DispatchSig
         return Redirect("/app/settings?saved=alerts#alerts");
     }
 
+    /// <summary>
+    /// The browser's push subscription, posted by wwwroot/js/push.js after the owner tapped "Turn on phone alerts" and
+    /// allowed notifications. Answers JSON: the page shows the error, or reloads to list the device.
+    /// </summary>
+    public async Task<IActionResult> OnPostPushSubscribeAsync(string? endpoint, string? p256dh, string? auth, CancellationToken ct)
+    {
+        var result = await PushDevices.SubscribeAsync(db, Business.Id, endpoint, p256dh, auth, Request.Headers.UserAgent.ToString(),
+            push.LoopbackAllowed, Now, ct);
+        return result.Error is { } error
+            ? new JsonResult(new { error }) { StatusCode = StatusCodes.Status400BadRequest }
+            : new JsonResult(new { device = result.Device!.Id, label = result.Device.Label });
+    }
+
+    public async Task<IActionResult> OnPostRemoveDeviceAsync(long deviceId, CancellationToken ct)
+    {
+        Section = "push";
+        if (!await PushDevices.RemoveAsync(db, Business.Id, deviceId, ct))
+        {
+            Errors.Add("That device is not on your list (it may have been removed already).");
+            return await InvalidAsync(ct);
+        }
+        return Redirect("/app/settings?saved=push-removed#push");
+    }
+
     public async Task<IActionResult> OnPostQuietHoursAsync(bool on, string? start, string? end, CancellationToken ct)
     {
         Section = "alerts";
@@ -430,6 +461,8 @@ public sealed class SettingsModel(RecoverlyDb db, TimeProvider time, DispatchSig
         QuickReplyList = await QuickReplies.ListAsync(db, fresh.Id, ct);
         EmergencyWordsText = string.Join('\n', EmergencyWords.For(fresh));
         Line = new(fresh.BusinessPhone, lines.StateOf(fresh, Now), lines.ProviderCanCall, fresh.LineVerifiedAt);
+        Devices = await PushDevices.ListAsync(db, fresh.Id, ct);
+        PushPublicKey = (await vapid.GetAsync(ct)).PublicKey;
     }
 
     private void CheckTemplates()

@@ -1,0 +1,75 @@
+﻿using System;
+using Microsoft.EntityFrameworkCore.Migrations;
+
+#nullable disable
+
+namespace Recoverly.Data.Migrations.Sqlite
+{
+    /// <inheritdoc />
+    public partial class AddPushDevices : Migration
+    {
+        /// <inheritdoc />
+        protected override void Up(MigrationBuilder migrationBuilder)
+        {
+            migrationBuilder.CreateTable(
+                name: "PushDevices",
+                columns: table => new
+                {
+                    Id = table.Column<long>(type: "INTEGER", nullable: false)
+                        .Annotation("Sqlite:Autoincrement", true),
+                    BusinessId = table.Column<long>(type: "INTEGER", nullable: false),
+                    Endpoint = table.Column<string>(type: "TEXT", maxLength: 1000, nullable: false),
+                    P256dh = table.Column<string>(type: "TEXT", maxLength: 100, nullable: false),
+                    Auth = table.Column<string>(type: "TEXT", maxLength: 50, nullable: false),
+                    Label = table.Column<string>(type: "TEXT", maxLength: 80, nullable: false),
+                    CreatedAt = table.Column<DateTime>(type: "TEXT", nullable: false),
+                    LastSentAt = table.Column<DateTime>(type: "TEXT", nullable: true)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_PushDevices", x => x.Id);
+                    table.ForeignKey(
+                        name: "FK_PushDevices_Businesses_BusinessId",
+                        column: x => x.BusinessId,
+                        principalTable: "Businesses",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "WebPushKeys",
+                columns: table => new
+                {
+                    Id = table.Column<int>(type: "INTEGER", nullable: false),
+                    PublicKey = table.Column<string>(type: "TEXT", maxLength: 100, nullable: false),
+                    PrivateKey = table.Column<string>(type: "TEXT", maxLength: 100, nullable: false),
+                    CreatedAt = table.Column<DateTime>(type: "TEXT", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_WebPushKeys", x => x.Id);
+                });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_PushDevices_BusinessId",
+                table: "PushDevices",
+                column: "BusinessId");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_PushDevices_Endpoint",
+                table: "PushDevices",
+                column: "Endpoint",
+                unique: true);
+        }
+
+        /// <inheritdoc />
+        protected override void Down(MigrationBuilder migrationBuilder)
+        {
+            migrationBuilder.DropTable(
+                name: "PushDevices");
+
+            migrationBuilder.DropTable(
+                name: "WebPushKeys");
+        }
+    }
+}
