@@ -193,8 +193,10 @@ public static class OwnerAlerts
     {
         await MarkUrgentAsync(db, contact.Id, word, now, ct);
         var channel = await ChannelAsync(db, business, ct);
-        if (channel == AlertChannel.None) return true;
+        var devices = await PushUrgentAsync(db, business, contact.Phone, contact.Id, word, $"push:emergency:reply:{contact.Id}:{now.Ticks}", now, ct);
+        if (channel == AlertChannel.None && devices == 0) return true;
         if (!await TakeEmergencySlotAsync(db, business, now, ct)) return false;
+        if (channel == AlertChannel.None) return true;
         var link = urls.For(ConversationPath(contact.Id));
         Enqueue(db, business, channel, AlertKind.Emergency, recoverlyNumber, TextTemplates.EmergencyAlert(contact.Phone, word, body, voicemail: false, link),
             contact.Id, missedCallId: null, dedupeKey: null, now);
@@ -212,6 +214,8 @@ public static class OwnerAlerts
         var link = urls.For(call.ContactId is { } id ? ConversationPath(id) : InboxPath);
         var word = EmergencyWords.Match(transcript, EmergencyWords.For(business));
         if (word is not null && call.ContactId is { } contactId) await MarkUrgentAsync(db, contactId, word, now, ct);
+        if (word is not null) await PushUrgentAsync(db, business, call.FromE164, call.ContactId, word, $"push:emergency:call:{call.Id}", now, ct);
+        else await PushVoicemailAsync(db, business, call, now, ct);
         var channel = await ChannelAsync(db, business, ct);
         if (channel == AlertChannel.None) return;
         var email = channel == AlertChannel.Email;
@@ -237,6 +241,33 @@ public static class OwnerAlerts
         var body = TextTemplates.VoicemailAlert(call.FromE164, transcript, link) + (email && transcript is not null ? note : "");
         Enqueue(db, business, channel, AlertKind.Voicemail, call.To, body, call.ContactId, call.Id, $"alert:voicemail:{call.Id}", now);
     }
+
+    /// <summary>
+    /// The push for an emergency, at once even in quiet hours: who and which word, never what the caller wrote (docs/push-alerts.md).
+    /// Returns how many devices it is for; the caller saves.
+    /// </summary>
+    private static Task<int> PushUrgentAsync(RecoverlyDb db, Business business, string? phone, long? contactId, string word, string dedupeKey,
+        DateTime now, CancellationToken ct) =>
+        PushAlerts.QueueAsync(db, business, new PushAlert(PushAlertKind.Emergency,
+            $"Urgent: {(phone is null ? "a withheld number" : Phones.FormatForDisplay(phone))}", $"They mentioned \u201c{word}\u201d. Tap to open, or call back now.",
+            contactId is { } id ? ConversationPath(id) : InboxPath)
+        {
+            CallBack = phone,
+            Tag = contactId is { } tag ? $"contact-{tag}" : null,
+            DedupeKey = dedupeKey,
+            BypassQuietHours = true,
+        }, now, ct);
+
+    /// <summary>The push for a voicemail that was left: who, and where to listen (held in quiet hours like other alerts). The caller saves.</summary>
+    private static Task<int> PushVoicemailAsync(RecoverlyDb db, Business business, MissedCall call, DateTime now, CancellationToken ct) =>
+        PushAlerts.QueueAsync(db, business, new PushAlert(PushAlertKind.Voicemail,
+            $"Voicemail from {(call.FromE164 is null ? "a withheld number" : Phones.FormatForDisplay(call.FromE164))}", "Tap to listen in the app.",
+            call.ContactId is { } id ? ConversationPath(id) : InboxPath)
+        {
+            CallBack = call.FromE164,
+            Tag = call.ContactId is { } tag ? $"contact-{tag}" : $"call-{call.Id}",
+            DedupeKey = $"push:voicemail:{call.Id}",
+        }, now, ct);
 
     /// <summary>The conversation goes to the top of the inbox, with the word that put it there, until the owner handles it.</summary>
     public static Task<int> MarkUrgentAsync(RecoverlyDb db, long contactId, string word, DateTime now, CancellationToken ct) =>

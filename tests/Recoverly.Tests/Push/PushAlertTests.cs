@@ -83,13 +83,13 @@ public class PushAlertTests
         (await app.MissedCallAsync(Caller)).EnsureSuccessStatusCode();
         await app.DispatchAsync();
 
-        (await app.InboundSmsAsync(Caller, "+15125550100", "Burst pipe in the basement, please call")).EnsureSuccessStatusCode();
+        (await app.InboundSmsAsync(Caller, "+15125550100", "Water heater is making a noise, please call")).EnsureSuccessStatusCode();
         await app.DispatchAsync();
 
         var reply = push.For("phone").Last();
         Assert.Null(reply.Problem);
         Assert.Equal("(512) 555-0142 replied", reply.Payload.GetProperty("title").GetString());
-        Assert.DoesNotContain("pipe", reply.Payload.GetRawText(), StringComparison.OrdinalIgnoreCase);
+        Assert.DoesNotContain("heater", reply.Payload.GetRawText(), StringComparison.OrdinalIgnoreCase);
     }
 
     [Theory]
@@ -165,26 +165,26 @@ public class PushAlertTests
 
     [Theory]
     [BothDatabases]
-    public async Task An_alert_that_bypasses_quiet_hours_is_pushed_at_once(Db db)
+    public async Task An_emergency_word_in_a_reply_is_pushed_at_once_in_quiet_hours_without_what_they_wrote(Db db)
     {
         await using var push = await FakePushService.StartAsync();
         await using var app = await TestApp.StartAsync(db);
         var (_, business) = await OwnerWithDeviceAsync(app, push);
+        (await app.MissedCallAsync(Caller)).EnsureSuccessStatusCode();
+        await app.DispatchAsync();
+        var before = push.For("phone").Count;
+        var local = TimeOnly.FromDateTime(TimeZoneInfo.ConvertTimeFromUtc(app.Time.GetUtcNow().UtcDateTime, TimeZoneInfo.FindSystemTimeZoneById(business.TimeZone)));
         await app.QueryAsync(d => d.Businesses.Where(b => b.Id == business.Id).ExecuteUpdateAsync(s => s
-            .SetProperty(b => b.QuietHoursStart, new TimeOnly(8, 0)).SetProperty(b => b.QuietHoursEnd, new TimeOnly(10, 0))));
+            .SetProperty(b => b.QuietHoursStart, local.AddHours(-1)).SetProperty(b => b.QuietHoursEnd, local.AddHours(2))));
 
-        await app.QueryAsync(async d =>
-        {
-            var fresh = await d.Businesses.SingleAsync(b => b.Id == business.Id);
-            await PushAlerts.QueueAsync(d, fresh, new PushAlert(PushAlertKind.Emergency, "Emergency", "A caller said it is urgent.", "/app")
-            {
-                BypassQuietHours = true,
-            }, app.Time.GetUtcNow().UtcDateTime, CancellationToken.None);
-            return await d.SaveChangesAsync();
-        });
+        (await app.InboundSmsAsync(Caller, "+15125550100", "Burst pipe in the basement, please call")).EnsureSuccessStatusCode();
         await app.DispatchAsync();
 
-        Assert.Equal("emergency", Assert.Single(push.For("phone")).Payload.GetProperty("kind").GetString());
+        var urgent = Assert.Single(push.For("phone").Skip(before));
+        Assert.Equal("emergency", urgent.Payload.GetProperty("kind").GetString());
+        Assert.Equal("Urgent: (512) 555-0142", urgent.Payload.GetProperty("title").GetString());
+        Assert.Contains("burst pipe", urgent.Payload.GetProperty("body").GetString(), StringComparison.OrdinalIgnoreCase);
+        Assert.DoesNotContain("basement", urgent.Payload.GetRawText(), StringComparison.OrdinalIgnoreCase);
     }
 
     [Theory]

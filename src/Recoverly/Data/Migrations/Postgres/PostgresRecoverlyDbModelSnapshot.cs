@@ -173,6 +173,9 @@ namespace Recoverly.Data.Migrations.Postgres
                         .HasMaxLength(20)
                         .HasColumnType("character varying(20)");
 
+                    b.Property<bool>("LineTypeLookupOff")
+                        .HasColumnType("boolean");
+
                     b.Property<DateTime?>("LineVerifiedAt")
                         .HasColumnType("timestamp with time zone");
 
@@ -409,6 +412,32 @@ namespace Recoverly.Data.Migrations.Postgres
                     b.HasKey("BusinessId", "Phone");
 
                     b.ToTable("LearnedLineTypes");
+                });
+
+            modelBuilder.Entity("Recoverly.Calls.LineTypeLookup", b =>
+                {
+                    b.Property<string>("Phone")
+                        .HasMaxLength(20)
+                        .HasColumnType("character varying(20)");
+
+                    b.Property<string>("CarrierName")
+                        .HasMaxLength(100)
+                        .HasColumnType("character varying(100)");
+
+                    b.Property<string>("LineType")
+                        .IsRequired()
+                        .HasMaxLength(20)
+                        .HasColumnType("character varying(20)");
+
+                    b.Property<DateTime>("LookedUpAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<bool>("Textable")
+                        .HasColumnType("boolean");
+
+                    b.HasKey("Phone");
+
+                    b.ToTable("LineTypeLookups");
                 });
 
             modelBuilder.Entity("Recoverly.Calls.MissedCall", b =>

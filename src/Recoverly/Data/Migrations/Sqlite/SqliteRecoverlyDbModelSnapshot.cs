@@ -164,6 +164,9 @@ namespace Recoverly.Data.Migrations.Sqlite
                         .HasMaxLength(20)
                         .HasColumnType("TEXT");
 
+                    b.Property<bool>("LineTypeLookupOff")
+                        .HasColumnType("INTEGER");
+
                     b.Property<DateTime?>("LineVerifiedAt")
                         .HasColumnType("TEXT");
 
@@ -394,6 +397,32 @@ namespace Recoverly.Data.Migrations.Sqlite
                     b.HasKey("BusinessId", "Phone");
 
                     b.ToTable("LearnedLineTypes");
+                });
+
+            modelBuilder.Entity("Recoverly.Calls.LineTypeLookup", b =>
+                {
+                    b.Property<string>("Phone")
+                        .HasMaxLength(20)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("CarrierName")
+                        .HasMaxLength(100)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("LineType")
+                        .IsRequired()
+                        .HasMaxLength(20)
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime>("LookedUpAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<bool>("Textable")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("Phone");
+
+                    b.ToTable("LineTypeLookups");
                 });
 
             modelBuilder.Entity("Recoverly.Calls.MissedCall", b =>
