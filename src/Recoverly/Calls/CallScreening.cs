@@ -23,7 +23,10 @@ public static class CallScreening
 
     public static string Prompt(string businessName) => $"Call for {businessName}: press 1 to take it.";
 
-    /// <summary>Records the press of 1 once; a repeated webhook changes nothing.</summary>
+    /// <summary>How long a press is kept: long enough for the dial's end and the provider's retries of it.</summary>
+    public static readonly TimeSpan Kept = TimeSpan.FromDays(1);
+
+    /// <summary>Records the press of 1 once; a repeated webhook changes nothing. Presses older than <see cref="Kept"/> are swept here.</summary>
     public static async Task AcceptAsync(RecoverlyDb db, string callSid, long businessId, DateTime now, CancellationToken ct)
     {
         using var _ = await db.EnterWriteGateAsync(ct);
@@ -31,6 +34,8 @@ public static class CallScreening
             INSERT INTO "ScreenedCalls" ("CallSid", "BusinessId", "AcceptedAt") VALUES ({callSid}, {businessId}, {now})
             ON CONFLICT ("CallSid") DO NOTHING
             """, ct);
+        var before = now - Kept;
+        await db.ScreenedCalls.Where(c => c.AcceptedAt < before).ExecuteDeleteAsync(ct);
     }
 
     public static Task<bool> AcceptedAsync(RecoverlyDb db, string callSid, CancellationToken ct) =>

@@ -277,6 +277,16 @@ public class CallThroughTests
         Assert.Contains("<Hangup", after);
         Assert.Equal(0, await app.QueryAsync(d => d.MissedCalls.CountAsync()));
         Assert.Empty(app.Twilio.SentTo(Caller));
+
+        // A press is kept only while the dial's end (and the provider's retries of it) can still come: the next press a day later sweeps it.
+        app.Time.Advance(Recoverly.Calls.CallScreening.Kept + TimeSpan.FromMinutes(1));
+        var business = await app.QueryAsync(d => d.ScreenedCalls.Select(c => c.BusinessId).SingleAsync());
+        await app.QueryAsync(async d =>
+        {
+            await Recoverly.Calls.CallScreening.AcceptAsync(d, TestApp.NewSid("CA"), business, app.Time.GetUtcNow().UtcDateTime, CancellationToken.None);
+            return 0;
+        });
+        Assert.False(await app.QueryAsync(d => d.ScreenedCalls.AnyAsync(c => c.CallSid == sid)));
     }
 
     [Fact]
