@@ -296,15 +296,8 @@ public static class OwnerAlerts
     /// <summary>One of today's emergency alerts (business-local day), in one atomic statement shared by every process.</summary>
     private static async Task<bool> TakeEmergencySlotAsync(RecoverlyDb db, Business business, DateTime now, CancellationToken ct)
     {
-        var key = $"emergency:{business.Id}";
         var today = BusinessClock.LocalDay(now, business.TimeZone);
-        var taken = await db.Database.SqlQuery<int>($"""
-            INSERT INTO "OwnerTextCounters" AS c ("Key", "Day", "Count") VALUES ({key}, {today}, 1)
-            ON CONFLICT ("Key") DO UPDATE SET "Count" = CASE WHEN c."Day" = {today} THEN c."Count" + 1 ELSE 1 END, "Day" = {today}
-            WHERE c."Day" <> {today} OR c."Count" < {EmergencyDailyCap}
-            RETURNING 1 AS "Value"
-            """).ToListAsync(ct);
-        return taken.Count > 0;
+        return await OwnerTextCounter.TakeAsync(db, $"emergency:{business.Id}", today, EmergencyDailyCap, ct);
     }
 
     private static async Task<AlertChannel> ChannelAsync(RecoverlyDb db, Business business, CancellationToken ct) =>

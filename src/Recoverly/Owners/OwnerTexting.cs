@@ -77,8 +77,8 @@ public static class OwnerTexting
         var (perAccount, perNumber) = Caps(kind);
         var day = now.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture);
         var numberKey = $"{kind}:number:{to}";
-        if (!await TakeAsync(db, numberKey, day, perNumber, ct)) return OwnerTextRefusal.NumberDailyCap;
-        if (await TakeAsync(db, $"{kind}:account:{businessId}", day, perAccount, ct)) return null;
+        if (!await OwnerTextCounter.TakeAsync(db, numberKey, day, perNumber, ct)) return OwnerTextRefusal.NumberDailyCap;
+        if (await OwnerTextCounter.TakeAsync(db, $"{kind}:account:{businessId}", day, perAccount, ct)) return null;
         await db.Database.ExecuteSqlInterpolatedAsync(
             $"""UPDATE "OwnerTextCounters" SET "Count" = "Count" - 1 WHERE "Key" = {numberKey} AND "Day" = {day} AND "Count" > 0""", ct);
         return OwnerTextRefusal.AccountDailyCap;
@@ -89,17 +89,6 @@ public static class OwnerTexting
         OwnerTextKind.AlertRequest => (AlertRequestsPerAccountPerDay, AlertRequestsPerNumberPerDay),
         _ => (RepliesPerAccountPerDay, RepliesPerNumberPerDay),
     };
-
-    private static async Task<bool> TakeAsync(RecoverlyDb db, string key, string day, int cap, CancellationToken ct)
-    {
-        var taken = await db.Database.SqlQuery<int>($"""
-            INSERT INTO "OwnerTextCounters" AS c ("Key", "Day", "Count") VALUES ({key}, {day}, 1)
-            ON CONFLICT ("Key") DO UPDATE SET "Count" = CASE WHEN c."Day" = {day} THEN c."Count" + 1 ELSE 1 END, "Day" = {day}
-            WHERE c."Day" <> {day} OR c."Count" < {cap}
-            RETURNING 1 AS "Value"
-            """).ToListAsync(ct);
-        return taken.Count > 0;
-    }
 
     /// <summary>Each refusal in one sentence the owner can act on (pages and the SMS notice).</summary>
     public static string Words(OwnerTextRefusal refusal, OwnerTextKind kind, string to) => refusal switch
@@ -119,11 +108,23 @@ public static class OwnerTexting
     };
 }
 
-/// <summary>Owner-initiated texts taken today (UTC) under one key: a kind of text and an account or a number.</summary>
+/// <summary>A daily cap's count under one key: owner-initiated texts per kind and account or number (UTC day), emergency alerts per business (local day).</summary>
 public sealed class OwnerTextCounter
 {
     public required string Key { get; set; }
-    /// <summary>yyyy-MM-dd, UTC.</summary>
+    /// <summary>yyyy-MM-dd.</summary>
     public required string Day { get; set; }
     public int Count { get; set; }
+
+    /// <summary>Takes one of <paramref name="cap"/> for <paramref name="key"/> on <paramref name="day"/>, in one atomic statement shared by every process.</summary>
+    public static async Task<bool> TakeAsync(RecoverlyDb db, string key, string day, int cap, CancellationToken ct)
+    {
+        var taken = await db.Database.SqlQuery<int>($"""
+            INSERT INTO "OwnerTextCounters" AS c ("Key", "Day", "Count") VALUES ({key}, {day}, 1)
+            ON CONFLICT ("Key") DO UPDATE SET "Count" = CASE WHEN c."Day" = {day} THEN c."Count" + 1 ELSE 1 END, "Day" = {day}
+            WHERE c."Day" <> {day} OR c."Count" < {cap}
+            RETURNING 1 AS "Value"
+            """).ToListAsync(ct);
+        return taken.Count > 0;
+    }
 }
