@@ -22,13 +22,55 @@ public static class WebhookEndpoints
     {
         var twilio = app.MapGroup("/twilio").AddEndpointFilter(RecoverlyMetrics.TimeWebhookAsync).AddEndpointFilter<TwilioSignatureFilter>()
             .AddEndpointFilter<WebhookDatabaseFailureFilter>().DisableAntiforgery();
-        twilio.MapPost("/voice", IncomingCallAsync);
+        // Twilio executes the answers of these four as call instructions: every failure in them still answers TwiML.
+        twilio.MapPost("/voice", IncomingCallAsync).AddEndpointFilter<VoiceFailureFilter>();
+        twilio.MapPost("/voice/recording", RecordingAsync).AddEndpointFilter<VoiceFailureFilter>();
+        twilio.MapPost("/voice/dial-complete", DialCompleteAsync).AddEndpointFilter<VoiceFailureFilter>();
+        twilio.MapPost("/voice/fallback", VoiceFallback).AddEndpointFilter<VoiceFailureFilter>();
         twilio.MapPost("/voice/status", CallStatusAsync);
-        twilio.MapPost("/voice/recording", RecordingAsync);
-        twilio.MapPost("/voice/dial-complete", DialCompleteAsync);
         twilio.MapPost("/sms", IncomingSmsAsync);
         twilio.MapPost("/sms/status", MessageStatusAsync);
+        twilio.MapPost("/sms/fallback", SmsFallback);
     }
+
+    /// <summary>Twilio asks the number's Voice Fallback URL when the voice URL failed (error, timeout, bad TwiML).</summary>
+    public const string VoiceFallbackPath = "/twilio/voice/fallback";
+
+    /// <summary>Twilio asks the number's SMS Fallback URL when the SMS URL failed.</summary>
+    public const string SmsFallbackPath = "/twilio/sms/fallback";
+
+    /// <summary>What a caller hears when Recoverly cannot handle the call: polite words and a hang-up, never the provider's error recording.</summary>
+    public const string SorryWords = "Sorry we missed your call. We can't take a message right now. Please call again in a little while.";
+
+    /// <summary>The answer for a call Recoverly could not handle; needs no database.</summary>
+    public static string SorryTwiml() => new VoiceResponse().Say(SorryWords).Hangup().ToString();
+
+    /// <summary>
+    /// The voice fallback: no database work (whatever broke the main URL may still be broken), just the apology and the
+    /// provider's error code in the log for the operator (docs/webhooks.md).
+    /// </summary>
+    private static IResult VoiceFallback(HttpRequest request, ILoggerFactory logs)
+    {
+        var form = request.Form;
+        logs.CreateLogger(typeof(WebhookEndpoints)).LogWarning("Voice fallback for call {CallSid}: Twilio error {ErrorCode}; the caller heard the apology",
+            Sid(form.Get("CallSid"), "CA"), Code(form.Get("ErrorCode")));
+        return Results.Content(SorryTwiml(), "text/xml");
+    }
+
+    /// <summary>The SMS fallback: acknowledged with empty TwiML; the text was not recorded, so the operator is told which one (docs/webhooks.md).</summary>
+    private static IResult SmsFallback(HttpRequest request, ILoggerFactory logs)
+    {
+        var form = request.Form;
+        logs.CreateLogger(typeof(WebhookEndpoints)).LogError(
+            "SMS fallback for message {MessageSid}: Twilio error {ErrorCode}; the text was not recorded, look it up in Twilio's message log",
+            Sid(form.Get("MessageSid") ?? form.Get("SmsSid"), "SM"), Code(form.Get("ErrorCode")));
+        return EmptyMessaging();
+    }
+
+    private static string Sid(string? sid, string prefix) => TwilioForm.LooksLikeSid(sid, prefix) ? sid! : "(none)";
+
+    private static string Code(string? code) => int.TryParse(code, NumberStyles.None, CultureInfo.InvariantCulture, out var c)
+        ? c.ToString(CultureInfo.InvariantCulture) : "(none)";
 
     private static IResult Twiml(TwiML twiml) => Results.Content(twiml.ToString(), "text/xml");
 
