@@ -41,6 +41,11 @@ public sealed class Business
     /// <summary>Owner alert quiet hours (business-local); alerts then wait for a morning digest.</summary>
     public TimeOnly? QuietHoursStart { get; set; }
     public TimeOnly? QuietHoursEnd { get; set; }
+    /// <summary>
+    /// Text-backs for calls missed between 9 pm and 8 am (the caller's local time) wait until 8 am (opt-in;
+    /// docs/product/overnight-hold.md).
+    /// </summary>
+    public bool HoldTextBacksOvernight { get; set; }
     /// <summary>Alerts by email (SMTP) instead of SMS.</summary>
     public bool EmailAlerts { get; set; }
     public string? ForwardingCarrier { get; set; }

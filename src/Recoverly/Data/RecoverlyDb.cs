@@ -42,6 +42,7 @@ public abstract class RecoverlyDb(DbContextOptions options) : DbContext(options)
     public DbSet<DataProtectionKey> DataProtectionKeys => Set<DataProtectionKey>();
     public DbSet<OwnerTextCounter> OwnerTextCounters => Set<OwnerTextCounter>();
     public DbSet<OperatorNotice> OperatorNotices => Set<OperatorNotice>();
+    public DbSet<Telephony.ProviderDeletion> ProviderDeletions => Set<Telephony.ProviderDeletion>();
 
     public abstract DatabaseProvider Provider { get; }
 
@@ -219,6 +220,13 @@ public abstract class RecoverlyDb(DbContextOptions options) : DbContext(options)
             e.HasKey(n => n.Topic);
             e.Property(n => n.Topic).HasMaxLength(64);
             e.Property(n => n.Message).HasMaxLength(500);
+        });
+        model.Entity<Telephony.ProviderDeletion>(e =>
+        {
+            e.Property(d => d.RecordingSid).HasMaxLength(64);
+            e.Property(d => d.LastProblem).HasMaxLength(200);
+            e.HasIndex(d => d.RecordingSid).IsUnique();
+            e.HasIndex(d => new { d.DoneAt, d.NextAttemptAt });
         });
         model.Entity<OwnerAlertCounter>(e =>
         {

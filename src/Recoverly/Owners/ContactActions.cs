@@ -101,9 +101,13 @@ public static class ContactActions
     public static async Task<bool> MarkCalledBackAsync(RecoverlyDb db, long businessId, long contactId, long episodeCallId, bool calledBack,
         DateTime now, CancellationToken ct)
     {
-        using var _ = await db.EnterWriteGateAsync(ct);
-        return await Episode(db, businessId, contactId, episodeCallId)
+        await using var tx = await db.BeginWriteAsync(ct);
+        var marked = await Episode(db, businessId, contactId, episodeCallId)
             .ExecuteUpdateAsync(s => s.SetProperty(c => c.CalledBackAt, c => calledBack ? c.CalledBackAt ?? now : null), ct) > 0;
+        // They talked: a text-back held overnight would now be out of place.
+        if (marked && calledBack) await OvernightHold.CancelForContactAsync(db, contactId, OutboxReason.OwnerAnsweredFirst, ct);
+        await tx.CommitAsync(ct);
+        return marked;
     }
 
     /// <summary>"Booked / won", with the job's value when the owner gave one (marking again changes the value); or undone.</summary>

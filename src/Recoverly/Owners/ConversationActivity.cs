@@ -24,6 +24,8 @@ public static class ConversationActivity
         await TouchAsync(db, contactId, now, ct);
         await EpisodeStart(db, contactId).Where(c => c.OwnerRepliedAt == null)
             .ExecuteUpdateAsync(s => s.SetProperty(c => c.OwnerRepliedAt, now), ct);
+        // The owner's own words reached the caller first: a text-back held overnight would now be out of place.
+        await Calls.OvernightHold.CancelForContactAsync(db, contactId, Texts.OutboxReason.OwnerAnsweredFirst, ct);
     }
 
     private static async Task TouchAsync(RecoverlyDb db, long contactId, DateTime now, CancellationToken ct)

@@ -101,7 +101,7 @@ public static class WebhookEndpoints
             return Twiml(new VoiceResponse().Append(dial));
         }
         var recorded = await recorder.RecordAsync(lookup, incoming, ct);
-        return Twiml(Greeting(recorded.Business, recorded.Call.Outcome, urls));
+        return Twiml(Greeting(recorded.Business, recorded.Call.Outcome, urls, recorded.TextBackHeldUntil is not null));
     }
 
     /// <summary>Seconds the business line rings in call-through mode; shorter than most carrier voicemail timers (~25 s).</summary>
@@ -114,11 +114,11 @@ public static class WebhookEndpoints
         var recorded = await recorder.RecordAsync(incoming, ct);
         return recorded is null
             ? Twiml(new VoiceResponse().Reject())
-            : Twiml(Greeting(recorded.Business, recorded.Call.Outcome, urls));
+            : Twiml(Greeting(recorded.Business, recorded.Call.Outcome, urls, recorded.TextBackHeldUntil is not null));
     }
 
     /// <summary>What the caller hears once the call reached Recoverly (it was missed).</summary>
-    public static VoiceResponse Greeting(Business business, CallOutcome outcome, PublicUrls urls)
+    public static VoiceResponse Greeting(Business business, CallOutcome outcome, PublicUrls urls, bool textInTheMorning = false)
     {
         var response = new VoiceResponse();
         if (business.Greeting == GreetingKind.RejectBusy) return response.Reject(reason: Reject.ReasonEnum.Busy);
@@ -126,20 +126,20 @@ public static class WebhookEndpoints
         {
             var callback = new Uri(urls.For("/twilio/voice/recording"));
             return response
-                .Say(GreetingWords(business, outcome))
+                .Say(GreetingWords(business, outcome, textInTheMorning))
                 .Record(action: callback, maxLength: VoicemailSeconds, transcribe: true, transcribeCallback: callback, playBeep: true);
         }
-        return response.Say(GreetingWords(business, outcome)).Hangup();
+        return response.Say(GreetingWords(business, outcome, textInTheMorning)).Hangup();
     }
 
     /// <summary>Longest voicemail a caller may leave, in seconds.</summary>
     public const int VoicemailSeconds = 120;
 
     /// <summary>The words of the greeting, whichever provider speaks them.</summary>
-    public static string GreetingWords(Business business, CallOutcome outcome)
+    public static string GreetingWords(Business business, CallOutcome outcome, bool textInTheMorning = false)
     {
-        var promise = outcome is CallOutcome.Texted or CallOutcome.Repeat
-            ? "We'll text you right away."
+        var promise = outcome is CallOutcome.Texted && textInTheMorning ? "We'll text you in the morning."
+            : outcome is CallOutcome.Texted or CallOutcome.Repeat ? "We'll text you right away."
             : "We'll get back to you as soon as we can.";
         var words = $"Sorry we missed your call at {business.Name}. {promise}";
         return business.Greeting == GreetingKind.Voicemail ? words + " You can also leave a message after the tone." : words;

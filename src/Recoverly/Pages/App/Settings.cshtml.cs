@@ -56,6 +56,9 @@ public sealed class SettingsModel(RecoverlyDb db, TimeProvider time, DispatchSig
             "texting" => Business.TextingPaused ? "Texting paused. Missed calls are still recorded." : "Texting is on.",
             "booking" => Business.BookingLink is null ? "Booking link removed." : "Booking link saved: {booking_link} in your texts becomes it.",
             "quick-replies" => "Quick replies saved.",
+            "overnight" => Business.HoldTextBacksOvernight
+                ? "Calls missed between 9 pm and 8 am now get their text-back at 8 am."
+                : "Text-backs go at once again, day and night.",
             "summary" => Business.WeeklySummary
                 ? $"Weekly summary on: it goes to {Business.OwnerEmail} every Monday morning."
                 : "Weekly summary off.",
@@ -310,6 +313,20 @@ public sealed class SettingsModel(RecoverlyDb db, TimeProvider time, DispatchSig
         TimeOnly? quietStart = on ? from : null, quietEnd = on ? until : null;
         await UpdateAsync(s => s.SetProperty(b => b.QuietHoursStart, quietStart).SetProperty(b => b.QuietHoursEnd, quietEnd), ct);
         return Redirect("/app/settings?saved=alerts#alerts");
+    }
+
+    /// <summary>The overnight option: hold text-backs for calls missed from 9 pm to 8 am until 8 am (docs/product/overnight-hold.md).</summary>
+    public async Task<IActionResult> OnPostOvernightAsync(string? on, CancellationToken ct)
+    {
+        if (on is not (null or "true" or "false"))
+        {
+            Section = "overnight";
+            Errors.Add("Choose whether to hold night-time text-backs until 8 am.");
+            return await InvalidAsync(ct);
+        }
+        var hold = on == "true";
+        await UpdateAsync(s => s.SetProperty(b => b.HoldTextBacksOvernight, hold), ct);
+        return Redirect("/app/settings?saved=overnight#overnight");
     }
 
     public async Task<IActionResult> OnPostTextingAsync(bool paused, CancellationToken ct)
