@@ -61,6 +61,7 @@ public sealed partial class TestApp : IAsyncDisposable
     public FakeTimeProvider Time { get; } = new(new DateTimeOffset(2026, 11, 27, 15, 0, 0, TimeSpan.Zero));
     public FakeTwilioApi Twilio { get; } = new(AccountSid, AuthToken);
     public FakeTwilioNumbers TwilioNumbers { get; } = new(AccountSid, AuthToken);
+    public FakeTwilioRecordings TwilioRecordings { get; } = new(AccountSid, AuthToken);
     public LogCollector Logs { get; } = new();
     public HttpClient Http { get; }
     public string ConnectionString { get; }
@@ -108,7 +109,7 @@ public sealed partial class TestApp : IAsyncDisposable
                 // The Twilio adapter talks to the fake API, or (simulator mode) to the simulator inside this test server.
                 var simulator = string.Equals(config["Telephony:Provider"], "Simulator", StringComparison.OrdinalIgnoreCase);
                 services.AddHttpClient(TwilioGateway.HttpClientName)
-                    .ConfigurePrimaryHttpMessageHandler(() => simulator ? _factory!.Server.CreateHandler() : TwilioNumbers.Handler(Twilio.Handler()));
+                    .ConfigurePrimaryHttpMessageHandler(() => simulator ? _factory!.Server.CreateHandler() : TwilioRecordings.Handler(TwilioNumbers.Handler(Twilio.Handler())));
                 services.AddHttpClient(Recoverly.Telephony.TelnyxGateway.HttpClientName)
                     .ConfigurePrimaryHttpMessageHandler(() => Telnyx.Handler());
                 // The simulator posts its webhooks back into this test server.
