@@ -44,9 +44,14 @@ public static class OvernightHold
     /// The owner answered first (replied, or noted a call back): a text-back still held for this caller is not needed any
     /// more. Only held rows are touched; a text-back already going out or sent is left alone.
     /// </summary>
-    public static Task<int> CancelForContactAsync(RecoverlyDb db, long contactId, OutboxReason why, CancellationToken ct) =>
-        db.OutboundMessages
-            .Where(m => m.ContactId == contactId && m.Kind == OutboundKind.TextBack && m.Status == OutboundStatus.Pending
-                        && m.Reason == OutboxReason.HeldOvernight)
+    public static async Task<int> CancelForContactAsync(RecoverlyDb db, long contactId, OutboxReason why, CancellationToken ct)
+    {
+        // By business and phone, the outbox's (BusinessId, To, Status) index: there is no index on ContactId.
+        var contact = await db.Contacts.AsNoTracking().Where(c => c.Id == contactId).Select(c => new { c.BusinessId, c.Phone }).FirstOrDefaultAsync(ct);
+        if (contact is null) return 0;
+        return await db.OutboundMessages
+            .Where(m => m.BusinessId == contact.BusinessId && m.To == contact.Phone && m.Status == OutboundStatus.Pending
+                        && m.Kind == OutboundKind.TextBack && m.Reason == OutboxReason.HeldOvernight)
             .ExecuteUpdateAsync(s => s.SetProperty(m => m.Status, OutboundStatus.Cancelled).SetProperty(m => m.Reason, why), ct);
+    }
 }
