@@ -443,9 +443,10 @@ namespace Recoverly.Data.Migrations.Postgres
 
                     b.HasIndex("ContactId");
 
-                    b.HasIndex("BusinessId", "At");
-
                     b.HasIndex("BusinessId", "LastActivityAt", "Id");
+
+                    b.HasIndex("BusinessId", "At", "Outcome", "EpisodeFirstCallId", "CallerRepliedAt", "OwnerRepliedAt", "CalledBackAt", "WonAt", "JobValueCents")
+                        .HasDatabaseName("IX_MissedCalls_Report");
 
                     b.ToTable("MissedCalls");
                 });
