@@ -50,7 +50,7 @@ public sealed partial class ProviderDeletions(IServiceScopeFactory scopes, Twili
     public static async Task QueueAsync(RecoverlyDb db, long businessId, DateTime now, CancellationToken ct)
     {
         var urls = await db.MissedCalls.AsNoTracking().Where(c => c.BusinessId == businessId && c.RecordingUrl != null)
-            .Select(c => c.RecordingUrl).ToListAsync(ct);
+            .OrderBy(c => c.Id).Select(c => c.RecordingUrl).ToListAsync(ct);
         var sids = urls.Select(RecordingSid).OfType<string>().Distinct().ToList();
         if (sids.Count == 0) return;
         var queued = await db.ProviderDeletions.Where(d => sids.Contains(d.RecordingSid)).Select(d => d.RecordingSid).ToListAsync(ct);

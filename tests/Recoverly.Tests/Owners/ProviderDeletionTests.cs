@@ -45,7 +45,7 @@ public class ProviderDeletionTests
         Assert.Equal(0, await RunDeletionsAsync(app));
         Assert.All(voicemails, v => Assert.True(app.TwilioRecordings.Has(v.RecordingSid)));
         var waiting = await app.QueryAsync(d => d.ProviderDeletions.OrderBy(x => x.Id).ToListAsync());
-        Assert.Equal(voicemails.Select(v => v.RecordingSid), waiting.Select(w => w.RecordingSid));
+        Assert.Equal(voicemails.Select(v => v.RecordingSid).Order(), waiting.Select(w => w.RecordingSid).Order());
         Assert.All(waiting, w => Assert.True(w.DoneAt is null && w.Attempts == 1 && w.LastProblem is not null));
 
         // Back up: nothing happens before the retry is due, then everything is deleted, transcriptions first.
