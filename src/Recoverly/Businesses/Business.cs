@@ -43,6 +43,11 @@ public sealed class Business
     /// <summary>Owner alert quiet hours (business-local); alerts then wait for a morning digest.</summary>
     public TimeOnly? QuietHoursStart { get; set; }
     public TimeOnly? QuietHoursEnd { get; set; }
+    /// <summary>
+    /// Text-backs for calls missed between 9 pm and 8 am (the caller's local time) wait until 8 am (opt-in;
+    /// docs/product/overnight-hold.md).
+    /// </summary>
+    public bool HoldTextBacksOvernight { get; set; }
     /// <summary>Alerts by email (SMTP) instead of SMS.</summary>
     public bool EmailAlerts { get; set; }
     /// <summary>The owner's emergency words, one a line; null means the suggested list (<c>Owners/EmergencyWords.cs</c>).</summary>

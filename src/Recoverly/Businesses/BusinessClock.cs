@@ -9,6 +9,15 @@ public static class BusinessClock
     public static string LocalDay(DateTime utc, string timeZone) =>
         TimeZoneInfo.ConvertTimeFromUtc(utc, Zone(timeZone)).ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture);
 
+    /// <summary>The UTC instant of <paramref name="time"/> on <paramref name="day"/> in <paramref name="zone"/>.</summary>
+    public static DateTime ToUtc(DateOnly day, TimeOnly time, TimeZoneInfo zone)
+    {
+        var local = day.ToDateTime(time, DateTimeKind.Unspecified);
+        // A time the spring-forward jump skips happens an hour later on the wall clock.
+        if (zone.IsInvalidTime(local)) local = local.AddHours(1);
+        return TimeZoneInfo.ConvertTimeToUtc(local, zone);
+    }
+
     /// <summary>The UTC instant the business's current local day began.</summary>
     public static DateTime StartOfLocalDayUtc(DateTime utc, string timeZone)
     {

@@ -15,7 +15,11 @@ namespace Recoverly.Calls;
 /// <param name="CallerName">The provider's CNAM caller name, raw (cleaned by <see cref="CallerNames.Clean"/> before it is kept).</param>
 public sealed record IncomingCall(string CallSid, string From, string To, string? StirVerstat, string? ForwardedFrom, string? CallerName = null);
 
-public sealed record RecordedCall(Business Business, MissedCall Call, bool Replayed);
+public sealed record RecordedCall(Business Business, MissedCall Call, bool Replayed)
+{
+    /// <summary>When the call's text-back goes, if the owner's overnight option holds it; null when it goes at once or not at all.</summary>
+    public DateTime? TextBackHeldUntil => Call.Outcome == CallOutcome.Texted ? OvernightHold.Until(Business, Call.FromE164, Call.At) : null;
+}
 
 /// <summary>Everything known about a missed call before it is written: the business the number belongs to and the caller's facts.</summary>
 public sealed record CallLookup(Business Business, Contact? Contact, bool Replayed, bool FromOurNumber, bool KnownLandline,
@@ -122,8 +126,12 @@ public sealed class MissedCallRecorder(RecoverlyDb db, TimeProvider time, IOptio
     /// </summary>
     private sealed record CallPlan(Business Business, IncomingCall Incoming, CallerId Caller, DateTime Now, bool HasContact, bool TryText,
         CallOutcome Tentative, CallOutcome IfCapReached, CallOutcome IfEpisodeTaken, string? TextBack, OwnerAlerts.AlertChannel Channel,
-        OwnerAlerts.MissedCallAlertPlan? Alert)
+        OwnerAlerts.MissedCallAlertPlan? Alert, DateTime? HeldUntil)
     {
+        /// <summary>When the text-back may go: now, or 8 am for the caller under the overnight option.</summary>
+        public DateTime TextBackAt => HeldUntil ?? Now;
+        public OutboxReason TextBackReason => HeldUntil is null ? OutboxReason.None : OutboxReason.HeldOvernight;
+
         public DateTime EpisodeCutoff => Now - TimeSpan.FromMinutes(Business.EpisodeWindowMinutes);
         public string Today => BusinessClock.LocalDay(Now, Business.TimeZone);
     }
@@ -160,8 +168,10 @@ public sealed class MissedCallRecorder(RecoverlyDb db, TimeProvider time, IOptio
             alert = OwnerAlerts.PlanMissedCallAlert(business, channel, incoming.To, caller.E164, hasContact,
                 [tentative, ifCapReached, ifEpisodeTaken], callCount, urls, now, CallerNames.Clean(incoming.CallerName));
         }
+        // Costs nothing with the option off (the default): one flag read.
+        var heldUntil = tryText ? OvernightHold.Until(business, caller.E164, now) : null;
         return new CallPlan(business, incoming, caller, now, hasContact, tryText, tentative, ifCapReached, ifEpisodeTaken,
-            tryText ? TextTemplates.TextBack(business, now) : null, channel, alert);
+            tryText ? TextTemplates.TextBack(business, now) : null, channel, alert, heldUntil);
     }
 
     /// <summary>
@@ -234,7 +244,7 @@ public sealed class MissedCallRecorder(RecoverlyDb db, TimeProvider time, IOptio
         ), textback AS (
             INSERT INTO "OutboundMessages" ({OutboxColumns})
             SELECT @business, call."ContactId", call."Id", '{OutboundKind.TextBack}', @from, @to, @textBack, '{OutboundStatus.Pending}',
-                '{OutboxReason.None}', 'textback:' || call."Id", @now, @now, @textBackExpires, 0
+                @textBackReason, 'textback:' || call."Id", @now, @textBackAt, @textBackExpires, 0
             FROM call WHERE call."Outcome" = '{CallOutcome.Texted}'
         ), alertslot AS (
             INSERT INTO "OwnerAlertCounters" AS a ("BusinessId", "Day", "Count") SELECT @business, @alertDay, 1 WHERE @alert
@@ -317,7 +327,9 @@ public sealed class MissedCallRecorder(RecoverlyDb db, TimeProvider time, IOptio
                 ContactId = call.ContactId,
                 MissedCallId = call.Id,
                 DedupeKey = $"textback:{call.Id}",
-                ExpiresAt = plan.Now + TextBackLifetime,
+                SendAt = plan.HeldUntil,
+                ExpiresAt = plan.TextBackAt + TextBackLifetime,
+                Reason = plan.TextBackReason,
             }, plan.Now);
         if (plan.Alert is { } alert && await ScalarAsync(plan, """
                 INSERT INTO "OwnerAlertCounters" AS a ("BusinessId", "Day", "Count") VALUES (@business, @alertDay, 1)
@@ -372,7 +384,9 @@ public sealed class MissedCallRecorder(RecoverlyDb db, TimeProvider time, IOptio
         if (cmd.CommandText.Contains("@textBack", StringComparison.Ordinal))
         {
             Add("textBack", plan.TextBack ?? "");
-            Add("textBackExpires", plan.Now + TextBackLifetime);
+            Add("textBackAt", plan.TextBackAt);
+            Add("textBackExpires", plan.TextBackAt + TextBackLifetime);
+            Add("textBackReason", plan.TextBackReason.ToString());
         }
         Add("alert", alert is not null);
         Add("alertDay", alert?.Day ?? "");

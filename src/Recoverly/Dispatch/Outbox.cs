@@ -15,6 +15,8 @@ public sealed record OutboxItem(long BusinessId, OutboundKind Kind, string To, s
     public DateTime? SendAt { get; init; }
     /// <summary>Past this time the row expires instead of being sent.</summary>
     public DateTime? ExpiresAt { get; init; }
+    /// <summary>Why it waits, when it does (a held text-back).</summary>
+    public OutboxReason Reason { get; init; }
 }
 
 /// <summary>
@@ -42,6 +44,7 @@ public static class Outbox
             CreatedAt = now,
             NextAttemptAt = item.SendAt ?? now,
             ExpiresAt = item.ExpiresAt,
+            Reason = item.Reason,
         };
         db.OutboundMessages.Add(row);
         return row;

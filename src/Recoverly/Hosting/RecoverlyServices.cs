@@ -78,6 +78,8 @@ public static class RecoverlyServices
             .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler { AllowAutoRedirect = false, PooledConnectionLifetime = TimeSpan.FromMinutes(5) });
         services.AddSingleton<TelnyxGateway>();
         services.AddSingleton<TelnyxWebhookKey>();
+        services.AddSingleton<TwilioRecordings>();
+        services.AddSingleton<ProviderDeletions>();
         // The one provider the dispatcher sends through; the simulator speaks Twilio's API.
         services.AddSingleton<ITextProvider>(sp => sp.GetRequiredService<Microsoft.Extensions.Options.IOptions<TelephonyOptions>>().Value.IsTelnyx
             ? sp.GetRequiredService<TelnyxGateway>()

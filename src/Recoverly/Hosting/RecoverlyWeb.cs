@@ -47,6 +47,7 @@ public static class RecoverlyWeb
             services.AddHostedService<DispatcherService>();
             // Due summaries are queued by the processes that mail them.
             services.AddHostedService<WeeklySummaryService>();
+            services.AddHostedService<ProviderDeletionService>();
         }
         return services;
     }

@@ -5,7 +5,7 @@ using Recoverly.Texts;
 namespace Recoverly.Owners;
 
 /// <summary>
-/// Deleting an account removes what was said (message bodies, voicemail) and the owner's login, and
+/// Deleting an account removes what was said (message bodies, voicemail — here and at the provider) and the owner's login, and
 /// gives up the Recoverly number; the consent ledger stays, because it is the evidence of every
 /// opt-out for the TCPA limitation period (docs/product/consent.md) — its table refuses deletes anyway.
 /// </summary>
@@ -24,6 +24,8 @@ public static class AccountDeletion
             .ExecuteUpdateAsync(s => s.SetProperty(m => m.Body, ""), ct);
         await db.InboundMessages.Where(m => m.BusinessId == businessId)
             .ExecuteUpdateAsync(s => s.SetProperty(m => m.Body, ""), ct);
+        // The recordings also live at the provider: queued here, deleted there by the dispatcher until it succeeds.
+        await Telephony.ProviderDeletions.QueueAsync(db, businessId, now, ct);
         await db.MissedCalls.Where(c => c.BusinessId == businessId)
             .ExecuteUpdateAsync(s => s
                 .SetProperty(c => c.RecordingUrl, (string?)null)

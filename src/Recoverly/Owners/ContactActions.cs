@@ -101,11 +101,16 @@ public static class ContactActions
     public static async Task<bool> MarkCalledBackAsync(RecoverlyDb db, long businessId, long contactId, long episodeCallId, bool calledBack,
         DateTime now, CancellationToken ct)
     {
-        using var _ = await db.EnterWriteGateAsync(ct);
+        await using var tx = await db.BeginWriteAsync(ct);
         var marked = await Episode(db, businessId, contactId, episodeCallId)
             .ExecuteUpdateAsync(s => s.SetProperty(c => c.CalledBackAt, c => calledBack ? c.CalledBackAt ?? now : null), ct) > 0;
-        // Calling an urgent caller back is handling it.
-        if (marked && calledBack) await OwnerAlerts.ClearUrgentAsync(db, businessId, contactId, ct);
+        if (marked && calledBack)
+        {
+            // Calling an urgent caller back is handling it; and now that they talked, a text-back held overnight would be out of place.
+            await OwnerAlerts.ClearUrgentAsync(db, businessId, contactId, ct);
+            await OvernightHold.CancelForContactAsync(db, contactId, OutboxReason.OwnerAnsweredFirst, ct);
+        }
+        await tx.CommitAsync(ct);
         return marked;
     }
 

@@ -27,6 +27,8 @@ public static class ConversationActivity
             .ExecuteUpdateAsync(s => s.SetProperty(c => c.UrgentAt, (DateTime?)null).SetProperty(c => c.UrgentWord, (string?)null), ct);
         await EpisodeStart(db, contactId).Where(c => c.OwnerRepliedAt == null)
             .ExecuteUpdateAsync(s => s.SetProperty(c => c.OwnerRepliedAt, now), ct);
+        // The owner's own words reached the caller first: a text-back held overnight would now be out of place.
+        await Calls.OvernightHold.CancelForContactAsync(db, contactId, Texts.OutboxReason.OwnerAnsweredFirst, ct);
     }
 
     private static async Task TouchAsync(RecoverlyDb db, long contactId, DateTime now, CancellationToken ct)

@@ -147,7 +147,7 @@ public static class Inbox
         var texts = textedIds.Count == 0 ? [] : await db.OutboundMessages.AsNoTracking()
             .Where(m => m.BusinessId == business.Id && m.MissedCallId != null && textedIds.Contains(m.MissedCallId.Value)
                         && m.Kind == OutboundKind.TextBack)
-            .Select(m => new { CallId = m.MissedCallId!.Value, m.Status, m.ErrorCode, m.Reason })
+            .Select(m => new { CallId = m.MissedCallId!.Value, m.Status, m.ErrorCode, m.Reason, m.NextAttemptAt })
             .ToListAsync(ct);
         var textByCall = texts.GroupBy(t => t.CallId).ToDictionary(g => g.Key, g => g.First());
 
@@ -201,7 +201,10 @@ public static class Inbox
             var texted = episode.FirstOrDefault(c => c.Outcome == CallOutcome.Texted);
             var decisive = texted ?? episode[0];
             var chip = texted is not null && textByCall.TryGetValue(texted.Id, out var text)
-                ? OwnerWords.ForCall(CallOutcome.Texted, text.Status, text.ErrorCode, text.Reason)
+                ? text is { Status: OutboundStatus.Pending, Reason: OutboxReason.HeldOvernight }
+                    ? OwnerWords.PlannedTextBack(text.NextAttemptAt, BusinessClock.Zone(business.TimeZone),
+                        OvernightHold.CallerZone(texted.FromE164, business.TimeZone))
+                    : OwnerWords.ForCall(CallOutcome.Texted, text.Status, text.ErrorCode, text.Reason)
                 : OwnerWords.ForCall(decisive.Outcome);
 
             var start = episode[0].At;

@@ -45,6 +45,7 @@ public static class OwnerWords
         OutboundStatus.Delivered => new("Texted back · delivered", "ok"),
         OutboundStatus.Undelivered or OutboundStatus.Failed => new(NotDelivered(errorCode, reason), "bad"),
         OutboundStatus.Cancelled when reason == OutboxReason.CallerOptedOut => new("Opted out", "bad"),
+        OutboundStatus.Cancelled when reason == OutboxReason.OwnerAnsweredFirst => new("Not texted — you answered first", ""),
         OutboundStatus.Cancelled => new("Not texted — cancelled", "warn"),
         OutboundStatus.Expired => new("Expired — not sent within an hour", "warn"),
         _ => new(status.ToString(), ""),
@@ -88,6 +89,8 @@ public static class OwnerWords
         OutboxReason.PushDeviceGone => "Not sent — the device turned phone alerts off",
         OutboxReason.PushRetrying => "Push service not reachable yet; retrying",
         OutboxReason.PushRefused => "Not sent — the push service refused it",
+        OutboxReason.HeldOvernight => "Held overnight",
+        OutboxReason.OwnerAnsweredFirst => "Not sent — you answered first",
         _ => reason.ToString(),
     };
 
@@ -141,6 +144,19 @@ public static class OwnerWords
     };
 
     /// <summary>"2:14 PM" today, "Yesterday 2:14 PM", "Nov 27, 2:14 PM", with the year when it is not this year.</summary>
+    /// <summary>
+    /// A text-back the overnight option holds: "Text-back planned for 8:00 am", in the owner's time, with the caller's
+    /// own time added when they are in another zone (docs/product/overnight-hold.md).
+    /// </summary>
+    public static Chip PlannedTextBack(DateTime plannedUtc, TimeZoneInfo ownerZone, TimeZoneInfo callerZone)
+    {
+        static string Time(DateTime utc, TimeZoneInfo zone) =>
+            TimeZoneInfo.ConvertTimeFromUtc(utc, zone).ToString("h:mm tt", CultureInfo.InvariantCulture).ToLowerInvariant();
+        var owner = Time(plannedUtc, ownerZone);
+        var caller = Time(plannedUtc, callerZone);
+        return new($"Text-back planned for {owner}" + (caller == owner ? "" : $" ({caller} their time)"), "");
+    }
+
     public static string When(DateTime utc, TimeZoneInfo zone, DateTime nowUtc)
     {
         var local = TimeZoneInfo.ConvertTimeFromUtc(utc, zone);

@@ -23,11 +23,5 @@ public static class QuietHours
         return null;
     }
 
-    private static DateTime ToUtc(DateOnly day, TimeOnly time, TimeZoneInfo zone)
-    {
-        var local = day.ToDateTime(time, DateTimeKind.Unspecified);
-        // A time the spring-forward jump skips happens an hour later on the wall clock.
-        if (zone.IsInvalidTime(local)) local = local.AddHours(1);
-        return TimeZoneInfo.ConvertTimeToUtc(local, zone);
-    }
+    private static DateTime ToUtc(DateOnly day, TimeOnly time, TimeZoneInfo zone) => BusinessClock.ToUtc(day, time, zone);
 }

@@ -81,7 +81,7 @@ public sealed class SimulatorNumberPool(RecoverlyDb db) : INumberProvisioning
 /// <summary>
 /// Twilio: sign-ups are offered only free numbers of the operator's pool (<see cref="NumberPool"/>, filled by
 /// <c>numbers add</c>), read from the database — the Twilio account itself is never listed for them. For the
-/// chosen one, the voice, status and SMS webhooks are pointed at this installation through the official
+/// chosen one, the voice, status and SMS webhooks and their fallback URLs are pointed at this installation through the official
 /// package and the same HttpClient as <see cref="TwilioGateway"/> (so <c>Twilio:ApiBaseUrl</c> applies).
 /// </summary>
 public sealed class TwilioNumberPool(RecoverlyDb db, IHttpClientFactory httpClients, IOptions<TwilioOptions> options, PublicUrls urls,
@@ -110,10 +110,15 @@ public sealed class TwilioNumberPool(RecoverlyDb db, IHttpClientFactory httpClie
             {
                 VoiceUrl = new Uri(urls.For("/twilio/voice")),
                 VoiceMethod = Twilio.Http.HttpMethod.Post,
+                // Twilio asks these when the main URL fails or times out (docs/webhooks.md): the caller hears our words, not an error.
+                VoiceFallbackUrl = new Uri(urls.For(WebhookEndpoints.VoiceFallbackPath)),
+                VoiceFallbackMethod = Twilio.Http.HttpMethod.Post,
                 StatusCallback = new Uri(urls.For("/twilio/voice/status")),
                 StatusCallbackMethod = Twilio.Http.HttpMethod.Post,
                 SmsUrl = new Uri(urls.For("/twilio/sms")),
                 SmsMethod = Twilio.Http.HttpMethod.Post,
+                SmsFallbackUrl = new Uri(urls.For(WebhookEndpoints.SmsFallbackPath)),
+                SmsFallbackMethod = Twilio.Http.HttpMethod.Post,
                 // An attached TwiML App would win over the URLs above: detach it.
                 VoiceApplicationSid = "",
                 SmsApplicationSid = "",

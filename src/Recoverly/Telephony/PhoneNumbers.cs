@@ -32,6 +32,24 @@ public static partial class Phones
 {
     private static readonly PhoneNumberUtil Util = PhoneNumberUtil.GetInstance();
 
+    /// <summary>
+    /// The IANA time zones libphonenumber places a number's area in (one for most NANP area codes, several for a few);
+    /// empty when it cannot place it. By prefix only: a fictional 555 number still gets its area code's zone.
+    /// </summary>
+    public static IReadOnlyList<string> TimeZones(string e164)
+    {
+        try
+        {
+            var mapper = PhoneNumberToTimeZonesMapper.GetInstance();
+            var unknown = mapper.GetUnknownTimeZone();
+            return mapper.GetTimeZonesForGeographicalNumber(Util.Parse(e164, null)).Where(z => z != unknown).ToList();
+        }
+        catch (NumberParseException)
+        {
+            return [];
+        }
+    }
+
     /// <summary>Regions texted when the operator has not configured any others (docs/product/missed-calls.md).</summary>
     public static IReadOnlyList<string> DefaultAllowedRegions { get; } = ["US", "CA"];
 

@@ -124,7 +124,7 @@ public static class TelnyxWebhooks
                 new XElement("Dial", new XAttribute("timeout", WebhookEndpoints.CallThroughRingSeconds), new XElement("Number", business.BusinessPhone))));
         }
         var recorded = await recorder.RecordAsync(lookup, incoming, ct);
-        return Texml(Greeting(recorded.Business, recorded.Call.Outcome, urls));
+        return Texml(Greeting(recorded.Business, recorded.Call.Outcome, urls, recorded.TextBackHeldUntil is not null));
     }
 
     /// <summary>
@@ -138,7 +138,7 @@ public static class TelnyxWebhooks
     }
 
     /// <summary>The greeting as TeXML: the same words and choices as the Twilio flow (docs/product/missed-calls.md).</summary>
-    public static XElement Greeting(Business business, CallOutcome outcome, PublicUrls urls)
+    public static XElement Greeting(Business business, CallOutcome outcome, PublicUrls urls, bool textInTheMorning = false)
     {
         var response = new XElement("Response");
         if (business.Greeting == GreetingKind.RejectBusy)
@@ -146,7 +146,7 @@ public static class TelnyxWebhooks
             response.Add(new XElement("Reject", new XAttribute("reason", "busy")));
             return response;
         }
-        response.Add(new XElement("Say", WebhookEndpoints.GreetingWords(business, outcome)));
+        response.Add(new XElement("Say", WebhookEndpoints.GreetingWords(business, outcome, textInTheMorning)));
         if (business.Greeting == GreetingKind.Voicemail)
         {
             var callback = urls.For("/telnyx/voice/recording");

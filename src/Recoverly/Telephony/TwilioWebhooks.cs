@@ -106,3 +106,27 @@ public sealed class WebhookDatabaseFailureFilter(ILogger<WebhookDatabaseFailureF
         return false;
     }
 }
+
+/// <summary>
+/// A voice webhook's answer is what the caller hears, so any failure inside one (database down, a bug) still answers
+/// 200 with TwiML: an apology and a hang-up (<see cref="WebhookEndpoints.SorryTwiml"/>). Twilio executes TwiML only from
+/// a 2xx answer; a 5xx would play its "application error" recording whenever the fallback URL is missing or fails too,
+/// and Twilio does not retry a voice webhook after a 5xx by default, so a 503 would buy no second chance (docs/webhooks.md).
+/// Signature (403) and shape (400) refusals happen before this and stay as they are.
+/// </summary>
+public sealed class VoiceFailureFilter(ILogger<VoiceFailureFilter> log) : IEndpointFilter
+{
+    public async ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
+    {
+        try
+        {
+            return await next(context);
+        }
+        catch (Exception e) when (!context.HttpContext.RequestAborted.IsCancellationRequested)
+        {
+            // The exception type only: messages can carry the failed statement's values (phone numbers).
+            log.LogError("Voice webhook {Path} failed ({Error}); the caller heard the apology", context.HttpContext.Request.Path, e.GetType().Name);
+            return Results.Content(WebhookEndpoints.SorryTwiml(), "text/xml");
+        }
+    }
+}

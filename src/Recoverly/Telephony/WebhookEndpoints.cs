@@ -24,15 +24,57 @@ public static class WebhookEndpoints
     {
         var twilio = app.MapGroup("/twilio").AddEndpointFilter(RecoverlyMetrics.TimeWebhookAsync).AddEndpointFilter<TwilioSignatureFilter>()
             .AddEndpointFilter<WebhookDatabaseFailureFilter>().DisableAntiforgery();
-        twilio.MapPost("/voice", IncomingCallAsync);
+        // Twilio executes the answers of these as call instructions: every failure in them still answers TwiML.
+        twilio.MapPost("/voice", IncomingCallAsync).AddEndpointFilter<VoiceFailureFilter>();
+        twilio.MapPost("/voice/recording", RecordingAsync).AddEndpointFilter<VoiceFailureFilter>();
+        twilio.MapPost("/voice/dial-complete", DialCompleteAsync).AddEndpointFilter<VoiceFailureFilter>();
+        twilio.MapPost("/voice/fallback", VoiceFallback).AddEndpointFilter<VoiceFailureFilter>();
         twilio.MapPost("/voice/status", CallStatusAsync);
-        twilio.MapPost("/voice/recording", RecordingAsync);
-        twilio.MapPost("/voice/dial-complete", DialCompleteAsync);
-        twilio.MapPost("/voice/screen", ScreenAsync);
-        twilio.MapPost("/voice/screen/answer", ScreenAnswerAsync);
+        twilio.MapPost("/voice/screen", ScreenAsync).AddEndpointFilter<VoiceFailureFilter>();
+        twilio.MapPost("/voice/screen/answer", ScreenAnswerAsync).AddEndpointFilter<VoiceFailureFilter>();
         twilio.MapPost("/sms", IncomingSmsAsync);
         twilio.MapPost("/sms/status", MessageStatusAsync);
+        twilio.MapPost("/sms/fallback", SmsFallback);
     }
+
+    /// <summary>Twilio asks the number's Voice Fallback URL when the voice URL failed (error, timeout, bad TwiML).</summary>
+    public const string VoiceFallbackPath = "/twilio/voice/fallback";
+
+    /// <summary>Twilio asks the number's SMS Fallback URL when the SMS URL failed.</summary>
+    public const string SmsFallbackPath = "/twilio/sms/fallback";
+
+    /// <summary>What a caller hears when Recoverly cannot handle the call: polite words and a hang-up, never the provider's error recording.</summary>
+    public const string SorryWords = "Sorry we missed your call. We can't take a message right now. Please call again in a little while.";
+
+    /// <summary>The answer for a call Recoverly could not handle; needs no database.</summary>
+    public static string SorryTwiml() => new VoiceResponse().Say(SorryWords).Hangup().ToString();
+
+    /// <summary>
+    /// The voice fallback: no database work (whatever broke the main URL may still be broken), just the apology and the
+    /// provider's error code in the log for the operator (docs/webhooks.md).
+    /// </summary>
+    private static IResult VoiceFallback(HttpRequest request, ILoggerFactory logs)
+    {
+        var form = request.Form;
+        logs.CreateLogger(typeof(WebhookEndpoints)).LogWarning("Voice fallback for call {CallSid}: Twilio error {ErrorCode}; the caller heard the apology",
+            Sid(form.Get("CallSid"), "CA"), Code(form.Get("ErrorCode")));
+        return Results.Content(SorryTwiml(), "text/xml");
+    }
+
+    /// <summary>The SMS fallback: acknowledged with empty TwiML; the text was not recorded, so the operator is told which one (docs/webhooks.md).</summary>
+    private static IResult SmsFallback(HttpRequest request, ILoggerFactory logs)
+    {
+        var form = request.Form;
+        logs.CreateLogger(typeof(WebhookEndpoints)).LogError(
+            "SMS fallback for message {MessageSid}: Twilio error {ErrorCode}; the text was not recorded, look it up in Twilio's message log",
+            Sid(form.Get("MessageSid") ?? form.Get("SmsSid"), "SM"), Code(form.Get("ErrorCode")));
+        return EmptyMessaging();
+    }
+
+    private static string Sid(string? sid, string prefix) => TwilioForm.LooksLikeSid(sid, prefix) ? sid! : "(none)";
+
+    private static string Code(string? code) => int.TryParse(code, NumberStyles.None, CultureInfo.InvariantCulture, out var c)
+        ? c.ToString(CultureInfo.InvariantCulture) : "(none)";
 
     private static IResult Twiml(TwiML twiml) => Results.Content(twiml.ToString(), "text/xml");
 
@@ -65,7 +107,7 @@ public static class WebhookEndpoints
             return Twiml(new VoiceResponse().Append(dial));
         }
         var recorded = await recorder.RecordAsync(lookup, incoming, ct);
-        return Twiml(Greeting(recorded.Business, recorded.Call.Outcome, urls));
+        return Twiml(Greeting(recorded.Business, recorded.Call.Outcome, urls, recorded.TextBackHeldUntil is not null));
     }
 
     /// <summary>Seconds the business line rings in call-through mode; shorter than most carrier voicemail timers (~25 s).</summary>
@@ -78,11 +120,11 @@ public static class WebhookEndpoints
         var recorded = await recorder.RecordAsync(incoming, ct);
         return recorded is null
             ? Twiml(new VoiceResponse().Reject())
-            : Twiml(Greeting(recorded.Business, recorded.Call.Outcome, urls));
+            : Twiml(Greeting(recorded.Business, recorded.Call.Outcome, urls, recorded.TextBackHeldUntil is not null));
     }
 
     /// <summary>What the caller hears once the call reached Recoverly (it was missed).</summary>
-    public static VoiceResponse Greeting(Business business, CallOutcome outcome, PublicUrls urls)
+    public static VoiceResponse Greeting(Business business, CallOutcome outcome, PublicUrls urls, bool textInTheMorning = false)
     {
         var response = new VoiceResponse();
         if (business.Greeting == GreetingKind.RejectBusy) return response.Reject(reason: Reject.ReasonEnum.Busy);
@@ -90,20 +132,20 @@ public static class WebhookEndpoints
         {
             var callback = new Uri(urls.For("/twilio/voice/recording"));
             return response
-                .Say(GreetingWords(business, outcome))
+                .Say(GreetingWords(business, outcome, textInTheMorning))
                 .Record(action: callback, maxLength: VoicemailSeconds, transcribe: true, transcribeCallback: callback, playBeep: true);
         }
-        return response.Say(GreetingWords(business, outcome)).Hangup();
+        return response.Say(GreetingWords(business, outcome, textInTheMorning)).Hangup();
     }
 
     /// <summary>Longest voicemail a caller may leave, in seconds.</summary>
     public const int VoicemailSeconds = 120;
 
     /// <summary>The words of the greeting, whichever provider speaks them.</summary>
-    public static string GreetingWords(Business business, CallOutcome outcome)
+    public static string GreetingWords(Business business, CallOutcome outcome, bool textInTheMorning = false)
     {
-        var promise = outcome is CallOutcome.Texted or CallOutcome.Repeat
-            ? "We'll text you right away."
+        var promise = outcome is CallOutcome.Texted && textInTheMorning ? "We'll text you in the morning."
+            : outcome is CallOutcome.Texted or CallOutcome.Repeat ? "We'll text you right away."
             : "We'll get back to you as soon as we can.";
         var words = $"Sorry we missed your call at {business.Name}. {promise}";
         return business.Greeting == GreetingKind.Voicemail ? words + " You can also leave a message after the tone." : words;

@@ -104,6 +104,10 @@ public enum OutboxReason
     PushRetrying,
     /// <summary>The push service refused it (its HTTP status is in ProviderStatus); not retried.</summary>
     PushRefused,
+    /// <summary>A text-back held until 8 am (the owner's overnight option); <see cref="OutboundMessage.NextAttemptAt"/> is when it goes.</summary>
+    HeldOvernight,
+    /// <summary>A held text-back the owner made unnecessary: they replied or called the caller back first.</summary>
+    OwnerAnsweredFirst,
 }
 
 /// <summary>An outbox row: every text Recoverly sends, from intent to delivery.</summary>

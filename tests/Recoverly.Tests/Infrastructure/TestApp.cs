@@ -66,6 +66,7 @@ public sealed partial class TestApp : IAsyncDisposable
 
     /// <summary>Settings that turn line-type lookups on, answered by <see cref="Lookups"/>.</summary>
     public static Dictionary<string, string?> WithLookups() => new() { ["Twilio:LookupBaseUrl"] = FakeTwilioLookup.BaseUrl };
+    public FakeTwilioRecordings TwilioRecordings { get; } = new(AccountSid, AuthToken);
     public LogCollector Logs { get; } = new();
     public HttpClient Http { get; }
     public string ConnectionString { get; }
@@ -113,7 +114,7 @@ public sealed partial class TestApp : IAsyncDisposable
                 // The Twilio adapter talks to the fake API, or (simulator mode) to the simulator inside this test server.
                 var simulator = string.Equals(config["Telephony:Provider"], "Simulator", StringComparison.OrdinalIgnoreCase);
                 services.AddHttpClient(TwilioGateway.HttpClientName)
-                    .ConfigurePrimaryHttpMessageHandler(() => simulator ? _factory!.Server.CreateHandler() : TwilioNumbers.Handler(Twilio.Handler()));
+                    .ConfigurePrimaryHttpMessageHandler(() => simulator ? _factory!.Server.CreateHandler() : TwilioRecordings.Handler(TwilioNumbers.Handler(Twilio.Handler())));
                 services.AddHttpClient(Recoverly.Telephony.TwilioLookup.HttpClientName)
                     .ConfigurePrimaryHttpMessageHandler(() => simulator ? _factory!.Server.CreateHandler() : Lookups.Handler());
                 services.AddHttpClient(Recoverly.Telephony.TelnyxGateway.HttpClientName)

@@ -58,6 +58,11 @@ public partial class TwilioNumberAssignmentTests
         Assert.Equal("http://localhost/twilio/voice/status", form["StatusCallback"]);
         Assert.Equal("http://localhost/twilio/sms", form["SmsUrl"]);
         Assert.Equal("POST", form["SmsMethod"]);
+        // When the main URLs fail, Twilio asks these instead of playing its error recording to the caller.
+        Assert.Equal("http://localhost/twilio/voice/fallback", form["VoiceFallbackUrl"]);
+        Assert.Equal("POST", form["VoiceFallbackMethod"]);
+        Assert.Equal("http://localhost/twilio/sms/fallback", form["SmsFallbackUrl"]);
+        Assert.Equal("POST", form["SmsFallbackMethod"]);
         Assert.Equal("", form["VoiceApplicationSid"]);
         Assert.Equal(0, app.TwilioNumbers.Listings); // the account was never listed for the sign-up
         var numbers = await app.QueryAsync(d => d.Numbers.OrderBy(n => n.Id).Select(n => n.E164).ToListAsync());

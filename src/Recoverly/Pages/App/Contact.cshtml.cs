@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.EntityFrameworkCore;
 using Recoverly.Billing;
+using Recoverly.Businesses;
 using Recoverly.Calls;
 using Recoverly.Consent;
 using Recoverly.Data;
@@ -165,7 +166,12 @@ public sealed class ContactModel(RecoverlyDb db, TimeProvider time, OwnerTextPol
             QuickReplies.Add(new QuickReplyButton(text, flat.Length <= 28 ? flat : flat[..27].TrimEnd() + "…"));
         }
         foreach (var m in sent)
-            Thread.Add(new ThreadItem(m.SentAt ?? m.CreatedAt, "me", m.Body, OwnerWords.ForText(m.Status, m.ErrorCode, m.Reason, m.Kind), OwnerWords.TextKind(m.Kind)));
+        {
+            var status = m is { Status: OutboundStatus.Pending, Reason: OutboxReason.HeldOvernight }
+                ? OwnerWords.PlannedTextBack(m.NextAttemptAt, BusinessClock.Zone(Business.TimeZone), OvernightHold.CallerZone(m.To, Business.TimeZone))
+                : OwnerWords.ForText(m.Status, m.ErrorCode, m.Reason, m.Kind);
+            Thread.Add(new ThreadItem(m.SentAt ?? m.CreatedAt, "me", m.Body, status, OwnerWords.TextKind(m.Kind)));
+        }
         foreach (var m in received)
         {
             var label = m.Intent switch

@@ -79,6 +79,9 @@ public sealed class SettingsModel(RecoverlyDb db, TimeProvider time, DispatchSig
             "emergency" => "Emergency words saved.",
             "push-on" => "Phone alerts are on for this device.",
             "push-removed" => "That device no longer gets phone alerts.",
+            "overnight" => Business.HoldTextBacksOvernight
+                ? "Calls missed between 9 pm and 8 am now get their text-back at 8 am."
+                : "Text-backs go at once again, day and night.",
             "summary" => Business.WeeklySummary
                 ? $"Weekly summary on: it goes to {Business.OwnerEmail} every Monday morning."
                 : "Weekly summary off.",
@@ -428,6 +431,20 @@ public sealed class SettingsModel(RecoverlyDb db, TimeProvider time, DispatchSig
     {
         await UpdateAsync(s => s.SetProperty(b => b.LineTypeLookupOff, !on), ct);
         return Redirect("/app/settings?saved=line-type#line-type");
+    }
+
+    /// <summary>The overnight option: hold text-backs for calls missed from 9 pm to 8 am until 8 am (docs/product/overnight-hold.md).</summary>
+    public async Task<IActionResult> OnPostOvernightAsync(string? on, CancellationToken ct)
+    {
+        if (on is not (null or "true" or "false"))
+        {
+            Section = "overnight";
+            Errors.Add("Choose whether to hold night-time text-backs until 8 am.");
+            return await InvalidAsync(ct);
+        }
+        var hold = on == "true";
+        await UpdateAsync(s => s.SetProperty(b => b.HoldTextBacksOvernight, hold), ct);
+        return Redirect("/app/settings?saved=overnight#overnight");
     }
 
     public async Task<IActionResult> OnPostTextingAsync(bool paused, CancellationToken ct)

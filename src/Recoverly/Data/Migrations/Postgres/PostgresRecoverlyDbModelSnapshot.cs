@@ -159,6 +159,9 @@ namespace Recoverly.Data.Migrations.Postgres
                         .HasMaxLength(20)
                         .HasColumnType("character varying(20)");
 
+                    b.Property<bool>("HoldTextBacksOvernight")
+                        .HasColumnType("boolean");
+
                     b.Property<int>("LineCodeAttempts")
                         .HasColumnType("integer");
 
@@ -540,9 +543,10 @@ namespace Recoverly.Data.Migrations.Postgres
 
                     b.HasIndex("ContactId");
 
-                    b.HasIndex("BusinessId", "At");
-
                     b.HasIndex("BusinessId", "LastActivityAt", "Id");
+
+                    b.HasIndex("BusinessId", "At", "Outcome", "EpisodeFirstCallId", "CallerRepliedAt", "OwnerRepliedAt", "CalledBackAt", "WonAt", "JobValueCents")
+                        .HasDatabaseName("IX_MissedCalls_Report");
 
                     b.ToTable("MissedCalls");
                 });
@@ -948,6 +952,48 @@ namespace Recoverly.Data.Migrations.Postgres
                         .IsUnique();
 
                     b.ToTable("PoolNumbers");
+                });
+
+            modelBuilder.Entity("Recoverly.Telephony.ProviderDeletion", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
+
+                    b.Property<int>("Attempts")
+                        .HasColumnType("integer");
+
+                    b.Property<long>("BusinessId")
+                        .HasColumnType("bigint");
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<DateTime?>("DoneAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("LastProblem")
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)");
+
+                    b.Property<DateTime>("NextAttemptAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("RecordingSid")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("RecordingSid")
+                        .IsUnique();
+
+                    b.HasIndex("DoneAt", "NextAttemptAt");
+
+                    b.ToTable("ProviderDeletions");
                 });
 
             modelBuilder.Entity("Recoverly.Texts.InboundMessage", b =>

@@ -150,6 +150,9 @@ namespace Recoverly.Data.Migrations.Sqlite
                         .HasMaxLength(20)
                         .HasColumnType("TEXT");
 
+                    b.Property<bool>("HoldTextBacksOvernight")
+                        .HasColumnType("INTEGER");
+
                     b.Property<int>("LineCodeAttempts")
                         .HasColumnType("INTEGER");
 
@@ -523,9 +526,10 @@ namespace Recoverly.Data.Migrations.Sqlite
 
                     b.HasIndex("ContactId");
 
-                    b.HasIndex("BusinessId", "At");
-
                     b.HasIndex("BusinessId", "LastActivityAt", "Id");
+
+                    b.HasIndex("BusinessId", "At", "Outcome", "EpisodeFirstCallId", "CallerRepliedAt", "OwnerRepliedAt", "CalledBackAt", "WonAt", "JobValueCents")
+                        .HasDatabaseName("IX_MissedCalls_Report");
 
                     b.ToTable("MissedCalls");
                 });
@@ -917,6 +921,46 @@ namespace Recoverly.Data.Migrations.Sqlite
                         .IsUnique();
 
                     b.ToTable("PoolNumbers");
+                });
+
+            modelBuilder.Entity("Recoverly.Telephony.ProviderDeletion", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("Attempts")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("BusinessId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime?>("DoneAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("LastProblem")
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime>("NextAttemptAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("RecordingSid")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("RecordingSid")
+                        .IsUnique();
+
+                    b.HasIndex("DoneAt", "NextAttemptAt");
+
+                    b.ToTable("ProviderDeletions");
                 });
 
             modelBuilder.Entity("Recoverly.Texts.InboundMessage", b =>
