@@ -168,7 +168,7 @@ public static partial class KeywordClassifier
     /// </summary>
     internal static string Normalize(string body)
     {
-        string decomposed = body.Normalize(NormalizationForm.FormKD);
+        string decomposed = WellFormed(body).Normalize(NormalizationForm.FormKD);
         var sb = new StringBuilder(decomposed.Length);
         foreach (char c in decomposed)
         {
@@ -187,6 +187,22 @@ public static partial class KeywordClassifier
         }
 
         return sb.ToString();
+    }
+
+    /// <summary>
+    /// The text with each lone surrogate half replaced by U+FFFD, as a UTF-8 decoder would: Unicode normalization refuses
+    /// such strings, and a classifier must answer every text.
+    /// </summary>
+    private static string WellFormed(string text)
+    {
+        if (!text.AsSpan().ContainsAnyInRange('\uD800', '\uDFFF')) return text;
+        var chars = text.ToCharArray();
+        for (var i = 0; i < chars.Length; i++)
+        {
+            if (char.IsHighSurrogate(chars[i]) && i + 1 < chars.Length && char.IsLowSurrogate(chars[i + 1])) i++;
+            else if (char.IsSurrogate(chars[i])) chars[i] = '\uFFFD';
+        }
+        return new string(chars);
     }
 
     /// <summary>Words (runs of letters/digits); punctuation, symbols, emoji and whitespace separate them.</summary>

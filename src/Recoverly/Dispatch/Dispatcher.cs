@@ -171,6 +171,8 @@ public sealed class Dispatcher(IServiceScopeFactory scopes, ITextProvider gatewa
                 await ExplainRefusalAsync(db, row, fencedAt, ct);
                 return;
             }
+            // A fenced row's line-type lookup comes before its pacing turn is confirmed, so the turn is confirmed right as the request leaves.
+            if (row.FencedAt is not null && await EndedAsNotTextableAsync(db, row, ct)) return;
             // The pacing turn is confirmed as the request leaves, so the provider sees the number's texts an interval apart.
             var leaving = Now;
             if (row.Gate is { } gate && !await SendPacer.RestampAsync(db, row.From, gate, leaving, ct))
@@ -186,13 +188,7 @@ public sealed class Dispatcher(IServiceScopeFactory scopes, ITextProvider gatewa
                 await ExplainRefusalAsync(db, row, fencedAt, ct);
                 return;
             }
-            // Only when lookups are on does a text-back cost a statement more (docs/product/texts.md, "Landlines").
-            if (row.Kind == OutboundKind.TextBack && lineType.Enabled && await lineType.NotTextableAsync(db, row.BusinessId, row.To, ct) is { } notTextable)
-            {
-                if (await LineTypeCheck.EndAsync(db, _leases, row.Id, CancellationToken.None))
-                    log.LogInformation("Outbox {Id}: not sent, {To} is a {LineType} line", row.Id, Phones.Mask(row.To), notTextable);
-                return;
-            }
+            if (row.FencedAt is null && await EndedAsNotTextableAsync(db, row, ct)) return;
             SendResult result;
             using (var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct))
             {
@@ -228,6 +224,19 @@ public sealed class Dispatcher(IServiceScopeFactory scopes, ITextProvider gatewa
             _held.TryRemove(row.Id, out _);
             _inFlightBySender.AddOrUpdate(row.From, 0, (_, n) => Math.Max(0, n - 1));
         }
+    }
+
+    /// <summary>
+    /// A text-back to a line the lookup says cannot take texts ends here, unsent. Only when lookups are on does a text-back
+    /// cost a statement more (docs/product/texts.md, "Landlines").
+    /// </summary>
+    private async Task<bool> EndedAsNotTextableAsync(RecoverlyDb db, ClaimedRow row, CancellationToken ct)
+    {
+        if (row.Kind != OutboundKind.TextBack || !lineType.Enabled || await lineType.NotTextableAsync(db, row.BusinessId, row.To, ct) is not { } notTextable)
+            return false;
+        if (await LineTypeCheck.EndAsync(db, _leases, row.Id, CancellationToken.None))
+            log.LogInformation("Outbox {Id}: not sent, {To} is a {LineType} line", row.Id, Phones.Mask(row.To), notTextable);
+        return true;
     }
 
     /// <summary>A carrier volume limit, or a keyword answer the provider refused as opted out: the operator must look (operator page and log).</summary>

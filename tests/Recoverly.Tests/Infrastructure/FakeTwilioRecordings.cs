@@ -84,8 +84,10 @@ public sealed class FakeTwilioRecordings(string accountSid, string authToken)
         protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken ct)
         {
             var path = request.RequestUri!.AbsolutePath;
-            if (!path.Contains("/Recordings/", StringComparison.Ordinal) && !path.Contains("/Transcriptions/", StringComparison.Ordinal))
-                return await base.SendAsync(request, ct);
+            // Deletes and transcription lists are ours; a recording's media (GET …/Recordings/RE….mp3) is the fake API's.
+            var ours = (path.Contains("/Recordings/", StringComparison.Ordinal) || path.Contains("/Transcriptions/", StringComparison.Ordinal))
+                       && (request.Method == HttpMethod.Delete || path.EndsWith("/Transcriptions.json", StringComparison.Ordinal));
+            if (!ours) return await base.SendAsync(request, ct);
             var (status, json) = api.Handle(request.Method.Method, path, request.Headers.Authorization?.ToString());
             return new HttpResponseMessage((HttpStatusCode)status)
             {
