@@ -1,6 +1,7 @@
 using System.Net.Http.Json;
 using System.Text.RegularExpressions;
 using Microsoft.AspNetCore.Identity;
+using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Playwright;
 using Recoverly.Data;
@@ -170,6 +171,12 @@ public partial class EveryPageOnAPhoneTests(ChromiumFixture chromium) : IClassFi
         await Assertions.Expect(page.Locator("#reply")).ToContainTextAsync("opted out");
 
         await VisitAsync(page, "/app/settings", "app-settings", errors);
+        // The weekly summary on, so its e-mail's stop link (visited signed out, below) works.
+        await page.GetByLabel("Email me the weekly summary").CheckAsync();
+        await page.GetByRole(AriaRole.Button, new() { Name = "Save weekly summary" }).ClickAsync();
+        await Assertions.Expect(page).ToHaveURLAsync(new Regex("saved=summary"));
+        var summary = await app.QueryAsync(d => d.Businesses.Where(b => b.Name == LongName).Select(b => new { b.Id, b.SummaryStopToken }).SingleAsync());
+        var summaryStop = $"/summary/stop?b={summary.Id}&t={summary.SummaryStopToken}";
         await VisitAsync(page, "/app/data", "app-data", errors);
         await VisitAsync(page, "/app/report", "app-report", errors);
         await VisitAsync(page, "/app/report?by=month", "app-report-month", errors);
@@ -190,6 +197,11 @@ public partial class EveryPageOnAPhoneTests(ChromiumFixture chromium) : IClassFi
             "/sms-policy", "/privacy", "/terms", "/signup", "/login", "/forgot-password", "/reset-password?token=not-a-real-token"];
         foreach (var path in publicPages.Concat(ForwardingGuide.Systems.Select(s => $"/forwarding/{s.Key}")))
             await VisitAsync(page, path, "public" + Regex.Replace(path, "[^a-z0-9]+", "-"), errors);
+        await VisitAsync(page, summaryStop, "public-summary-stop", errors);
+        await Assertions.Expect(page.Locator("main")).ToContainTextAsync(LongName);
+        await page.GetByRole(AriaRole.Button, new() { Name = "Stop the weekly summary" }).ClickAsync();
+        await Assertions.Expect(page.Locator("h1")).ToHaveTextAsync("Weekly summary stopped");
+        await CheckAsync(page, "public-summary-stopped", errors);
 
         // Operator pages.
         await AddOperatorAsync(app, "ops@example.com");
