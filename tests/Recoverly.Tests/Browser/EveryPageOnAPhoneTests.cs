@@ -1,6 +1,7 @@
 using System.Net.Http.Json;
 using System.Text.RegularExpressions;
 using Microsoft.AspNetCore.Identity;
+using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Playwright;
 using Recoverly.Data;
@@ -13,8 +14,8 @@ namespace Recoverly.Tests.Browser;
 /// <summary>
 /// Every owner page, every public page, the simulator and the operator pages, in Debian's Chromium at 390 px with
 /// real data in them — a long business name, a caller's long message and then STOP, long evidence ids and notes in
-/// the consent history — under the app's Content-Security-Policy: none may scroll sideways, log a console error or
-/// violate the CSP.
+/// the consent history, an urgent conversation with a long emergency phrase, a voicemail with a long transcription — under
+/// the app's Content-Security-Policy: none may scroll sideways, log a console error or violate the CSP.
 /// </summary>
 public partial class EveryPageOnAPhoneTests(ChromiumFixture chromium) : IClassFixture<ChromiumFixture>
 {
@@ -22,6 +23,14 @@ public partial class EveryPageOnAPhoneTests(ChromiumFixture chromium) : IClassFi
     private const string LongName = "Kowalczyk-Vandermeulen Brothers Emergency Plumbing, Heating, Air Conditioning & Drain Cleaning of Greater Austin";
     private const string Caller = "+15125550142";
     private const string QuietCaller = "+15125550143";
+    private const string UrgentCaller = "+15125550144";
+    private const string VoicemailCaller = "+15125550145";
+    private const string EmergencyPhrase = "water pouring through ceiling";
+    private const string UrgentMessage =
+        "URGENT!!! Water pouring through ceiling of the upstairs bathroom into the kitchen, ticket ref KVB-2026-11-27-AbCdEfGhIjKlMnOpQrStUvWxYz0123456789";
+    private const string LongTranscription =
+        "Hi this is Alexandria Montgomery-Fitzwilliam from the Riverside Apartments management office, my email is "
+        + "alexandria.montgomery-fitzwilliam.property-management@riverside-apartments-austin.example.com, unit 1204 has no hot water since this morning.";
     private const string LongMessage =
         "Hi, the water heater in the basement is leaking again and the pilot light keeps going out. Photos of the tank and the valve: "
         + "https://photos.example.com/share/AbCdEfGhIjKlMnOpQrStUvWxYz0123456789AbCdEfGhIjKlMnOpQrStUvWxYz0123456789 — can someone come tomorrow?";
@@ -112,6 +121,20 @@ public partial class EveryPageOnAPhoneTests(ChromiumFixture chromium) : IClassFi
         (await carrier.PostAsJsonAsync("/simulator/api/call", new { from = QuietCaller, to = number })).EnsureSuccessStatusCode();
         await WaitForPhoneAsync(carrier, QuietCaller, "Sorry we missed your call");
 
+        // The owner adds a long emergency phrase; a caller's long reply says it, and another caller's long voicemail says a suggested
+        // one ("no hot water"): two urgent conversations.
+        await VisitAsync(page, "/app/settings#emergency", "app-settings-before-emergency", errors);
+        var words = page.GetByLabel("One word or phrase a line");
+        await words.FillAsync(await words.InputValueAsync() + "\n" + EmergencyPhrase);
+        await page.GetByRole(AriaRole.Button, new() { Name = "Save emergency words" }).ClickAsync();
+        await Assertions.Expect(page.Locator(".alert.ok")).ToHaveTextAsync("Emergency words saved.");
+        await CheckAsync(page, "app-settings-emergency-saved", errors);
+        (await carrier.PostAsJsonAsync("/simulator/api/call", new { from = UrgentCaller, to = number })).EnsureSuccessStatusCode();
+        await WaitForPhoneAsync(carrier, UrgentCaller, "Sorry we missed your call");
+        (await carrier.PostAsJsonAsync("/simulator/api/sms", new { from = UrgentCaller, to = number, body = UrgentMessage })).EnsureSuccessStatusCode();
+        (await carrier.PostAsJsonAsync("/simulator/api/call", new { from = VoicemailCaller, to = number })).EnsureSuccessStatusCode();
+        await app.LeaveVoicemailAsync(VoicemailCaller, LongTranscription);
+
         await VisitAsync(page, "/app", "app-inbox", errors);
         var stopped = page.Locator("#inbox li", new() { HasText = Phones.FormatForDisplay(Caller) });
         await Assertions.Expect(stopped).ToContainTextAsync("Opted out");
@@ -119,6 +142,22 @@ public partial class EveryPageOnAPhoneTests(ChromiumFixture chromium) : IClassFi
         var quiet = page.Locator("#inbox li", new() { HasText = Phones.FormatForDisplay(QuietCaller) });
         var quietPage = await quiet.Locator("a.who").GetAttributeAsync("href");
         var stoppedPage = await stopped.Locator("a.who").GetAttributeAsync("href");
+        // Newest emergency first: the voicemail, then the text.
+        var voicemail = page.Locator("#inbox > li").First;
+        await Assertions.Expect(voicemail).ToContainTextAsync(Phones.FormatForDisplay(VoicemailCaller));
+        await Assertions.Expect(voicemail.Locator(".urgent-chip")).ToHaveTextAsync("Urgent · “no hot water”");
+        await Assertions.Expect(voicemail.Locator(".voicemail")).ToContainTextAsync("riverside-apartments-austin.example.com");
+        var urgent = page.Locator("#inbox > li").Nth(1);
+        await Assertions.Expect(urgent).ToContainTextAsync(Phones.FormatForDisplay(UrgentCaller));
+        await Assertions.Expect(urgent.Locator(".urgent-chip")).ToHaveTextAsync($"Urgent · “{EmergencyPhrase}”");
+        var urgentPage = await urgent.Locator("a.who").GetAttributeAsync("href");
+        var voicemailPage = await voicemail.Locator("a.who").GetAttributeAsync("href");
+
+        await VisitAsync(page, urgentPage!, "app-contact-urgent", errors);
+        await Assertions.Expect(page.Locator("#urgent")).ToContainTextAsync(EmergencyPhrase);
+        await VisitAsync(page, voicemailPage!, "app-contact-voicemail", errors);
+        await Assertions.Expect(page.Locator("#urgent")).ToContainTextAsync("no hot water");
+        await Assertions.Expect(page.Locator("audio.voicemail-player")).ToHaveAttributeAsync("src", new Regex(@"^/app/contacts/\d+/recording/\d+$"));
 
         await VisitAsync(page, quietPage!, "app-contact-before-opt-out", errors);
         await page.GetByLabel("How did they tell you?").SelectOptionAsync("email");
@@ -132,7 +171,15 @@ public partial class EveryPageOnAPhoneTests(ChromiumFixture chromium) : IClassFi
         await Assertions.Expect(page.Locator("#reply")).ToContainTextAsync("opted out");
 
         await VisitAsync(page, "/app/settings", "app-settings", errors);
+        // The weekly summary on, so its e-mail's stop link (visited signed out, below) works.
+        await page.GetByLabel("Email me the weekly summary").CheckAsync();
+        await page.GetByRole(AriaRole.Button, new() { Name = "Save weekly summary" }).ClickAsync();
+        await Assertions.Expect(page).ToHaveURLAsync(new Regex("saved=summary"));
+        var summary = await app.QueryAsync(d => d.Businesses.Where(b => b.Name == LongName).Select(b => new { b.Id, b.SummaryStopToken }).SingleAsync());
+        var summaryStop = $"/summary/stop?b={summary.Id}&t={summary.SummaryStopToken}";
         await VisitAsync(page, "/app/data", "app-data", errors);
+        await VisitAsync(page, "/app/report", "app-report", errors);
+        await VisitAsync(page, "/app/report?by=month", "app-report-month", errors);
         await VisitAsync(page, "/app/billing", "app-billing", errors);
 
         // The simulator's business picker now lists the long name.
@@ -150,6 +197,11 @@ public partial class EveryPageOnAPhoneTests(ChromiumFixture chromium) : IClassFi
             "/sms-policy", "/privacy", "/terms", "/signup", "/login", "/forgot-password", "/reset-password?token=not-a-real-token"];
         foreach (var path in publicPages.Concat(ForwardingGuide.Systems.Select(s => $"/forwarding/{s.Key}")))
             await VisitAsync(page, path, "public" + Regex.Replace(path, "[^a-z0-9]+", "-"), errors);
+        await VisitAsync(page, summaryStop, "public-summary-stop", errors);
+        await Assertions.Expect(page.Locator("main")).ToContainTextAsync(LongName);
+        await page.GetByRole(AriaRole.Button, new() { Name = "Stop the weekly summary" }).ClickAsync();
+        await Assertions.Expect(page.Locator("h1")).ToHaveTextAsync("Weekly summary stopped");
+        await CheckAsync(page, "public-summary-stopped", errors);
 
         // Operator pages.
         await AddOperatorAsync(app, "ops@example.com");

@@ -1,11 +1,7 @@
 using System.Buffers.Binary;
 using System.Text.Json;
-using Microsoft.AspNetCore.Identity;
 using Microsoft.EntityFrameworkCore;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Playwright;
-using Recoverly.Businesses;
-using Recoverly.Owners;
 using Recoverly.Tests.Infrastructure;
 
 namespace Recoverly.Tests.Browser;
@@ -38,24 +34,6 @@ public class PushAlertsBrowserTests(ChromiumFixture chromium) : IClassFixture<Ch
         })();
         """;
 
-    private static async Task<long> OwnerWithBusinessAsync(BrowserApp app)
-    {
-        await using var scope = app.Services.CreateAsyncScope();
-        var (business, error) = await scope.ServiceProvider.GetRequiredService<BusinessRegistry>().CreateAsync(
-            new NewBusiness("Push Plumbing", "+15125550160", "+15125550161", null, null, CallMode.Forwarding, "America/Chicago"), "test", CancellationToken.None);
-        Assert.Null(error);
-        var db = scope.ServiceProvider.GetRequiredService<Recoverly.Data.RecoverlyDb>();
-        var account = new OwnerAccount
-        {
-            Email = Email, PasswordHash = "", SecurityStamp = Guid.NewGuid().ToString("N"), BusinessId = business!.Id,
-            CreatedAt = DateTime.UtcNow, EmailVerifiedAt = DateTime.UtcNow,
-        };
-        account.PasswordHash = new PasswordHasher<OwnerAccount>().HashPassword(account, OwnerClient.Password);
-        db.OwnerAccounts.Add(account);
-        await db.SaveChangesAsync();
-        return business.Id;
-    }
-
     private static (int Width, int Height) PngSize(byte[] png) =>
         ((int)BinaryPrimitives.ReadUInt32BigEndian(png.AsSpan(16, 4)), (int)BinaryPrimitives.ReadUInt32BigEndian(png.AsSpan(20, 4)));
 
@@ -64,7 +42,7 @@ public class PushAlertsBrowserTests(ChromiumFixture chromium) : IClassFixture<Ch
     {
         await using var push = await FakePushService.StartAsync();
         await using var app = await BrowserApp.StartAsync();
-        var businessId = await OwnerWithBusinessAsync(app);
+        var businessId = await app.AddOwnerWithBusinessAsync(Email, "Push Plumbing", "+15125550160", "+15125550161");
         var (context, page, errors) = await chromium.NewPhonePageAsync(app.BaseUrl);
         await using var _ = context;
         var subscription = push.Subscribe("browser");
@@ -72,11 +50,7 @@ public class PushAlertsBrowserTests(ChromiumFixture chromium) : IClassFixture<Ch
             $"window.__testSubscription = {JsonSerializer.Serialize(new { endpoint = subscription.Endpoint, p256dh = subscription.P256dh, auth = subscription.Auth })};\n{Stubs}");
         try
         {
-            await page.GotoAsync("/login");
-            await page.GetByLabel("Email").FillAsync(Email);
-            await page.GetByLabel("Password").FillAsync(OwnerClient.Password);
-            await page.GetByRole(AriaRole.Button, new() { Name = "Log in" }).ClickAsync();
-            await page.WaitForURLAsync(url => !url.Contains("/login"));
+            await BrowserApp.LogInAsync(page, Email);
 
             // The inbox: the service worker takes the whole site (scope /), so /app itself is controlled.
             await page.GotoAsync("/app");
@@ -121,6 +95,11 @@ public class PushAlertsBrowserTests(ChromiumFixture chromium) : IClassFixture<Ch
             await Assertions.Expect(page.Locator("ul.devices")).ToContainTextAsync("Chrome");
             var device = await app.QueryAsync(d => d.PushDevices.SingleAsync());
             Assert.Equal((businessId, subscription.Endpoint, subscription.P256dh), (device.BusinessId, device.Endpoint, device.P256dh));
+
+            // The section with its device listed fits a phone.
+            await page.Locator("#push").ScrollIntoViewIfNeededAsync();
+            await page.ScreenshotAsync(new() { Path = Path.Combine(ChromiumFixture.ArtifactsFolder, "push-settings-device.png"), FullPage = true });
+            await PageChecks.AssertNoSidewaysScrollAsync(page, "Settings with phone alerts on", 390);
 
             Assert.Empty(errors);
         }

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Identity;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
@@ -89,6 +90,77 @@ public sealed class BrowserApp : IAsyncDisposable
         await page.GetByLabel("Password").FillAsync(password);
         await page.GetByRole(AriaRole.Button, new() { Name = "Confirm my email" }).ClickAsync();
         await Assertions.Expect(page).ToHaveURLAsync(new System.Text.RegularExpressions.Regex("/onboarding$"));
+    }
+
+    /// <summary>
+    /// A business and its signed-up owner (email confirmed), made through the app's own registry, for a browser test that
+    /// starts after onboarding. Returns the business's id.
+    /// </summary>
+    public async Task<long> AddOwnerWithBusinessAsync(string email, string name, string number, string businessPhone)
+    {
+        await using var scope = Services.CreateAsyncScope();
+        var (business, error) = await scope.ServiceProvider.GetRequiredService<Recoverly.Businesses.BusinessRegistry>().CreateAsync(
+            new Recoverly.Businesses.NewBusiness(name, number, businessPhone, null, null, Recoverly.Businesses.CallMode.Forwarding, "America/Chicago"),
+            "test", CancellationToken.None);
+        Assert.Null(error);
+        var db = scope.ServiceProvider.GetRequiredService<Recoverly.Data.RecoverlyDb>();
+        var account = new Recoverly.Owners.OwnerAccount
+        {
+            Email = email, PasswordHash = "", SecurityStamp = Guid.NewGuid().ToString("N"), BusinessId = business!.Id,
+            CreatedAt = DateTime.UtcNow, EmailVerifiedAt = DateTime.UtcNow,
+        };
+        account.PasswordHash = new PasswordHasher<Recoverly.Owners.OwnerAccount>().HashPassword(account, OwnerClient.Password);
+        db.OwnerAccounts.Add(account);
+        await db.SaveChangesAsync();
+        return business.Id;
+    }
+
+    /// <summary>Logs <paramref name="email"/> in on the login page (password <see cref="OwnerClient.Password"/>).</summary>
+    public static async Task LogInAsync(IPage page, string email)
+    {
+        await page.GotoAsync("/login");
+        await page.GetByLabel("Email").FillAsync(email);
+        await page.GetByLabel("Password").FillAsync(OwnerClient.Password);
+        await page.GetByRole(AriaRole.Button, new() { Name = "Log in" }).ClickAsync();
+        await page.WaitForURLAsync(url => !url.Contains("/login"));
+    }
+
+    /// <summary>
+    /// The caller's latest missed call ends in a voicemail: Twilio's Record callback, then its transcription callback, signed
+    /// for the simulator's account as Twilio would sign them (the simulator page itself leaves no voicemails). The recording's
+    /// URL is Twilio's; the simulator serves its audio. Returns the call's id.
+    /// </summary>
+    public async Task<long> LeaveVoicemailAsync(string caller, string transcription)
+    {
+        var call = await Eventually.MatchAsync(
+            () => QueryAsync(d => d.MissedCalls.AsNoTracking().Where(c => c.FromE164 == caller).OrderByDescending(c => c.Id)
+                .Select(c => new { c.Id, c.CallSid }).FirstOrDefaultAsync()),
+            c => c is not null, "the caller's missed call was recorded");
+        var account = Recoverly.Telephony.TwilioOptions.SimulatorAccountSid;
+        var recordingSid = "RE" + Guid.NewGuid().ToString("N");
+        var common = new Dictionary<string, string>
+        {
+            ["AccountSid"] = account, ["CallSid"] = call!.CallSid, ["RecordingSid"] = recordingSid,
+            ["RecordingUrl"] = $"https://api.twilio.com/2010-04-01/Accounts/{account}/Recordings/{recordingSid}",
+        };
+        (await TwilioWebhookAsync("/twilio/voice/recording", new(common) { ["RecordingDuration"] = "14", ["RecordingStatus"] = "completed" }))
+            .EnsureSuccessStatusCode();
+        (await TwilioWebhookAsync("/twilio/voice/recording", new(common)
+        {
+            ["TranscriptionSid"] = "TR" + Guid.NewGuid().ToString("N"), ["TranscriptionStatus"] = "completed", ["TranscriptionType"] = "fast",
+            ["TranscriptionText"] = transcription,
+        })).EnsureSuccessStatusCode();
+        return call.Id;
+    }
+
+    /// <summary>Posts a Twilio webhook signed with the simulator account's token, as Twilio signs them.</summary>
+    public async Task<HttpResponseMessage> TwilioWebhookAsync(string path, Dictionary<string, string> fields)
+    {
+        using var http = new HttpClient { BaseAddress = new Uri(BaseUrl) };
+        using var request = new HttpRequestMessage(HttpMethod.Post, path) { Content = new FormUrlEncodedContent(fields) };
+        request.Headers.Add("X-Twilio-Signature",
+            Recoverly.Telephony.Simulator.SimulatorCarrier.Sign(Recoverly.Telephony.TwilioOptions.SimulatorAuthToken, BaseUrl + path, fields));
+        return await http.SendAsync(request);
     }
 
     private static int FreePort()
