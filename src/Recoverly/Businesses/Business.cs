@@ -88,14 +88,22 @@ public sealed class Business
     public List<RecoverlyNumber> Numbers { get; set; } = [];
 
     /// <summary>A new business on its free trial with its Recoverly number assigned (every way a business is created goes through here).</summary>
-    public static Business StartTrial(string name, string businessPhone, string recoverlyNumber, string timeZone, DateTime nowUtc) => new()
+    public static Business StartTrial(string name, string businessPhone, string recoverlyNumber, string timeZone, DateTime nowUtc,
+        SenderRegistration registration = SenderRegistration.Registered) => new()
     {
         Name = name,
         BusinessPhone = businessPhone,
         TimeZone = timeZone,
         CreatedAt = nowUtc,
         TrialEndsAt = nowUtc + Entitlement.TrialLength,
-        Numbers = [new RecoverlyNumber { E164 = recoverlyNumber, AssignedAt = nowUtc }],
+        Numbers =
+        [
+            new RecoverlyNumber
+            {
+                E164 = recoverlyNumber, AssignedAt = nowUtc, Registration = registration,
+                RegistrationCheckAt = registration == SenderRegistration.Registered ? null : nowUtc,
+            },
+        ],
     };
 }
 

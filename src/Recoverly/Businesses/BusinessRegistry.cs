@@ -11,7 +11,7 @@ public sealed record NewBusiness(string Name, string Number, string BusinessPhon
     CallMode Mode, string TimeZone);
 
 /// <summary>Creates businesses (CLI, demo seed, onboarding) and starts the owner's alert opt-in when a phone is given.</summary>
-public sealed class BusinessRegistry(RecoverlyDb db, TimeProvider time, DispatchSignal signal,
+public sealed class BusinessRegistry(RecoverlyDb db, TimeProvider time, DispatchSignal signal, SenderRegistrations registrations,
     Microsoft.Extensions.Options.IOptions<RecoverlyOptions> options)
 {
     /// <summary>Validates everything first; returns the problem in one line, or null and the new business.</summary>
@@ -39,7 +39,7 @@ public sealed class BusinessRegistry(RecoverlyDb db, TimeProvider time, Dispatch
         await using var tx = await db.BeginWriteAsync(ct);
         if (await db.Numbers.AnyAsync(n => n.E164 == number, ct)) return (null, $"--number {number} is already assigned to a business");
         var now = time.GetUtcNow().UtcDateTime;
-        var business = Business.StartTrial(request.Name.Trim(), businessPhone, number, request.TimeZone, now);
+        var business = Business.StartTrial(request.Name.Trim(), businessPhone, number, request.TimeZone, now, registrations.Initial);
         business.OwnerPhone = ownerPhone;
         business.OwnerEmail = request.OwnerEmail;
         business.Mode = request.Mode;
@@ -51,6 +51,8 @@ public sealed class BusinessRegistry(RecoverlyDb db, TimeProvider time, Dispatch
             await OwnerAlertSubscription.RequestAsync(db, business, ownerPhone, number, ConsentEvidence.FromOperator(consentEvidence), policy: null, now, ct);
         await db.SaveChangesAsync(ct);
         await tx.CommitAsync(ct);
+        // Provisioning: ask about the number's 10DLC / toll-free registration now; until it checks out its texts are held.
+        await registrations.CheckNumberAsync(number, ct);
         signal.Notify();
         return (business, null);
     }
