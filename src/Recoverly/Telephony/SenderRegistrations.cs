@@ -152,6 +152,10 @@ public sealed class SenderRegistrations(IServiceScopeFactory scopes, IOptions<Tw
         signal.Notify();
     }
 
+    /// <summary>The business's Recoverly number whose texts are held right now, or null (the check is off, or it is registered).</summary>
+    public RecoverlyNumber? HeldNumber(Business business) =>
+        Enabled ? business.Numbers.FirstOrDefault(n => n.Registration != SenderRegistration.Registered) : null;
+
     /// <summary>A number just given to a business starts as Unknown (held) when the check is on, and is checked at once.</summary>
     public SenderRegistration Initial => Enabled ? SenderRegistration.Unknown : SenderRegistration.Registered;
 
