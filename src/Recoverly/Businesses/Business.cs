@@ -93,14 +93,22 @@ public sealed class Business
     public List<RecoverlyNumber> Numbers { get; set; } = [];
 
     /// <summary>A new business on its free trial with its Recoverly number assigned (every way a business is created goes through here).</summary>
-    public static Business StartTrial(string name, string businessPhone, string recoverlyNumber, string timeZone, DateTime nowUtc) => new()
+    public static Business StartTrial(string name, string businessPhone, string recoverlyNumber, string timeZone, DateTime nowUtc,
+        SenderRegistration registration = SenderRegistration.Registered) => new()
     {
         Name = name,
         BusinessPhone = businessPhone,
         TimeZone = timeZone,
         CreatedAt = nowUtc,
         TrialEndsAt = nowUtc + Entitlement.TrialLength,
-        Numbers = [new RecoverlyNumber { E164 = recoverlyNumber, AssignedAt = nowUtc }],
+        Numbers =
+        [
+            new RecoverlyNumber
+            {
+                E164 = recoverlyNumber, AssignedAt = nowUtc, Registration = registration,
+                RegistrationCheckAt = registration == SenderRegistration.Registered ? null : nowUtc,
+            },
+        ],
     };
 }
 
@@ -113,4 +121,23 @@ public sealed class RecoverlyNumber
     public DateTime AssignedAt { get; set; }
     /// <summary>Texts per second this number may send; null = <c>Telephony:SendRatePerSecond</c> (toll-free and short codes send faster).</summary>
     public double? SendRatePerSecond { get; set; }
+    /// <summary>Whether carriers will take texts from this number (docs/product/registration.md); only consulted when <c>Twilio:RegistrationCheck</c> is on.</summary>
+    public SenderRegistration Registration { get; set; } = SenderRegistration.Registered;
+    /// <summary>What the last check found, in the operator's words (no phone numbers); null when registered.</summary>
+    public string? RegistrationDetail { get; set; }
+    /// <summary>When the number's registration is next asked about; null when it needs no check (registered).</summary>
+    public DateTime? RegistrationCheckAt { get; set; }
+}
+
+/// <summary>A sending number's A2P 10DLC campaign or toll-free verification state (docs/product/registration.md).</summary>
+public enum SenderRegistration
+{
+    /// <summary>In a verified campaign's Messaging Service, or toll-free verification approved: texts go out.</summary>
+    Registered,
+    /// <summary>Submitted or not yet submitted: texts from it are held.</summary>
+    Pending,
+    /// <summary>The registry or Twilio refused it: texts are held and the operator must resubmit.</summary>
+    Rejected,
+    /// <summary>The check itself failed: held like Pending until a later check knows.</summary>
+    Unknown,
 }

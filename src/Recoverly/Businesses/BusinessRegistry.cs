@@ -12,7 +12,7 @@ public sealed record NewBusiness(string Name, string Number, string BusinessPhon
 
 /// <summary>Creates businesses (CLI, demo seed, onboarding) and starts the owner's alert opt-in when a phone is given.</summary>
 public sealed class BusinessRegistry(RecoverlyDb db, TimeProvider time, DispatchSignal signal,
-    Microsoft.Extensions.Options.IOptions<RecoverlyOptions> options)
+    Microsoft.Extensions.Options.IOptions<RecoverlyOptions> options, SenderRegistrations? registrations = null)
 {
     /// <summary>Validates everything first; returns the problem in one line, or null and the new business.</summary>
     public static string? Validate(NewBusiness b)
@@ -39,7 +39,7 @@ public sealed class BusinessRegistry(RecoverlyDb db, TimeProvider time, Dispatch
         await using var tx = await db.BeginWriteAsync(ct);
         if (await db.Numbers.AnyAsync(n => n.E164 == number, ct)) return (null, $"--number {number} is already assigned to a business");
         var now = time.GetUtcNow().UtcDateTime;
-        var business = Business.StartTrial(request.Name.Trim(), businessPhone, number, request.TimeZone, now);
+        var business = Business.StartTrial(request.Name.Trim(), businessPhone, number, request.TimeZone, now, registrations?.Initial ?? SenderRegistration.Registered);
         business.OwnerPhone = ownerPhone;
         business.OwnerEmail = request.OwnerEmail;
         business.Mode = request.Mode;
@@ -51,6 +51,8 @@ public sealed class BusinessRegistry(RecoverlyDb db, TimeProvider time, Dispatch
             await OwnerAlertSubscription.RequestAsync(db, business, ownerPhone, number, ConsentEvidence.FromOperator(consentEvidence), policy: null, now, ct);
         await db.SaveChangesAsync(ct);
         await tx.CommitAsync(ct);
+        // Provisioning: ask about the number's 10DLC / toll-free registration now; until it checks out its texts are held.
+        if (registrations is not null) await registrations.CheckNumberAsync(number, ct);
         signal.Notify();
         return (business, null);
     }

@@ -287,6 +287,14 @@ public static class Commands
             if (await NumberPool.AddAsync(db, scope.ServiceProvider.GetRequiredService<IWriteGate>(), e164, sid, r.GetValue(note), now, ct) is { } error)
                 throw new CliError(error);
             Console.WriteLine($"Added {e164} to the pool. Sign-ups can take it now; its webhooks are set when one does.");
+            // Provisioning check: say now whether its texts would be held (docs/product/registration.md).
+            if (host.Services.GetRequiredService<SenderRegistrations>().Enabled)
+            {
+                var finding = await scope.ServiceProvider.GetRequiredService<TwilioRegistrationLookup>().CheckAsync(e164, sid, ct);
+                Console.WriteLine(finding.State == Recoverly.Businesses.SenderRegistration.Registered
+                    ? "Registration: registered (10DLC campaign / toll-free verification approved)."
+                    : $"Registration: {finding.State.ToString().ToLowerInvariant()} — {finding.Detail}. A business can take it, but its texts are held until it is approved.");
+            }
             return 0;
         });
 

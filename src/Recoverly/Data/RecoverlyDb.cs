@@ -117,6 +117,8 @@ public abstract class RecoverlyDb(DbContextOptions options) : DbContext(options)
         {
             e.Property(n => n.E164).HasMaxLength(20);
             e.HasIndex(n => n.E164).IsUnique();
+            e.Property(n => n.Registration).HasConversion<string>().HasMaxLength(20);
+            e.Property(n => n.RegistrationDetail).HasMaxLength(300);
         });
         model.Entity<MissedCall>(e =>
         {

@@ -20,7 +20,7 @@ namespace Recoverly.Dispatch;
 /// slow send delays only its own text.
 /// </summary>
 public sealed class Dispatcher(IServiceScopeFactory scopes, ITextProvider gateway, SendPacer pacer, EmailDelivery email, LineTypeCheck lineType,
-    PushDelivery push,
+    PushDelivery push, SenderRegistrations registrations,
     TimeProvider time, IOptions<DispatchOptions> options, PublicUrls urls, ILogger<Dispatcher> log)
 {
     private readonly OutboxLeases _leases = new($"{Environment.ProcessId}/{Guid.NewGuid():N}");
@@ -56,6 +56,8 @@ public sealed class Dispatcher(IServiceScopeFactory scopes, ITextProvider gatewa
         var db = scope.ServiceProvider.GetRequiredService<RecoverlyDb>();
         var now = Now;
         var busy = _inFlightBySender.Where(s => s.Value >= Options.ConcurrencyPerSender).Select(s => s.Key).ToList();
+        // Texts from a number carriers would refuse (not registered) wait in the outbox (docs/product/registration.md).
+        busy.AddRange(await registrations.HeldSendersAsync(db, ct));
         var claimed = await _leases.ClaimAsync(db, limit, now, Lease, busy, ct);
         foreach (var row in claimed) _held[row.Id] = row.From;
 
@@ -206,6 +208,7 @@ public sealed class Dispatcher(IServiceScopeFactory scopes, ITextProvider gatewa
             if (result.Outcome == SendOutcome.Configuration)
                 log.LogWarning("Outbox {Id}: provider error {Code} needs operator action", row.Id, result.ErrorCode);
             await WarnOperatorAsync(db, row, result.ErrorCode, ct);
+            if (result.ErrorCode is { } failed) await registrations.MarkUnregisteredAsync(row.From, failed, CancellationToken.None);
             log.LogInformation("Outbox {Id} ({Kind}) to {To}: {Outcome} {Code}", row.Id, row.Kind, Phones.Mask(row.To), result.Outcome, result.ErrorCode);
         }
         catch (ProviderNotSettledException e) when (!ct.IsCancellationRequested)

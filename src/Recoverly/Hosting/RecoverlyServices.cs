@@ -51,6 +51,8 @@ public static class RecoverlyServices
                 return Recoverly.Push.PushDelivery.Handler(() => push.LoopbackAllowed);
             });
         services.AddSingleton<Dispatcher>();
+        services.AddSingleton<SenderRegistrations>();
+        services.AddScoped<TwilioRegistrationLookup>();
         services.AddTransient<ApiBaseUrlHandler>();
         services.AddHttpClient(TwilioGateway.HttpClientName, (sp, http) =>
             {

@@ -45,6 +45,7 @@ public static class RecoverlyWeb
         if (roles.HasRole("dispatcher"))
         {
             services.AddHostedService<DispatcherService>();
+            services.AddHostedService<RegistrationMonitorService>();
             // Due summaries are queued by the processes that mail them.
             services.AddHostedService<WeeklySummaryService>();
             services.AddHostedService<ProviderDeletionService>();

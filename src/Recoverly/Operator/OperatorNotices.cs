@@ -8,6 +8,7 @@ public static class OperatorNotices
 {
     public const string KeywordRepliesMismatch = "keyword-replies";
     public const string SenderThrottled = "sender-throttled";
+    public const string SenderRegistration = "sender-registration";
 
     public static async Task RaiseAsync(RecoverlyDb db, string topic, string message, DateTime now, CancellationToken ct) =>
         await db.Database.ExecuteSqlInterpolatedAsync($"""

@@ -56,6 +56,7 @@ public static class Inbox
     /// activity time the cursor was made at; without it the call's current one is used.
     /// </summary>
     public static async Task<InboxPage?> PageAsync(RecoverlyDb db, Business business, long? before, CancellationToken ct, int pageSize = PageSize,
+        bool textsHeld = false,
         DateTime? beforeAt = null)
     {
         var beforeId = long.MaxValue;
@@ -90,7 +91,7 @@ public static class Inbox
             if (raw.Count > 0)
             {
                 var words = urgent.ToDictionary(u => u.Id, u => u.UrgentWord ?? "");
-                rows.AddRange((await RowsAsync(db, business, raw, ct))
+                rows.AddRange((await RowsAsync(db, business, raw, textsHeld, ct))
                     .Select(r => r with { Urgent = words[r.ContactId!.Value] })
                     .OrderBy(r => urgentIds.IndexOf(r.ContactId!.Value)));
             }
@@ -109,7 +110,7 @@ public static class Inbox
                 older = null;
                 break;
             }
-            rows.AddRange(await RowsAsync(db, business, raw, ct));
+            rows.AddRange(await RowsAsync(db, business, raw, textsHeld, ct));
             (beforeAt, beforeId) = (raw[^1].LastActivityAt, raw[^1].Id);
             older = raw.Count == take ? new InboxCursor(raw[^1].Id, raw[^1].LastActivityAt) : null;
             if (older is null) break;
@@ -131,7 +132,7 @@ public static class Inbox
             .ToListAsync(ct);
     }
 
-    private static async Task<List<InboxRow>> RowsAsync(RecoverlyDb db, Business business, List<RawCall> raw, CancellationToken ct)
+    private static async Task<List<InboxRow>> RowsAsync(RecoverlyDb db, Business business, List<RawCall> raw, bool textsHeld, CancellationToken ct)
     {
         var contactIds = raw.Where(c => c.ContactId is not null).Select(c => c.ContactId!.Value).Distinct().ToList();
         var since = raw.Min(c => c.At) - EpisodeReach;
@@ -204,7 +205,7 @@ public static class Inbox
                 ? text is { Status: OutboundStatus.Pending, Reason: OutboxReason.HeldOvernight }
                     ? OwnerWords.PlannedTextBack(text.NextAttemptAt, BusinessClock.Zone(business.TimeZone),
                         OvernightHold.CallerZone(texted.FromE164, business.TimeZone))
-                    : OwnerWords.ForCall(CallOutcome.Texted, text.Status, text.ErrorCode, text.Reason)
+                    : OwnerWords.ForCall(CallOutcome.Texted, text.Status, text.ErrorCode, text.Reason, textsHeld)
                 : OwnerWords.ForCall(decisive.Outcome);
 
             var start = episode[0].At;

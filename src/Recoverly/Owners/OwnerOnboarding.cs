@@ -18,7 +18,7 @@ public sealed record ValidBusinessDetails(string Name, string BusinessLine, Vali
 /// with its Recoverly number for the signed-in account, the owner-alert opt-in, and forwarding
 /// verification. Pages stay thin; every method is scoped to the business it is given.
 /// </summary>
-public sealed class OwnerOnboarding(RecoverlyDb db, TimeProvider time, DispatchSignal signal,
+public sealed class OwnerOnboarding(RecoverlyDb db, TimeProvider time, DispatchSignal signal, SenderRegistrations registrations,
     INumberProvisioning numbers, OwnerTextPolicy policy, ILogger<OwnerOnboarding> log)
 {
     public const string DefaultTimeZone = "America/Chicago";
@@ -93,7 +93,7 @@ public sealed class OwnerOnboarding(RecoverlyDb db, TimeProvider time, DispatchS
         var account = await db.OwnerAccounts.FirstOrDefaultAsync(a => a.Id == accountId, ct);
         if (account is null) return (null, "Your session has ended. Log in again.");
         if (account.BusinessId is not null) return (null, "Your account already has a business. One account runs one business for now.");
-        var business = Business.StartTrial(details.Name, details.BusinessLine, number, details.Hours.TimeZone, now);
+        var business = Business.StartTrial(details.Name, details.BusinessLine, number, details.Hours.TimeZone, now, registrations.Initial);
         business.OpensAt = details.Hours.OpensAt;
         business.ClosesAt = details.Hours.ClosesAt;
         business.OpenDays = details.Hours.OpenDays;
@@ -114,6 +114,8 @@ public sealed class OwnerOnboarding(RecoverlyDb db, TimeProvider time, DispatchS
         }
         log.LogInformation("Onboarding: account {AccountId} created business {BusinessId} with number {Number}",
             accountId, business.Id, Phones.Mask(number));
+        // Provisioning: ask about the number's 10DLC / toll-free registration now; until it checks out its texts are held.
+        await registrations.CheckNumberAsync(number, ct);
         return (business, null);
     }
 

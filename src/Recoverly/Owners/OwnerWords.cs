@@ -14,10 +14,10 @@ public static class OwnerWords
 {
     /// <summary>The chip of a missed call; for a texted call, the text-back's own status decides.</summary>
     public static Chip ForCall(CallOutcome outcome, OutboundStatus? textStatus = null, int? errorCode = null,
-        OutboxReason reason = OutboxReason.None) =>
+        OutboxReason reason = OutboxReason.None, bool textsHeld = false) =>
         outcome switch
         {
-            CallOutcome.Texted => textStatus is { } status ? ForTextBack(status, errorCode, reason) : new("Texted back", "ok"),
+            CallOutcome.Texted => textStatus is { } status ? ForTextBack(status, errorCode, reason, textsHeld) : new("Texted back", "ok"),
             CallOutcome.Withheld => new("Not texted — caller ID withheld", "warn"),
             CallOutcome.Internal => new("Not texted — internal number", ""),
             CallOutcome.ShortCode => new("Not texted — short code", ""),
@@ -38,8 +38,12 @@ public static class OwnerWords
 
     public static Chip Booked(long? jobValueCents) => new(jobValueCents is { } cents ? $"Booked · {JobValue.Format(cents)}" : "Booked", "ok");
 
-    public static Chip ForTextBack(OutboundStatus status, int? errorCode, OutboxReason reason) => status switch
+    /// <summary>A text that waits for the number's registration (docs/product/registration.md).</summary>
+    public static readonly Chip HeldForRegistration = new("Held — number not yet registered", "warn");
+
+    public static Chip ForTextBack(OutboundStatus status, int? errorCode, OutboxReason reason, bool textsHeld = false) => status switch
     {
+        OutboundStatus.Pending when textsHeld => HeldForRegistration,
         OutboundStatus.Pending or OutboundStatus.InDoubt or OutboundStatus.Sending => new("Texting back…", ""),
         OutboundStatus.Queued or OutboundStatus.Sent => new("Texted back", "ok"),
         OutboundStatus.Delivered => new("Texted back · delivered", "ok"),

@@ -51,4 +51,12 @@ public sealed class TwilioOptions
     public bool AdvancedOptOut { get; set; }
     /// <summary>Who answers the provider's exact default keywords (README, "Pointing it at a real Twilio account").</summary>
     public KeywordReplies KeywordReplies { get; set; } = KeywordReplies.Provider;
+    /// <summary>
+    /// Check each number's 10DLC campaign / toll-free verification and hold its texts until approved (docs/product/registration.md).
+    /// Null: on for the real Twilio API (no <see cref="ApiBaseUrl"/>), off for the simulator and test doubles.
+    /// </summary>
+    public bool? RegistrationCheck { get; set; }
+
+    public bool ChecksRegistration(TelephonyOptions telephony) =>
+        !telephony.IsTelnyx && (RegistrationCheck ?? (!telephony.IsSimulator && string.IsNullOrEmpty(ApiBaseUrl)));
 }

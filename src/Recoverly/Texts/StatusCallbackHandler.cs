@@ -5,7 +5,7 @@ using Recoverly.Telephony;
 namespace Recoverly.Texts;
 
 /// <summary>A sent text's status event (Twilio /twilio/sms/status, Telnyx message.sent / message.finalized): each (message id, status) is kept once, then applied forward-only.</summary>
-public sealed class StatusCallbackHandler(RecoverlyDb db, TimeProvider time, ILogger<StatusCallbackHandler> log)
+public sealed class StatusCallbackHandler(RecoverlyDb db, TimeProvider time, SenderRegistrations registrations, ILogger<StatusCallbackHandler> log)
 {
     public async Task HandleAsync(string messageSid, string status, int? errorCode, CancellationToken ct)
     {
@@ -26,6 +26,10 @@ public sealed class StatusCallbackHandler(RecoverlyDb db, TimeProvider time, ILo
         }
         await DeliveryStatus.ApplyAsync(db, messageSid, normalized, errorCode, now, ct);
         await tx.CommitAsync(ct);
+        // Carriers say the sender is not registered: its later texts are held (docs/product/registration.md).
+        if (errorCode is SenderRegistrations.UnregisteredTwilio or SenderRegistrations.UnverifiedTollFree && registrations.Enabled
+            && await db.OutboundMessages.AsNoTracking().Where(m => m.ProviderSid == messageSid).Select(m => m.From).FirstOrDefaultAsync(ct) is { } from)
+            await registrations.MarkUnregisteredAsync(from, errorCode.Value, ct);
         if (errorCode is { } code && ProviderErrors.Describe(code).Category is ErrorCategory.Throttled or ErrorCategory.Configuration)
             log.LogWarning("Message {MessageSid} failed after acceptance with {Code}: needs operator attention (operator page)", messageSid, code);
     }

@@ -40,8 +40,10 @@ public sealed class ForwardingModel(RecoverlyDb db, OwnerOnboarding onboarding) 
 
     private async Task LoadAsync(CancellationToken ct)
     {
-        RecoverlyNumber = await db.Numbers.AsNoTracking().Where(n => n.BusinessId == BusinessId).OrderBy(n => n.Id)
-            .Select(n => n.E164).FirstAsync(ct);
+        // The registration banner reads the number rows too (docs/product/registration.md).
+        var numbers = db.Entry(Business).Collection(b => b.Numbers);
+        if (!numbers.IsLoaded) await numbers.LoadAsync(ct);
+        RecoverlyNumber = Business.Numbers.OrderBy(n => n.Id).First().E164;
         Instructions = ForwardingGuide.For(Carrier, RecoverlyNumber);
         AreaCodeNote = ForwardingGuide.AreaCodeNote(RecoverlyNumber, Business.BusinessPhone);
     }

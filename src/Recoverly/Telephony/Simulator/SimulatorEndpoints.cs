@@ -27,6 +27,33 @@ public static class SimulatorEndpoints
             : RecordingMedia.RecordingSid("https://api.twilio.com/Recordings/" + recording) is null ? TwilioError(404, 20404, "The requested resource was not found")
             : Results.File(RecordingMedia.SilentMp3(), RecordingMedia.ContentType));
         api.MapPost("/Calls.json", CreateCallAsync);
+        api.MapGet("/IncomingPhoneNumbers.json", (string accountSid, string? phoneNumber, HttpRequest request, IOptions<TwilioOptions> twilio) =>
+            !Authorized(request, accountSid, twilio.Value) ? TwilioError(401, 20003, "Authenticate")
+            : Results.Json(new Dictionary<string, object?>
+            {
+                ["incoming_phone_numbers"] = SimulatorNumberPool.Pool.Where(n => phoneNumber is null || n == phoneNumber)
+                    .Select(n => new Dictionary<string, object?> { ["sid"] = SimulatorNumberSid(n), ["phone_number"] = n, ["account_sid"] = accountSid }),
+                ["page"] = 0, ["page_size"] = 100, ["next_page_uri"] = null,
+            }));
+        // messaging.twilio.com's registration reads (docs/product/registration.md): every simulator number is registered.
+        var messaging = app.MapGroup(ApiBaseUrlHandler.SimulatorPath + "/v1").DisableAntiforgery();
+        messaging.MapGet("/Services/{service}/Compliance/Usa2p", (string service, HttpRequest request, IOptions<TwilioOptions> twilio) =>
+            !Authorized(request, twilio.Value.AccountSid ?? "", twilio.Value) ? TwilioError(401, 20003, "Authenticate")
+            : Results.Json(new Dictionary<string, object?>
+            {
+                ["compliance"] = new[] { new Dictionary<string, object?> { ["sid"] = "QE" + new string('0', 32), ["messaging_service_sid"] = service, ["campaign_status"] = "VERIFIED" } },
+                ["meta"] = new Dictionary<string, object?> { ["page"] = 0, ["page_size"] = 20, ["key"] = "compliance", ["next_page_url"] = null },
+            }));
+        messaging.MapGet("/Services/{service}/PhoneNumbers/{sid}", (string service, string sid, HttpRequest request, IOptions<TwilioOptions> twilio) =>
+            !Authorized(request, twilio.Value.AccountSid ?? "", twilio.Value) ? TwilioError(401, 20003, "Authenticate")
+            : Results.Json(new Dictionary<string, object?> { ["sid"] = sid, ["service_sid"] = service, ["country_code"] = "US" }));
+        messaging.MapGet("/Tollfree/Verifications", (string? tollfreePhoneNumberSid, HttpRequest request, IOptions<TwilioOptions> twilio) =>
+            !Authorized(request, twilio.Value.AccountSid ?? "", twilio.Value) ? TwilioError(401, 20003, "Authenticate")
+            : Results.Json(new Dictionary<string, object?>
+            {
+                ["verifications"] = new[] { new Dictionary<string, object?> { ["sid"] = "HH" + new string('0', 32), ["tollfree_phone_number_sid"] = tollfreePhoneNumberSid, ["status"] = "TWILIO_APPROVED" } },
+                ["meta"] = new Dictionary<string, object?> { ["page"] = 0, ["page_size"] = 20, ["key"] = "verifications", ["next_page_url"] = null },
+            }));
         // Twilio Lookup v2 (line type intelligence), as lookups.twilio.com answers it.
         app.MapGet(TwilioLookup.SimulatorPath + "/v2/PhoneNumbers/{phoneNumber}", LookupPhoneNumber);
 
@@ -50,6 +77,8 @@ public static class SimulatorEndpoints
         catch (FormatException) { return false; }
         return decoded == $"{twilio.AccountSid}:{twilio.AuthToken}" && accountSid == twilio.AccountSid;
     }
+
+    private static string SimulatorNumberSid(string e164) => "PN" + Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(Encoding.UTF8.GetBytes(e164)))[..32];
 
     private static IResult TwilioError(int status, int code, string message) =>
         Results.Json(new { code, message, more_info = $"https://www.twilio.com/docs/errors/{code}", status }, statusCode: status);

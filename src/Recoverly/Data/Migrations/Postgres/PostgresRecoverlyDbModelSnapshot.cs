@@ -324,6 +324,18 @@ namespace Recoverly.Data.Migrations.Postgres
                         .HasMaxLength(20)
                         .HasColumnType("character varying(20)");
 
+                    b.Property<string>("Registration")
+                        .IsRequired()
+                        .HasMaxLength(20)
+                        .HasColumnType("character varying(20)");
+
+                    b.Property<DateTime?>("RegistrationCheckAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("RegistrationDetail")
+                        .HasMaxLength(300)
+                        .HasColumnType("character varying(300)");
+
                     b.Property<double?>("SendRatePerSecond")
                         .HasColumnType("double precision");
 

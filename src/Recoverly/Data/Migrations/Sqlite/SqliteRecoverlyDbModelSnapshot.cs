@@ -311,6 +311,18 @@ namespace Recoverly.Data.Migrations.Sqlite
                         .HasMaxLength(20)
                         .HasColumnType("TEXT");
 
+                    b.Property<string>("Registration")
+                        .IsRequired()
+                        .HasMaxLength(20)
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime?>("RegistrationCheckAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("RegistrationDetail")
+                        .HasMaxLength(300)
+                        .HasColumnType("TEXT");
+
                     b.Property<double?>("SendRatePerSecond")
                         .HasColumnType("REAL");
 

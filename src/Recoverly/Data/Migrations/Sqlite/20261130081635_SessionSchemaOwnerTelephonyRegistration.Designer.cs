@@ -11,8 +11,8 @@ using Recoverly.Data;
 namespace Recoverly.Data.Migrations.Sqlite
 {
     [DbContext(typeof(SqliteRecoverlyDb))]
-    [Migration("20261130072709_OwnerFeaturesCallThroughLookupPushOvernight")]
-    partial class OwnerFeaturesCallThroughLookupPushOvernight
+    [Migration("20261130081635_SessionSchemaOwnerTelephonyRegistration")]
+    partial class SessionSchemaOwnerTelephonyRegistration
     {
         /// <inheritdoc />
         protected override void BuildTargetModel(ModelBuilder modelBuilder)
@@ -312,6 +312,18 @@ namespace Recoverly.Data.Migrations.Sqlite
                     b.Property<string>("E164")
                         .IsRequired()
                         .HasMaxLength(20)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Registration")
+                        .IsRequired()
+                        .HasMaxLength(20)
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime?>("RegistrationCheckAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("RegistrationDetail")
+                        .HasMaxLength(300)
                         .HasColumnType("TEXT");
 
                     b.Property<double?>("SendRatePerSecond")

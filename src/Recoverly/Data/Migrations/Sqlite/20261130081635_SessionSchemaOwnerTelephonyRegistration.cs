@@ -1,13 +1,12 @@
 ﻿using System;
 using Microsoft.EntityFrameworkCore.Migrations;
-using Npgsql.EntityFrameworkCore.PostgreSQL.Metadata;
 
 #nullable disable
 
-namespace Recoverly.Data.Migrations.Postgres
+namespace Recoverly.Data.Migrations.Sqlite
 {
     /// <inheritdoc />
-    public partial class OwnerFeaturesCallThroughLookupPushOvernight : Migration
+    public partial class SessionSchemaOwnerTelephonyRegistration : Migration
     {
         /// <inheritdoc />
         protected override void Up(MigrationBuilder migrationBuilder)
@@ -17,83 +16,104 @@ namespace Recoverly.Data.Migrations.Postgres
                 table: "MissedCalls");
 
             migrationBuilder.AddColumn<string>(
+                name: "Registration",
+                table: "Numbers",
+                type: "TEXT",
+                maxLength: 20,
+                nullable: false,
+                defaultValue: "");
+
+            migrationBuilder.AddColumn<DateTime>(
+                name: "RegistrationCheckAt",
+                table: "Numbers",
+                type: "TEXT",
+                nullable: true);
+
+            migrationBuilder.AddColumn<string>(
+                name: "RegistrationDetail",
+                table: "Numbers",
+                type: "TEXT",
+                maxLength: 300,
+                nullable: true);
+
+            migrationBuilder.AddColumn<string>(
                 name: "TranscriptionStatus",
                 table: "MissedCalls",
-                type: "character varying(20)",
+                type: "TEXT",
                 maxLength: 20,
                 nullable: true);
 
             migrationBuilder.AddColumn<DateTime>(
                 name: "UrgentAt",
                 table: "Contacts",
-                type: "timestamp with time zone",
+                type: "TEXT",
                 nullable: true);
 
             migrationBuilder.AddColumn<string>(
                 name: "UrgentWord",
                 table: "Contacts",
-                type: "character varying(40)",
+                type: "TEXT",
                 maxLength: 40,
                 nullable: true);
 
             migrationBuilder.AddColumn<string>(
                 name: "EmergencyWords",
                 table: "Businesses",
-                type: "character varying(1230)",
+                type: "TEXT",
                 maxLength: 1230,
                 nullable: true);
 
             migrationBuilder.AddColumn<bool>(
                 name: "HoldTextBacksOvernight",
                 table: "Businesses",
-                type: "boolean",
+                type: "INTEGER",
                 nullable: false,
                 defaultValue: false);
 
             migrationBuilder.AddColumn<int>(
                 name: "LineCodeAttempts",
                 table: "Businesses",
-                type: "integer",
+                type: "INTEGER",
                 nullable: false,
                 defaultValue: 0);
 
             migrationBuilder.AddColumn<DateTime>(
                 name: "LineCodeExpiresAt",
                 table: "Businesses",
-                type: "timestamp with time zone",
+                type: "TEXT",
                 nullable: true);
 
             migrationBuilder.AddColumn<string>(
                 name: "LineCodeHash",
                 table: "Businesses",
-                type: "character varying(64)",
+                type: "TEXT",
                 maxLength: 64,
                 nullable: true);
 
             migrationBuilder.AddColumn<string>(
                 name: "LineCodeTo",
                 table: "Businesses",
-                type: "character varying(20)",
+                type: "TEXT",
                 maxLength: 20,
                 nullable: true);
 
             migrationBuilder.AddColumn<bool>(
                 name: "LineTypeLookupOff",
                 table: "Businesses",
-                type: "boolean",
+                type: "INTEGER",
                 nullable: false,
                 defaultValue: false);
 
             migrationBuilder.AddColumn<DateTime>(
                 name: "LineVerifiedAt",
                 table: "Businesses",
-                type: "timestamp with time zone",
+                type: "TEXT",
                 nullable: true);
 
             migrationBuilder.AddColumn<string>(
                 name: "VerifiedLine",
                 table: "Businesses",
-                type: "character varying(20)",
+                type: "TEXT",
                 maxLength: 20,
                 nullable: true);
 
@@ -101,11 +121,11 @@ namespace Recoverly.Data.Migrations.Postgres
                 name: "LineTypeLookups",
                 columns: table => new
                 {
-                    Phone = table.Column<string>(type: "character varying(20)", maxLength: 20, nullable: false),
-                    LineType = table.Column<string>(type: "character varying(20)", maxLength: 20, nullable: false),
-                    Textable = table.Column<bool>(type: "boolean", nullable: false),
-                    CarrierName = table.Column<string>(type: "character varying(100)", maxLength: 100, nullable: true),
-                    LookedUpAt = table.Column<DateTime>(type: "timestamp with time zone", nullable: false)
+                    Phone = table.Column<string>(type: "TEXT", maxLength: 20, nullable: false),
+                    LineType = table.Column<string>(type: "TEXT", maxLength: 20, nullable: false),
+                    Textable = table.Column<bool>(type: "INTEGER", nullable: false),
+                    CarrierName = table.Column<string>(type: "TEXT", maxLength: 100, nullable: true),
+                    LookedUpAt = table.Column<DateTime>(type: "TEXT", nullable: false)
                 },
                 constraints: table =>
                 {
@@ -116,12 +136,12 @@ namespace Recoverly.Data.Migrations.Postgres
                 name: "LineVerificationCalls",
                 columns: table => new
                 {
-                    Id = table.Column<long>(type: "bigint", nullable: false)
-                        .Annotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.IdentityByDefaultColumn),
-                    BusinessId = table.Column<long>(type: "bigint", nullable: false),
-                    To = table.Column<string>(type: "character varying(20)", maxLength: 20, nullable: false),
-                    At = table.Column<DateTime>(type: "timestamp with time zone", nullable: false),
-                    CallSid = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: true)
+                    Id = table.Column<long>(type: "INTEGER", nullable: false)
+                        .Annotation("Sqlite:Autoincrement", true),
+                    BusinessId = table.Column<long>(type: "INTEGER", nullable: false),
+                    To = table.Column<string>(type: "TEXT", maxLength: 20, nullable: false),
+                    At = table.Column<DateTime>(type: "TEXT", nullable: false),
+                    CallSid = table.Column<string>(type: "TEXT", maxLength: 64, nullable: true)
                 },
                 constraints: table =>
                 {
@@ -138,15 +158,15 @@ namespace Recoverly.Data.Migrations.Postgres
                 name: "ProviderDeletions",
                 columns: table => new
                 {
-                    Id = table.Column<long>(type: "bigint", nullable: false)
-                        .Annotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.IdentityByDefaultColumn),
-                    BusinessId = table.Column<long>(type: "bigint", nullable: false),
-                    RecordingSid = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: false),
-                    CreatedAt = table.Column<DateTime>(type: "timestamp with time zone", nullable: false),
-                    NextAttemptAt = table.Column<DateTime>(type: "timestamp with time zone", nullable: false),
-                    Attempts = table.Column<int>(type: "integer", nullable: false),
-                    DoneAt = table.Column<DateTime>(type: "timestamp with time zone", nullable: true),
-                    LastProblem = table.Column<string>(type: "character varying(200)", maxLength: 200, nullable: true)
+                    Id = table.Column<long>(type: "INTEGER", nullable: false)
+                        .Annotation("Sqlite:Autoincrement", true),
+                    BusinessId = table.Column<long>(type: "INTEGER", nullable: false),
+                    RecordingSid = table.Column<string>(type: "TEXT", maxLength: 64, nullable: false),
+                    CreatedAt = table.Column<DateTime>(type: "TEXT", nullable: false),
+                    NextAttemptAt = table.Column<DateTime>(type: "TEXT", nullable: false),
+                    Attempts = table.Column<int>(type: "INTEGER", nullable: false),
+                    DoneAt = table.Column<DateTime>(type: "TEXT", nullable: true),
+                    LastProblem = table.Column<string>(type: "TEXT", maxLength: 200, nullable: true)
                 },
                 constraints: table =>
                 {
@@ -157,15 +177,15 @@ namespace Recoverly.Data.Migrations.Postgres
                 name: "PushDevices",
                 columns: table => new
                 {
-                    Id = table.Column<long>(type: "bigint", nullable: false)
-                        .Annotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.IdentityByDefaultColumn),
-                    BusinessId = table.Column<long>(type: "bigint", nullable: false),
-                    Endpoint = table.Column<string>(type: "character varying(1000)", maxLength: 1000, nullable: false),
-                    P256dh = table.Column<string>(type: "character varying(100)", maxLength: 100, nullable: false),
-                    Auth = table.Column<string>(type: "character varying(50)", maxLength: 50, nullable: false),
-                    Label = table.Column<string>(type: "character varying(80)", maxLength: 80, nullable: false),
-                    CreatedAt = table.Column<DateTime>(type: "timestamp with time zone", nullable: false),
-                    LastSentAt = table.Column<DateTime>(type: "timestamp with time zone", nullable: true)
+                    Id = table.Column<long>(type: "INTEGER", nullable: false)
+                        .Annotation("Sqlite:Autoincrement", true),
+                    BusinessId = table.Column<long>(type: "INTEGER", nullable: false),
+                    Endpoint = table.Column<string>(type: "TEXT", maxLength: 1000, nullable: false),
+                    P256dh = table.Column<string>(type: "TEXT", maxLength: 100, nullable: false),
+                    Auth = table.Column<string>(type: "TEXT", maxLength: 50, nullable: false),
+                    Label = table.Column<string>(type: "TEXT", maxLength: 80, nullable: false),
+                    CreatedAt = table.Column<DateTime>(type: "TEXT", nullable: false),
+                    LastSentAt = table.Column<DateTime>(type: "TEXT", nullable: true)
                 },
                 constraints: table =>
                 {
@@ -182,9 +202,9 @@ namespace Recoverly.Data.Migrations.Postgres
                 name: "ScreenedCalls",
                 columns: table => new
                 {
-                    CallSid = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: false),
-                    BusinessId = table.Column<long>(type: "bigint", nullable: false),
-                    AcceptedAt = table.Column<DateTime>(type: "timestamp with time zone", nullable: false)
+                    CallSid = table.Column<string>(type: "TEXT", maxLength: 64, nullable: false),
+                    BusinessId = table.Column<long>(type: "INTEGER", nullable: false),
+                    AcceptedAt = table.Column<DateTime>(type: "TEXT", nullable: false)
                 },
                 constraints: table =>
                 {
@@ -201,10 +221,10 @@ namespace Recoverly.Data.Migrations.Postgres
                 name: "WebPushKeys",
                 columns: table => new
                 {
-                    Id = table.Column<int>(type: "integer", nullable: false),
-                    PublicKey = table.Column<string>(type: "character varying(100)", maxLength: 100, nullable: false),
-                    PrivateKey = table.Column<string>(type: "character varying(100)", maxLength: 100, nullable: false),
-                    CreatedAt = table.Column<DateTime>(type: "timestamp with time zone", nullable: false)
+                    Id = table.Column<int>(type: "INTEGER", nullable: false),
+                    PublicKey = table.Column<string>(type: "TEXT", maxLength: 100, nullable: false),
+                    PrivateKey = table.Column<string>(type: "TEXT", maxLength: 100, nullable: false),
+                    CreatedAt = table.Column<DateTime>(type: "TEXT", nullable: false)
                 },
                 constraints: table =>
                 {
@@ -293,6 +313,18 @@ namespace Recoverly.Data.Migrations.Postgres
             migrationBuilder.DropIndex(
                 name: "IX_Contacts_BusinessId_UrgentAt",
                 table: "Contacts");
+
+            migrationBuilder.DropColumn(
+                name: "Registration",
+                table: "Numbers");
+
+            migrationBuilder.DropColumn(
+                name: "RegistrationCheckAt",
+                table: "Numbers");
+
+            migrationBuilder.DropColumn(
+                name: "RegistrationDetail",
+                table: "Numbers");
 
             migrationBuilder.DropColumn(
                 name: "TranscriptionStatus",

@@ -1,12 +1,13 @@
 ﻿using System;
 using Microsoft.EntityFrameworkCore.Migrations;
+using Npgsql.EntityFrameworkCore.PostgreSQL.Metadata;
 
 #nullable disable
 
-namespace Recoverly.Data.Migrations.Sqlite
+namespace Recoverly.Data.Migrations.Postgres
 {
     /// <inheritdoc />
-    public partial class OwnerFeaturesCallThroughLookupPushOvernight : Migration
+    public partial class SessionSchemaOwnerTelephonyRegistration : Migration
     {
         /// <inheritdoc />
         protected override void Up(MigrationBuilder migrationBuilder)
@@ -16,83 +17,104 @@ namespace Recoverly.Data.Migrations.Sqlite
                 table: "MissedCalls");
 
             migrationBuilder.AddColumn<string>(
+                name: "Registration",
+                table: "Numbers",
+                type: "character varying(20)",
+                maxLength: 20,
+                nullable: false,
+                defaultValue: "");
+
+            migrationBuilder.AddColumn<DateTime>(
+                name: "RegistrationCheckAt",
+                table: "Numbers",
+                type: "timestamp with time zone",
+                nullable: true);
+
+            migrationBuilder.AddColumn<string>(
+                name: "RegistrationDetail",
+                table: "Numbers",
+                type: "character varying(300)",
+                maxLength: 300,
+                nullable: true);
+
+            migrationBuilder.AddColumn<string>(
                 name: "TranscriptionStatus",
                 table: "MissedCalls",
-                type: "TEXT",
+                type: "character varying(20)",
                 maxLength: 20,
                 nullable: true);
 
             migrationBuilder.AddColumn<DateTime>(
                 name: "UrgentAt",
                 table: "Contacts",
-                type: "TEXT",
+                type: "timestamp with time zone",
                 nullable: true);
 
             migrationBuilder.AddColumn<string>(
                 name: "UrgentWord",
                 table: "Contacts",
-                type: "TEXT",
+                type: "character varying(40)",
                 maxLength: 40,
                 nullable: true);
 
             migrationBuilder.AddColumn<string>(
                 name: "EmergencyWords",
                 table: "Businesses",
-                type: "TEXT",
+                type: "character varying(1230)",
                 maxLength: 1230,
                 nullable: true);
 
             migrationBuilder.AddColumn<bool>(
                 name: "HoldTextBacksOvernight",
                 table: "Businesses",
-                type: "INTEGER",
+                type: "boolean",
                 nullable: false,
                 defaultValue: false);
 
             migrationBuilder.AddColumn<int>(
                 name: "LineCodeAttempts",
                 table: "Businesses",
-                type: "INTEGER",
+                type: "integer",
                 nullable: false,
                 defaultValue: 0);
 
             migrationBuilder.AddColumn<DateTime>(
                 name: "LineCodeExpiresAt",
                 table: "Businesses",
-                type: "TEXT",
+                type: "timestamp with time zone",
                 nullable: true);
 
             migrationBuilder.AddColumn<string>(
                 name: "LineCodeHash",
                 table: "Businesses",
-                type: "TEXT",
+                type: "character varying(64)",
                 maxLength: 64,
                 nullable: true);
 
             migrationBuilder.AddColumn<string>(
                 name: "LineCodeTo",
                 table: "Businesses",
-                type: "TEXT",
+                type: "character varying(20)",
                 maxLength: 20,
                 nullable: true);
 
             migrationBuilder.AddColumn<bool>(
                 name: "LineTypeLookupOff",
                 table: "Businesses",
-                type: "INTEGER",
+                type: "boolean",
                 nullable: false,
                 defaultValue: false);
 
             migrationBuilder.AddColumn<DateTime>(
                 name: "LineVerifiedAt",
                 table: "Businesses",
-                type: "TEXT",
+                type: "timestamp with time zone",
                 nullable: true);
 
             migrationBuilder.AddColumn<string>(
                 name: "VerifiedLine",
                 table: "Businesses",
-                type: "TEXT",
+                type: "character varying(20)",
                 maxLength: 20,
                 nullable: true);
 
@@ -100,11 +122,11 @@ namespace Recoverly.Data.Migrations.Sqlite
                 name: "LineTypeLookups",
                 columns: table => new
                 {
-                    Phone = table.Column<string>(type: "TEXT", maxLength: 20, nullable: false),
-                    LineType = table.Column<string>(type: "TEXT", maxLength: 20, nullable: false),
-                    Textable = table.Column<bool>(type: "INTEGER", nullable: false),
-                    CarrierName = table.Column<string>(type: "TEXT", maxLength: 100, nullable: true),
-                    LookedUpAt = table.Column<DateTime>(type: "TEXT", nullable: false)
+                    Phone = table.Column<string>(type: "character varying(20)", maxLength: 20, nullable: false),
+                    LineType = table.Column<string>(type: "character varying(20)", maxLength: 20, nullable: false),
+                    Textable = table.Column<bool>(type: "boolean", nullable: false),
+                    CarrierName = table.Column<string>(type: "character varying(100)", maxLength: 100, nullable: true),
+                    LookedUpAt = table.Column<DateTime>(type: "timestamp with time zone", nullable: false)
                 },
                 constraints: table =>
                 {
@@ -115,12 +137,12 @@ namespace Recoverly.Data.Migrations.Sqlite
                 name: "LineVerificationCalls",
                 columns: table => new
                 {
-                    Id = table.Column<long>(type: "INTEGER", nullable: false)
-                        .Annotation("Sqlite:Autoincrement", true),
-                    BusinessId = table.Column<long>(type: "INTEGER", nullable: false),
-                    To = table.Column<string>(type: "TEXT", maxLength: 20, nullable: false),
-                    At = table.Column<DateTime>(type: "TEXT", nullable: false),
-                    CallSid = table.Column<string>(type: "TEXT", maxLength: 64, nullable: true)
+                    Id = table.Column<long>(type: "bigint", nullable: false)
+                        .Annotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.IdentityByDefaultColumn),
+                    BusinessId = table.Column<long>(type: "bigint", nullable: false),
+                    To = table.Column<string>(type: "character varying(20)", maxLength: 20, nullable: false),
+                    At = table.Column<DateTime>(type: "timestamp with time zone", nullable: false),
+                    CallSid = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: true)
                 },
                 constraints: table =>
                 {
@@ -137,15 +159,15 @@ namespace Recoverly.Data.Migrations.Sqlite
                 name: "ProviderDeletions",
                 columns: table => new
                 {
-                    Id = table.Column<long>(type: "INTEGER", nullable: false)
-                        .Annotation("Sqlite:Autoincrement", true),
-                    BusinessId = table.Column<long>(type: "INTEGER", nullable: false),
-                    RecordingSid = table.Column<string>(type: "TEXT", maxLength: 64, nullable: false),
-                    CreatedAt = table.Column<DateTime>(type: "TEXT", nullable: false),
-                    NextAttemptAt = table.Column<DateTime>(type: "TEXT", nullable: false),
-                    Attempts = table.Column<int>(type: "INTEGER", nullable: false),
-                    DoneAt = table.Column<DateTime>(type: "TEXT", nullable: true),
-                    LastProblem = table.Column<string>(type: "TEXT", maxLength: 200, nullable: true)
+                    Id = table.Column<long>(type: "bigint", nullable: false)
+                        .Annotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.IdentityByDefaultColumn),
+                    BusinessId = table.Column<long>(type: "bigint", nullable: false),
+                    RecordingSid = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: false),
+                    CreatedAt = table.Column<DateTime>(type: "timestamp with time zone", nullable: false),
+                    NextAttemptAt = table.Column<DateTime>(type: "timestamp with time zone", nullable: false),
+                    Attempts = table.Column<int>(type: "integer", nullable: false),
+                    DoneAt = table.Column<DateTime>(type: "timestamp with time zone", nullable: true),
+                    LastProblem = table.Column<string>(type: "character varying(200)", maxLength: 200, nullable: true)
                 },
                 constraints: table =>
                 {
@@ -156,15 +178,15 @@ namespace Recoverly.Data.Migrations.Sqlite
                 name: "PushDevices",
                 columns: table => new
                 {
-                    Id = table.Column<long>(type: "INTEGER", nullable: false)
-                        .Annotation("Sqlite:Autoincrement", true),
-                    BusinessId = table.Column<long>(type: "INTEGER", nullable: false),
-                    Endpoint = table.Column<string>(type: "TEXT", maxLength: 1000, nullable: false),
-                    P256dh = table.Column<string>(type: "TEXT", maxLength: 100, nullable: false),
-                    Auth = table.Column<string>(type: "TEXT", maxLength: 50, nullable: false),
-                    Label = table.Column<string>(type: "TEXT", maxLength: 80, nullable: false),
-                    CreatedAt = table.Column<DateTime>(type: "TEXT", nullable: false),
-                    LastSentAt = table.Column<DateTime>(type: "TEXT", nullable: true)
+                    Id = table.Column<long>(type: "bigint", nullable: false)
+                        .Annotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.IdentityByDefaultColumn),
+                    BusinessId = table.Column<long>(type: "bigint", nullable: false),
+                    Endpoint = table.Column<string>(type: "character varying(1000)", maxLength: 1000, nullable: false),
+                    P256dh = table.Column<string>(type: "character varying(100)", maxLength: 100, nullable: false),
+                    Auth = table.Column<string>(type: "character varying(50)", maxLength: 50, nullable: false),
+                    Label = table.Column<string>(type: "character varying(80)", maxLength: 80, nullable: false),
+                    CreatedAt = table.Column<DateTime>(type: "timestamp with time zone", nullable: false),
+                    LastSentAt = table.Column<DateTime>(type: "timestamp with time zone", nullable: true)
                 },
                 constraints: table =>
                 {
@@ -181,9 +203,9 @@ namespace Recoverly.Data.Migrations.Sqlite
                 name: "ScreenedCalls",
                 columns: table => new
                 {
-                    CallSid = table.Column<string>(type: "TEXT", maxLength: 64, nullable: false),
-                    BusinessId = table.Column<long>(type: "INTEGER", nullable: false),
-                    AcceptedAt = table.Column<DateTime>(type: "TEXT", nullable: false)
+                    CallSid = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: false),
+                    BusinessId = table.Column<long>(type: "bigint", nullable: false),
+                    AcceptedAt = table.Column<DateTime>(type: "timestamp with time zone", nullable: false)
                 },
                 constraints: table =>
                 {
@@ -200,10 +222,10 @@ namespace Recoverly.Data.Migrations.Sqlite
                 name: "WebPushKeys",
                 columns: table => new
                 {
-                    Id = table.Column<int>(type: "INTEGER", nullable: false),
-                    PublicKey = table.Column<string>(type: "TEXT", maxLength: 100, nullable: false),
-                    PrivateKey = table.Column<string>(type: "TEXT", maxLength: 100, nullable: false),
-                    CreatedAt = table.Column<DateTime>(type: "TEXT", nullable: false)
+                    Id = table.Column<int>(type: "integer", nullable: false),
+                    PublicKey = table.Column<string>(type: "character varying(100)", maxLength: 100, nullable: false),
+                    PrivateKey = table.Column<string>(type: "character varying(100)", maxLength: 100, nullable: false),
+                    CreatedAt = table.Column<DateTime>(type: "timestamp with time zone", nullable: false)
                 },
                 constraints: table =>
                 {
@@ -292,6 +314,18 @@ namespace Recoverly.Data.Migrations.Sqlite
             migrationBuilder.DropIndex(
                 name: "IX_Contacts_BusinessId_UrgentAt",
                 table: "Contacts");
+
+            migrationBuilder.DropColumn(
+                name: "Registration",
+                table: "Numbers");
+
+            migrationBuilder.DropColumn(
+                name: "RegistrationCheckAt",
+                table: "Numbers");
+
+            migrationBuilder.DropColumn(
+                name: "RegistrationDetail",
+                table: "Numbers");
 
             migrationBuilder.DropColumn(
                 name: "TranscriptionStatus",

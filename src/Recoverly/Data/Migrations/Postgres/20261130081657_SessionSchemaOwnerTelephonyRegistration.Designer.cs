@@ -12,8 +12,8 @@ using Recoverly.Data;
 namespace Recoverly.Data.Migrations.Postgres
 {
     [DbContext(typeof(PostgresRecoverlyDb))]
-    [Migration("20261130072814_OwnerFeaturesCallThroughLookupPushOvernight")]
-    partial class OwnerFeaturesCallThroughLookupPushOvernight
+    [Migration("20261130081657_SessionSchemaOwnerTelephonyRegistration")]
+    partial class SessionSchemaOwnerTelephonyRegistration
     {
         /// <inheritdoc />
         protected override void BuildTargetModel(ModelBuilder modelBuilder)
@@ -326,6 +326,18 @@ namespace Recoverly.Data.Migrations.Postgres
                         .IsRequired()
                         .HasMaxLength(20)
                         .HasColumnType("character varying(20)");
+
+                    b.Property<string>("Registration")
+                        .IsRequired()
+                        .HasMaxLength(20)
+                        .HasColumnType("character varying(20)");
+
+                    b.Property<DateTime?>("RegistrationCheckAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("RegistrationDetail")
+                        .HasMaxLength(300)
+                        .HasColumnType("character varying(300)");
 
                     b.Property<double?>("SendRatePerSecond")
                         .HasColumnType("double precision");
