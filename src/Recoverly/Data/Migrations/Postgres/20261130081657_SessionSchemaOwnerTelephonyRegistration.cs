@@ -22,7 +22,7 @@ namespace Recoverly.Data.Migrations.Postgres
                 type: "character varying(20)",
                 maxLength: 20,
                 nullable: false,
-                defaultValue: "");
+                defaultValue: "Registered" /* numbers in use before the check existed keep sending */);
 
             migrationBuilder.AddColumn<DateTime>(
                 name: "RegistrationCheckAt",

@@ -21,7 +21,7 @@ namespace Recoverly.Data.Migrations.Sqlite
                 type: "TEXT",
                 maxLength: 20,
                 nullable: false,
-                defaultValue: "");
+                defaultValue: "Registered" /* numbers in use before the check existed keep sending */);
 
             migrationBuilder.AddColumn<DateTime>(
                 name: "RegistrationCheckAt",
