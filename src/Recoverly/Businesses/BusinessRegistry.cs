@@ -36,21 +36,25 @@ public sealed class BusinessRegistry(RecoverlyDb db, TimeProvider time, Dispatch
         if (request.Mode == CallMode.CallThrough && LineVerification.LineProblem(businessPhone, options.Value.AllowedRegions) is { } lineProblem)
             return (null, $"--business-phone can't be dialled in call-through mode: {lineProblem}");
 
-        await using var tx = await db.BeginWriteAsync(ct);
-        if (await db.Numbers.AnyAsync(n => n.E164 == number, ct)) return (null, $"--number {number} is already assigned to a business");
-        var now = time.GetUtcNow().UtcDateTime;
-        var business = Business.StartTrial(request.Name.Trim(), businessPhone, number, request.TimeZone, now, registrations?.Initial ?? SenderRegistration.Registered);
-        business.OwnerPhone = ownerPhone;
-        business.OwnerEmail = request.OwnerEmail;
-        business.Mode = request.Mode;
-        // The operator adding a call-through business vouches for its line; owners prove theirs with a verification call.
-        if (request.Mode == CallMode.CallThrough) (business.VerifiedLine, business.LineVerifiedAt) = (businessPhone, now);
-        db.Businesses.Add(business);
-        await db.SaveChangesAsync(ct);
-        if (ownerPhone is not null)
-            await OwnerAlertSubscription.RequestAsync(db, business, ownerPhone, number, ConsentEvidence.FromOperator(consentEvidence), policy: null, now, ct);
-        await db.SaveChangesAsync(ct);
-        await tx.CommitAsync(ct);
+        Business business;
+        // The write gate is held until the transaction is disposed: the registration check below writes on its own.
+        await using (var tx = await db.BeginWriteAsync(ct))
+        {
+            if (await db.Numbers.AnyAsync(n => n.E164 == number, ct)) return (null, $"--number {number} is already assigned to a business");
+            var now = time.GetUtcNow().UtcDateTime;
+            business = Business.StartTrial(request.Name.Trim(), businessPhone, number, request.TimeZone, now, registrations?.Initial ?? SenderRegistration.Registered);
+            business.OwnerPhone = ownerPhone;
+            business.OwnerEmail = request.OwnerEmail;
+            business.Mode = request.Mode;
+            // The operator adding a call-through business vouches for its line; owners prove theirs with a verification call.
+            if (request.Mode == CallMode.CallThrough) (business.VerifiedLine, business.LineVerifiedAt) = (businessPhone, now);
+            db.Businesses.Add(business);
+            await db.SaveChangesAsync(ct);
+            if (ownerPhone is not null)
+                await OwnerAlertSubscription.RequestAsync(db, business, ownerPhone, number, ConsentEvidence.FromOperator(consentEvidence), policy: null, now, ct);
+            await db.SaveChangesAsync(ct);
+            await tx.CommitAsync(ct);
+        }
         // Provisioning: ask about the number's 10DLC / toll-free registration now; until it checks out its texts are held.
         if (registrations is not null) await registrations.CheckNumberAsync(number, ct);
         signal.Notify();

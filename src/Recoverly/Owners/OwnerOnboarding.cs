@@ -58,6 +58,15 @@ public sealed class OwnerOnboarding(RecoverlyDb db, TimeProvider time, DispatchS
     public async Task<(Business? Business, string? Error)> CreateBusinessAsync(long accountId, ValidBusinessDetails details,
         string? chosenNumber, CancellationToken ct)
     {
+        var (business, problem) = await CreateBusinessInTransactionAsync(accountId, details, chosenNumber, ct);
+        // Provisioning, once the write transaction is over: ask about the number's 10DLC / toll-free registration; until it checks out its texts are held.
+        if (business is not null) await registrations.CheckNumberAsync(business.Numbers[0].E164, ct);
+        return (business, problem);
+    }
+
+    private async Task<(Business? Business, string? Error)> CreateBusinessInTransactionAsync(long accountId, ValidBusinessDetails details,
+        string? chosenNumber, CancellationToken ct)
+    {
         if (await db.OwnerAccounts.AsNoTracking().AnyAsync(a => a.Id == accountId && a.BusinessId != null, ct))
             return (null, "Your account already has a business. One account runs one business for now.");
         // A number is a real line on the operator's account: it goes only to an owner who proved their email.
@@ -114,8 +123,6 @@ public sealed class OwnerOnboarding(RecoverlyDb db, TimeProvider time, DispatchS
         }
         log.LogInformation("Onboarding: account {AccountId} created business {BusinessId} with number {Number}",
             accountId, business.Id, Phones.Mask(number));
-        // Provisioning: ask about the number's 10DLC / toll-free registration now; until it checks out its texts are held.
-        await registrations.CheckNumberAsync(number, ct);
         return (business, null);
     }
 

@@ -89,6 +89,8 @@ public sealed partial class TestApp : IAsyncDisposable
             ["Twilio:AccountSid"] = AccountSid,
             ["Twilio:AuthToken"] = AuthToken,
             ["Twilio:KeywordReplies"] = provider == Provider.TwilioAnswersKeywords ? "Provider" : "Recoverly",
+            // The doubles stand in for the real API (no ApiBaseUrl), which would turn the registration check on; tests that want it say so.
+            ["Twilio:RegistrationCheck"] = "false",
             ["Recoverly:PublicBaseUrl"] = BaseUrl,
             ["Recoverly:Roles"] = "web",
             // The per-send timeout runs on the wall clock: a send a test holds open must not time out however slow the machine.
