@@ -3,8 +3,8 @@ namespace Recoverly.Dispatch;
 public sealed class DispatchOptions
 {
     public int BatchSize { get; set; } = 100;
-    /// <summary>Sends in flight at once per process.</summary>
-    public int Concurrency { get; set; } = 64;
+    /// <summary>Sends in flight at once per process: at least the send rate times the provider's round trip (200/s x 0.3 s = 60), with room for stalls.</summary>
+    public int Concurrency { get; set; } = 256;
     /// <summary>Sends in flight at once per sending number in one process, so one number's burst cannot take every slot.</summary>
     public int ConcurrencyPerSender { get; set; } = 4;
     /// <summary>How long a claimed row stays ours unless renewed; a crashed dispatcher's rows are picked up after this.</summary>

@@ -191,6 +191,8 @@ public sealed class Dispatcher(IServiceScopeFactory scopes, ITextProvider gatewa
                 return;
             }
             if (row.FencedAt is null && await EndedAsNotTextableAsync(db, row, ct)) return;
+            // The provider call can take seconds: hand the connection back to the pool meanwhile, or sends in flight starve the webhooks.
+            await db.Database.CloseConnectionAsync();
             SendResult result;
             using (var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct))
             {
