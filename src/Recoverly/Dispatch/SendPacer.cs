@@ -29,15 +29,18 @@ public sealed class SendPacer(IOptions<TelephonyOptions> options, IServiceScopeF
 
     /// <summary>
     /// Opens each number's gate for one send now, in one statement for all of them: a number whose previous
-    /// send was less than its interval ago stays shut. Returns the numbers that may send now. No time is held
-    /// for later: a text that must wait simply asks again, so no reservation can go stale when a dispatcher
-    /// is late or dies, and two sends from one number are always an interval apart.
+    /// send was less than its interval ago stays shut. Returns the numbers that may send now, and for each shut
+    /// one when it opens again (one more statement, only when some stayed shut), so its texts ask again right
+    /// then rather than an interval from now — which would miss every other turn. No time is held for later:
+    /// a text that must wait simply asks again, so no reservation can go stale when a dispatcher is late or
+    /// dies, and two sends from one number are always an interval apart.
     /// </summary>
-    public static async Task<HashSet<string>> TakeAsync(RecoverlyDb db, IReadOnlyList<(string Sender, TimeSpan Interval)> wanted, DateTime now,
+    public static async Task<GateAnswers> TakeAsync(RecoverlyDb db, IReadOnlyList<(string Sender, TimeSpan Interval)> wanted, DateTime now,
         CancellationToken ct)
     {
         var open = new HashSet<string>(StringComparer.Ordinal);
-        if (wanted.Count == 0) return open;
+        var shut = new Dictionary<string, DateTime>(StringComparer.Ordinal);
+        if (wanted.Count == 0) return new(open, shut);
         var postgres = db.Provider == DatabaseProvider.Postgres;
         var rows = postgres
             ? """SELECT s, @now + d FROM unnest(@senders, @spans) AS t(s, d)"""
@@ -62,9 +65,21 @@ public sealed class SendPacer(IOptions<TelephonyOptions> options, IServiceScopeF
                 OutboxLeases.Add(cmd, $"d{i}", wanted[i].Interval.Ticks);
             }
         }
-        await using var reader = await cmd.ExecuteReaderAsync(ct);
-        while (await reader.ReadAsync(ct)) open.Add(reader.GetString(0));
-        return open;
+        await using (var reader = await cmd.ExecuteReaderAsync(ct))
+            while (await reader.ReadAsync(ct)) open.Add(reader.GetString(0));
+        var stillShut = wanted.Select(w => w.Sender).Where(s => !open.Contains(s)).Distinct().ToList();
+        if (stillShut.Count == 0) return new(open, shut);
+
+        await using var read = await OutboxLeases.CommandAsync(db, postgres
+            ? """SELECT "Sender", "NextSlotTicks" FROM "SenderSlots" WHERE "Sender" = ANY(@shut)"""
+            : $"""SELECT "Sender", "NextSlotTicks" FROM "SenderSlots" WHERE "Sender" IN ({string.Join(", ", stillShut.Select((_, i) => $"@shut{i}"))})""",
+            ct);
+        if (postgres) OutboxLeases.Add(read, "shut", stillShut.ToArray());
+        else
+            for (var i = 0; i < stillShut.Count; i++) OutboxLeases.Add(read, $"shut{i}", stillShut[i]);
+        await using (var slots = await read.ExecuteReaderAsync(ct))
+            while (await slots.ReadAsync(ct)) shut[slots.GetString(0)] = new DateTime(Math.Max(slots.GetInt64(1), now.Ticks), DateTimeKind.Utc);
+        return new(open, shut);
     }
 
     /// <summary>
@@ -108,6 +123,9 @@ public sealed class SendPacer(IOptions<TelephonyOptions> options, IServiceScopeF
         }
     }
 }
+
+/// <summary>What the gate said: the numbers that may send one text now, and when each shut one opens again.</summary>
+public sealed record GateAnswers(HashSet<string> Open, Dictionary<string, DateTime> ShutUntil);
 
 /// <summary>The gate a claimed text passed: the next-slot value its opening wrote, and the number's interval.</summary>
 public readonly record struct SendGate(long SlotTicks, TimeSpan Interval);

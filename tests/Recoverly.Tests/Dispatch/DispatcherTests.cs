@@ -350,6 +350,34 @@ public class DispatcherTests
 
     [Theory]
     [BothDatabases]
+    public async Task A_numbers_next_text_goes_the_moment_its_gate_opens_not_an_interval_later(Db db)
+    {
+        await using var app = await TestApp.StartAsync(db, new Dictionary<string, string?> { ["Telephony:SendRatePerSecond"] = "1" });
+        await app.AddBusinessAsync();
+        await app.MissedCallAsync(CallerNumber(0));
+        await app.MissedCallAsync(CallerNumber(1));
+        var start = Now(app);
+
+        // The first text's request leaves 300 ms after its claim, so the number's next turn is at 1.3 s, not 1 s.
+        var dispatcher = app.Services.GetRequiredService<Dispatcher>();
+        var (_, ready) = await dispatcher.ClaimReadyAsync(10, CancellationToken.None);
+        app.Time.Advance(TimeSpan.FromMilliseconds(300));
+        await dispatcher.ProcessAsync(Assert.Single(ready), CancellationToken.None);
+
+        // At 1 s the second text asks too early; it must ask again when the gate opens (1.3 s), not at 2 s.
+        app.Time.Advance(TimeSpan.FromMilliseconds(700));
+        await app.DispatchAsync();
+        Assert.Single(app.Twilio.Sent);
+        var waiting = await app.QueryAsync(d => d.OutboundMessages.AsNoTracking().SingleAsync(m => m.To == CallerNumber(1)));
+        Assert.Equal(start.AddMilliseconds(1300), waiting.NextAttemptAt);
+
+        app.Time.Advance(TimeSpan.FromMilliseconds(300));
+        await app.DispatchAsync();
+        Assert.Equal([CallerNumber(0), CallerNumber(1)], app.Twilio.Sent.Select(t => t.To));
+    }
+
+    [Theory]
+    [BothDatabases]
     public async Task Two_dispatchers_never_send_the_same_text(Db db)
     {
         const int BatchSize = 10, Calls = 150;
