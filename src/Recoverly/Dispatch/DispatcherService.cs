@@ -9,10 +9,23 @@ namespace Recoverly.Dispatch;
 /// before they run out.
 /// </summary>
 public sealed class DispatcherService(Dispatcher dispatcher, DispatchSignal signal, TimeProvider time, IOptions<DispatchOptions> options,
-    ILogger<DispatcherService> log) : BackgroundService
+    IHostApplicationLifetime lifetime, ILogger<DispatcherService> log) : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        // Sends start once the host has started: the simulator's carrier posts its callbacks to this process's own web server.
+        var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        using (lifetime.ApplicationStarted.Register(() => started.TrySetResult()))
+        {
+            try
+            {
+                await started.Task.WaitAsync(stoppingToken);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+        }
         var o = options.Value;
         log.LogInformation("Dispatcher {Worker} started", dispatcher.WorkerId);
         var inFlight = new HashSet<Task>();

@@ -15,7 +15,8 @@ public sealed class PublicUrls(IOptions<RecoverlyOptions> options, IServiceProvi
         {
             var configured = options.Value.PublicBaseUrl;
             if (!string.IsNullOrWhiteSpace(configured)) return configured.TrimEnd('/');
-            return _listening ??= ListeningAddress() ?? "http://localhost:5080";
+            // Asked before the server listens, the default stands in but is not kept, so later callers get the real address.
+            return (_listening ??= ListeningAddress()) ?? "http://localhost:5080";
         }
     }
 
