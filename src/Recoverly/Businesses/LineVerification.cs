@@ -65,7 +65,7 @@ public sealed class LineVerification(RecoverlyDb db, TimeProvider time, IVerific
     /// </summary>
     public async Task<string?> CallWithCodeAsync(long businessId, CancellationToken ct)
     {
-        if (!caller.Supported) return UnsupportedVerificationCaller.Refusal;
+        if (!caller.Supported) return IVerificationCaller.Unavailable;
         var now = time.GetUtcNow().UtcDateTime;
         var business = await db.Businesses.AsNoTracking().Include(b => b.Numbers).FirstAsync(b => b.Id == businessId, ct);
         var line = business.BusinessPhone;

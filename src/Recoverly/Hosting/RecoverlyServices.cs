@@ -87,8 +87,9 @@ public static class RecoverlyServices
             ? sp.GetRequiredService<TelnyxGateway>()
             : sp.GetRequiredService<TwilioGateway>());
         services.AddSingleton<TwilioVerificationCaller>();
+        services.AddSingleton<TelnyxVerificationCaller>();
         services.AddSingleton<IVerificationCaller>(sp => sp.GetRequiredService<Microsoft.Extensions.Options.IOptions<TelephonyOptions>>().Value.IsTelnyx
-            ? new UnsupportedVerificationCaller()
+            ? sp.GetRequiredService<TelnyxVerificationCaller>()
             : sp.GetRequiredService<TwilioVerificationCaller>());
         services.AddScoped<LineVerification>();
         services.AddScoped<MissedCallRecorder>();

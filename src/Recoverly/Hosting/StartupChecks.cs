@@ -81,6 +81,9 @@ public static class StartupChecks
         if (Value(config, "Telnyx:ApiBaseUrl") is { } api
             && (!Uri.TryCreate(api, UriKind.Absolute, out var apiUri) || (apiUri.Scheme != Uri.UriSchemeHttps && apiUri.Scheme != Uri.UriSchemeHttp)))
             return $"Telnyx:ApiBaseUrl must be an absolute https:// address, not '{api}'.";
+        // It goes into API paths (numbers, verification calls): an id, not a name or a URL.
+        if (Value(config, "Telnyx:TexmlApplicationId") is { } app && (app.Length > 64 || !app.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_')))
+            return "Telnyx:TexmlApplicationId must be the TeXML application's id as the Telnyx portal shows it (digits, e.g. 1494404757140276705), not its name.";
         return null;
     }
 

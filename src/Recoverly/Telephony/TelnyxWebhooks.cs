@@ -1,7 +1,10 @@
 using System.Globalization;
+using System.Security.Cryptography;
 using System.Text.Json;
 using System.Xml.Linq;
+using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.Http.Features;
+using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using Recoverly.Businesses;
 using Recoverly.Calls;
@@ -29,6 +32,9 @@ public static class TelnyxWebhooks
         voice.MapPost("", IncomingCallAsync);
         voice.MapPost("/status", CallStatusAsync);
         voice.MapPost("/recording", RecordingAsync);
+        voice.MapPost("/dial", DialEndedAsync);
+        voice.MapPost("/screen", ScreenAsync);
+        voice.MapPost("/screen/answer", ScreenAnswerAsync);
         app.MapPost(MessagingPath, MessagingAsync).AddEndpointFilter((c, next) => VerifyAsync(c, next, json: true)).DisableAntiforgery();
     }
 
@@ -97,7 +103,7 @@ public static class TelnyxWebhooks
     // ---- Voice: a TeXML application whose voice URL is /telnyx/voice ----
 
     private static async Task<IResult> IncomingCallAsync(HttpRequest request, MissedCallRecorder recorder, PublicUrls urls,
-        ILoggerFactory logs, CancellationToken ct)
+        IOptions<RecoverlyOptions> options, IDataProtectionProvider protection, CancellationToken ct)
     {
         if (await FormAsync(request, ct) is not { } form) return Bad("Malformed form body.");
         var callSid = form.Get("CallSid");
@@ -107,24 +113,119 @@ public static class TelnyxWebhooks
         if (form.Get("Direction") is { } direction && !direction.StartsWith("inbound", StringComparison.OrdinalIgnoreCase))
             return Texml(new XElement("Response")); // legs we placed ourselves are not missed calls
 
-        var incoming = new IncomingCall(callSid!, form.Get("From") ?? "", to, null, form.Get("ForwardedFrom"), CallerName(form));
+        var incoming = Incoming(form, callSid!, to);
         // One query answers both "whose number is this?" and everything the outcome depends on, as for Twilio.
         var lookup = await recorder.LookupAsync(incoming, ct);
         if (lookup is null) return Texml(new XElement("Response", new XElement("Reject")));
         var business = lookup.Business;
-        // Only a verified line is dialled (docs/product/call-through.md); Telnyx can't place the verification call, so in practice
-        // only a line the operator vouched for (CLI) gets here, and an unverified call-through business has its calls treated as missed.
-        if (business.DialsBusinessLine)
+        // Only a verified line in an allowed country is ever dialled (docs/product/call-through.md); otherwise the call is missed.
+        if (business.DialsBusinessLine && LineVerification.LineProblem(business.BusinessPhone, options.Value.AllowedRegions) is null)
         {
-            // Call-through needs the dial's outcome, which only the Twilio adapter reads (README, Telnyx): connect, never drop the caller.
-            logs.CreateLogger(typeof(TelnyxWebhooks)).LogWarning(
-                "Business {BusinessId} is in call-through mode, which Telnyx does not support here; connecting the call without missed-call detection",
-                business.Id);
+            // The Recoverly number is the published number: ring the business line first; the dial's action request decides "missed".
+            var screen = ScreenToken(protection, business.Id, callSid!);
             return Texml(new XElement("Response",
-                new XElement("Dial", new XAttribute("timeout", WebhookEndpoints.CallThroughRingSeconds), new XElement("Number", business.BusinessPhone))));
+                new XElement("Dial",
+                    new XAttribute("action", urls.For(DialPath)),
+                    new XAttribute("timeout", WebhookEndpoints.CallThroughRingSeconds),
+                    new XElement("Number", new XAttribute("url", urls.For(ScreenPath + "?s=" + screen)), business.BusinessPhone))));
         }
         var recorded = await recorder.RecordAsync(lookup, incoming, ct);
         return Texml(Greeting(recorded.Business, recorded.Call.Outcome, urls, recorded.TextBackHeldUntil is not null));
+    }
+
+    private static IncomingCall Incoming(IFormCollection form, string callSid, string to) =>
+        new(callSid, form.Get("From") ?? "", to, null, form.Get("ForwardedFrom"), CallerName(form));
+
+    public const string DialPath = "/telnyx/voice/dial";
+    public const string ScreenPath = "/telnyx/voice/screen";
+    public const string ScreenAnswerPath = "/telnyx/voice/screen/answer";
+
+    /// <summary>
+    /// Call-through: the dial ended (its action request, TwiML-style <c>DialCallStatus</c>). Answered only when someone on the
+    /// business line pressed 1 at the screen; no-answer, busy, failed, canceled, or "completed" by a voicemail that pressed
+    /// nothing is a missed call, recorded once per CallSid however often Telnyx repeats the request.
+    /// </summary>
+    private static async Task<IResult> DialEndedAsync(HttpRequest request, MissedCallRecorder recorder, RecoverlyDb db, PublicUrls urls,
+        CancellationToken ct)
+    {
+        if (await FormAsync(request, ct) is not { } form) return Bad("Malformed form body.");
+        var callSid = form.Get("CallSid");
+        var to = form.Get("To");
+        if (!LooksLikeCallSid(callSid)) return Bad("CallSid is missing or malformed.");
+        if (to is null) return Bad("To is missing.");
+        var status = form.Get("DialCallStatus");
+        if (status is { Length: > 32 }) return Bad("DialCallStatus is malformed.");
+        var accepted = await CallScreening.AcceptedAsync(db, callSid!, ct);
+        // Without a dial status the press alone decides: our own record, never a guess at Telnyx's words (docs/decisions/0005-telnyx-voice-texml.md).
+        var answered = status is null ? accepted : CallScreening.Answered(status, form.Get("DialBridged"), accepted);
+        if (answered) return Texml(new XElement("Response", new XElement("Hangup")));
+        var recorded = await recorder.RecordAsync(Incoming(form, callSid!, to), ct);
+        return recorded is null
+            ? Texml(new XElement("Response", new XElement("Reject")))
+            : Texml(Greeting(recorded.Business, recorded.Call.Outcome, urls, recorded.TextBackHeldUntil is not null));
+    }
+
+    /// <summary>
+    /// The screen's key: the business and the caller's CallSid, sealed with the app's data-protection keys. Telnyx signs the
+    /// body, not the URL, so without the seal a replayed body could press 1 for another call.
+    /// </summary>
+    private static string ScreenToken(IDataProtectionProvider protection, long businessId, string callSid) =>
+        protection.CreateProtector(ScreenPurpose).Protect($"{businessId.ToString(CultureInfo.InvariantCulture)}|{callSid}");
+
+    private const string ScreenPurpose = "Recoverly.Telnyx.CallScreen";
+
+    private static bool ScreenQuery(HttpRequest request, IDataProtectionProvider protection, out long businessId, out string callSid)
+    {
+        businessId = 0;
+        callSid = "";
+        var token = request.Query["s"].ToString();
+        if (token.Length is 0 or > 1024) return false;
+        string plain;
+        try
+        {
+            plain = protection.CreateProtector(ScreenPurpose).Unprotect(token);
+        }
+        catch (CryptographicException)
+        {
+            return false;
+        }
+        var parts = plain.Split('|', 2);
+        if (parts.Length != 2 || !LooksLikeCallSid(parts[1])) return false;
+        callSid = parts[1];
+        return long.TryParse(parts[0], NumberStyles.None, CultureInfo.InvariantCulture, out businessId);
+    }
+
+    /// <summary>
+    /// The whisper the business line hears before the caller is connected (<c>&lt;Number url&gt;</c>): press 1 to take the
+    /// call. Nothing pressed (a carrier voicemail) ends in <c>&lt;Hangup/&gt;</c>, so that leg is never bridged.
+    /// </summary>
+    private static async Task<IResult> ScreenAsync(HttpRequest request, RecoverlyDb db, PublicUrls urls, IDataProtectionProvider protection,
+        CancellationToken ct)
+    {
+        if (await FormAsync(request, ct) is null) return Bad("Malformed form body.");
+        if (!ScreenQuery(request, protection, out var businessId, out var callSid)) return Bad("The screen's key (s) is missing or not ours.");
+        var name = await db.Businesses.AsNoTracking().Where(b => b.Id == businessId).Select(b => b.Name).FirstOrDefaultAsync(ct);
+        if (name is null) return Texml(new XElement("Response", new XElement("Hangup")));
+        return Texml(new XElement("Response",
+            new XElement("Gather",
+                new XAttribute("action", urls.For(ScreenAnswerPath + "?s=" + ScreenToken(protection, businessId, callSid))),
+                new XAttribute("numDigits", 1),
+                new XAttribute("timeout", CallScreening.PressSeconds),
+                new XElement("Say", CallScreening.Prompt(name))),
+            new XElement("Hangup")));
+    }
+
+    /// <summary>The key the business line pressed (<c>Digits</c>): 1 records the acceptance and lets the bridge happen; anything else hangs up.</summary>
+    private static async Task<IResult> ScreenAnswerAsync(HttpRequest request, RecoverlyDb db, TimeProvider time, IDataProtectionProvider protection,
+        CancellationToken ct)
+    {
+        if (await FormAsync(request, ct) is not { } form) return Bad("Malformed form body.");
+        if (!ScreenQuery(request, protection, out var businessId, out var callSid)) return Bad("The screen's key (s) is missing or not ours.");
+        if (form.Get("Digits") != "1") return Texml(new XElement("Response", new XElement("Hangup")));
+        if (!await db.Businesses.AnyAsync(b => b.Id == businessId, ct)) return Texml(new XElement("Response", new XElement("Hangup")));
+        await CallScreening.AcceptAsync(db, callSid, businessId, time.GetUtcNow().UtcDateTime, ct);
+        // An empty answer ends the whisper: Telnyx then connects the caller.
+        return Texml(new XElement("Response"));
     }
 
     /// <summary>

@@ -197,17 +197,6 @@ public class CallThroughTests
         Assert.Equal(LineVerification.CallsPerHour + 1, app.Twilio.Calls.Count);
     }
 
-    [Fact]
-    public async Task With_Telnyx_call_through_verification_refuses_clearly_and_places_no_call()
-    {
-        await using var app = await TestApp.StartAsync(Db.Sqlite, Provider.Telnyx);
-        var (owner, _) = await OwnerClient.SignUpWithBusinessAsync(app, businessPhone: Line);
-
-        Assert.Contains("Telnyx", await owner.TextAsync(Settings));
-        Assert.Contains("isn't available with this installation's phone provider", await ProblemAsync(await CallMeAsync(owner)));
-        Assert.Null((await BusinessAsync(app)).LineCodeHash);
-    }
-
     [Theory]
     [BothDatabases]
     public async Task The_business_line_hears_the_escaped_business_name_and_is_hung_up_on_without_a_press(Db db)

@@ -26,11 +26,15 @@ public interface IFakeSmsApi
 /// key, <c>{"data":{…}}</c> answers and <c>{"errors":[{"code":"40300",…}]}</c> refusals, the detail-record
 /// search and <c>GET /v2/messages/{id}</c>, the account's numbers — and the platform's own keyword
 /// handling: an opt-out word creates a block rule (later sends get 40300) and an automatic reply, START
-/// lifts it, as Telnyx documents its default behaviour.
+/// lifts it, as Telnyx documents its default behaviour. Calls placed through the connection-scoped TeXML Calls API
+/// (<c>POST /v2/texml/calls/{connection_id}</c>: JSON <c>From</c>, <c>To</c>, <c>Texml</c> or <c>Url</c>; a flat
+/// <c>{"call_sid": …}</c> answer) are kept in <see cref="Calls"/>.
 /// </summary>
 public sealed class FakeTelnyxApi(string apiKey) : IFakeSmsApi
 {
     public const string MessagingProfileId = "40017f8e-49bd-4f5a-9d4c-2a1e1e3c6d11";
+    /// <summary>The account's TeXML application (its connection id); calls placed on any other connection are refused.</summary>
+    public const string TexmlApplicationId = "1494404757140276705";
     public const string GenericOptOutReply = "You have successfully been unsubscribed, you will not receive any more messages from this number.";
 
     private static readonly HashSet<string> StopWords = new(StringComparer.OrdinalIgnoreCase)
@@ -44,6 +48,14 @@ public sealed class FakeTelnyxApi(string apiKey) : IFakeSmsApi
 
     public int InFlight => Volatile.Read(ref _inFlight);
     private readonly ConcurrentDictionary<string, bool> _blocked = new();
+    private readonly ConcurrentQueue<PlacedCall> _calls = new();
+
+    /// <summary>Calls placed through the TeXML Calls API, oldest first (<see cref="PlacedCall.Twiml"/> holds the inline TeXML).</summary>
+    public IReadOnlyList<PlacedCall> Calls => _calls.ToArray();
+
+    /// <summary>The code the latest call to <paramref name="to"/> said.</summary>
+    public string CodeSaidTo(string to) =>
+        _calls.LastOrDefault(c => c.To == to)?.Code ?? throw new InvalidOperationException($"no verification call to {to}");
     private readonly ConcurrentDictionary<string, string> _numbers = new();
     private int _requests;
     private int _listings;
@@ -109,6 +121,7 @@ public sealed class FakeTelnyxApi(string apiKey) : IFakeSmsApi
             NumberUpdates.Enqueue((path, body));
             return (200, Data(new JsonObject { ["id"] = path.Split('/')[3] }));
         }
+        if (method == "POST" && path.StartsWith("/v2/texml/calls/", StringComparison.Ordinal)) return PlaceCall(path["/v2/texml/calls/".Length..], body);
         if (method != "POST" || path != "/v2/messages") return Error(404, 10005, "Resource not found");
 
         Interlocked.Increment(ref _requests);
@@ -148,6 +161,27 @@ public sealed class FakeTelnyxApi(string apiKey) : IFakeSmsApi
             return Error(400, 40300, "Blocked due to STOP message", $"Messages cannot be sent from '{from}' to '{to}' due to an existing block rule.");
         _sent.Enqueue(message);
         return (200, Data(Message(message, "queued")));
+    }
+
+    /// <summary>The connection-scoped create: From and To required (case-sensitive names); Texml inline, or Url, or the application's own URL.</summary>
+    private (int, string) PlaceCall(string connectionId, string body)
+    {
+        if (connectionId != TexmlApplicationId) return Error(404, 10005, "Resource not found", $"No TeXML application with id {connectionId}");
+        JsonObject? request;
+        try
+        {
+            request = JsonNode.Parse(body) as JsonObject;
+        }
+        catch (JsonException)
+        {
+            return Error(400, 10015, "Bad Request");
+        }
+        var to = (string?)request?["To"];
+        var from = (string?)request?["From"];
+        if (string.IsNullOrEmpty(to) || string.IsNullOrEmpty(from)) return Error(422, 10004, "Missing required parameter", "From and To are required");
+        var placed = new PlacedCall(TestApp.NewTelnyxCallSid(), to, from, (string?)request?["Texml"], (string?)request?["Url"], Clock());
+        _calls.Enqueue(placed);
+        return (200, new JsonObject { ["call_sid"] = placed.Sid, ["from"] = from, ["status"] = "queued", ["to"] = to }.ToJsonString());
     }
 
     private (int, string) Search(IReadOnlyDictionary<string, string> query)

@@ -44,6 +44,7 @@ public sealed partial class TestApp
         ["Telnyx:PublicKey"] = Convert.ToBase64String(TelnyxKey.PublicKey.Export(KeyBlobFormat.RawPublicKey)),
         ["Telnyx:ApiBaseUrl"] = TelnyxApiBase,
         ["Telnyx:MessagingProfileId"] = FakeTelnyxApi.MessagingProfileId,
+        ["Telnyx:TexmlApplicationId"] = FakeTelnyxApi.TexmlApplicationId,
     };
 
     /// <summary>A TeXML application's voice request for a call reaching the Recoverly number.</summary>

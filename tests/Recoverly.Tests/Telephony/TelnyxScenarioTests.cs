@@ -95,22 +95,6 @@ public class TelnyxScenarioTests
     }
 
     [Fact]
-    public async Task A_call_through_business_on_Telnyx_is_connected_to_its_line_and_nothing_is_recorded()
-    {
-        await using var app = await TestApp.StartAsync(Db.Sqlite, Provider.Telnyx);
-        await app.AddBusinessAsync();
-        // Only a line the operator vouched for (Telnyx can't place the owner's verification call).
-        await app.QueryAsync(d => d.Businesses.ExecuteUpdateAsync(s => s.SetProperty(b => b.Mode, CallMode.CallThrough).SetProperty(b => b.VerifiedLine, "+15125550101")));
-
-        var texml = await HttpAssert.OkXmlAsync(await app.MissedCallAsync(Caller));
-
-        // Call-through is Twilio-only (README): the caller still reaches the business, and the operator is told why nothing is recorded.
-        Assert.Contains("""<Dial timeout="18"><Number>+15125550101</Number></Dial>""", texml);
-        Assert.Equal(0, await app.QueryAsync(d => d.MissedCalls.CountAsync()));
-        Assert.Contains(app.Logs.Lines, l => l.StartsWith("Warning", StringComparison.Ordinal) && l.Contains("call-through", StringComparison.Ordinal));
-    }
-
-    [Fact]
     public async Task An_unverified_call_through_business_on_Telnyx_never_dials_its_line_and_the_call_is_missed()
     {
         await using var app = await TestApp.StartAsync(Db.Sqlite, Provider.Telnyx);
