@@ -126,7 +126,7 @@ public sealed class MissedCallRecorder(RecoverlyDb db, TimeProvider time, IOptio
     /// </summary>
     private sealed record CallPlan(Business Business, IncomingCall Incoming, CallerId Caller, DateTime Now, bool HasContact, bool TryText,
         CallOutcome Tentative, CallOutcome IfCapReached, CallOutcome IfEpisodeTaken, string? TextBack, OwnerAlerts.AlertChannel Channel,
-        OwnerAlerts.MissedCallAlertPlan? Alert, DateTime? HeldUntil)
+        OwnerAlerts.MissedCallAlertPlan? Alert, DateTime? HeldUntil, DateTime AlertAt)
     {
         /// <summary>When the text-back may go: now, or 8 am for the caller under the overnight option.</summary>
         public DateTime TextBackAt => HeldUntil ?? Now;
@@ -170,8 +170,10 @@ public sealed class MissedCallRecorder(RecoverlyDb db, TimeProvider time, IOptio
         }
         // Costs nothing with the option off (the default): one flag read.
         var heldUntil = tryText ? OvernightHold.Until(business, caller.E164, now) : null;
+        // The alert waits for the text-back's line-type check, which releases it (or rewrites it for a landline): docs/product/texts.md.
+        var alertAt = tryText && heldUntil is null && lineTypes.Enabled && !business.LineTypeLookupOff ? now + LineTypeCheck.AlertHold(lineTypes) : now;
         return new CallPlan(business, incoming, caller, now, hasContact, tryText, tentative, ifCapReached, ifEpisodeTaken,
-            tryText ? TextTemplates.TextBack(business, now) : null, channel, alert, heldUntil);
+            tryText ? TextTemplates.TextBack(business, now) : null, channel, alert, heldUntil, alertAt);
     }
 
     /// <summary>
@@ -256,7 +258,7 @@ public sealed class MissedCallRecorder(RecoverlyDb db, TimeProvider time, IOptio
             SELECT @business, call."ContactId", call."Id", @alertKind, @alertTo, @alertFrom,
                 CASE call."Outcome" WHEN @ifCapReached THEN @alertIfCapReached WHEN @ifEpisodeTaken THEN @alertIfEpisodeTaken ELSE @alertBody END
                     || COALESCE(@alertLink || call."ContactId", ''),
-                '{OutboundStatus.Pending}', '{OutboxReason.None}', 'alert:call:' || call."Id", @now, @now, @alertExpires, 0
+                '{OutboundStatus.Pending}', '{OutboxReason.None}', 'alert:call:' || call."Id", @now, @alertAt, @alertExpires, 0
             FROM call WHERE EXISTS (SELECT 1 FROM alertslot)
         )
         SELECT "Id", "Outcome", "ContactId", "EpisodeFirstCallId" FROM call
@@ -342,6 +344,7 @@ public sealed class MissedCallRecorder(RecoverlyDb db, TimeProvider time, IOptio
                 ContactId = call.ContactId,
                 MissedCallId = call.Id,
                 DedupeKey = $"alert:call:{call.Id}",
+                SendAt = plan.AlertAt,
                 ExpiresAt = alert.ExpiresAt,
             }, plan.Now);
         await db.SaveChangesAsync(ct);
@@ -400,6 +403,7 @@ public sealed class MissedCallRecorder(RecoverlyDb db, TimeProvider time, IOptio
         Add("alertIfEpisodeTaken", alert?.Bodies[plan.IfEpisodeTaken] ?? "");
         Add("alertLink", alert?.LinkPrefix);
         Add("alertExpires", alert?.ExpiresAt);
+        Add("alertAt", plan.AlertAt);
     }
 
     private static MissedCall NewCall(CallPlan plan) => new()

@@ -235,8 +235,13 @@ public sealed class Dispatcher(IServiceScopeFactory scopes, ITextProvider gatewa
     /// </summary>
     private async Task<bool> EndedAsNotTextableAsync(RecoverlyDb db, ClaimedRow row, CancellationToken ct)
     {
-        if (row.Kind != OutboundKind.TextBack || !lineType.Enabled || await lineType.NotTextableAsync(db, row.BusinessId, row.To, ct) is not { } notTextable)
+        if (row.Kind != OutboundKind.TextBack || !lineType.Enabled) return false;
+        if (await lineType.NotTextableAsync(db, row.BusinessId, row.To, ct) is not { } notTextable)
+        {
+            // The alert for this call waited for the check; it may go now (docs/product/texts.md, "Landlines").
+            await LineTypeCheck.ReleaseAlertAsync(db, row.Id, ct);
             return false;
+        }
         if (await LineTypeCheck.EndAsync(db, _leases, row.Id, CancellationToken.None))
             log.LogInformation("Outbox {Id}: not sent, {To} is a {LineType} line", row.Id, Phones.Mask(row.To), notTextable);
         return true;

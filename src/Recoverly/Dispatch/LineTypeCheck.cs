@@ -51,8 +51,37 @@ public sealed class LineTypeCheck(TwilioLookup lookup, TimeProvider time, ILogge
     private static readonly string Sendable = $"""'{OutboundStatus.Pending}', '{OutboundStatus.InDoubt}', '{OutboundStatus.Sending}'""";
 
     /// <summary>
+    /// How long a missed-call alert waits for its text-back's line-type check (docs/product/texts.md, "Landlines"): the lookup's
+    /// deadline and a little for a dispatcher to take the text-back. The check releases it sooner.
+    /// </summary>
+    public static TimeSpan AlertHold(TwilioLookup lookup) => lookup.Timeout + TimeSpan.FromSeconds(2);
+
+    /// <summary>The text-back's call's missed-call alert (one indexed row), while no dispatcher has taken it.</summary>
+    private static readonly string HeldAlert = $"""
+        "DedupeKey" = 'alert:call:' || CAST((SELECT "MissedCallId" FROM "OutboundMessages" WHERE "Id" = @id) AS TEXT)
+            AND "Status" = '{OutboundStatus.Pending}' AND "LeaseOwner" IS NULL
+        """;
+
+    /// <summary>The check let the text-back go: its call's alert, held for the check, may go now with the words it has.</summary>
+    public static async Task ReleaseAlertAsync(RecoverlyDb db, long id, CancellationToken ct)
+    {
+        using (await db.EnterWriteGateAsync(ct))
+        {
+            await using var cmd = await OutboxLeases.CommandAsync(db, $"""
+                UPDATE "OutboundMessages" SET "NextAttemptAt" = "CreatedAt" WHERE {HeldAlert} AND "NextAttemptAt" > "CreatedAt"
+                """, ct);
+            OutboxLeases.Add(cmd, "id", id);
+            await cmd.ExecuteNonQueryAsync(ct);
+        }
+    }
+
+    /// <summary>The outcome part of a missed-call alert (<see cref="TextTemplates.MissedCallAlert"/>), dash included so nothing else matches.</summary>
+    private static string AlertOutcome(CallOutcome outcome) => " — " + TextTemplates.OutcomeForOwner(outcome);
+
+    /// <summary>
     /// Ends the text-back unsent and makes its call a landline call, in one transaction: the row (if still this
-    /// worker's), the call's outcome, and the episode's text-back claim (nothing was texted, so a repeat call is not "already texted").
+    /// worker's), the call's outcome, the episode's text-back claim (nothing was texted, so a repeat call is not "already texted"),
+    /// and the call's missed-call alert if no dispatcher has taken it yet ("please call them back", not "we're texting them back").
     /// </summary>
     public static async Task<bool> EndAsync(RecoverlyDb db, OutboxLeases leases, long id, CancellationToken ct)
     {
@@ -71,10 +100,15 @@ public sealed class LineTypeCheck(TwilioLookup lookup, TimeProvider time, ILogge
             UPDATE "MissedCalls" SET "Outcome" = '{CallOutcome.Landline}'
             WHERE "Id" = (SELECT "MissedCallId" FROM "OutboundMessages" WHERE "Id" = @id) AND "Outcome" = '{CallOutcome.Texted}';
             UPDATE "Contacts" SET "LastTextBackAt" = NULL, "TextBackCallId" = NULL
-            WHERE "TextBackCallId" = (SELECT "MissedCallId" FROM "OutboundMessages" WHERE "Id" = @id)
+            WHERE "TextBackCallId" = (SELECT "MissedCallId" FROM "OutboundMessages" WHERE "Id" = @id);
+            UPDATE "OutboundMessages" SET "Body" = REPLACE("Body", @texted, @landline), "NextAttemptAt" = "CreatedAt"
+            WHERE {HeldAlert}
             """, ct))
         {
             OutboxLeases.Add(cmd, "id", id);
+            // The call's alert, if still waiting, says what is now true (docs/product/texts.md, "Landlines").
+            OutboxLeases.Add(cmd, "texted", AlertOutcome(CallOutcome.Texted));
+            OutboxLeases.Add(cmd, "landline", AlertOutcome(CallOutcome.Landline));
             await cmd.ExecuteNonQueryAsync(ct);
         }
         await tx.CommitAsync(ct);

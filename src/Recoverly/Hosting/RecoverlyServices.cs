@@ -81,6 +81,10 @@ public static class RecoverlyServices
         services.AddSingleton<TelnyxGateway>();
         services.AddSingleton<TelnyxWebhookKey>();
         services.AddSingleton<TwilioRecordings>();
+        // A voicemail's audio file at Telnyx's storage: no API key, no redirects, and only https links are handed to it (TelnyxRecordings).
+        services.AddHttpClient(TelnyxRecordings.MediaClientName, http => http.Timeout = TimeSpan.FromSeconds(30))
+            .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler { AllowAutoRedirect = false, PooledConnectionLifetime = TimeSpan.FromMinutes(5) });
+        services.AddSingleton<TelnyxRecordings>();
         services.AddSingleton<ProviderDeletions>();
         // The one provider the dispatcher sends through; the simulator speaks Twilio's API.
         services.AddSingleton<ITextProvider>(sp => sp.GetRequiredService<Microsoft.Extensions.Options.IOptions<TelephonyOptions>>().Value.IsTelnyx

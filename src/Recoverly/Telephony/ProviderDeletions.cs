@@ -18,7 +18,7 @@ public sealed class ProviderDeletion
 {
     public long Id { get; set; }
     public long BusinessId { get; set; }
-    /// <summary>The provider's recording id (Twilio <c>RE…</c>).</summary>
+    /// <summary>The provider's recording id: Twilio <c>RE…</c>, or a Telnyx recording UUID.</summary>
     public required string RecordingSid { get; set; }
     public DateTime CreatedAt { get; set; }
     public DateTime NextAttemptAt { get; set; }
@@ -31,9 +31,9 @@ public sealed class ProviderDeletion
 /// <summary>
 /// Queues and works off <see cref="ProviderDeletion"/> rows: each due row asks the provider to delete the recording's
 /// transcriptions, then the recording; "not found" counts as done (an earlier attempt or the owner got there first), any
-/// other failure waits and tries again, for as long as it takes.
+/// other failure waits and tries again, for as long as it takes. The id says whose recording it is: <c>RE…</c> Twilio's, a UUID Telnyx's.
 /// </summary>
-public sealed partial class ProviderDeletions(IServiceScopeFactory scopes, TwilioRecordings provider, TimeProvider time,
+public sealed partial class ProviderDeletions(IServiceScopeFactory scopes, TwilioRecordings provider, TelnyxRecordings telnyx, TimeProvider time,
     ILogger<ProviderDeletions> log)
 {
     public const int BatchSize = 20;
@@ -51,7 +51,7 @@ public sealed partial class ProviderDeletions(IServiceScopeFactory scopes, Twili
     {
         var urls = await db.MissedCalls.AsNoTracking().Where(c => c.BusinessId == businessId && c.RecordingUrl != null)
             .OrderBy(c => c.Id).Select(c => c.RecordingUrl).ToListAsync(ct);
-        var sids = urls.Select(RecordingSid).OfType<string>().Distinct().ToList();
+        var sids = urls.Select(u => RecordingSid(u) ?? TelnyxRecordings.RecordingId(u)).OfType<string>().Distinct().ToList();
         if (sids.Count == 0) return;
         var queued = await db.ProviderDeletions.Where(d => sids.Contains(d.RecordingSid)).Select(d => d.RecordingSid).ToListAsync(ct);
         foreach (var sid in sids.Except(queued))
@@ -73,16 +73,23 @@ public sealed partial class ProviderDeletions(IServiceScopeFactory scopes, Twili
             row.Attempts++;
             try
             {
-                await provider.DeleteAsync(row.RecordingSid, ct);
+                if (IsTelnyx(row.RecordingSid)) await telnyx.DeleteAsync(row.RecordingSid, ct);
+                else await provider.DeleteAsync(row.RecordingSid, ct);
                 row.DoneAt = time.GetUtcNow().UtcDateTime;
                 row.LastProblem = null;
                 done++;
             }
             catch (Exception e) when (e is ApiException or ApiConnectionException or HttpRequestException or TaskCanceledException
-                                          or TimeoutException or Newtonsoft.Json.JsonException && !ct.IsCancellationRequested)
+                                          or TimeoutException or Newtonsoft.Json.JsonException or System.Text.Json.JsonException
+                                      && !ct.IsCancellationRequested)
             {
                 row.NextAttemptAt = now + Wait(row.Attempts);
-                row.LastProblem = e is ApiException api ? $"{nameof(ApiException)} {api.Status}/{api.Code}" : e.GetType().Name;
+                row.LastProblem = e switch
+                {
+                    ApiException api => $"{nameof(ApiException)} {api.Status}/{api.Code}",
+                    HttpRequestException { StatusCode: { } status } => $"{nameof(HttpRequestException)} {(int)status}",
+                    _ => e.GetType().Name,
+                };
                 log.LogWarning("Deleting recording {RecordingSid} at the provider failed ({Problem}); retrying at {At:u}",
                     row.RecordingSid, row.LastProblem, row.NextAttemptAt);
             }
@@ -94,6 +101,9 @@ public sealed partial class ProviderDeletions(IServiceScopeFactory scopes, Twili
         }
         return done;
     }
+
+    /// <summary>Telnyx recording ids are UUIDs; Twilio's start with RE.</summary>
+    public static bool IsTelnyx(string recordingSid) => Guid.TryParseExact(recordingSid, "D", out _);
 
     /// <summary>1, 2, 4 … minutes, at most <see cref="LongestWait"/>.</summary>
     public static TimeSpan Wait(int attempts) =>

@@ -7,8 +7,9 @@ namespace Recoverly.Telephony;
 
 /// <summary>
 /// A voicemail's audio, fetched from the provider with the account's credentials for the owner's authenticated page
-/// (docs/product/owner-alerts.md, "Voicemail"): the browser never sees the provider's URL. Only Twilio recordings are
-/// fetched, and only by their recording SID from the configured API, so a stored URL can never make us fetch elsewhere.
+/// (docs/product/owner-alerts.md, "Voicemail"): the browser never sees the provider's URL. Twilio recordings are fetched here,
+/// only by their recording SID from the configured API, so a stored URL can never make us fetch elsewhere; Telnyx ones by
+/// <see cref="TelnyxRecordings"/>.
 /// </summary>
 public static partial class RecordingMedia
 {

@@ -11,8 +11,10 @@ namespace Recoverly.Telephony;
 /// filled by <c>numbers add</c>), read from the database — the Telnyx account itself is never listed for them.
 /// The chosen one is put on the TeXML application (<c>Telnyx:TexmlApplicationId</c>) and the messaging profile
 /// (<c>Telnyx:MessagingProfileId</c>), which carry the webhook URLs, so calls and texts to it reach this installation.
+/// Telnyx keeps fallback URLs on the application and the profile, not per number: provisioning points them at this
+/// installation's fallbacks when they are not already (docs/webhooks.md, "Telnyx").
 /// </summary>
-public sealed class TelnyxNumberPool(RecoverlyDb db, IHttpClientFactory httpClients, IOptions<TelnyxOptions> options,
+public sealed class TelnyxNumberPool(RecoverlyDb db, IHttpClientFactory httpClients, IOptions<TelnyxOptions> options, PublicUrls urls,
     ILogger<TelnyxNumberPool> log) : INumberProvisioning
 {
     public bool OwnerChooses => true;
@@ -33,12 +35,14 @@ public sealed class TelnyxNumberPool(RecoverlyDb db, IHttpClientFactory httpClie
             {
                 using var voice = Request(HttpMethod.Patch, $"/v2/phone_numbers/{Uri.EscapeDataString(id)}", new { connection_id = o.TexmlApplicationId });
                 (await client.SendAsync(voice, ct)).EnsureSuccessStatusCode();
+                await EnsureVoiceFallbackAsync(client, o.TexmlApplicationId, ct);
             }
             if (!string.IsNullOrEmpty(o.MessagingProfileId))
             {
                 using var messaging = Request(HttpMethod.Patch, $"/v2/phone_numbers/{Uri.EscapeDataString(id)}/messaging",
                     new { messaging_profile_id = o.MessagingProfileId });
                 (await client.SendAsync(messaging, ct)).EnsureSuccessStatusCode();
+                await EnsureMessagingFailoverAsync(client, o.MessagingProfileId, ct);
             }
             log.LogInformation("Pointed Telnyx number {Number} at the TeXML application and messaging profile", Phones.Mask(e164));
             return null;
@@ -48,6 +52,45 @@ public sealed class TelnyxNumberPool(RecoverlyDb db, IHttpClientFactory httpClie
             log.LogWarning(e, "Configuring Telnyx number {Number} failed", Phones.Mask(e164));
             return "Telnyx didn't accept the change to that number. Try again in a minute.";
         }
+    }
+
+    /// <summary>
+    /// The TeXML application's <c>voice_fallback_url</c> → <see cref="TelnyxWebhooks.VoiceFallbackPath"/>, set only when it differs.
+    /// Telnyx's update requires the name and voice URL: the application's own are sent back unchanged.
+    /// </summary>
+    private async Task EnsureVoiceFallbackAsync(HttpClient client, string applicationId, CancellationToken ct)
+    {
+        var path = $"/v2/texml_applications/{Uri.EscapeDataString(applicationId)}";
+        var fallback = urls.For(TelnyxWebhooks.VoiceFallbackPath);
+        using var read = Request(HttpMethod.Get, path);
+        using var found = await client.SendAsync(read, ct);
+        found.EnsureSuccessStatusCode();
+        using var doc = JsonDocument.Parse(await found.Content.ReadAsStringAsync(ct));
+        var app = doc.RootElement.TryGetProperty("data", out var d) ? d : default;
+        if (TelnyxGateway.Str(app, "voice_fallback_url") == fallback) return;
+        using var update = Request(HttpMethod.Patch, path, new
+        {
+            friendly_name = TelnyxGateway.Str(app, "friendly_name") ?? "Recoverly",
+            voice_url = TelnyxGateway.Str(app, "voice_url") ?? urls.For("/telnyx/voice"),
+            voice_fallback_url = fallback,
+        });
+        (await client.SendAsync(update, ct)).EnsureSuccessStatusCode();
+        log.LogInformation("Set the TeXML application's voice fallback URL to {Url}", fallback);
+    }
+
+    /// <summary>The messaging profile's <c>webhook_failover_url</c> → <see cref="TelnyxWebhooks.MessagingFailoverPath"/>, set only when it differs.</summary>
+    private async Task EnsureMessagingFailoverAsync(HttpClient client, string profileId, CancellationToken ct)
+    {
+        var path = $"/v2/messaging_profiles/{Uri.EscapeDataString(profileId)}";
+        var failover = urls.For(TelnyxWebhooks.MessagingFailoverPath);
+        using var read = Request(HttpMethod.Get, path);
+        using var found = await client.SendAsync(read, ct);
+        found.EnsureSuccessStatusCode();
+        using var doc = JsonDocument.Parse(await found.Content.ReadAsStringAsync(ct));
+        if (TelnyxGateway.Str(doc.RootElement.TryGetProperty("data", out var d) ? d : default, "webhook_failover_url") == failover) return;
+        using var update = Request(HttpMethod.Patch, path, new { webhook_failover_url = failover });
+        (await client.SendAsync(update, ct)).EnsureSuccessStatusCode();
+        log.LogInformation("Set the messaging profile's webhook failover URL to {Url}", failover);
     }
 
     /// <summary>For <c>numbers add</c>: the number's Telnyx id, or the problem in the operator's words.</summary>

@@ -23,6 +23,10 @@ namespace Recoverly.Telephony;
 public static class TelnyxWebhooks
 {
     public const string MessagingPath = "/telnyx/messaging";
+    /// <summary>The TeXML application's voice fallback URL: Telnyx asks it when the voice URL failed.</summary>
+    public const string VoiceFallbackPath = "/telnyx/voice/fallback";
+    /// <summary>The messaging profile's webhook failover URL: Telnyx posts the same event there when the main URL failed.</summary>
+    public const string MessagingFailoverPath = "/telnyx/messaging/failover";
     public const int MaxBodyBytes = 64 * 1024;
     private const string BodyKey = "telnyx.body";
 
@@ -35,7 +39,10 @@ public static class TelnyxWebhooks
         voice.MapPost("/dial", DialEndedAsync);
         voice.MapPost("/screen", ScreenAsync);
         voice.MapPost("/screen/answer", ScreenAnswerAsync);
+        voice.MapPost("/fallback", VoiceFallback);
         app.MapPost(MessagingPath, MessagingAsync).AddEndpointFilter((c, next) => VerifyAsync(c, next, json: true)).DisableAntiforgery();
+        // A second chance at recording the event: the handler is the same, and replays change nothing (docs/webhooks.md).
+        app.MapPost(MessagingFailoverPath, MessagingFailoverAsync).AddEndpointFilter((c, next) => VerifyAsync(c, next, json: true)).DisableAntiforgery();
     }
 
     /// <summary>A Telnyx id (messages are UUIDs): letters, digits and dashes.</summary>
@@ -255,12 +262,34 @@ public static class TelnyxWebhooks
                 new XAttribute("action", callback),
                 new XAttribute("maxLength", WebhookEndpoints.VoicemailSeconds),
                 new XAttribute("playBeep", "true"),
+                // Its documented request carries RecordingSid, the id the player and the deletion need (docs/webhooks.md).
+                new XAttribute("recordingStatusCallback", callback),
                 new XAttribute("transcription", "true"),
                 new XAttribute("transcriptionCallback", callback)));
             return response;
         }
         response.Add(new XElement("Hangup"));
         return response;
+    }
+
+    /// <summary>
+    /// The voice fallback: no database work (whatever broke the voice URL may still be broken), the same apology as on Twilio,
+    /// and the CallSid in the log for the operator (docs/webhooks.md).
+    /// </summary>
+    private static async Task<IResult> VoiceFallback(HttpRequest request, ILoggerFactory logs, CancellationToken ct)
+    {
+        var form = await FormAsync(request, ct);
+        var callSid = form?.Get("CallSid");
+        logs.CreateLogger(typeof(TelnyxWebhooks)).LogWarning("Telnyx voice fallback for call {CallSid}; the caller heard the apology",
+            LooksLikeCallSid(callSid) ? callSid : "(none)");
+        return Texml(new XElement("Response", new XElement("Say", WebhookEndpoints.SorryWords), new XElement("Hangup")));
+    }
+
+    private static async Task<IResult> MessagingFailoverAsync(HttpContext http, InboundSmsHandler inbound, StatusCallbackHandler statuses,
+        ILoggerFactory logs, CancellationToken ct)
+    {
+        logs.CreateLogger(typeof(TelnyxWebhooks)).LogWarning("Telnyx used the messaging failover URL: the main webhook URL failed");
+        return await MessagingAsync(http, inbound, statuses, ct);
     }
 
     private static async Task<IResult> CallStatusAsync(HttpRequest request, RecoverlyDb db, CancellationToken ct)
@@ -274,17 +303,23 @@ public static class TelnyxWebhooks
         return Texml(new XElement("Response"));
     }
 
-    /// <summary>The Record action and its transcription callback both land here.</summary>
+    /// <summary>
+    /// The Record action, its recording status callback and its transcription callback all land here. Only the recording's id
+    /// is kept (as <see cref="TelnyxRecordings.StoredUrl"/>): Telnyx's RecordingUrl is a file link that expires ten minutes after
+    /// the call, useless to play later and a credential while it lasts.
+    /// </summary>
     private static async Task<IResult> RecordingAsync(HttpRequest request, RecoverlyDb db, PublicUrls urls, TimeProvider time,
         Dispatch.DispatchSignal signal, CancellationToken ct)
     {
         if (await FormAsync(request, ct) is not { } form) return Bad("Malformed form body.");
         var callSid = form.Get("CallSid");
         if (!LooksLikeCallSid(callSid)) return Bad("CallSid is missing or malformed.");
-        var url = form.Get("RecordingUrl");
+        var recordingSid = form.Get("RecordingSid");
         var text = form.Get("TranscriptionText");
         var status = form.Get("TranscriptionStatus");
-        if (url is { Length: > 500 } || text is { Length: > 4000 } || status is { Length: > 20 }) return Bad("Recording fields are too long.");
+        if (recordingSid is { Length: > 0 } && !Guid.TryParseExact(recordingSid, "D", out _)) return Bad("RecordingSid is malformed.");
+        if (text is { Length: > 4000 } || status is { Length: > 20 }) return Bad("Recording fields are too long.");
+        var url = recordingSid is { Length: > 0 } ? TelnyxRecordings.StoredUrl(Guid.ParseExact(recordingSid, "D")) : null;
         if (await WebhookEndpoints.SaveRecordingAsync(db, callSid!, url, text, status, urls, time.GetUtcNow().UtcDateTime, ct)) signal.Notify();
         return Texml(new XElement("Response", new XElement("Hangup")));
     }

@@ -44,6 +44,32 @@ public class LineTypeLookupTests
 
     [Theory]
     [BothDatabases]
+    public async Task The_owners_alert_for_a_first_call_from_a_landline_says_to_call_them_back(Db db)
+    {
+        const string owner = "+15125550199";
+        await using var app = await TestApp.StartAsync(db, TestApp.WithLookups());
+        await app.AddBusinessAsync(ownerPhone: owner);
+        await app.DispatchAsync();
+        await HttpAssert.OkXmlAsync(await app.InboundSmsAsync(owner, "+15125550100", "YES"));
+        await app.DispatchAsync();
+        app.Lookups.LineTypes[Caller] = "landline";
+
+        await app.MissedCallAsync(Caller);
+        await app.DispatchAsync();
+
+        Assert.Empty(app.Twilio.SentTo(Caller));
+        // The fake clock starts at 9:00 AM in Chicago.
+        var alert = Assert.Single(app.Twilio.SentTo(owner), t => t.Body.StartsWith("Recoverly: missed call from", StringComparison.Ordinal));
+        Assert.Equal("Recoverly: missed call from (512) 555-0142 at 9:00 AM — it's a landline, so please call them back.", alert.Body);
+
+        // A mobile caller's alert keeps its words.
+        await app.MissedCallAsync("+15125550143");
+        await app.DispatchAsync();
+        Assert.Equal("Recoverly: missed call from (512) 555-0143 at 9:00 AM — we're texting them back.", app.Twilio.SentTo(owner)[^1].Body);
+    }
+
+    [Theory]
+    [BothDatabases]
     public async Task A_mobile_caller_is_texted_and_looked_up_again_only_after_thirty_days(Db db)
     {
         await using var app = await TestApp.StartAsync(db, TestApp.WithLookups());

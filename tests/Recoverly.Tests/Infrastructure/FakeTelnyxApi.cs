@@ -115,6 +115,10 @@ public sealed class FakeTelnyxApi(string apiKey) : IFakeSmsApi
             var found = _sent.FirstOrDefault(s => s.Sid == id);
             return found is null ? Error(404, 10005, "Resource not found") : (200, Data(Message(found, "delivered")));
         }
+        if (path.StartsWith("/v2/recordings/", StringComparison.Ordinal) || path.StartsWith("/v2/recording_transcriptions", StringComparison.Ordinal))
+            return Recordings(method, path, query);
+        if (path.StartsWith("/v2/texml_applications/", StringComparison.Ordinal) || path.StartsWith("/v2/messaging_profiles/", StringComparison.Ordinal))
+            return Settings(method, path, body);
         if (method == "GET" && path == "/v2/phone_numbers") return Numbers(query);
         if (method == "PATCH" && path.StartsWith("/v2/phone_numbers/", StringComparison.Ordinal))
         {
@@ -182,6 +186,118 @@ public sealed class FakeTelnyxApi(string apiKey) : IFakeSmsApi
         var placed = new PlacedCall(TestApp.NewTelnyxCallSid(), to, from, (string?)request?["Texml"], (string?)request?["Url"], Clock());
         _calls.Enqueue(placed);
         return (200, new JsonObject { ["call_sid"] = placed.Sid, ["from"] = from, ["status"] = "queued", ["to"] = to }.ToJsonString());
+    }
+
+    // ---- The TeXML application and the messaging profile (what the operator set up in the portal) ----
+
+    private readonly ConcurrentDictionary<string, JsonObject> _settings = new();
+
+    /// <summary>The PATCHes made to TeXML applications and messaging profiles: (path, JSON body).</summary>
+    public ConcurrentQueue<(string Path, string Json)> SettingUpdates { get; } = new();
+
+    /// <summary>A resource's current fields as Telnyx would answer them (the operator's portal settings before Recoverly touched them).</summary>
+    public JsonObject Setting(string path) => _settings.GetOrAdd(path, p => p.StartsWith("/v2/texml_applications/", StringComparison.Ordinal)
+        ? new JsonObject { ["id"] = p.Split('/')[3], ["record_type"] = "texml_application", ["friendly_name"] = "Recoverly voice", ["voice_url"] = "https://recoverly.example.com/telnyx/voice" }
+        : new JsonObject { ["id"] = p.Split('/')[3], ["record_type"] = "messaging_profile", ["name"] = "Recoverly", ["webhook_url"] = "https://recoverly.example.com/telnyx/messaging" });
+
+    private (int, string) Settings(string method, string path, string body)
+    {
+        var current = Setting(path);
+        if (method == "GET") return (200, Data((JsonObject)current.DeepClone()));
+        if (method != "PATCH" || JsonNode.Parse(body) is not JsonObject changes) return Error(404, 10005, "Resource not found");
+        if (path.StartsWith("/v2/texml_applications/", StringComparison.Ordinal) && (changes["friendly_name"] is null || changes["voice_url"] is null))
+            return Error(422, 10004, "Missing required parameter", "friendly_name and voice_url are required");
+        SettingUpdates.Enqueue((path, body));
+        foreach (var (k, v) in changes) current[k] = v?.DeepClone();
+        return (200, Data((JsonObject)current.DeepClone()));
+    }
+
+    // ---- Call recordings (API v2) and the storage their download links point at ----
+
+    public const string MediaHost = "telnyx-recordings.test";
+    private readonly ConcurrentDictionary<string, List<string>> _recordings = new();
+    private readonly ConcurrentQueue<string> _recordingRequests = new();
+    private readonly ConcurrentQueue<(string Url, string? Authorization)> _mediaFetches = new();
+    private int _recordingFailures;
+
+    /// <summary>The scheme of the download links Telnyx hands out (a test may make it "http").</summary>
+    public string MediaScheme { get; set; } = "https";
+
+    /// <summary>"GET recordings/{id}", "DELETE recording_transcriptions/{id}", … in the order they arrived (failed ones included).</summary>
+    public IReadOnlyList<string> RecordingRequests => _recordingRequests.ToArray();
+
+    /// <summary>Requests made to the storage host, with the Authorization header they carried.</summary>
+    public IReadOnlyList<(string Url, string? Authorization)> MediaFetches => _mediaFetches.ToArray();
+
+    public bool HasRecording(string id) => _recordings.ContainsKey(id);
+
+    public bool HasTranscription(string id) => _recordings.Values.Any(t => t.Contains(id));
+
+    /// <summary>A recording the account holds, with one transcription; returns the recording id.</summary>
+    public string AddRecording() => AddRecording(out _);
+
+    public string AddRecording(out string transcriptionId)
+    {
+        var id = Guid.NewGuid().ToString();
+        transcriptionId = Guid.NewGuid().ToString();
+        _recordings[id] = [transcriptionId];
+        return id;
+    }
+
+    /// <summary>The next <paramref name="count"/> recording requests answer 503, as an outage.</summary>
+    public void FailRecordingRequests(int count) => Volatile.Write(ref _recordingFailures, count);
+
+    private (int, string) Recordings(string method, string path, IReadOnlyDictionary<string, string> query)
+    {
+        var parts = path.Split('/', StringSplitOptions.RemoveEmptyEntries); // v2, recordings|recording_transcriptions, id?
+        _recordingRequests.Enqueue($"{method} {string.Join('/', parts.Skip(1))}");
+        if (Interlocked.Decrement(ref _recordingFailures) >= 0) return Error(503, 10007, "Service unavailable");
+        switch (method, parts)
+        {
+            case ("GET", [_, "recordings", var id]):
+                if (!_recordings.ContainsKey(id)) return Error(404, 10005, "Resource not found");
+                var link = $"{MediaScheme}://{MediaHost}/{id}.mp3?X-Amz-Expires=600&X-Amz-Signature=0f1e";
+                return (200, Data(new JsonObject
+                {
+                    ["record_type"] = "recording", ["id"] = id, ["channels"] = "single", ["source"] = "call", ["status"] = "completed",
+                    ["duration_millis"] = 14000, ["download_urls"] = new JsonObject { ["mp3"] = link },
+                }));
+            case ("GET", [_, "recording_transcriptions"]):
+                var of = query.GetValueOrDefault("filter[recording_id]");
+                var items = _recordings.Where(r => r.Key == of).SelectMany(r => r.Value.ToArray().Select(t => (JsonNode)new JsonObject
+                {
+                    ["record_type"] = "recording_transcription", ["id"] = t, ["recording_id"] = r.Key, ["status"] = "completed",
+                })).ToArray();
+                return (200, new JsonObject { ["data"] = new JsonArray(items), ["meta"] = new JsonObject { ["total_results"] = items.Length } }.ToJsonString());
+            case ("DELETE", [_, "recording_transcriptions", var tid]):
+                var owner = _recordings.FirstOrDefault(r => r.Value.Contains(tid));
+                if (owner.Key is null) return Error(404, 10005, "Resource not found");
+                lock (owner.Value) owner.Value.Remove(tid);
+                return (200, Data(new JsonObject { ["record_type"] = "recording_transcription", ["id"] = tid }));
+            case ("DELETE", [_, "recordings", var rid]):
+                return _recordings.TryRemove(rid, out _)
+                    ? (200, Data(new JsonObject { ["record_type"] = "recording", ["id"] = rid }))
+                    : Error(404, 10005, "Resource not found");
+            default:
+                return Error(404, 10005, "Resource not found");
+        }
+    }
+
+    /// <summary>The storage host behind the download links: serves the silent MP3 for a recording that exists.</summary>
+    public HttpMessageHandler MediaHandler() => new Media(this);
+
+    private sealed class Media(FakeTelnyxApi api) : HttpMessageHandler
+    {
+        protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken ct)
+        {
+            var uri = request.RequestUri!;
+            api._mediaFetches.Enqueue((uri.ToString(), request.Headers.Authorization?.ToString()));
+            var id = uri.AbsolutePath.Trim('/').Replace(".mp3", "", StringComparison.Ordinal);
+            if (uri.Host != MediaHost || !api._recordings.ContainsKey(id)) return Task.FromResult(new HttpResponseMessage(HttpStatusCode.Forbidden));
+            var content = new ByteArrayContent(Recoverly.Telephony.RecordingMedia.SilentMp3());
+            content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("audio/mpeg");
+            return Task.FromResult(new HttpResponseMessage(HttpStatusCode.OK) { Content = content });
+        }
     }
 
     private (int, string) Search(IReadOnlyDictionary<string, string> query)

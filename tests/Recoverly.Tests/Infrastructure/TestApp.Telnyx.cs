@@ -60,6 +60,19 @@ public sealed partial class TestApp
         return PostTelnyxFormAsync("/telnyx/voice", fields);
     }
 
+    /// <summary>
+    /// The voicemail's recording status callback as Telnyx documents it (TeXML "recording completed"): the recording's id, and a
+    /// file link that expires ten minutes after the call.
+    /// </summary>
+    public Task<HttpResponseMessage> TelnyxVoicemailRecordedAsync(string callSid, string recordingId) =>
+        PostTelnyxFormAsync("/telnyx/voice/recording", new()
+        {
+            ["AccountSid"] = TelnyxAccountSid, ["CallSid"] = callSid, ["CallSidLegacy"] = callSid, ["ConnectionId"] = "1494404757140276705",
+            ["RecordingChannels"] = "1", ["RecordingDuration"] = "14", ["RecordingSid"] = recordingId, ["RecordingSource"] = "RecordVerb",
+            ["RecordingStatus"] = "completed",
+            ["RecordingUrl"] = $"https://s3.amazonaws.com/telephony-recorder-prod/{TelnyxAccountSid}/{recordingId}.mp3?X-Amz-Expires=600&X-Amz-Signature=abc",
+        });
+
     public async Task<HttpResponseMessage> PostTelnyxFormAsync(string path, Dictionary<string, string> fields) =>
         await PostTelnyxAsync(path, await new FormUrlEncodedContent(fields).ReadAsByteArrayAsync(), "application/x-www-form-urlencoded");
 

@@ -121,6 +121,8 @@ public sealed partial class TestApp : IAsyncDisposable
                     .ConfigurePrimaryHttpMessageHandler(() => simulator ? _factory!.Server.CreateHandler() : Lookups.Handler());
                 services.AddHttpClient(Recoverly.Telephony.TelnyxGateway.HttpClientName)
                     .ConfigurePrimaryHttpMessageHandler(() => Telnyx.Handler());
+                services.AddHttpClient(Recoverly.Telephony.TelnyxRecordings.MediaClientName)
+                    .ConfigurePrimaryHttpMessageHandler(() => Telnyx.MediaHandler());
                 // The simulator posts its webhooks back into this test server.
                 services.AddHttpClient(SimulatorCarrier.HttpClientName)
                     .ConfigurePrimaryHttpMessageHandler(() => _factory!.Server.CreateHandler());

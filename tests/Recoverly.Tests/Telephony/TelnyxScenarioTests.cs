@@ -37,10 +37,8 @@ public class TelnyxScenarioTests
         var callSid = TestApp.NewTelnyxCallSid();
 
         var texml = await HttpAssert.OkXmlAsync(await app.MissedCallAsync(Caller, callSid: callSid));
-        var recording = await HttpAssert.OkXmlAsync(await app.PostTelnyxFormAsync("/telnyx/voice/recording", new()
-        {
-            ["CallSid"] = callSid, ["RecordingUrl"] = "https://api.telnyx.com/v2/recordings/abc123.wav", ["RecordingDuration"] = "14",
-        }));
+        var recordingId = app.Telnyx.AddRecording();
+        var recording = await HttpAssert.OkXmlAsync(await app.TelnyxVoicemailRecordedAsync(callSid, recordingId));
         await HttpAssert.OkXmlAsync(await app.PostTelnyxFormAsync("/telnyx/voice/recording", new()
         {
             ["CallSid"] = callSid, ["TranscriptionStatus"] = "completed", ["TranscriptionText"] = "Water heater is leaking, please call back",
@@ -52,10 +50,11 @@ public class TelnyxScenarioTests
         await app.DispatchAsync();
 
         Assert.Contains("<Say>Sorry we missed your call at Acme Plumbing. We'll text you right away. You can also leave a message after the tone.</Say>", texml);
-        Assert.Contains("""<Record action="http://localhost/telnyx/voice/recording" maxLength="120" playBeep="true" transcription="true" transcriptionCallback="http://localhost/telnyx/voice/recording" />""", texml);
+        Assert.Contains("""<Record action="http://localhost/telnyx/voice/recording" maxLength="120" playBeep="true" recordingStatusCallback="http://localhost/telnyx/voice/recording" transcription="true" transcriptionCallback="http://localhost/telnyx/voice/recording" />""", texml);
         Assert.Contains("<Hangup />", recording);
         var call = await app.QueryAsync(d => d.MissedCalls.SingleAsync());
-        Assert.Equal("https://api.telnyx.com/v2/recordings/abc123.wav", call.RecordingUrl);
+        // Only the recording's id is kept, never Telnyx's expiring file link.
+        Assert.Equal($"https://api.telnyx.com/v2/recordings/{recordingId}", call.RecordingUrl);
         Assert.Equal("Water heater is leaking, please call back", call.Transcription);
         Assert.Equal("completed", call.CallStatus);
         Assert.Equal(31, call.DurationSeconds);
@@ -282,5 +281,69 @@ public class TelnyxScenarioTests
         Assert.Contains(updates, u => !u.Path.EndsWith("/messaging", StringComparison.Ordinal) && u.Json.Contains("\"connection_id\":\"1494404757140276705\"", StringComparison.Ordinal));
         Assert.Contains(updates, u => u.Path.EndsWith("/messaging", StringComparison.Ordinal) && u.Json.Contains(FakeTelnyxApi.MessagingProfileId, StringComparison.Ordinal));
         Assert.Equal(0, app.Telnyx.Listings); // the account itself was never listed
+    }
+
+    [Theory]
+    [BothDatabases]
+    public async Task Provisioning_points_the_TeXML_applications_and_messaging_profiles_fallbacks_here_once(Db db)
+    {
+        const string application = "1494404757140276705";
+        await using var app = await TestApp.StartAsync(db, Provider.Telnyx,
+            new Dictionary<string, string?> { ["Telnyx:TexmlApplicationId"] = application });
+        foreach (var number in new[] { "+15125550188", "+15125550189" })
+        {
+            var id = app.Telnyx.OwnNumber(number);
+            Assert.Null(await app.WithScopeAsync(sp => NumberPool.AddAsync(sp.GetRequiredService<RecoverlyDb>(), sp.GetRequiredService<IWriteGate>(),
+                number, id, null, app.Time.GetUtcNow().UtcDateTime, CancellationToken.None)));
+        }
+
+        Assert.Null(await app.WithScopeAsync(sp => sp.GetRequiredService<INumberProvisioning>().PrepareAsync("+15125550188", CancellationToken.None)));
+
+        var updates = app.Telnyx.SettingUpdates.ToList();
+        Assert.Equal(2, updates.Count);
+        var voice = Assert.Single(updates, u => u.Path == $"/v2/texml_applications/{application}");
+        Assert.Contains("\"voice_fallback_url\":\"http://localhost/telnyx/voice/fallback\"", voice.Json, StringComparison.Ordinal);
+        // The operator's name and voice URL go back unchanged (Telnyx requires them on every update).
+        Assert.Contains("\"friendly_name\":\"Recoverly voice\"", voice.Json, StringComparison.Ordinal);
+        Assert.Contains("\"voice_url\":\"https://recoverly.example.com/telnyx/voice\"", voice.Json, StringComparison.Ordinal);
+        var messaging = Assert.Single(updates, u => u.Path == $"/v2/messaging_profiles/{FakeTelnyxApi.MessagingProfileId}");
+        Assert.Equal("{\"webhook_failover_url\":\"http://localhost/telnyx/messaging/failover\"}", messaging.Json);
+
+        // Already pointed here: the next number changes nothing more on either.
+        Assert.Null(await app.WithScopeAsync(sp => sp.GetRequiredService<INumberProvisioning>().PrepareAsync("+15125550189", CancellationToken.None)));
+        Assert.Equal(2, app.Telnyx.SettingUpdates.Count);
+    }
+
+    [Theory]
+    [BothDatabases]
+    public async Task The_fallbacks_apologise_in_TeXML_and_record_a_text_the_main_URL_missed(Db db)
+    {
+        await using var app = await TestApp.StartAsync(db, Provider.Telnyx);
+        await app.AddBusinessAsync();
+
+        var texml = await HttpAssert.OkXmlAsync(await app.PostTelnyxFormAsync(TelnyxWebhooks.VoiceFallbackPath, new()
+        {
+            ["AccountSid"] = TestApp.TelnyxAccountSid, ["CallSid"] = TestApp.NewTelnyxCallSid(), ["From"] = Caller, ["To"] = "+15125550100",
+        }));
+        Assert.Equal($"<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response><Say>{WebhookEndpoints.SorryWords}</Say><Hangup /></Response>", texml);
+        Assert.Equal(0, await app.QueryAsync(d => d.MissedCalls.CountAsync()));
+
+        var forged = await app.SendTelnyxAsync(TelnyxWebhooks.VoiceFallbackPath, "CallSid=x"u8.ToArray(), "application/x-www-form-urlencoded", null, null);
+        Assert.Equal(System.Net.HttpStatusCode.Forbidden, forged.StatusCode);
+
+        var payload = new System.Text.Json.Nodes.JsonObject
+        {
+            ["record_type"] = "message", ["direction"] = "inbound", ["id"] = Guid.NewGuid().ToString(), ["type"] = "SMS",
+            ["from"] = new System.Text.Json.Nodes.JsonObject { ["phone_number"] = Caller },
+            ["to"] = new System.Text.Json.Nodes.JsonArray(new System.Text.Json.Nodes.JsonObject { ["phone_number"] = "+15125550100" }),
+            ["text"] = "Are you open today?",
+        };
+        var body = new System.Text.Json.Nodes.JsonObject
+        {
+            ["data"] = new System.Text.Json.Nodes.JsonObject { ["event_type"] = "message.received", ["id"] = Guid.NewGuid().ToString(), ["payload"] = payload },
+        };
+        var failover = await app.PostTelnyxAsync(TelnyxWebhooks.MessagingFailoverPath, System.Text.Encoding.UTF8.GetBytes(body.ToJsonString()), "application/json");
+        Assert.Equal(System.Net.HttpStatusCode.OK, failover.StatusCode);
+        Assert.Equal("Are you open today?", await app.QueryAsync(d => d.InboundMessages.Select(m => m.Body).SingleAsync()));
     }
 }

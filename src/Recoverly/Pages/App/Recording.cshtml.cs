@@ -8,10 +8,10 @@ namespace Recoverly.Pages.App;
 
 /// <summary>
 /// /app/contacts/{id}/recording/{call}: a voicemail's audio for its own business's signed-in owner only, streamed from the
-/// provider with the account's credentials (<see cref="RecordingMedia"/>); anyone else gets 404, the signed-out the login page.
+/// provider with the account's credentials (<see cref="RecordingMedia"/>, <see cref="TelnyxRecordings"/>); anyone else gets 404, the signed-out the login page.
 /// </summary>
-public sealed class RecordingModel(RecoverlyDb db, IHttpClientFactory http, IOptions<TwilioOptions> twilio, IOptions<TelephonyOptions> telephony)
-    : AppPageModel
+public sealed class RecordingModel(RecoverlyDb db, IHttpClientFactory http, IOptions<TwilioOptions> twilio, IOptions<TelephonyOptions> telephony,
+    TelnyxRecordings telnyx) : AppPageModel
 {
     public static string PathFor(long contactId, long callId) => FormattableString.Invariant($"/app/contacts/{contactId}/recording/{callId}");
 
@@ -22,7 +22,9 @@ public sealed class RecordingModel(RecoverlyDb db, IHttpClientFactory http, IOpt
             .Select(c => c.RecordingUrl)
             .FirstOrDefaultAsync(ct);
         if (url is null) return NotFound();
-        var media = await RecordingMedia.OpenAsync(http, twilio.Value, telephony.Value, url, ct);
+        var media = telephony.Value.IsTelnyx
+            ? await telnyx.OpenAsync(TelnyxRecordings.RecordingId(url), ct)
+            : await RecordingMedia.OpenAsync(http, twilio.Value, telephony.Value, url, ct);
         if (media is null) return new ContentResult { StatusCode = StatusCodes.Status502BadGateway, Content = "The recording could not be fetched from the phone provider." };
         HttpContext.Response.RegisterForDispose(media);
         // A caller's voice: never kept by a browser cache or a proxy.
