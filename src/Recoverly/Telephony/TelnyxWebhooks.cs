@@ -32,7 +32,9 @@ public static class TelnyxWebhooks
 
     public static void MapTelnyxWebhooks(this IEndpointRouteBuilder app)
     {
-        var voice = app.MapGroup("/telnyx/voice").AddEndpointFilter((c, next) => VerifyAsync(c, next, json: false)).DisableAntiforgery();
+        // Verified first; past that, whatever breaks inside a voice webhook still answers the caller with the apology in TeXML.
+        var voice = app.MapGroup("/telnyx/voice").AddEndpointFilter((c, next) => VerifyAsync(c, next, json: false))
+            .AddEndpointFilter<VoiceFailureFilter>().DisableAntiforgery();
         voice.MapPost("", IncomingCallAsync);
         voice.MapPost("/status", CallStatusAsync);
         voice.MapPost("/recording", RecordingAsync);

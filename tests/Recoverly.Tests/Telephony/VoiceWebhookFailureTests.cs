@@ -62,6 +62,29 @@ public class VoiceWebhookFailureTests
 
     [Theory]
     [BothDatabases]
+    public async Task On_Telnyx_a_broken_database_still_answers_the_caller_with_texml_and_forged_requests_are_still_refused(Db db)
+    {
+        await using var app = await TestApp.StartAsync(db, Provider.Telnyx);
+        await app.AddBusinessAsync();
+        await app.QueryAsync(d => d.Database.ExecuteSqlRawAsync("""ALTER TABLE "Numbers" RENAME TO "NumbersGone";"""));
+
+        await AssertApologyAsync(await app.MissedCallAsync(Caller, Number));
+        Assert.Contains(app.Logs.Lines, l => l.Contains("/telnyx/voice failed", StringComparison.Ordinal));
+        Assert.DoesNotContain(app.Logs.Lines, l => l.Contains(Caller, StringComparison.Ordinal));
+        // The apology comes only after the signature: an unsigned request is refused as before.
+        using var unsigned = await app.Http.PostAsync("/telnyx/voice", new FormUrlEncodedContent(new Dictionary<string, string>
+        {
+            ["CallSid"] = TestApp.NewTelnyxCallSid(), ["From"] = Caller, ["To"] = Number, ["Direction"] = "inbound",
+        }));
+        Assert.Equal(HttpStatusCode.Forbidden, unsigned.StatusCode);
+
+        await app.QueryAsync(d => d.Database.ExecuteSqlRawAsync("""ALTER TABLE "NumbersGone" RENAME TO "Numbers";"""));
+        await HttpAssert.OkXmlAsync(await app.MissedCallAsync(Caller, Number));
+        Assert.Equal(1, await app.QueryAsync(d => d.MissedCalls.CountAsync()));
+    }
+
+    [Theory]
+    [BothDatabases]
     public async Task A_database_that_cannot_even_find_the_business_still_answers_the_caller_with_twiml(Db db)
     {
         await using var app = await TestApp.StartAsync(db);
