@@ -38,6 +38,7 @@ public abstract class RecoverlyDb(DbContextOptions options) : DbContext(options)
     public DbSet<SenderSlot> SenderSlots => Set<SenderSlot>();
     public DbSet<OwnerAlertCounter> OwnerAlertCounters => Set<OwnerAlertCounter>();
     public DbSet<QuickReply> QuickReplies => Set<QuickReply>();
+    public DbSet<ReportDay> ReportDays => Set<ReportDay>();
     public DbSet<Recoverly.Push.PushDevice> PushDevices => Set<Recoverly.Push.PushDevice>();
     /// <summary>The VAPID key pair when it is not configured: one row, shared by every process (docs/push-alerts.md).</summary>
     public DbSet<Recoverly.Push.WebPushKey> WebPushKeys => Set<Recoverly.Push.WebPushKey>();
@@ -145,6 +146,12 @@ public abstract class RecoverlyDb(DbContextOptions options) : DbContext(options)
             e.HasIndex(c => new { c.BusinessId, c.LastActivityAt, c.Id });
             e.HasIndex(c => c.ContactId);
             e.HasOne<Business>().WithMany().HasForeignKey(c => c.BusinessId);
+        });
+        model.Entity<ReportDay>(e =>
+        {
+            e.HasKey(d => new { d.BusinessId, d.Day });
+            e.Property(d => d.Zone).HasMaxLength(64);
+            e.HasOne<Business>().WithMany().HasForeignKey(d => d.BusinessId).OnDelete(DeleteBehavior.Cascade);
         });
         model.Entity<Contact>(e =>
         {

@@ -104,6 +104,7 @@ public static class ContactActions
         await using var tx = await db.BeginWriteAsync(ct);
         var marked = await Episode(db, businessId, contactId, episodeCallId)
             .ExecuteUpdateAsync(s => s.SetProperty(c => c.CalledBackAt, c => calledBack ? c.CalledBackAt ?? now : null), ct) > 0;
+        if (marked) await ReportDays.EpisodeChangedAsync(db, Episode(db, businessId, contactId, episodeCallId), ct);
         if (marked && calledBack)
         {
             // Calling an urgent caller back is handling it; and now that they talked, a text-back held overnight would be out of place.
@@ -127,11 +128,14 @@ public static class ContactActions
         DateTime now, CancellationToken ct)
     {
         var value = won ? jobValueCents : null;
-        using var _ = await db.EnterWriteGateAsync(ct);
-        return await Episode(db, businessId, contactId, episodeCallId)
+        await using var tx = await db.BeginWriteAsync(ct);
+        var marked = await Episode(db, businessId, contactId, episodeCallId)
             .ExecuteUpdateAsync(s => s
                 .SetProperty(c => c.WonAt, c => won ? c.WonAt ?? now : null)
                 .SetProperty(c => c.JobValueCents, value), ct) > 0;
+        if (marked) await ReportDays.EpisodeChangedAsync(db, Episode(db, businessId, contactId, episodeCallId), ct);
+        await tx.CommitAsync(ct);
+        return marked;
     }
 
     private static IQueryable<MissedCall> Episode(RecoverlyDb db, long businessId, long contactId, long episodeCallId) =>

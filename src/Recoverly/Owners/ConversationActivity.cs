@@ -14,8 +14,9 @@ public static class ConversationActivity
     public static async Task CallerRepliedAsync(RecoverlyDb db, long contactId, DateTime now, CancellationToken ct)
     {
         await TouchAsync(db, contactId, now, ct);
-        await EpisodeStart(db, contactId).Where(c => c.CallerRepliedAt == null)
-            .ExecuteUpdateAsync(s => s.SetProperty(c => c.CallerRepliedAt, now), ct);
+        if (await EpisodeStart(db, contactId).Where(c => c.CallerRepliedAt == null)
+                .ExecuteUpdateAsync(s => s.SetProperty(c => c.CallerRepliedAt, now), ct) > 0)
+            await ReportDays.EpisodeChangedAsync(db, EpisodeStart(db, contactId), ct);
     }
 
     /// <summary>The owner's reply, from the dashboard or relayed from an alert.</summary>
@@ -25,8 +26,9 @@ public static class ConversationActivity
         // Answering an urgent conversation is handling it.
         await db.Contacts.Where(c => c.Id == contactId && c.UrgentAt != null)
             .ExecuteUpdateAsync(s => s.SetProperty(c => c.UrgentAt, (DateTime?)null).SetProperty(c => c.UrgentWord, (string?)null), ct);
-        await EpisodeStart(db, contactId).Where(c => c.OwnerRepliedAt == null)
-            .ExecuteUpdateAsync(s => s.SetProperty(c => c.OwnerRepliedAt, now), ct);
+        if (await EpisodeStart(db, contactId).Where(c => c.OwnerRepliedAt == null)
+                .ExecuteUpdateAsync(s => s.SetProperty(c => c.OwnerRepliedAt, now), ct) > 0)
+            await ReportDays.EpisodeChangedAsync(db, EpisodeStart(db, contactId), ct);
         // The owner's own words reached the caller first: a text-back held overnight would now be out of place.
         await Calls.OvernightHold.CancelForContactAsync(db, contactId, Texts.OutboxReason.OwnerAnsweredFirst, ct);
     }

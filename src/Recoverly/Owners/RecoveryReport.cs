@@ -46,13 +46,24 @@ public sealed record PeriodFigures(DateOnly Start, DateOnly End, int Calls, int 
     public bool Contains(DateOnly day) => day >= Start && day < End;
 }
 
+/// <summary>The counts of some calls (a day's or a period's), which add up.</summary>
+public readonly record struct Tally(int Calls, int Missed, int Texted, int Replied, int Answered, int Booked, long RevenueCents, int BookedWithoutValue)
+{
+    public static Tally operator +(Tally a, Tally b) => new(a.Calls + b.Calls, a.Missed + b.Missed, a.Texted + b.Texted, a.Replied + b.Replied,
+        a.Answered + b.Answered, a.Booked + b.Booked, a.RevenueCents + b.RevenueCents, a.BookedWithoutValue + b.BookedWithoutValue);
+
+    public PeriodFigures For(DateOnly start, DateOnly end) =>
+        new(start, end, Calls, Missed, Texted, Replied, Answered, Booked, RevenueCents, BookedWithoutValue);
+}
+
 /// <summary>A report: the latest periods, newest first (the first one is the current, unfinished period).</summary>
 public sealed record Report(ReportPeriod Kind, IReadOnlyList<PeriodFigures> Periods, ReportAssumptions Assumptions);
 
 /// <summary>
-/// The money recovered, per week or month (/app/report, its CSV and the weekly e-mail compute it here). One grouped
-/// query over the business's calls in the range, on the (BusinessId, At) index: what became of an episode is kept
-/// on its first call (<see cref="ConversationActivity"/>, <see cref="ContactActions"/>), so no message table is read.
+/// The money recovered, per week or month (/app/report, its CSV and the weekly e-mail compute it here). Grouped
+/// queries over the business's calls on the report index: what became of an episode is kept on its first call
+/// (<see cref="ConversationActivity"/>, <see cref="ContactActions"/>), so no message table is read; the page sums
+/// finished days kept in <see cref="ReportDays"/> and counts only the rest.
 /// </summary>
 public static class RecoveryReport
 {
@@ -74,7 +85,7 @@ public static class RecoveryReport
         var zone = BusinessClock.Zone(business.TimeZone);
         var today = DateOnly.FromDateTime(TimeZoneInfo.ConvertTimeFromUtc(nowUtc, zone));
         var periods = kind == ReportPeriod.Week ? WeeksEndingWith(today, Weeks) : MonthsEndingWith(today, Months);
-        return new Report(kind, await FiguresAsync(db, business, periods, ct), ReportAssumptions.Of(business));
+        return new Report(kind, await ReportDays.FiguresAsync(db, business, periods, nowUtc, ct), ReportAssumptions.Of(business));
     }
 
     /// <summary>Monday of the week <paramref name="day"/> is in (weeks run Monday to Sunday, business-local).</summary>
@@ -93,7 +104,10 @@ public static class RecoveryReport
         return Enumerable.Range(0, count).Select(i => (first.AddMonths(-i), first.AddMonths(-i + 1))).ToList();
     }
 
-    /// <summary>The figures of each period (contiguous, newest first), in the business's time zone.</summary>
+    /// <summary>
+    /// The figures of each period (contiguous, newest first), in the business's time zone, counted from the calls
+    /// themselves: the weekly e-mail's figures, and what the kept days (<see cref="ReportDays"/>) must always equal.
+    /// </summary>
     public static async Task<List<PeriodFigures>> FiguresAsync(RecoverlyDb db, Business business, IReadOnlyList<(DateOnly Start, DateOnly End)> periods,
         CancellationToken ct)
     {
@@ -101,9 +115,17 @@ public static class RecoveryReport
         var ascending = periods.OrderBy(p => p.Start).ToList();
         // Boundaries in UTC: bounds[i] starts period i, bounds[^1] ends the last; a local midnight can differ in length (DST).
         var bounds = ascending.Select(p => LocalMidnightUtc(p.Start, zone)).Append(LocalMidnightUtc(ascending[^1].End, zone)).ToArray();
-        var (from, until) = (bounds[0], bounds[^1]);
-        var businessId = business.Id;
+        var tallies = await CountAsync(db, business.Id, bounds, ct);
+        return ascending.Select((p, i) => tallies.GetValueOrDefault(i).For(p.Start, p.End)).Reverse().ToList();
+    }
 
+    /// <summary>
+    /// The business's calls counted per bucket, bucket i holding the calls at or after <c>bounds[i]</c> and before
+    /// <c>bounds[i + 1]</c>: one grouped query, so only a row per non-empty bucket comes back.
+    /// </summary>
+    internal static async Task<Dictionary<int, Tally>> CountAsync(RecoverlyDb db, long businessId, DateTime[] bounds, CancellationToken ct)
+    {
+        var (from, until) = (bounds[0], bounds[^1]);
         var rows = await db.MissedCalls.AsNoTracking()
             .Where(c => c.BusinessId == businessId && c.At >= from && c.At < until)
             .GroupBy(Bucket(bounds))
@@ -120,13 +142,7 @@ public static class RecoveryReport
                 WithoutValue = g.Count(c => c.WonAt != null && c.JobValueCents == null),
             })
             .ToListAsync(ct);
-
-        var byBucket = rows.ToDictionary(r => r.Bucket);
-        return ascending.Select((p, i) => byBucket.TryGetValue(i, out var r)
-                ? new PeriodFigures(p.Start, p.End, r.Calls, r.Missed, r.Texted, r.Replied, r.Answered, r.Booked, r.Revenue, r.WithoutValue)
-                : new PeriodFigures(p.Start, p.End, 0, 0, 0, 0, 0, 0, 0, 0))
-            .Reverse()
-            .ToList();
+        return rows.ToDictionary(r => r.Bucket, r => new Tally(r.Calls, r.Missed, r.Texted, r.Replied, r.Answered, r.Booked, r.Revenue, r.WithoutValue));
     }
 
     /// <summary>The UTC instant a business-local day begins (a zone that jumps at midnight begins it at 01:00).</summary>
@@ -140,20 +156,22 @@ public static class RecoveryReport
     private sealed record Boundary(DateTime At);
 
     /// <summary>
-    /// <c>c => c.At &lt; b1 ? 0 : c.At &lt; b2 ? 1 : …</c>: the period a call falls in, as one SQL CASE (the boundaries as
-    /// parameters), so the database groups and counts and only a dozen rows come back.
+    /// <c>c => c.At &lt; b2 ? (c.At &lt; b1 ? 0 : 1) : …</c>: the bucket a call falls in, as one SQL CASE (the boundaries as
+    /// parameters) nested as a binary search, so a year of days costs each call ~9 comparisons rather than 365.
     /// </summary>
     private static Expression<Func<MissedCall, int>> Bucket(DateTime[] bounds)
     {
         var call = Expression.Parameter(typeof(MissedCall), "c");
         var at = Expression.Property(call, nameof(MissedCall.At));
-        Expression body = Expression.Constant(bounds.Length - 2);
-        for (var i = bounds.Length - 2; i >= 1; i--)
+        // The calls are already limited to bounds[0]..bounds[^1]; buckets lo..hi-1 split at the middle boundary.
+        Expression Search(int lo, int hi)
         {
-            var boundary = Expression.Property(Expression.Constant(new Boundary(bounds[i])), nameof(Boundary.At));
-            body = Expression.Condition(Expression.LessThan(at, boundary), Expression.Constant(i - 1), body);
+            if (hi - lo == 1) return Expression.Constant(lo);
+            var mid = (lo + hi) / 2;
+            var boundary = Expression.Property(Expression.Constant(new Boundary(bounds[mid])), nameof(Boundary.At));
+            return Expression.Condition(Expression.LessThan(at, boundary), Search(lo, mid), Search(mid, hi));
         }
-        return Expression.Lambda<Func<MissedCall, int>>(body, call);
+        return Expression.Lambda<Func<MissedCall, int>>(Search(0, bounds.Length - 1), call);
     }
 
     /// <summary>How a period is named: "Nov 23 – 29" for a week, "November 2026" for a month.</summary>

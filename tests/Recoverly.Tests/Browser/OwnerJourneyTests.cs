@@ -17,8 +17,12 @@ public class OwnerJourneyTests(ChromiumFixture chromium) : IClassFixture<Chromiu
     private const string Caller = "+15125550142";
     private const string OwnerMobile = "+15125550177";
 
-    private static Task ShotAsync(IPage page, string name) =>
-        page.ScreenshotAsync(new() { Path = Path.Combine(ChromiumFixture.ArtifactsFolder, $"journey-{name}.png"), FullPage = true });
+    /// <summary>Every page of the journey fits the phone (no sideways scroll at 390 px) and is saved as a screenshot.</summary>
+    private static async Task ShotAsync(IPage page, string name)
+    {
+        await PageChecks.AssertNoSidewaysScrollAsync(page, $"{name} ({new Uri(page.Url).PathAndQuery})", 390);
+        await page.ScreenshotAsync(new() { Path = Path.Combine(ChromiumFixture.ArtifactsFolder, $"journey-{name}.png"), FullPage = true });
+    }
 
     private static async Task<List<(string From, string Body)>> PhoneAsync(HttpClient http, string number)
     {
@@ -53,14 +57,17 @@ public class OwnerJourneyTests(ChromiumFixture chromium) : IClassFixture<Chromiu
             // A click waits for the navigation it starts; then only the address is checked (WaitForURLAsync also waits for a
             // load event, and can miss one that fired just before it asked: a rare hang seen on a busy machine).
             await Assertions.Expect(page).ToHaveURLAsync(new Regex("/onboarding$"));
+            await ShotAsync(page, "01b-business");
             await page.GetByLabel("Business name").FillAsync("Journey Plumbing <b>&</b> Heating");
             await page.GetByLabel("Business phone line").FillAsync("512-555-0150");
             await page.GetByRole(AriaRole.Button, new() { Name = "Next: your Recoverly number" }).ClickAsync();
             var number = Regex.Match(await page.Locator("main").InnerTextAsync(), @"\(512\) 555-01\d\d").Value;
+            await ShotAsync(page, "01c-number");
             Assert.NotEmpty(number);
             var recoverlyNumber = "+1" + Regex.Replace(number, @"\D", "");
             await page.GetByRole(AriaRole.Button, new() { Name = "Use this number" }).ClickAsync();
             await Assertions.Expect(page).ToHaveURLAsync(new Regex("/onboarding/greeting$"));
+            await ShotAsync(page, "01d-greeting");
             await page.GetByRole(AriaRole.Button, new() { Name = "Next: alerts on your phone" }).ClickAsync();
 
             // Owner alert opt-in: the box starts unticked; ticking it sends the YES request by SMS.
@@ -94,6 +101,7 @@ public class OwnerJourneyTests(ChromiumFixture chromium) : IClassFixture<Chromiu
             // A customer's call is missed: it appears in the open inbox without a reload.
             await page.GetByRole(AriaRole.Link, new() { Name = "Go to inbox" }).ClickAsync();
             await Assertions.Expect(page).ToHaveURLAsync(new Regex("/app$"));
+            await ShotAsync(page, "04b-inbox");
             (await carrier.PostAsJsonAsync("/simulator/api/call", new { from = Caller, to = recoverlyNumber })).EnsureSuccessStatusCode();
             var row = page.Locator("#inbox li", new() { HasText = "(512) 555-0142" });
             await Assertions.Expect(row).ToBeVisibleAsync();

@@ -98,6 +98,59 @@ public class ReportTests
         Assert.Equal(new DateOnly(2025, 12, 1), months.Periods[^1].Start);
     }
 
+    /// <summary>The report as the page builds it (kept days) equals a count from the calls themselves, both ways.</summary>
+    private static async Task AssertKeptDaysMatchARecountAsync(TestApp app)
+    {
+        foreach (var kind in new[] { ReportPeriod.Week, ReportPeriod.Month })
+        {
+            var report = await ReportAsync(app, kind);
+            var recount = await app.WithScopeAsync(async sp =>
+            {
+                var db = sp.GetRequiredService<RecoverlyDb>();
+                var business = await db.Businesses.AsNoTracking().SingleAsync();
+                return await RecoveryReport.FiguresAsync(db, business, [.. report.Periods.Select(p => (p.Start, p.End))], CancellationToken.None);
+            });
+            Assert.Equal(recount, report.Periods);
+        }
+    }
+
+    [Theory]
+    [BothDatabases]
+    public async Task Kept_days_match_a_recount_after_late_marks_on_old_conversations_and_a_time_zone_change(Db db)
+    {
+        await using var app = await TestApp.StartAsync(db);
+        var (owner, _) = await TwoWeeksAsync(app);
+        app.Time.Advance(TimeSpan.FromDays(3)); // Thu Dec 3: the week of Nov 23 and Nov 30-Dec 2 are finished days
+        await AssertKeptDaysMatchARecountAsync(app);
+        // Every finished day of the 12 months is kept.
+        var kept = await app.QueryAsync(d => d.ReportDays.CountAsync(r => r.CountedGeneration == r.Generation && r.Zone == "America/Chicago"));
+        Assert.Equal(new DateOnly(2026, 12, 3).DayNumber - new DateOnly(2026, 1, 1).DayNumber, kept); // Jan 1 (the 12 months' first) to Dec 2
+        var before = (await ReportAsync(app, ReportPeriod.Week)).Periods[1];
+        Assert.Equal((1, 40_000L), (before.Booked, before.RevenueCents));
+
+        // Late facts on the old week's conversations: B is booked at $250, replies, is called back; A's booking is undone; C gets an answer.
+        var b = await ContactAsync(app, B);
+        await WonAsync(owner, b, "250");
+        await app.InboundSmsAsync(B, Number, "Thanks, see you then");
+        var page = $"/app/contacts/{b.Id}";
+        await owner.PostAsync($"{page}?handler=CalledBack", new() { ["episode"] = b.EpisodeFirstCallId!.Value.ToString(), ["on"] = "true" }, tokenFrom: page);
+        var a = await ContactAsync(app, A);
+        page = $"/app/contacts/{a.Id}";
+        Assert.Equal(HttpStatusCode.Redirect, (await owner.PostAsync($"{page}?handler=Won",
+            new() { ["episode"] = a.EpisodeFirstCallId!.Value.ToString(), ["on"] = "false", ["value"] = "" }, tokenFrom: page)).StatusCode);
+        await ReplyAsync(owner, await ContactAsync(app, C), "Sorry we missed you");
+
+        await AssertKeptDaysMatchARecountAsync(app);
+        var after = (await ReportAsync(app, ReportPeriod.Week)).Periods[1];
+        Assert.Equal(new PeriodFigures(new(2026, 11, 23), new(2026, 11, 30), Calls: 5, Missed: 4, Texted: 3, Replied: 2, Answered: 3, Booked: 1,
+            RevenueCents: 25_000, BookedWithoutValue: 0), after);
+
+        // Another zone moves day boundaries: C's Sunday 11:30 PM in Chicago is Monday afternoon in Tokyo.
+        await app.QueryAsync(d => d.Businesses.ExecuteUpdateAsync(s => s.SetProperty(x => x.TimeZone, "Asia/Tokyo")));
+        await AssertKeptDaysMatchARecountAsync(app);
+        Assert.Equal(2, (await ReportAsync(app, ReportPeriod.Week)).Periods[0].Missed); // C and D; in Chicago only D
+    }
+
     [Theory]
     [BothDatabases]
     public async Task The_page_and_its_csv_show_the_same_figures_with_estimates_labelled(Db db)
