@@ -59,6 +59,13 @@ public abstract class RecoverlyDb(DbContextOptions options) : DbContext(options)
     /// <summary>Enters the write gate and begins a transaction; commit it explicitly, dispose it always.</summary>
     public Task<WriteTransaction> BeginWriteAsync(CancellationToken ct) => WriteTransaction.BeginAsync(this, ct);
 
+    /// <summary>
+    /// Hands the connection back to the pool before a call outside (a provider request, a mail, a push) that can take seconds,
+    /// so work waiting on those never holds connections the webhooks need; the next statement takes one again. Closed on the
+    /// connection itself: on a context reused from the pool, EF's CloseConnection left it open (measured: docs/benchmarks.md).
+    /// </summary>
+    public Task ReleaseConnectionAsync() => Database.GetDbConnection().CloseAsync();
+
     /// <summary>Enters the write gate for one statement that is its own transaction (an ExecuteUpdate, one SaveChanges).</summary>
     public ValueTask<IDisposable> EnterWriteGateAsync(CancellationToken ct) => WriteGate.EnterAsync(ct);
 

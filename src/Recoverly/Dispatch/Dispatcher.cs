@@ -189,8 +189,7 @@ public sealed class Dispatcher(IServiceScopeFactory scopes, ITextProvider gatewa
                 return;
             }
             if (row.FencedAt is null && await EndedAsNotTextableAsync(db, row, ct)) return;
-            // The provider call can take seconds: hand the connection back to the pool meanwhile, or sends in flight starve the webhooks.
-            await db.Database.CloseConnectionAsync();
+            await db.ReleaseConnectionAsync();
             SendResult result;
             using (var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct))
             {
@@ -287,6 +286,7 @@ public sealed class Dispatcher(IServiceScopeFactory scopes, ITextProvider gatewa
     {
         var attempt = row.EarlierAttempt ?? row.CreatedAt;
         var since = attempt.AddMinutes(-1); // a minute of slack for clock skew with the provider
+        await db.ReleaseConnectionAsync();
         var recent = await gateway.FindRecentAsync(row.To, row.From, attempt, ct);
         foreach (var candidate in recent.Where(p => p.Body == row.Body && p.To == row.To && (p.From is null || p.From == row.From)
                                                     && (p.CreatedAt is null || p.CreatedAt >= since)))

@@ -34,6 +34,7 @@ public sealed class EmailDelivery(IServiceProvider services, ILogger<EmailDelive
         var newline = row.Body.IndexOf('\n', StringComparison.Ordinal);
         var subject = newline < 0 ? row.Body : row.Body[..newline];
         AfterSend after;
+        await db.ReleaseConnectionAsync();
         try
         {
             await mailer.SendAsync(to, subject.Length <= 200 ? subject : subject[..197] + "...", row.Body, ct);

@@ -33,6 +33,7 @@ public sealed class LineTypeCheck(TwilioLookup lookup, TimeProvider time, ILogge
         if (facts is null || facts.LineTypeLookupOff) return null;
         if (facts.CachedTextable is { } textableThen) return textableThen ? null : facts.CachedType;
 
+        await db.ReleaseConnectionAsync();
         var answer = await lookup.LineTypeAsync(to, ct);
         if (answer is null) return null;
         var textable = LineTypes.Textable(answer.Type);

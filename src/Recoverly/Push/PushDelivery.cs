@@ -78,6 +78,7 @@ public sealed class PushDelivery(IHttpClientFactory http, VapidKeys keys, Public
         }
 
         int? status = null;
+        await db.ReleaseConnectionAsync();
         try
         {
             using var request = await RequestAsync(device, row, now, ct);

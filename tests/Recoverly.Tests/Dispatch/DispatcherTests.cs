@@ -348,6 +348,41 @@ public class DispatcherTests
         Assert.Equal([CallerNumber(1), CallerNumber(0)], app.Twilio.Sent.Select(t => t.To));
     }
 
+    [Fact]
+    public async Task Sends_waiting_on_the_provider_hold_no_database_connection_the_webhooks_need()
+    {
+        // Two connections in the pool and a short wait for one: two sends that kept theirs would starve the next webhook.
+        // Paced, as in production: the pacing turn is confirmed on the connection right before each request leaves.
+        await using var app = await TestApp.StartAsync(Db.Postgres, new Dictionary<string, string?>
+        {
+            [TestApp.ConnectionExtra] = "Maximum Pool Size=2;Timeout=5", ["Telephony:SendRatePerSecond"] = "1",
+        });
+        await app.AddBusinessAsync();
+        await app.AddBusinessAsync("Bolt Electric", "+15125550200", "+15125550201");
+        // A warm process: its pooled database contexts have each served sends before (where EF's own close fell short).
+        for (var round = 0; round < 4; round++)
+        {
+            await app.MissedCallAsync(CallerNumber(10 + round));
+            await app.MissedCallAsync(CallerNumber(20 + round), "+15125550200");
+            await app.DispatchAsync();
+            app.Time.Advance(TimeSpan.FromSeconds(2));
+        }
+        await app.MissedCallAsync(CallerNumber(0));
+        await app.MissedCallAsync(CallerNumber(1), "+15125550200");
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        app.Twilio.Script(new Scripted(201, 0, Record: true, Until: release.Task), new Scripted(201, 0, Record: true, Until: release.Task));
+        var dispatch = app.DispatchAsync();
+        await Eventually.TrueAsync(() => app.Twilio.Requests == 10, "both text-backs' requests are waiting at the provider");
+
+        await HttpAssert.OkXmlAsync(await app.MissedCallAsync(CallerNumber(2)));
+        Assert.Equal(11, await app.QueryAsync(d => d.MissedCalls.CountAsync())); // recorded, not answered with the apology
+
+        release.SetResult();
+        await dispatch;
+        string[] held = [CallerNumber(0), CallerNumber(1)];
+        Assert.Equal(2, await app.QueryAsync(d => d.OutboundMessages.CountAsync(m => held.Contains(m.To) && m.Status == OutboundStatus.Queued)));
+    }
+
     [Theory]
     [BothDatabases]
     public async Task A_numbers_next_text_goes_the_moment_its_gate_opens_not_an_interval_later(Db db)

@@ -98,7 +98,9 @@ public sealed partial class TestApp : IAsyncDisposable
             ["Email:PickupFolder"] = _ownMailFolder,
         };
         if (provider == Provider.Telnyx) foreach (var (k, v) in TelnyxSettings()) config[k] = v;
-        foreach (var (k, v) in settings) config[k] = v;
+        foreach (var (k, v) in settings.Where(s => s.Key != ConnectionExtra)) config[k] = v;
+        if (settings.TryGetValue(ConnectionExtra, out var extra) && !string.IsNullOrEmpty(extra))
+            config["ConnectionStrings:Recoverly"] = ConnectionString = $"{connectionString};{extra}";
         MailFolder = config["Email:PickupFolder"]!;
 
         _factory = new WebApplicationFactory<Program>().WithWebHostBuilder(web =>
@@ -147,6 +149,9 @@ public sealed partial class TestApp : IAsyncDisposable
     /// <summary>A client that keeps cookies, like a browser (for signed-in owners use <see cref="OwnerClient"/>).</summary>
     public HttpClient NewBrowserClient() =>
         _factory.CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false, HandleCookies = true, BaseAddress = new Uri(BaseUrl) });
+
+    /// <summary>A settings key whose value is appended to the app's connection string (e.g. a tiny pool), not a configuration key.</summary>
+    public const string ConnectionExtra = "test:connection-extra";
 
     public static Task<TestApp> StartAsync(Db db, IDictionary<string, string?>? settings = null) => StartAsync(db, Provider.Twilio, settings);
 
