@@ -190,20 +190,23 @@ public static partial class KeywordClassifier
     }
 
     /// <summary>
-    /// The text with each lone surrogate half replaced by U+FFFD, as a UTF-8 decoder would: Unicode normalization refuses
-    /// such strings, and a classifier must answer every text.
+    /// The text with each lone surrogate half and each noncharacter (U+FDD0–U+FDEF, and U+FFFE/U+FFFF in every plane)
+    /// replaced by U+FFFD, as a UTF-8 decoder would for the former: Unicode normalization refuses both, and a classifier
+    /// must answer every text.
     /// </summary>
     private static string WellFormed(string text)
     {
-        if (!text.AsSpan().ContainsAnyInRange('\uD800', '\uDFFF')) return text;
-        var chars = text.ToCharArray();
-        for (var i = 0; i < chars.Length; i++)
-        {
-            if (char.IsHighSurrogate(chars[i]) && i + 1 < chars.Length && char.IsLowSurrogate(chars[i + 1])) i++;
-            else if (char.IsSurrogate(chars[i])) chars[i] = '\uFFFD';
-        }
-        return new string(chars);
+        var span = text.AsSpan();
+        if (!span.ContainsAnyInRange('\uD800', '\uDFFF') && !span.ContainsAnyInRange('\uFDD0', '\uFDEF') && !span.ContainsAnyInRange('\uFFFE', '\uFFFF'))
+            return text;
+        var sb = new StringBuilder(text.Length);
+        // Enumerating runes already turns a lone surrogate into U+FFFD.
+        foreach (var rune in text.EnumerateRunes())
+            sb.Append(IsNoncharacter(rune.Value) ? Rune.ReplacementChar.ToString() : rune.ToString());
+        return sb.ToString();
     }
+
+    private static bool IsNoncharacter(int codePoint) => codePoint is >= 0xFDD0 and <= 0xFDEF || (codePoint & 0xFFFE) == 0xFFFE;
 
     /// <summary>Words (runs of letters/digits); punctuation, symbols, emoji and whitespace separate them.</summary>
     internal static List<string> Tokenize(string text)

@@ -250,4 +250,16 @@ public class KeywordClassifierTests
         // Found by the property test: Unicode normalization refuses such strings, and a STOP next to one must still count.
         Assert.Equal(InboundIntent.OptOut, KeywordClassifier.Classify(body, currentlyOptedOut: false));
     }
+
+    [Theory]
+    [InlineData("\uFFFE STOP")]
+    [InlineData("STOP\uFFFF")]
+    [InlineData("\uFDD0stop\uFDEF")]
+    [InlineData("\uD83F\uDFFE STOP")] // U+1FFFE
+    [InlineData("STOP \uDBFF\uDFFF")] // U+10FFFF
+    public void A_text_with_a_noncharacter_is_still_classified(string body)
+    {
+        // Found by the property test: normalization refuses noncharacters too, and a STOP next to one must still count.
+        Assert.Equal(InboundIntent.OptOut, KeywordClassifier.Classify(body, currentlyOptedOut: false));
+    }
 }
