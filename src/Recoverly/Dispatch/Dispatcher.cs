@@ -80,13 +80,21 @@ public sealed class Dispatcher(IServiceScopeFactory scopes, ITextProvider gatewa
         }
         // One statement asks every number's gate; an open gate lets one text through now, the rest ask again later.
         var gates = await SendPacer.TakeAsync(db, [.. waiting.Select(w => (w.Sender, w.Interval))], now, ct);
+        var later = new List<(long Id, DateTime Next)>();
         foreach (var (sender, interval, rows) in waiting)
         {
             var first = gates.Open.Contains(sender) ? 1 : 0;
             if (first == 1) ready.Add(rows[0] with { Gate = new SendGate(now.Ticks + interval.Ticks, interval) });
             // A shut number's next text asks again the moment its gate opens; later ones an interval apart after it.
             var opens = first == 1 ? now + interval : gates.ShutUntil.GetValueOrDefault(sender, now + interval);
-            for (var i = first; i < rows.Count; i++) await GiveBackAsync(db, rows[i], opens + interval * (i - first), ct);
+            for (var i = first; i < rows.Count; i++) later.Add((rows[i].Id, opens + interval * (i - first)));
+        }
+        // Every row that must wait goes back in one statement.
+        await _leases.ReleaseManyAsync(db, later, ct);
+        foreach (var (id, next) in later)
+        {
+            _held.TryRemove(id, out _);
+            WakeBy(next);
         }
         // One statement fences every row about to be sent; a row with an earlier attempt is reconciled first, then fenced alone.
         var toFence = ready.Where(r => !r.Kind.IsEmail() && !r.Kind.IsPush() && !r.NeedsReconcile).Select(r => r.Id).ToList();
