@@ -26,7 +26,7 @@ public sealed class Dispatcher(IServiceScopeFactory scopes, ITextProvider gatewa
     private readonly OutboxLeases _leases = new($"{Environment.ProcessId}/{Guid.NewGuid():N}");
     private readonly ConcurrentDictionary<long, string> _held = new();
     private readonly ConcurrentDictionary<string, int> _inFlightBySender = new();
-    private long _nextWakeTicks = long.MaxValue;
+    private readonly SortedSet<long> _wakes = [];
 
     public string WorkerId => _leases.WorkerId;
 
@@ -58,29 +58,36 @@ public sealed class Dispatcher(IServiceScopeFactory scopes, ITextProvider gatewa
         var busy = _inFlightBySender.Where(s => s.Value >= Options.ConcurrencyPerSender).Select(s => s.Key).ToList();
         // Texts from a number carriers would refuse (not registered) wait in the outbox (docs/product/registration.md).
         busy.AddRange(await registrations.HeldSendersAsync(db, ct));
-        var claimed = await _leases.ClaimAsync(db, limit, now, Lease, busy, ct);
+        // Where the default rate paces every number, a claim takes one text per number: the rest keep their place in the queue.
+        var perSender = pacer.PacesByDefault ? 1 : Options.ConcurrencyPerSender;
+        var claimed = await _leases.ClaimAsync(db, limit, perSender, now, Lease, busy, ct);
         foreach (var row in claimed) _held[row.Id] = row.From;
 
         var ready = new List<ClaimedRow>(claimed.Count);
+        var later = new List<(long Id, DateTime? Next)>();
         var waiting = new List<(string Sender, TimeSpan Interval, List<ClaimedRow> Rows)>();
         // Text-backs and keyword answers go first; owner alerts wait their turn.
         foreach (var sender in claimed.GroupBy(r => r.From))
         {
-            var rows = sender.OrderBy(r => Priority(r.Kind)).ThenBy(r => r.Id).ToList();
+            var rows = sender.OrderBy(r => OutboxLeases.Priority(r.Kind)).ThenBy(r => r.Id).ToList();
             // A number with enough sends in flight here keeps the rest in their place in the queue.
             var room = Math.Max(0, Options.ConcurrencyPerSender - _inFlightBySender.GetValueOrDefault(sender.Key));
-            foreach (var extra in rows.Skip(room)) await GiveBackAsync(db, extra, null, ct);
+            later.AddRange(rows.Skip(room).Select(extra => (extra.Id, (DateTime?)null)));
             rows = rows.Take(room).ToList();
 
-            ready.AddRange(rows.Where(r => r.Kind == OutboundKind.OwnerEmail || r.Kind.IsPush()));
-            var texts = rows.Where(r => r.Kind != OutboundKind.OwnerEmail && !r.Kind.IsPush()).ToList();
+            ready.AddRange(rows.Where(r => r.Kind.IsEmail() || r.Kind.IsPush()));
+            var texts = rows.Where(r => !r.Kind.IsEmail() && !r.Kind.IsPush()).ToList();
             if (texts.Count == 0) continue;
-            if (await pacer.IntervalAsync(sender.Key, ct) is not { } interval) ready.AddRange(texts);
+            if (await pacer.IntervalAsync(sender.Key, ct) is not { } interval)
+            {
+                ready.AddRange(texts);
+                // An unpaced number may have more due than one claim took: claim again at once.
+                if (texts.Count == perSender) WakeBy(now);
+            }
             else waiting.Add((sender.Key, interval, texts));
         }
         // One statement asks every number's gate; an open gate lets one text through now, the rest ask again later.
         var gates = await SendPacer.TakeAsync(db, [.. waiting.Select(w => (w.Sender, w.Interval))], now, ct);
-        var later = new List<(long Id, DateTime Next)>();
         foreach (var (sender, interval, rows) in waiting)
         {
             var first = gates.Open.Contains(sender) ? 1 : 0;
@@ -94,7 +101,7 @@ public sealed class Dispatcher(IServiceScopeFactory scopes, ITextProvider gatewa
         foreach (var (id, next) in later)
         {
             _held.TryRemove(id, out _);
-            WakeBy(next);
+            if (next is { } at) WakeBy(at);
         }
         // One statement fences every row about to be sent; a row with an earlier attempt is reconciled first, then fenced alone.
         var toFence = ready.Where(r => !r.Kind.IsEmail() && !r.Kind.IsPush() && !r.NeedsReconcile).Select(r => r.Id).ToList();
@@ -105,11 +112,23 @@ public sealed class Dispatcher(IServiceScopeFactory scopes, ITextProvider gatewa
         return (claimed.Count, ready);
     }
 
-    /// <summary>When the earliest row this dispatcher gave back for pacing is due; the service wakes for it.</summary>
-    public DateTime? NextWake()
+    /// <summary>
+    /// When this dispatcher should claim again for a pacing turn it knows of (a row it gave back, a number's gate
+    /// reopening after its send): <paramref name="now"/> when one is due, the earliest later one, or null. Every
+    /// turn is kept until it comes, so a number's next turn is never lost behind an earlier one.
+    /// </summary>
+    public DateTime? NextWake(DateTime now)
     {
-        var ticks = Interlocked.Exchange(ref _nextWakeTicks, long.MaxValue);
-        return ticks == long.MaxValue ? null : new DateTime(ticks, DateTimeKind.Utc);
+        lock (_wakes)
+        {
+            var due = false;
+            while (_wakes.Count > 0 && _wakes.Min <= now.Ticks)
+            {
+                _wakes.Remove(_wakes.Min);
+                due = true;
+            }
+            return due ? now : _wakes.Count > 0 ? new DateTime(_wakes.Min, DateTimeKind.Utc) : null;
+        }
     }
 
     /// <summary>Keeps the leases of every row still held here from running out (one statement).</summary>
@@ -121,27 +140,9 @@ public sealed class Dispatcher(IServiceScopeFactory scopes, ITextProvider gatewa
         await _leases.RenewAsync(scope.ServiceProvider.GetRequiredService<RecoverlyDb>(), ids, Now + Lease, ct);
     }
 
-    private static int Priority(OutboundKind kind) => kind switch
-    {
-        OutboundKind.TextBack => 0,
-        OutboundKind.OptOutConfirmation or OutboundKind.HelpReply or OutboundKind.OptInConfirmation or OutboundKind.OwnerReply => 1,
-        _ => 2,
-    };
-
-    private async Task GiveBackAsync(RecoverlyDb db, ClaimedRow row, DateTime? at, CancellationToken ct)
-    {
-        await _leases.ReleaseAsync(db, row.Id, at, ct);
-        _held.TryRemove(row.Id, out _);
-        if (at is not null) WakeBy(at.Value);
-    }
-
     private void WakeBy(DateTime at)
     {
-        var ticks = at.Ticks;
-        long seen;
-        while (ticks < (seen = Interlocked.Read(ref _nextWakeTicks)) && Interlocked.CompareExchange(ref _nextWakeTicks, ticks, seen) != seen)
-        {
-        }
+        lock (_wakes) _wakes.Add(at.Ticks);
     }
 
     /// <summary>Works one claimed row to its end: reconcile, fence, send, apply the outcome.</summary>
@@ -183,13 +184,18 @@ public sealed class Dispatcher(IServiceScopeFactory scopes, ITextProvider gatewa
             if (row.FencedAt is not null && await EndedAsNotTextableAsync(db, row, ct)) return;
             // The pacing turn is confirmed as the request leaves, so the provider sees the number's texts an interval apart.
             var leaving = Now;
-            if (row.Gate is { } gate && !await SendPacer.RestampAsync(db, row.From, gate, leaving, ct))
+            if (row.Gate is { } gate)
             {
-                var retryAt = leaving + gate.Interval;
-                if (row.FencedAt is null) await _leases.ReleaseAsync(db, row.Id, retryAt, ct);
-                else await _leases.UnfenceAsync(db, row.Id, retryAt, ct);
-                WakeBy(retryAt);
-                return;
+                var confirmed = await SendPacer.RestampAsync(db, row.From, gate, leaving, ct);
+                // The number's gate opens again an interval from now; its next text (if any) is claimed then.
+                WakeBy(leaving + gate.Interval);
+                if (!confirmed)
+                {
+                    var retryAt = leaving + gate.Interval;
+                    if (row.FencedAt is null) await _leases.ReleaseAsync(db, row.Id, retryAt, ct);
+                    else await _leases.UnfenceAsync(db, row.Id, retryAt, ct);
+                    return;
+                }
             }
             if (row.FencedAt is null && !(await _leases.FenceAsync(db, [row.Id], fencedAt, Lease, ct)).Contains(row.Id))
             {

@@ -31,7 +31,6 @@ public sealed class DispatcherService(Dispatcher dispatcher, DispatchSignal sign
         var inFlight = new HashSet<Task>();
         var renewEvery = TimeSpan.FromSeconds(o.LeaseSeconds / 3);
         var lastRenew = time.GetUtcNow();
-        DateTime? wake = null;
         while (!stoppingToken.IsCancellationRequested)
         {
             var startedAll = false;
@@ -47,7 +46,6 @@ public sealed class DispatcherService(Dispatcher dispatcher, DispatchSignal sign
                     // A full claim means more may be due right now; go round again without waiting.
                     startedAll = claimed == limit && ready.Count > 0;
                 }
-                if (dispatcher.NextWake() is { } next && (wake is null || next < wake)) wake = next;
                 if (time.GetUtcNow() - lastRenew >= renewEvery)
                 {
                     await dispatcher.RenewLeasesAsync(stoppingToken);
@@ -67,16 +65,11 @@ public sealed class DispatcherService(Dispatcher dispatcher, DispatchSignal sign
             // Wait for new work (a webhook's signal, or the poll for other instances' rows), a paced slot, or free room.
             var now = time.GetUtcNow().UtcDateTime;
             var timeout = TimeSpan.FromMilliseconds(o.PollMilliseconds);
-            if (wake is { } at)
-            {
-                if (at <= now) wake = null;
-                if (at - now < timeout) timeout = at > now ? at - now : TimeSpan.Zero;
-            }
+            if (dispatcher.NextWake(now) is { } at && at - now < timeout) timeout = at - now;
             if (timeout <= TimeSpan.Zero) continue;
             var waitForWork = signal.WaitAsync(timeout, time, stoppingToken);
             if (inFlight.Count >= o.Concurrency) await Task.WhenAny(waitForWork, Task.WhenAny(inFlight));
             else await waitForWork;
-            if (wake is { } due && due <= time.GetUtcNow().UtcDateTime) wake = null;
         }
         // Let sends already on their way finish and record their outcome.
         await Task.WhenAll(inFlight).WaitAsync(TimeSpan.FromSeconds(o.SendTimeoutSeconds + 5), CancellationToken.None)

@@ -51,15 +51,48 @@ public sealed class OutboxLeases(string workerId)
         new[] { "Id", "BusinessId", "Kind", "To", "From", "Body", "Status", "CreatedAt", "ExpiresAt", "Attempts", "AttemptStartedAt" }
             .Select(c => $"{prefix}\"{c}\""));
 
+    /// <summary>Mail and push go to other services, not through a sending number: each is its own lane, unpaced.</summary>
+    private static readonly string Unpaced = string.Join(", ", Enum.GetValues<OutboundKind>().Where(k => k.IsEmail() || k.IsPush()).Select(k => $"'{k}'"));
+
+    /// <summary>Text-backs first, then keyword answers, then owner alerts: the order a number's texts take their turns in.</summary>
+    public static int Priority(OutboundKind kind) => kind switch
+    {
+        OutboundKind.TextBack => 0,
+        OutboundKind.OptOutConfirmation or OutboundKind.HelpReply or OutboundKind.OptInConfirmation or OutboundKind.OwnerReply => 1,
+        _ => 2,
+    };
+
+    private static readonly string Rank = "CASE o.\"Kind\" " + string.Join(" ", Enum.GetValues<OutboundKind>().Where(k => Priority(k) < 2)
+        .Select(k => $"WHEN '{k}' THEN {Priority(k)}")) + " ELSE 2 END";
+
+    /// <summary>
+    /// The first <c>@perSender</c> due rows of each sending number whose pacing gate is open now (docs/product/sending.md,
+    /// step 2): a busy number's later texts stay where they are in the queue rather than being claimed and given back.
+    /// </summary>
+    private static string Candidates(string skipSenders, string idAsText) => $"""
+        SELECT c."Id" FROM (
+            SELECT o."Id", o."NextAttemptAt",
+                row_number() OVER (PARTITION BY CASE WHEN o."Kind" IN ({Unpaced}) THEN {idAsText} ELSE o."From" END ORDER BY {Rank}, o."Id") AS n
+            FROM "OutboundMessages" o
+            WHERE {Claimable}{skipSenders}
+              AND (o."Kind" IN ({Unpaced}) OR NOT EXISTS (SELECT 1 FROM "SenderSlots" s WHERE s."Sender" = o."From" AND s."NextSlotTicks" > @nowTicks))
+        ) AS c
+        WHERE c.n <= @perSender ORDER BY c."NextAttemptAt", c."Id" LIMIT @limit
+        """;
+
     private static string SqliteClaimSql(string skipSenders) => $"""
         UPDATE "OutboundMessages" AS o SET "LeaseOwner" = @worker, "LeaseUntil" = @until
-        WHERE o."Id" IN (SELECT o."Id" FROM "OutboundMessages" o WHERE {Claimable}{skipSenders} ORDER BY o."NextAttemptAt", o."Id" LIMIT @limit)
+        WHERE o."Id" IN ({Candidates(skipSenders, "CAST(o.\"Id\" AS TEXT)")})
         RETURNING {Returned("")}
         """;
 
+    /// <summary>The lease is checked again on the locked row: a candidate another dispatcher claimed meanwhile is skipped.</summary>
     private static string PostgresClaimSql(string skipSenders) => $"""
         UPDATE "OutboundMessages" AS o SET "LeaseOwner" = @worker, "LeaseUntil" = @until
-        FROM (SELECT o."Id" FROM "OutboundMessages" o WHERE {Claimable}{skipSenders} ORDER BY o."NextAttemptAt", o."Id" LIMIT @limit FOR UPDATE SKIP LOCKED) AS due
+        FROM (SELECT o."Id" FROM "OutboundMessages" o
+              WHERE o."Id" IN ({Candidates(skipSenders, "o.\"Id\"::text")})
+                AND o."Status" IN ({Sendable}) AND (o."LeaseUntil" IS NULL OR o."LeaseUntil" < @now)
+              FOR UPDATE SKIP LOCKED) AS due
         WHERE o."Id" = due."Id"
         RETURNING {Returned("o.")}
         """;
@@ -69,11 +102,12 @@ public sealed class OutboxLeases(string workerId)
     private static readonly string SqliteClaim = SqliteClaimSql("");
 
     /// <summary>
-    /// Claims up to <paramref name="limit"/> due rows for <paramref name="lease"/>, leaving rows from the
-    /// <paramref name="busySenders"/> (numbers with enough sends in flight here) to later or to other dispatchers. One statement.
+    /// Claims up to <paramref name="limit"/> due rows for <paramref name="lease"/>, at most <paramref name="perSender"/> per
+    /// sending number and none from a number whose pacing gate is shut, leaving rows from the <paramref name="busySenders"/>
+    /// (numbers with enough sends in flight here) to later or to other dispatchers. One statement.
     /// </summary>
-    public async Task<List<ClaimedRow>> ClaimAsync(RecoverlyDb db, int limit, DateTime now, TimeSpan lease, IReadOnlyCollection<string> busySenders,
-        CancellationToken ct)
+    public async Task<List<ClaimedRow>> ClaimAsync(RecoverlyDb db, int limit, int perSender, DateTime now, TimeSpan lease,
+        IReadOnlyCollection<string> busySenders, CancellationToken ct)
     {
         var rows = new List<ClaimedRow>();
         var postgres = db.Provider == DatabaseProvider.Postgres;
@@ -92,6 +126,8 @@ public sealed class OutboxLeases(string workerId)
             Add(cmd, "worker", WorkerId);
             Add(cmd, "until", now + lease);
             Add(cmd, "now", now);
+            Add(cmd, "nowTicks", now.Ticks);
+            Add(cmd, "perSender", perSender);
             Add(cmd, "limit", limit);
             await using var reader = await cmd.ExecuteReaderAsync(ct);
             while (await reader.ReadAsync(ct))
@@ -167,10 +203,10 @@ public sealed class OutboxLeases(string workerId)
     }
 
     /// <summary>
-    /// <see cref="ReleaseAsync"/> for many rows at once, each at its own time: one statement on PostgreSQL (a busy number's
+    /// <see cref="ReleaseAsync"/> for many rows at once, each at its own time (null: in its place in the queue): one statement on PostgreSQL (a busy number's
     /// claimed rows go back together), one per row on SQLite, where statements cost no round trip.
     /// </summary>
-    public async Task ReleaseManyAsync(RecoverlyDb db, IReadOnlyList<(long Id, DateTime Next)> rows, CancellationToken ct)
+    public async Task ReleaseManyAsync(RecoverlyDb db, IReadOnlyList<(long Id, DateTime? Next)> rows, CancellationToken ct)
     {
         if (rows.Count == 0) return;
         if (db.Provider != DatabaseProvider.Postgres)
@@ -179,7 +215,7 @@ public sealed class OutboxLeases(string workerId)
             return;
         }
         await using var cmd = await CommandAsync(db, $"""
-            UPDATE "OutboundMessages" AS o SET "NextAttemptAt" = r.next, "PacedUntil" = NULL, "LeaseOwner" = NULL, "LeaseUntil" = NULL
+            UPDATE "OutboundMessages" AS o SET "NextAttemptAt" = COALESCE(r.next, o."NextAttemptAt"), "PacedUntil" = NULL, "LeaseOwner" = NULL, "LeaseUntil" = NULL
             FROM unnest(@ids, @nexts) AS r(id, next)
             WHERE o."Id" = r.id AND o."LeaseOwner" = @worker AND o."Status" IN ({Sendable})
             """, ct);

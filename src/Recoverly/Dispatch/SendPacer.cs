@@ -19,6 +19,9 @@ public sealed class SendPacer(IOptions<TelephonyOptions> options, IServiceScopeF
     private DateTime _overridesLoadedAt = DateTime.MinValue;
     private readonly SemaphoreSlim _loading = new(1, 1);
 
+    /// <summary>Whether a number without its own rate is paced (<c>Telephony:SendRatePerSecond</c> above 0).</summary>
+    public bool PacesByDefault => options.Value.SendRatePerSecond > 0;
+
     /// <summary>Time between two texts from this number; null = unpaced (rate 0).</summary>
     public async ValueTask<TimeSpan?> IntervalAsync(string sender, CancellationToken ct)
     {

@@ -385,6 +385,39 @@ public class DispatcherTests
 
     [Theory]
     [BothDatabases]
+    public async Task A_claim_takes_one_text_of_a_busy_paced_number_and_leaves_the_rest_in_their_place(Db db)
+    {
+        await using var app = await TestApp.StartAsync(db, new Dictionary<string, string?> { ["Telephony:SendRatePerSecond"] = "1" });
+        await app.AddBusinessAsync();
+        await app.AddBusinessAsync("Bolt Electric", "+15125550200", "+15125550201");
+        for (var i = 0; i < 4; i++) await app.MissedCallAsync(CallerNumber(i));
+        await app.MissedCallAsync(CallerNumber(9), "+15125550200");
+        var queued = await app.QueryAsync(d => d.OutboundMessages.AsNoTracking().Where(m => m.Kind == OutboundKind.TextBack)
+            .ToDictionaryAsync(m => m.Id, m => m.NextAttemptAt));
+
+        // One text per number: the busy number's first caller and the other number's caller.
+        var dispatcher = app.Services.GetRequiredService<Dispatcher>();
+        var (claimed, ready) = await dispatcher.ClaimReadyAsync(10, CancellationToken.None);
+        Assert.Equal(2, claimed);
+        Assert.Equal([CallerNumber(0), CallerNumber(9)], ready.Select(r => r.To).Order());
+        foreach (var row in ready) await dispatcher.ProcessAsync(row, CancellationToken.None);
+
+        // The rest were never claimed and given back: untouched, unleased, still due at their first time.
+        var rest = await app.QueryAsync(d => d.OutboundMessages.AsNoTracking()
+            .Where(m => m.Kind == OutboundKind.TextBack && m.Status == OutboundStatus.Pending).ToListAsync());
+        Assert.Equal(3, rest.Count);
+        Assert.All(rest, m => Assert.Null(m.LeaseOwner));
+        Assert.All(rest, m => Assert.Equal(queued[m.Id], m.NextAttemptAt));
+        // While the gate is shut nothing more is claimed; a second apart, the numbers' next text goes, in the callers' order.
+        Assert.Equal(0, (await dispatcher.ClaimReadyAsync(10, CancellationToken.None)).Claimed);
+        app.Time.Advance(TimeSpan.FromSeconds(1));
+        await app.DispatchAsync();
+        Assert.Equal(CallerNumber(1), app.Twilio.Sent.Last().To);
+        Assert.Equal(3, app.Twilio.Sent.Count);
+    }
+
+    [Theory]
+    [BothDatabases]
     public async Task A_numbers_next_text_goes_the_moment_its_gate_opens_not_an_interval_later(Db db)
     {
         await using var app = await TestApp.StartAsync(db, new Dictionary<string, string?> { ["Telephony:SendRatePerSecond"] = "1" });
@@ -399,12 +432,13 @@ public class DispatcherTests
         app.Time.Advance(TimeSpan.FromMilliseconds(300));
         await dispatcher.ProcessAsync(Assert.Single(ready), CancellationToken.None);
 
-        // At 1 s the second text asks too early; it must ask again when the gate opens (1.3 s), not at 2 s.
+        // At 1 s the gate is still shut: the second text stays in its place, not pushed back an interval; it goes at 1.3 s.
         app.Time.Advance(TimeSpan.FromMilliseconds(700));
         await app.DispatchAsync();
         Assert.Single(app.Twilio.Sent);
         var waiting = await app.QueryAsync(d => d.OutboundMessages.AsNoTracking().SingleAsync(m => m.To == CallerNumber(1)));
-        Assert.Equal(start.AddMilliseconds(1300), waiting.NextAttemptAt);
+        Assert.True(waiting.NextAttemptAt <= start.AddMilliseconds(1300), $"next attempt {waiting.NextAttemptAt:O}");
+        Assert.Null(waiting.LeaseOwner);
 
         app.Time.Advance(TimeSpan.FromMilliseconds(300));
         await app.DispatchAsync();
