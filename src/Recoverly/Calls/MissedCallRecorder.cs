@@ -195,6 +195,22 @@ public sealed class MissedCallRecorder(RecoverlyDb db, TimeProvider time, IOptio
         """;
 
     /// <summary>PostgreSQL: the whole write in one statement (one round trip, one transaction).</summary>
+    /// <summary>
+    /// PostgreSQL: plans the write (EXPLAIN, nothing runs or is written) for a call to <paramref name="business"/>, so this
+    /// connection's server process has the tables' catalog entries loaded before the first real call (docs/deploy.md).
+    /// </summary>
+    public async Task PlanWriteAsync(Business business, IncomingCall incoming, CancellationToken ct)
+    {
+        if (db.Provider != DatabaseProvider.Postgres) return;
+        var plan = Plan(new CallLookup(business, null, false, false, false, null, null, false), incoming, time.GetUtcNow().UtcDateTime);
+        await using var cmd = await OutboxLeases.CommandAsync(db, "EXPLAIN " + PostgresWriteSql, ct);
+        AddWriteParameters(cmd, plan);
+        await using var reader = await cmd.ExecuteReaderAsync(ct);
+        while (await reader.ReadAsync(ct))
+        {
+        }
+    }
+
     private async Task<MissedCall> WritePostgresAsync(CallPlan plan, CancellationToken ct)
     {
         await using var cmd = await OutboxLeases.CommandAsync(db, PostgresWriteSql, ct);

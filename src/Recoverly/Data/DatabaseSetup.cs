@@ -70,16 +70,24 @@ public static class DatabaseSetup
         return builder.ConnectionString;
     }
 
+    /// <summary>Connections per process unless the connection string says otherwise (docs/deploy.md, "Connections").</summary>
+    public const int DefaultPoolSize = 20;
+
     /// <summary>
     /// Defaults measured in bench/ (docs/benchmarks.md): automatic statement preparation and no
-    /// DISCARD ALL on every pooled connection return halve PostgreSQL's CPU per missed call.
-    /// Anything set explicitly in the connection string wins.
+    /// DISCARD ALL on every pooled connection return halve PostgreSQL's CPU per missed call; a pool of
+    /// 20 rather than Npgsql's 100 keeps a burst from opening (and warming) dozens of server processes
+    /// that then queue for the same cores and WAL. Anything set explicitly in the connection string wins.
     /// </summary>
     public static string PreparePostgres(string connection)
     {
         var builder = new Npgsql.NpgsqlConnectionStringBuilder(connection);
         if (!connection.Contains("Max Auto Prepare", StringComparison.OrdinalIgnoreCase)) builder.MaxAutoPrepare = 64;
         if (!connection.Contains("No Reset On Close", StringComparison.OrdinalIgnoreCase)) builder.NoResetOnClose = true;
+        if (!connection.Contains("Maximum Pool Size", StringComparison.OrdinalIgnoreCase)
+            && !connection.Contains("Max Pool Size", StringComparison.OrdinalIgnoreCase)
+            && !connection.Contains("MaxPoolSize", StringComparison.OrdinalIgnoreCase))
+            builder.MaxPoolSize = DefaultPoolSize;
         return builder.ConnectionString;
     }
 

@@ -83,6 +83,8 @@ public sealed partial class TestApp : IAsyncDisposable
         var config = new Dictionary<string, string?>
         {
             ["Database:Provider"] = db.ToString(),
+            // One primed connection is enough for a test; a deployment primes its whole pool (WarmupTests checks that).
+            ["Recoverly:WarmUpConnections"] = "1",
             ["ConnectionStrings:Recoverly"] = connectionString,
             ["Telephony:Provider"] = "Twilio",
             ["Telephony:SendRatePerSecond"] = "0",
