@@ -82,7 +82,7 @@ public sealed class Dispatcher(IServiceScopeFactory scopes, ITextProvider gatewa
             {
                 ready.AddRange(texts);
                 // An unpaced number may have more due than one claim took: claim again at once.
-                if (texts.Count == perSender) WakeBy(now);
+                if (texts.Any(t => t.MoreDue)) WakeBy(now);
             }
             else waiting.Add((sender.Key, interval, texts));
         }
@@ -187,8 +187,8 @@ public sealed class Dispatcher(IServiceScopeFactory scopes, ITextProvider gatewa
             if (row.Gate is { } gate)
             {
                 var confirmed = await SendPacer.RestampAsync(db, row.From, gate, leaving, ct);
-                // The number's gate opens again an interval from now; its next text (if any) is claimed then.
-                WakeBy(leaving + gate.Interval);
+                // The number's gate opens again an interval from now; its next text is claimed then.
+                if (row.MoreDue || !confirmed) WakeBy(leaving + gate.Interval);
                 if (!confirmed)
                 {
                     var retryAt = leaving + gate.Interval;

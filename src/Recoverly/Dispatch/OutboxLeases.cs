@@ -22,6 +22,9 @@ public sealed record ClaimedRow(long Id, long BusinessId, OutboundKind Kind, str
 
     /// <summary>The pacing gate this row passed at its claim; null for unpaced rows. Confirmed again right before the send.</summary>
     public SendGate? Gate { get; init; }
+
+    /// <summary>Its number had more texts due than this claim took: the dispatcher claims again when the number's gate reopens.</summary>
+    public bool MoreDue { get; init; }
 }
 
 /// <summary>
@@ -69,10 +72,11 @@ public sealed class OutboxLeases(string workerId)
     /// The first <c>@perSender</c> due rows of each sending number whose pacing gate is open now (docs/product/sending.md,
     /// step 2): a busy number's later texts stay where they are in the queue rather than being claimed and given back.
     /// </summary>
-    private static string Candidates(string skipSenders, string idAsText) => $"""
-        SELECT c."Id" FROM (
+    private static string Candidates(string skipSenders, string idAsText, bool withMore) => $"""
+        SELECT c."Id"{(withMore ? ", c.due > @perSender AS more" : "")} FROM (
             SELECT o."Id", o."NextAttemptAt",
-                row_number() OVER (PARTITION BY CASE WHEN o."Kind" IN ({Unpaced}) THEN {idAsText} ELSE o."From" END ORDER BY {Rank}, o."Id") AS n
+                row_number() OVER (PARTITION BY {Lane(idAsText)} ORDER BY {Rank}, o."Id") AS n,
+                count(*) OVER (PARTITION BY {Lane(idAsText)}) AS due
             FROM "OutboundMessages" o
             WHERE {Claimable}{skipSenders}
               AND (o."Kind" IN ({Unpaced}) OR NOT EXISTS (SELECT 1 FROM "SenderSlots" s WHERE s."Sender" = o."From" AND s."NextSlotTicks" > @nowTicks))
@@ -80,21 +84,29 @@ public sealed class OutboxLeases(string workerId)
         WHERE c.n <= @perSender ORDER BY c."NextAttemptAt", c."Id" LIMIT @limit
         """;
 
+    private static string Lane(string idAsText) => $"""CASE WHEN o."Kind" IN ({Unpaced}) THEN {idAsText} ELSE o."From" END""";
+
     private static string SqliteClaimSql(string skipSenders) => $"""
         UPDATE "OutboundMessages" AS o SET "LeaseOwner" = @worker, "LeaseUntil" = @until
-        WHERE o."Id" IN ({Candidates(skipSenders, "CAST(o.\"Id\" AS TEXT)")})
+        WHERE o."Id" IN ({Candidates(skipSenders, "CAST(o.\"Id\" AS TEXT)", withMore: false)})
         RETURNING {Returned("")}
+        """;
+
+    /// <summary>SQLite's RETURNING cannot name the candidates, so a second statement (no round trip in-process) asks which claimed numbers have more due.</summary>
+    private static string SqliteMoreDueSql(int senders) => $"""
+        SELECT DISTINCT o."From" FROM "OutboundMessages" o
+        WHERE {Claimable} AND o."Kind" NOT IN ({Unpaced}) AND o."From" IN ({string.Join(", ", Enumerable.Range(0, senders).Select(i => $"@from{i}"))})
         """;
 
     /// <summary>The lease is checked again on the locked row: a candidate another dispatcher claimed meanwhile is skipped.</summary>
     private static string PostgresClaimSql(string skipSenders) => $"""
         UPDATE "OutboundMessages" AS o SET "LeaseOwner" = @worker, "LeaseUntil" = @until
-        FROM (SELECT o."Id" FROM "OutboundMessages" o
-              WHERE o."Id" IN ({Candidates(skipSenders, "o.\"Id\"::text")})
-                AND o."Status" IN ({Sendable}) AND (o."LeaseUntil" IS NULL OR o."LeaseUntil" < @now)
-              FOR UPDATE SKIP LOCKED) AS due
+        FROM (SELECT o."Id", c.more FROM "OutboundMessages" o
+              JOIN ({Candidates(skipSenders, "o.\"Id\"::text", withMore: true)}) AS c ON c."Id" = o."Id"
+              WHERE o."Status" IN ({Sendable}) AND (o."LeaseUntil" IS NULL OR o."LeaseUntil" < @now)
+              FOR UPDATE OF o SKIP LOCKED) AS due
         WHERE o."Id" = due."Id"
-        RETURNING {Returned("o.")}
+        RETURNING {Returned("o.")}, due.more
         """;
 
     private static readonly string PostgresClaim = PostgresClaimSql("");
@@ -134,11 +146,27 @@ public sealed class OutboxLeases(string workerId)
             {
                 rows.Add(new ClaimedRow(reader.GetInt64(0), reader.GetInt64(1), Enum.Parse<OutboundKind>(reader.GetString(2)), reader.GetString(3),
                     reader.GetString(4), reader.GetString(5), Enum.Parse<OutboundStatus>(reader.GetString(6)), Utc(reader, 7)!.Value, Utc(reader, 8),
-                    reader.GetInt32(9), Utc(reader, 10)));
+                    reader.GetInt32(9), Utc(reader, 10)) { MoreDue = postgres && reader.GetBoolean(11) });
             }
         }
+        if (!postgres) rows = await MarkMoreDueAsync(db, rows, now, ct);
         rows.Sort((a, b) => a.Id.CompareTo(b.Id));
         return rows;
+    }
+
+    private static async Task<List<ClaimedRow>> MarkMoreDueAsync(RecoverlyDb db, List<ClaimedRow> rows, DateTime now, CancellationToken ct)
+    {
+        var senders = rows.Where(r => !r.Kind.IsEmail() && !r.Kind.IsPush()).Select(r => r.From).Distinct().ToList();
+        if (senders.Count == 0) return rows;
+        var more = new HashSet<string>(StringComparer.Ordinal);
+        await using (var cmd = await CommandAsync(db, SqliteMoreDueSql(senders.Count), ct))
+        {
+            Add(cmd, "now", now);
+            for (var i = 0; i < senders.Count; i++) Add(cmd, $"from{i}", senders[i]);
+            await using var reader = await cmd.ExecuteReaderAsync(ct);
+            while (await reader.ReadAsync(ct)) more.Add(reader.GetString(0));
+        }
+        return [.. rows.Select(r => more.Contains(r.From) && !r.Kind.IsEmail() && !r.Kind.IsPush() ? r with { MoreDue = true } : r)];
     }
 
     /// <summary>Keeps the leases of rows still being worked on from running out. One statement for all of them.</summary>

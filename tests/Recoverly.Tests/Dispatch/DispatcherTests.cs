@@ -400,7 +400,11 @@ public class DispatcherTests
         var (claimed, ready) = await dispatcher.ClaimReadyAsync(10, CancellationToken.None);
         Assert.Equal(2, claimed);
         Assert.Equal([CallerNumber(0), CallerNumber(9)], ready.Select(r => r.To).Order());
+        Assert.True(ready.Single(r => r.To == CallerNumber(0)).MoreDue);
+        Assert.False(ready.Single(r => r.To == CallerNumber(9)).MoreDue);
         foreach (var row in ready) await dispatcher.ProcessAsync(row, CancellationToken.None);
+        // The busy number's gate reopens a second after its request left: the dispatcher means to claim again right then.
+        Assert.Equal(Now(app).AddSeconds(1), dispatcher.NextWake(Now(app)));
 
         // The rest were never claimed and given back: untouched, unleased, still due at their first time.
         var rest = await app.QueryAsync(d => d.OutboundMessages.AsNoTracking()
