@@ -186,10 +186,11 @@ public sealed class Dispatcher(IServiceScopeFactory scopes, ITextProvider gatewa
             var leaving = Now;
             if (row.Gate is { } gate)
             {
-                var confirmed = await SendPacer.RestampAsync(db, row.From, gate, leaving, ct);
+                var confirmed = await SendPacer.ConfirmTurnAsync(db, row.From, gate, time, ct);
+                leaving = confirmed ?? Now;
                 // The number's gate opens again an interval from now; its next text is claimed then.
-                if (row.MoreDue || !confirmed) WakeBy(leaving + gate.Interval);
-                if (!confirmed)
+                if (row.MoreDue || confirmed is null) WakeBy(leaving + gate.Interval);
+                if (confirmed is null)
                 {
                     var retryAt = leaving + gate.Interval;
                     if (row.FencedAt is null) await _leases.ReleaseAsync(db, row.Id, retryAt, ct);

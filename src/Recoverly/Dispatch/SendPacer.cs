@@ -85,23 +85,40 @@ public sealed class SendPacer(IOptions<TelephonyOptions> options, IServiceScopeF
         return new(open, shut);
     }
 
+    /// <summary>How long the confirming statement may take before its stamp is taken again (docs/product/sending.md, step 3).</summary>
+    public static readonly TimeSpan ConfirmSlack = TimeSpan.FromMilliseconds(5);
+
     /// <summary>
     /// The send-time half of the gate, taken right before the provider request: moves the number's next slot to an
-    /// interval after <paramref name="sendingAt"/>, but only if nobody has opened the gate since this dispatcher did
-    /// (the slot still holds <paramref name="taken"/>). False: another text from the number got through after this
-    /// one's turn lapsed, so this one must not go now. The interval therefore separates provider requests, not only
+    /// interval after this moment, but only if nobody has opened the gate since this dispatcher did (the slot still holds
+    /// what this dispatcher wrote). Returns the moment stamped, or null when another text from the number got through after
+    /// this one's turn lapsed, so this one must not go now. The interval therefore separates provider requests, not only
     /// claims, however long a dispatcher took from claim to send.
+    /// The moment is read once the connection is open and (on SQLite) the writer is ours, so no wait for either falls
+    /// between the stamp and the request; if the statement itself took longer than <see cref="ConfirmSlack"/>, the stamp is
+    /// moved to when it finished (up to three times), so the next text's turn counts from when this request really leaves.
     /// </summary>
-    public static async Task<bool> RestampAsync(RecoverlyDb db, string sender, SendGate taken, DateTime sendingAt, CancellationToken ct)
+    public static async Task<DateTime?> ConfirmTurnAsync(RecoverlyDb db, string sender, SendGate gate, TimeProvider time, CancellationToken ct)
     {
-        using var _ = await db.EnterWriteGateAsync(ct);
-        await using var cmd = await OutboxLeases.CommandAsync(db, """
-            UPDATE "SenderSlots" SET "NextSlotTicks" = @next WHERE "Sender" = @sender AND "NextSlotTicks" = @taken
-            """, ct);
-        OutboxLeases.Add(cmd, "next", (sendingAt + taken.Interval).Ticks);
-        OutboxLeases.Add(cmd, "sender", sender);
-        OutboxLeases.Add(cmd, "taken", taken.SlotTicks);
-        return await cmd.ExecuteNonQueryAsync(ct) == 1;
+        var taken = gate.SlotTicks;
+        for (var attempt = 1; ; attempt++)
+        {
+            await using var cmd = await OutboxLeases.CommandAsync(db, """
+                UPDATE "SenderSlots" SET "NextSlotTicks" = @next WHERE "Sender" = @sender AND "NextSlotTicks" = @taken
+                """, ct);
+            DateTime stamped, done;
+            using (await db.EnterWriteGateAsync(ct))
+            {
+                stamped = time.GetUtcNow().UtcDateTime;
+                OutboxLeases.Add(cmd, "next", (stamped + gate.Interval).Ticks);
+                OutboxLeases.Add(cmd, "sender", sender);
+                OutboxLeases.Add(cmd, "taken", taken);
+                if (await cmd.ExecuteNonQueryAsync(ct) != 1) return null;
+                done = time.GetUtcNow().UtcDateTime;
+            }
+            if (done - stamped <= ConfirmSlack || attempt == 3) return stamped;
+            taken = (stamped + gate.Interval).Ticks;
+        }
     }
 
     private async ValueTask<FrozenDictionary<string, double>> OverridesAsync(CancellationToken ct)

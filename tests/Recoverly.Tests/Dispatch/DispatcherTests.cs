@@ -422,6 +422,30 @@ public class DispatcherTests
 
     [Theory]
     [BothDatabases]
+    public async Task A_slow_turn_confirmation_counts_the_numbers_next_turn_from_when_the_request_really_left(Db db)
+    {
+        await using var app = await TestApp.StartAsync(db, new Dictionary<string, string?> { ["Telephony:SendRatePerSecond"] = "1" });
+        await app.AddBusinessAsync();
+        await app.MissedCallAsync(CallerNumber(0));
+        var dispatcher = app.Services.GetRequiredService<Dispatcher>();
+        var (_, ready) = await dispatcher.ClaimReadyAsync(10, CancellationToken.None);
+        var before = Now(app);
+
+        // Every clock read is 20 ms after the last: the statement confirming the turn "takes" 20 ms (a busy database,
+        // a wait for SQLite's writer). Stamped with the moment before it, the next turn would open 20 ms too early.
+        app.Time.AutoAdvanceAmount = TimeSpan.FromMilliseconds(20);
+        await dispatcher.ProcessAsync(Assert.Single(ready), CancellationToken.None);
+        app.Time.AutoAdvanceAmount = TimeSpan.Zero;
+
+        var sent = await app.QueryAsync(d => d.OutboundMessages.AsNoTracking().SingleAsync(m => m.Kind == OutboundKind.TextBack));
+        var slot = await app.QueryAsync(d => d.SenderSlots.AsNoTracking().SingleAsync(s => s.Sender == "+15125550100"));
+        // Stamped again after each slow statement (three tries), not left at the first stamp 20 ms into the send.
+        Assert.True(sent.SentAt >= before.AddMilliseconds(80), $"sent {sent.SentAt:O}, claimed {before:O}");
+        Assert.Equal(sent.SentAt!.Value.AddSeconds(1).Ticks, slot.NextSlotTicks);
+    }
+
+    [Theory]
+    [BothDatabases]
     public async Task A_numbers_next_text_goes_the_moment_its_gate_opens_not_an_interval_later(Db db)
     {
         await using var app = await TestApp.StartAsync(db, new Dictionary<string, string?> { ["Telephony:SendRatePerSecond"] = "1" });
