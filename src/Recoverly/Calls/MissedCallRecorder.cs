@@ -194,7 +194,6 @@ public sealed class MissedCallRecorder(RecoverlyDb db, TimeProvider time, IOptio
         NOT EXISTS (SELECT 1 FROM "Contacts" k WHERE k."BusinessId" = @business AND k."Phone" = @from AND k."LastTextBackAt" > @cutoff)
         """;
 
-    /// <summary>PostgreSQL: the whole write in one statement (one round trip, one transaction).</summary>
     /// <summary>
     /// PostgreSQL: plans the write (EXPLAIN, nothing runs or is written) for a call to <paramref name="business"/>, so this
     /// connection's server process has the tables' catalog entries loaded before the first real call (docs/deploy.md).
@@ -211,6 +210,7 @@ public sealed class MissedCallRecorder(RecoverlyDb db, TimeProvider time, IOptio
         }
     }
 
+    /// <summary>PostgreSQL: the whole write in one statement (one round trip, one transaction).</summary>
     private async Task<MissedCall> WritePostgresAsync(CallPlan plan, CancellationToken ct)
     {
         await using var cmd = await OutboxLeases.CommandAsync(db, PostgresWriteSql, ct);

@@ -422,6 +422,33 @@ public class DispatcherTests
 
     [Theory]
     [BothDatabases]
+    public async Task Rows_given_back_together_keep_their_place_or_take_their_new_time(Db db)
+    {
+        await using var app = await TestApp.StartAsync(db);
+        await app.AddBusinessAsync();
+        await app.MissedCallAsync(CallerNumber(0));
+        await app.MissedCallAsync(CallerNumber(1));
+        var queued = await app.QueryAsync(d => d.OutboundMessages.AsNoTracking().Where(m => m.Kind == OutboundKind.TextBack)
+            .OrderBy(m => m.Id).ToListAsync());
+        var leases = new OutboxLeases("test-worker");
+        var later = Now(app).AddSeconds(7);
+
+        await app.WithScopeAsync(async sp =>
+        {
+            var db = sp.GetRequiredService<Recoverly.Data.RecoverlyDb>();
+            Assert.Equal(2, (await leases.ClaimAsync(db, 10, 4, Now(app), TimeSpan.FromSeconds(30), [], CancellationToken.None)).Count);
+            await leases.ReleaseManyAsync(db, [(queued[0].Id, null), (queued[1].Id, later)], CancellationToken.None);
+            return 0;
+        });
+
+        var back = await app.QueryAsync(d => d.OutboundMessages.AsNoTracking().Where(m => m.Kind == OutboundKind.TextBack).OrderBy(m => m.Id).ToListAsync());
+        Assert.All(back, m => Assert.Null(m.LeaseOwner));
+        Assert.Equal(queued[0].NextAttemptAt, back[0].NextAttemptAt);
+        Assert.Equal(later, back[1].NextAttemptAt);
+    }
+
+    [Theory]
+    [BothDatabases]
     public async Task A_slow_turn_confirmation_counts_the_numbers_next_turn_from_when_the_request_really_left(Db db)
     {
         await using var app = await TestApp.StartAsync(db, new Dictionary<string, string?> { ["Telephony:SendRatePerSecond"] = "1" });
