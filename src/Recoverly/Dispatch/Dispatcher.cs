@@ -75,8 +75,8 @@ public sealed class Dispatcher(IServiceScopeFactory scopes, ITextProvider gatewa
             later.AddRange(rows.Skip(room).Select(extra => (extra.Id, (DateTime?)null)));
             rows = rows.Take(room).ToList();
 
-            ready.AddRange(rows.Where(r => r.Kind.IsEmail() || r.Kind.IsPush()));
-            var texts = rows.Where(r => !r.Kind.IsEmail() && !r.Kind.IsPush()).ToList();
+            ready.AddRange(rows.Where(r => !r.Kind.IsSms()));
+            var texts = rows.Where(r => r.Kind.IsSms()).ToList();
             if (texts.Count == 0) continue;
             if (await pacer.IntervalAsync(sender.Key, ct) is not { } interval)
             {
@@ -104,7 +104,7 @@ public sealed class Dispatcher(IServiceScopeFactory scopes, ITextProvider gatewa
             if (next is { } at) WakeBy(at);
         }
         // One statement fences every row about to be sent; a row with an earlier attempt is reconciled first, then fenced alone.
-        var toFence = ready.Where(r => !r.Kind.IsEmail() && !r.Kind.IsPush() && !r.NeedsReconcile).Select(r => r.Id).ToList();
+        var toFence = ready.Where(r => r.Kind.IsSms() && !r.NeedsReconcile).Select(r => r.Id).ToList();
         var fenced = await _leases.FenceAsync(db, toFence, now, Lease, ct);
         var fencedOrNot = toFence.ToHashSet();
         ready = [.. ready.Select(r => !fencedOrNot.Contains(r.Id) ? r : fenced.Contains(r.Id) ? r with { FencedAt = now } : r with { FenceRefused = true })];
@@ -188,13 +188,13 @@ public sealed class Dispatcher(IServiceScopeFactory scopes, ITextProvider gatewa
             {
                 var confirmed = await SendPacer.ConfirmTurnAsync(db, row.From, gate, time, ct);
                 leaving = confirmed ?? Now;
-                // The number's gate opens again an interval from now; its next text is claimed then.
-                if (row.MoreDue || confirmed is null) WakeBy(leaving + gate.Interval);
+                // The number's gate opens again an interval from now; its next text (or this one, turned away) is claimed then.
+                var opens = leaving + gate.Interval;
+                if (row.MoreDue || confirmed is null) WakeBy(opens);
                 if (confirmed is null)
                 {
-                    var retryAt = leaving + gate.Interval;
-                    if (row.FencedAt is null) await _leases.ReleaseAsync(db, row.Id, retryAt, ct);
-                    else await _leases.UnfenceAsync(db, row.Id, retryAt, ct);
+                    if (row.FencedAt is null) await _leases.ReleaseAsync(db, row.Id, opens, ct);
+                    else await _leases.UnfenceAsync(db, row.Id, opens, ct);
                     return;
                 }
             }

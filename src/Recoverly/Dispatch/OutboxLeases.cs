@@ -55,7 +55,7 @@ public sealed class OutboxLeases(string workerId)
             .Select(c => $"{prefix}\"{c}\""));
 
     /// <summary>Mail and push go to other services, not through a sending number: each is its own lane, unpaced.</summary>
-    private static readonly string Unpaced = string.Join(", ", Enum.GetValues<OutboundKind>().Where(k => k.IsEmail() || k.IsPush()).Select(k => $"'{k}'"));
+    private static readonly string Unpaced = string.Join(", ", Enum.GetValues<OutboundKind>().Where(k => !k.IsSms()).Select(k => $"'{k}'"));
 
     /// <summary>Text-backs first, then keyword answers, then owner alerts: the order a number's texts take their turns in.</summary>
     public static int Priority(OutboundKind kind) => kind switch
@@ -156,7 +156,7 @@ public sealed class OutboxLeases(string workerId)
 
     private static async Task<List<ClaimedRow>> MarkMoreDueAsync(RecoverlyDb db, List<ClaimedRow> rows, DateTime now, CancellationToken ct)
     {
-        var senders = rows.Where(r => !r.Kind.IsEmail() && !r.Kind.IsPush()).Select(r => r.From).Distinct().ToList();
+        var senders = rows.Where(r => r.Kind.IsSms()).Select(r => r.From).Distinct().ToList();
         if (senders.Count == 0) return rows;
         var more = new HashSet<string>(StringComparer.Ordinal);
         await using (var cmd = await CommandAsync(db, SqliteMoreDueSql(senders.Count), ct))
@@ -166,7 +166,7 @@ public sealed class OutboxLeases(string workerId)
             await using var reader = await cmd.ExecuteReaderAsync(ct);
             while (await reader.ReadAsync(ct)) more.Add(reader.GetString(0));
         }
-        return [.. rows.Select(r => more.Contains(r.From) && !r.Kind.IsEmail() && !r.Kind.IsPush() ? r with { MoreDue = true } : r)];
+        return [.. rows.Select(r => more.Contains(r.From) && r.Kind.IsSms() ? r with { MoreDue = true } : r)];
     }
 
     /// <summary>Keeps the leases of rows still being worked on from running out. One statement for all of them.</summary>

@@ -40,6 +40,9 @@ public static class OutboundKinds
 
     /// <summary>Goes to a browser's push service, not the SMS provider (no sending number, no pacing).</summary>
     public static bool IsPush(this OutboundKind kind) => kind == OutboundKind.OwnerPush;
+
+    /// <summary>A text through the SMS provider from a sending number, paced on it (not a mail, not a push alert).</summary>
+    public static bool IsSms(this OutboundKind kind) => !kind.IsEmail() && !kind.IsPush();
 }
 
 public enum OutboundStatus
