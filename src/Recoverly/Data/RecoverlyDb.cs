@@ -207,8 +207,8 @@ public abstract class RecoverlyDb(DbContextOptions options) : DbContext(options)
             e.Property(m => m.Reason).HasConversion<string>().HasMaxLength(32);
             e.HasIndex(m => m.DedupeKey).IsUnique();
             e.HasIndex(m => m.ProviderSid).IsUnique();
-            // The dispatcher's claim scans only unfinished rows.
-            e.HasIndex(m => new { m.Status, m.NextAttemptAt });
+            // The dispatcher's claim reads only the rows still to be sent (docs/product/sending.md, "The due index").
+            e.HasIndex(m => m.NextAttemptAt).HasFilter(Dispatch.SendableSql.IndexFilter).HasDatabaseName("IX_OutboundMessages_Due");
             e.HasIndex(m => new { m.BusinessId, m.To, m.Status });
             e.HasIndex(m => m.MissedCallId);
             e.HasIndex(m => new { m.BusinessId, m.Kind, m.CreatedAt });

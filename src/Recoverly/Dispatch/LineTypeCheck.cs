@@ -49,7 +49,6 @@ public sealed class LineTypeCheck(TwilioLookup lookup, TimeProvider time, ILogge
         return textable ? null : answer.Type;
     }
 
-    private static readonly string Sendable = $"""'{OutboundStatus.Pending}', '{OutboundStatus.InDoubt}', '{OutboundStatus.Sending}'""";
 
     /// <summary>
     /// How long a missed-call alert waits for its text-back's line-type check (docs/product/texts.md, "Landlines"): the lookup's
@@ -90,7 +89,7 @@ public sealed class LineTypeCheck(TwilioLookup lookup, TimeProvider time, ILogge
         await using (var cmd = await OutboxLeases.CommandAsync(db, $"""
             UPDATE "OutboundMessages" SET "Status" = '{OutboundStatus.Cancelled}', "Reason" = '{OutboxReason.NotTextableLine}',
                 "LeaseOwner" = NULL, "LeaseUntil" = NULL, "AttemptStartedAt" = NULL, "PacedUntil" = NULL
-            WHERE "Id" = @id AND "LeaseOwner" = @worker AND "Status" IN ({Sendable})
+            WHERE "Id" = @id AND "LeaseOwner" = @worker AND {SendableSql.Still("\"Status\"")}
             """, ct))
         {
             OutboxLeases.Add(cmd, "id", id);

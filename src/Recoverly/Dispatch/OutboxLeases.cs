@@ -37,17 +37,15 @@ public sealed class OutboxLeases(string workerId)
 {
     public string WorkerId { get; } = workerId;
 
-    private static readonly string Sendable = $"""'{OutboundStatus.Pending}', '{OutboundStatus.InDoubt}', '{OutboundStatus.Sending}'""";
-
     /// <summary>
     /// Due, unleased rows — and fenced rows whose dispatcher died (their lease ran out mid-send) — oldest first.
     /// A row waits while an older due row to the same phone from the same business is unsent, so a phone
     /// gets its texts in the order they were queued (a STOP confirmation before a HELP answer).
     /// </summary>
     private static readonly string Claimable = $"""
-        o."Status" IN ({Sendable}) AND o."NextAttemptAt" <= @now AND (o."LeaseUntil" IS NULL OR o."LeaseUntil" < @now)
+        {SendableSql.Due("o.\"Status\"")} AND o."NextAttemptAt" <= @now AND (o."LeaseUntil" IS NULL OR o."LeaseUntil" < @now)
         AND NOT EXISTS (SELECT 1 FROM "OutboundMessages" p WHERE p."BusinessId" = o."BusinessId" AND p."To" = o."To"
-                        AND p."Status" IN ({Sendable}) AND p."Id" < o."Id" AND p."NextAttemptAt" <= @now)
+                        AND {SendableSql.Still("p.\"Status\"")} AND p."Id" < o."Id" AND p."NextAttemptAt" <= @now)
         """;
 
     private static string Returned(string prefix) => string.Join(", ",
@@ -103,7 +101,7 @@ public sealed class OutboxLeases(string workerId)
         UPDATE "OutboundMessages" AS o SET "LeaseOwner" = @worker, "LeaseUntil" = @until
         FROM (SELECT o."Id", c.more FROM "OutboundMessages" o
               JOIN ({Candidates(skipSenders, "o.\"Id\"::text", withMore: true)}) AS c ON c."Id" = o."Id"
-              WHERE o."Status" IN ({Sendable}) AND (o."LeaseUntil" IS NULL OR o."LeaseUntil" < @now)
+              WHERE {SendableSql.Still("o.\"Status\"")} AND (o."LeaseUntil" IS NULL OR o."LeaseUntil" < @now)
               FOR UPDATE OF o SKIP LOCKED) AS due
         WHERE o."Id" = due."Id"
         RETURNING {Returned("o.")}, due.more
@@ -186,7 +184,7 @@ public sealed class OutboxLeases(string workerId)
     private static string FenceSql(RecoverlyDb db, IReadOnlyCollection<long> ids) => $"""
         UPDATE "OutboundMessages" AS o SET "Status" = '{OutboundStatus.Sending}', "LeaseUntil" = @until,
             "AttemptStartedAt" = COALESCE(o."AttemptStartedAt", @now), "PacedUntil" = NULL
-        WHERE o.{IdIn(db, ids)} AND o."LeaseOwner" = @worker AND o."Status" IN ({Sendable})
+        WHERE o.{IdIn(db, ids)} AND o."LeaseOwner" = @worker AND {SendableSql.Still("o.\"Status\"")}
           AND (o."ExpiresAt" IS NULL OR o."ExpiresAt" > @now)
           AND {ConsentLedger.SqlCondition("o")}
         RETURNING "Id"
@@ -222,7 +220,7 @@ public sealed class OutboxLeases(string workerId)
         using var _ = await db.EnterWriteGateAsync(ct);
         await using var cmd = await CommandAsync(db, $"""
             UPDATE "OutboundMessages" SET "NextAttemptAt" = COALESCE(@next, "NextAttemptAt"), "PacedUntil" = NULL, "LeaseOwner" = NULL, "LeaseUntil" = NULL
-            WHERE "Id" = @id AND "LeaseOwner" = @worker AND "Status" IN ({Sendable})
+            WHERE "Id" = @id AND "LeaseOwner" = @worker AND {SendableSql.Still("\"Status\"")}
             """, ct);
         Add(cmd, "next", (object?)nextAttempt ?? DBNull.Value);
         Add(cmd, "id", id);
@@ -245,7 +243,7 @@ public sealed class OutboxLeases(string workerId)
         await using var cmd = await CommandAsync(db, $"""
             UPDATE "OutboundMessages" AS o SET "NextAttemptAt" = COALESCE(r.next, o."NextAttemptAt"), "PacedUntil" = NULL, "LeaseOwner" = NULL, "LeaseUntil" = NULL
             FROM unnest(@ids, @nexts) AS r(id, next)
-            WHERE o."Id" = r.id AND o."LeaseOwner" = @worker AND o."Status" IN ({Sendable})
+            WHERE o."Id" = r.id AND o."LeaseOwner" = @worker AND {SendableSql.Still("o.\"Status\"")}
             """, ct);
         Add(cmd, "ids", rows.Select(r => r.Id).ToArray());
         Add(cmd, "nexts", rows.Select(r => r.Next).ToArray());
@@ -277,7 +275,7 @@ public sealed class OutboxLeases(string workerId)
         using var _ = await db.EnterWriteGateAsync(ct);
         await using var cmd = await CommandAsync(db, $"""
             UPDATE "OutboundMessages" SET "Status" = @status, "Reason" = @reason, "LeaseOwner" = NULL, "LeaseUntil" = NULL, "AttemptStartedAt" = NULL
-            WHERE "Id" = @id AND "LeaseOwner" = @worker AND "Status" IN ({Sendable})
+            WHERE "Id" = @id AND "LeaseOwner" = @worker AND {SendableSql.Still("\"Status\"")}
             """, ct);
         Add(cmd, "status", status.ToString());
         Add(cmd, "reason", reason.ToString());
@@ -304,15 +302,19 @@ public sealed class OutboxLeases(string workerId)
         cmd.Parameters.Add(p);
     }
 
-    /// <summary>PostgreSQL takes the ids as one array parameter (one prepared statement whatever the count); SQLite as a list.</summary>
+    /// <summary>
+    /// PostgreSQL takes several ids as one array parameter (one prepared statement whatever the count), and a single id as
+    /// itself: a statement over an array is planned afresh on every run, one over a single id once (docs/benchmarks.md,
+    /// "Grouped finishes"). SQLite takes them as a list.
+    /// </summary>
     internal static string IdIn(RecoverlyDb db, IReadOnlyCollection<long> ids) =>
-        db.Provider == DatabaseProvider.Postgres
+        db.Provider == DatabaseProvider.Postgres && ids.Count > 1
             ? "\"Id\" = ANY(@ids)"
             : $"\"Id\" IN ({string.Join(", ", Enumerable.Range(0, ids.Count).Select(i => $"@id{i}"))})";
 
     internal static void AddIds(RecoverlyDb db, DbCommand cmd, IReadOnlyCollection<long> ids)
     {
-        if (db.Provider == DatabaseProvider.Postgres)
+        if (db.Provider == DatabaseProvider.Postgres && ids.Count > 1)
         {
             Add(cmd, "ids", ids.ToArray());
             return;

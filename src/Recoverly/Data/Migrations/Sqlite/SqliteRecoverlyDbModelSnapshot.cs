@@ -1204,10 +1204,12 @@ namespace Recoverly.Data.Migrations.Sqlite
 
                     b.HasIndex("MissedCallId");
 
+                    b.HasIndex("NextAttemptAt")
+                        .HasDatabaseName("IX_OutboundMessages_Due")
+                        .HasFilter("\"Status\" IN ('Pending', 'InDoubt', 'Sending')");
+
                     b.HasIndex("ProviderSid")
                         .IsUnique();
-
-                    b.HasIndex("Status", "NextAttemptAt");
 
                     b.HasIndex("BusinessId", "Kind", "CreatedAt");
 
