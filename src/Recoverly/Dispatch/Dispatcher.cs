@@ -27,6 +27,10 @@ public sealed class Dispatcher(IServiceScopeFactory scopes, ITextProvider gatewa
     private readonly ConcurrentDictionary<long, string> _held = new();
     private readonly ConcurrentDictionary<string, int> _inFlightBySender = new();
     private readonly SortedSet<long> _wakes = [];
+    private SendFinisher? _finisher;
+
+    /// <summary>Writes the outcomes of this dispatcher's sends, several in one statement under load.</summary>
+    public SendFinisher Finisher => LazyInitializer.EnsureInitialized(ref _finisher, () => new SendFinisher(scopes, _leases, time, log));
 
     public string WorkerId => _leases.WorkerId;
 
@@ -170,7 +174,7 @@ public sealed class Dispatcher(IServiceScopeFactory scopes, ITextProvider gatewa
                 // It left when that attempt began.
                 var found = SendTransition.Apply(new SendAttempt(row.Kind, row.Attempts, row.ExpiresAt, Now, row.EarlierAttempt) { RequestedAt = row.EarlierAttempt },
                     new SendResult(SendOutcome.Accepted, already.Sid, already.Status), Now);
-                await SendCompletion.ApplyAsync(db, _leases, row.Id, found, Now, CancellationToken.None);
+                await FinishAsync(db, row.Id, found);
                 return;
             }
 
@@ -218,7 +222,7 @@ public sealed class Dispatcher(IServiceScopeFactory scopes, ITextProvider gatewa
             if (row.Kind == OutboundKind.TextBack && result.Outcome == SendOutcome.Accepted) RecoverlyMetrics.TextBackAccepted(Now - row.CreatedAt);
             var after = SendTransition.Apply(new SendAttempt(row.Kind, row.Attempts, row.ExpiresAt, fencedAt, row.EarlierAttempt) { RequestedAt = leaving },
                 result, Now);
-            await SendCompletion.ApplyAsync(db, _leases, row.Id, after, Now, CancellationToken.None);
+            await FinishAsync(db, row.Id, after);
             if (result.Outcome == SendOutcome.Configuration)
                 log.LogWarning("Outbox {Id}: provider error {Code} needs operator action", row.Id, result.ErrorCode);
             await WarnOperatorAsync(db, row, result.ErrorCode, ct);
@@ -242,6 +246,13 @@ public sealed class Dispatcher(IServiceScopeFactory scopes, ITextProvider gatewa
             _inFlightBySender.AddOrUpdate(row.From, 0, (_, n) => Math.Max(0, n - 1));
         }
     }
+
+    /// <summary>
+    /// Writes a send's outcome. On PostgreSQL outcomes finishing together share a statement and a commit (<see cref="SendFinisher"/>);
+    /// SQLite runs in this process with one writer, where a group saves nothing, so each is written at once.
+    /// </summary>
+    private Task<bool> FinishAsync(RecoverlyDb db, long id, AfterSend after) =>
+        db.Provider == DatabaseProvider.Postgres ? Finisher.FinishAsync(id, after) : SendCompletion.ApplyAsync(db, _leases, id, after, Now, CancellationToken.None);
 
     /// <summary>
     /// A text-back to a line the lookup says cannot take texts ends here, unsent. Only when lookups are on does a text-back

@@ -1,3 +1,4 @@
+using System.Globalization;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Recoverly.Calls;
@@ -262,10 +263,11 @@ public class DispatcherTests
         Assert.Empty(await app.QueryAsync(d => d.LearnedLineTypes.ToListAsync()));
     }
 
-    [Fact]
-    public async Task A_status_callback_that_beats_the_send_bookkeeping_is_applied_when_the_send_finishes()
+    [Theory]
+    [BothDatabases]
+    public async Task A_status_callback_that_beats_the_send_bookkeeping_is_applied_when_the_send_finishes(Db db)
     {
-        await using var app = await TestApp.StartAsync(Db.Sqlite);
+        await using var app = await TestApp.StartAsync(db);
         await app.AddBusinessAsync();
         // The provider takes the message, then holds its answer to us until the callback has come first.
         var answer = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -445,6 +447,85 @@ public class DispatcherTests
         Assert.All(back, m => Assert.Null(m.LeaseOwner));
         Assert.Equal(queued[0].NextAttemptAt, back[0].NextAttemptAt);
         Assert.Equal(later, back[1].NextAttemptAt);
+    }
+
+    [Theory]
+    [BothDatabases]
+    public async Task Outcomes_written_together_each_land_on_their_own_row_and_never_on_a_row_taken_meanwhile(Db db)
+    {
+        await using var app = await TestApp.StartAsync(db);
+        await app.AddBusinessAsync();
+        for (var i = 0; i < 4; i++) await app.MissedCallAsync(CallerNumber(i));
+        var ids = await app.QueryAsync(d => d.OutboundMessages.Where(m => m.Kind == OutboundKind.TextBack).OrderBy(m => m.Id).Select(m => m.Id).ToListAsync());
+        var leases = new OutboxLeases("test-worker");
+        var now = Now(app);
+        await app.WithScopeAsync(async sp =>
+        {
+            var rdb = sp.GetRequiredService<Recoverly.Data.RecoverlyDb>();
+            await leases.ClaimAsync(rdb, 10, 4, now, TimeSpan.FromSeconds(30), [], CancellationToken.None);
+            return await leases.FenceAsync(rdb, ids, now, TimeSpan.FromSeconds(30), CancellationToken.None);
+        });
+        // The third row's lease ran out and another dispatcher took it; the delivery report for the second came first.
+        await app.QueryAsync(d => d.OutboundMessages.Where(m => m.Id == ids[2]).ExecuteUpdateAsync(u => u.SetProperty(m => m.LeaseOwner, "other-worker")));
+        await app.QueryAsync(async d =>
+        {
+            d.MessageStatusEvents.Add(new MessageStatusEvent { MessageSid = "SM-second", Status = "delivered", ReceivedAt = now });
+            return await d.SaveChangesAsync();
+        });
+
+        var retryAt = now.AddSeconds(30);
+        AfterSend Accepted(string sid) => new(OutboundStatus.Queued, 1, null, sid, "queued", null, OutboxReason.None, now, null);
+        var written = await app.WithScopeAsync(sp => SendCompletion.ApplyManyAsync(sp.GetRequiredService<Recoverly.Data.RecoverlyDb>(), leases,
+            [(ids[0], Accepted("SM-first")), (ids[1], Accepted("SM-second")), (ids[2], Accepted("SM-third")),
+             (ids[3], new AfterSend(OutboundStatus.Pending, 1, retryAt, null, null, 20429, OutboxReason.ProviderError, null, null))],
+            now, CancellationToken.None));
+
+        Assert.Equal([ids[0], ids[1], ids[3]], written.Order());
+        var rows = await app.QueryAsync(d => d.OutboundMessages.AsNoTracking().Where(m => ids.Contains(m.Id)).OrderBy(m => m.Id).ToListAsync());
+        Assert.Equal((OutboundStatus.Queued, "SM-first", (string?)null), (rows[0].Status, rows[0].ProviderSid, rows[0].LeaseOwner));
+        Assert.Equal((OutboundStatus.Delivered, "SM-second"), (rows[1].Status, rows[1].ProviderSid));
+        // Not ours any more: left exactly as the other dispatcher has it.
+        Assert.Equal((OutboundStatus.Sending, (string?)null, "other-worker"), (rows[2].Status, rows[2].ProviderSid, rows[2].LeaseOwner));
+        Assert.Equal((OutboundStatus.Pending, retryAt, 20429, (string?)null), (rows[3].Status, rows[3].NextAttemptAt, rows[3].ErrorCode, rows[3].ProviderSid));
+    }
+
+    [Fact]
+    public async Task Sends_that_finish_while_an_outcome_is_being_written_are_written_together()
+    {
+        const int Texts = SendFinisher.MaxWriters * 3;
+        await using var app = await TestApp.StartAsync(Db.Postgres,
+            new Dictionary<string, string?> { ["Dispatch:ConcurrencyPerSender"] = Texts.ToString(CultureInfo.InvariantCulture) });
+        await app.AddBusinessAsync();
+        for (var i = 0; i < Texts; i++) await app.MissedCallAsync(CallerNumber(i));
+        // The provider holds every answer until all the texts have reached it.
+        var answer = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        for (var i = 0; i < Texts; i++) app.Twilio.Script(new Scripted(201, 0, Record: true, Until: answer.Task));
+        var finisher = app.Services.GetRequiredService<Dispatcher>().Finisher;
+
+        var dispatch = app.DispatchAsync();
+        await Eventually.TrueAsync(() => app.Twilio.Sent.Count == Texts, "every text reached the provider");
+        // Delivery reports for all of them are being stored (they hold the messages' locks) while the answers come back,
+        // so the first writes wait and the other outcomes queue up behind them.
+        await app.WithScopeAsync(async sp =>
+        {
+            var db = sp.GetRequiredService<Recoverly.Data.RecoverlyDb>();
+            await using (var tx = await db.BeginWriteAsync(CancellationToken.None))
+            {
+                foreach (var sent in app.Twilio.Sent) await Recoverly.Data.KeyLock.LockAsync(db, sent.Sid, CancellationToken.None);
+                answer.SetResult();
+                await Eventually.TrueAsync(() => finisher.Unwritten == Texts, "every outcome waits to be written");
+                await tx.CommitAsync(CancellationToken.None);
+            }
+            return 0;
+        });
+        await dispatch;
+
+        Assert.Equal(Texts, finisher.Written.Outcomes);
+        // The writes that waited, then one for everything that queued behind them.
+        Assert.True(finisher.Written.Groups <= SendFinisher.MaxWriters + 1, $"{finisher.Written.Groups} writes for {Texts} outcomes");
+        var texts = await app.QueryAsync(d => d.OutboundMessages.AsNoTracking().Where(m => m.Kind == OutboundKind.TextBack).ToListAsync());
+        Assert.All(texts, t => Assert.Equal(OutboundStatus.Queued, t.Status));
+        Assert.Equal(app.Twilio.Sent.Select(s => s.Sid).Order(), texts.Select(t => t.ProviderSid).Order());
     }
 
     [Theory]
