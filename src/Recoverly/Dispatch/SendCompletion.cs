@@ -13,7 +13,6 @@ namespace Recoverly.Dispatch;
 /// </summary>
 public static class SendCompletion
 {
-
     private static readonly string UpdateSql = $"""
         UPDATE "OutboundMessages" SET "Status" = @status, "Attempts" = @attempts, "NextAttemptAt" = COALESCE(@next, "NextAttemptAt"),
             "ProviderSid" = @sid, "ProviderStatus" = @providerStatus, "ErrorCode" = @error, "Reason" = @reason,
