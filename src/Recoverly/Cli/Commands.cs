@@ -374,7 +374,13 @@ public static class Commands
         builder.Logging.AddRecoverlyFilters();
         builder.Services.AddRecoverlyCore(builder.Configuration);
         var host = builder.Build();
-        if (migrate && builder.Configuration.GetValue("Database:MigrateOnStartup", true)) await DatabaseSetup.MigrateAsync(host.Services);
+        if (migrate && builder.Configuration.GetValue("Database:MigrateOnStartup", true))
+        {
+            // A reading command writes nothing when the schema is current: migrating takes EF's migration lock, a write
+            // that would wait on (and hold up) a busy server's writes.
+            if (readOnly) await DatabaseSetup.MigrateIfPendingAsync(host.Services);
+            else await DatabaseSetup.MigrateAsync(host.Services);
+        }
         return host;
     }
 }

@@ -98,6 +98,14 @@ public static class DatabaseSetup
         await db.Database.MigrateAsync(ct);
     }
 
+    /// <summary>Migrates only when a migration is pending: reading which are applied takes no lock and writes nothing.</summary>
+    public static async Task MigrateIfPendingAsync(IServiceProvider services, CancellationToken ct = default)
+    {
+        await using var scope = services.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<RecoverlyDb>();
+        if ((await db.Database.GetPendingMigrationsAsync(ct)).Any()) await db.Database.MigrateAsync(ct);
+    }
+
     /// <summary>Per-connection SQLite settings: a busy timeout for other processes (the CLI) and durable-enough WAL syncing.</summary>
     private sealed class SqlitePragmas : DbConnectionInterceptor
     {
