@@ -48,8 +48,8 @@ public static class SendCompletion
         """;
 
     /// <summary>
-    /// Writes several send outcomes in one transaction (docs/product/sending.md, step 7): one statement for all of them on
-    /// PostgreSQL, with the status callbacks that beat them here. Outcomes that teach something (<see cref="AfterSend.LearnFromError"/>)
+    /// PostgreSQL: writes several send outcomes in one transaction (docs/product/sending.md, step 7), one statement for all
+    /// of them, with the status callbacks that beat them here. Outcomes that teach something (<see cref="AfterSend.LearnFromError"/>)
     /// are not taken here; <see cref="ApplyAsync"/> writes those.
     /// </summary>
     /// <returns>The rows written; a row missing was no longer this worker's (it was ended or taken meanwhile).</returns>
@@ -58,12 +58,14 @@ public static class SendCompletion
     {
         if (outcomes.Any(o => o.After.LearnFromError))
             throw new ArgumentException("An outcome that teaches something is written on its own", nameof(outcomes));
+        if (db.Provider != DatabaseProvider.Postgres)
+            throw new NotSupportedException("SQLite writes each outcome at once (ApplyAsync): its one writer is in-process, so a group saves nothing");
         var written = new HashSet<long>();
         var early = new List<(string Sid, string Status, int? ErrorCode)>();
         await using var tx = await db.BeginWriteAsync(ct);
-        if (db.Provider == DatabaseProvider.Postgres)
+        // The command and its reader are done before the early callbacks are applied on the same connection.
+        await using (var cmd = await OutboxLeases.CommandAsync(db, PostgresManySql, ct))
         {
-            await using var cmd = await OutboxLeases.CommandAsync(db, PostgresManySql, ct);
             // Typed arrays: a column of nulls must still reach PostgreSQL as the column's type.
             Typed(cmd, "sids", NpgsqlDbType.Text, outcomes.Select(o => o.After.ProviderSid).ToArray());
             Typed(cmd, "ids", NpgsqlDbType.Bigint, outcomes.Select(o => o.Id).ToArray());
@@ -86,21 +88,6 @@ public static class SendCompletion
                 written.Add(reader.GetInt64(0));
                 if (!reader.IsDBNull(2)) early.Add((reader.GetString(1), reader.GetString(2), reader.IsDBNull(3) ? null : reader.GetInt32(3)));
             }
-        }
-        else
-        {
-            // SQLite's single writer already keeps the status callbacks out until this commits; each update is in-process.
-            await using var cmd = await OutboxLeases.CommandAsync(db, UpdateSql, ct);
-            foreach (var (id, after) in outcomes)
-            {
-                cmd.Parameters.Clear();
-                AddOutcome(cmd, leases, id, after);
-                if (await cmd.ExecuteNonQueryAsync(ct) == 1) written.Add(id);
-            }
-            var sids = outcomes.Where(o => written.Contains(o.Id) && o.After.ProviderSid is not null).Select(o => o.After.ProviderSid!).ToList();
-            if (sids.Count > 0)
-                early = [.. (await db.MessageStatusEvents.AsNoTracking().Where(e => sids.Contains(e.MessageSid)).Select(e => new { e.MessageSid, e.Status, e.ErrorCode })
-                    .ToListAsync(ct)).Select(e => (e.MessageSid, e.Status, e.ErrorCode))];
         }
         await ApplyEarlyAsync(db, early, now, ct);
         await tx.CommitAsync(ct);
