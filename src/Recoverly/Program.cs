@@ -21,6 +21,7 @@ builder.Services.AddRecoverlyWeb(builder.Configuration);
 var app = builder.Build();
 await app.PrepareDatabaseAsync();
 app.MapRecoverly();
+await app.WarmUpAsync();
 await app.RunAsync();
 return 0;
 

@@ -6,6 +6,7 @@ using Recoverly.Businesses;
 using Recoverly.Consent;
 using Recoverly.Data;
 using Recoverly.Dispatch;
+using Recoverly.Hosting;
 using Recoverly.Owners;
 using Recoverly.Telephony;
 using Recoverly.Texts;
@@ -107,6 +108,7 @@ public sealed class MissedCallRecorder(RecoverlyDb db, TimeProvider time, IOptio
         // Push alerts cost a lookup only for a business with devices, so the hot path stays two round trips for the rest.
         if (lookup.HasPushDevices)
             await OwnerAlerts.PushMissedCallAsync(db, lookup.Business, call, CallerNames.Clean(incoming.CallerName), plan.Now, ct);
+        if (Rehearsal.Active) return new RecordedCall(lookup.Business, call, Replayed: false);
         log.LogInformation("Missed call {CallSid} for business {BusinessId} from {Caller}: {Outcome}",
             call.CallSid, lookup.Business.Id, Phones.Mask(call.FromE164 ?? call.FromRaw), call.Outcome);
         signal.Notify();

@@ -9,10 +9,10 @@ namespace Recoverly.Data;
 /// </summary>
 public sealed class WriteTransaction : IAsyncDisposable
 {
-    private readonly IDisposable _gate;
-    private readonly IDbContextTransaction _tx;
+    private readonly IDisposable? _gate;
+    private readonly IDbContextTransaction? _tx;
 
-    private WriteTransaction(IDisposable gate, IDbContextTransaction tx)
+    private WriteTransaction(IDisposable? gate, IDbContextTransaction? tx)
     {
         _gate = gate;
         _tx = tx;
@@ -20,6 +20,8 @@ public sealed class WriteTransaction : IAsyncDisposable
 
     internal static async Task<WriteTransaction> BeginAsync(RecoverlyDb db, CancellationToken ct)
     {
+        // Start-up's rehearsal holds the gate and one transaction around everything it runs, and rolls it all back.
+        if (Hosting.Rehearsal.Active && db.Database.CurrentTransaction is not null) return new WriteTransaction(null, null);
         var gate = await db.WriteGate.EnterAsync(ct);
         try
         {
@@ -32,18 +34,18 @@ public sealed class WriteTransaction : IAsyncDisposable
         }
     }
 
-    public Task CommitAsync(CancellationToken ct) => _tx.CommitAsync(ct);
+    public Task CommitAsync(CancellationToken ct) => _tx?.CommitAsync(ct) ?? Task.CompletedTask;
 
     /// <summary>Rolls back unless committed, then lets the next writer in.</summary>
     public async ValueTask DisposeAsync()
     {
         try
         {
-            await _tx.DisposeAsync();
+            if (_tx is not null) await _tx.DisposeAsync();
         }
         finally
         {
-            _gate.Dispose();
+            _gate?.Dispose();
         }
     }
 }

@@ -1,20 +1,29 @@
 using System.Diagnostics;
+using System.Text;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
 using Npgsql;
 using Recoverly.Data;
 using Recoverly.Businesses;
 using Recoverly.Calls;
+using Recoverly.Texts;
 using Recoverly.Telephony;
+using Recoverly.Telephony.Simulator;
 
 namespace Recoverly.Hosting;
 
 /// <summary>
-/// Runs the missed-call webhook's read path before the server listens, so the first real burst after a
-/// start (a deploy, a crash restart) does not pay for query compilation and JIT on the caller's time;
-/// `/healthz` answers only after this (docs/deploy.md, "Start-up and readiness"). On PostgreSQL every
-/// connection of the pool is opened and primed: the lookup runs often enough to be prepared on it, and
-/// the write is planned (EXPLAIN), so no server process meets its first real call cold.
-/// Nothing is written: the lookup asks for a fictional number no business can hold.
+/// Runs the missed-call webhook's path before the server listens, so the first real burst after a start (a deploy, a crash
+/// restart) does not pay for query compilation and JIT on the caller's time; `/healthz` answers only after this
+/// (docs/deploy.md, "Start-up and readiness").
+/// <list type="number">
+/// <item>On PostgreSQL every connection of the pool is opened and primed: the lookup runs often enough to be prepared on it,
+/// and the write is planned (EXPLAIN), so no server process meets its first real call cold.</item>
+/// <item>On a web process, missed calls to a fictional business are rehearsed through the real webhook endpoint, its filters
+/// and the real write, inside one transaction that is rolled back; often enough that the runtime promotes the path to fully
+/// optimised code, which it then waits for.</item>
+/// </list>
+/// Nothing stays written: the numbers are fictional (555-01xx) and the rehearsal's transaction never commits.
 /// </summary>
 public static class HotPathWarmup
 {
@@ -23,8 +32,23 @@ public static class HotPathWarmup
 
     private const string FictionalCaller = "+12025550198";
 
-    public static async Task RunAsync(IServiceProvider services, ILogger log, CancellationToken ct)
+    private const string FictionalBusinessLine = "+12025550197";
+
+    /// <summary>Rehearsed calls by default: twice the calls after which the runtime promotes a method to optimised code (30).</summary>
+    public const int DefaultRounds = 60;
+
+    /// <summary>The fictional callers run out at 100 (+1 202 555 0100–0199).</summary>
+    public const int MaxRounds = 100;
+
+    private const int TierUpCalls = 30;
+
+    /// <summary>How long start-up waits, at most, for the optimising compiler to finish what the rehearsal queued.</summary>
+    private static readonly TimeSpan JitSettleLimit = TimeSpan.FromSeconds(15);
+
+    public static async Task RunAsync(WebApplication app, CancellationToken ct)
     {
+        var services = app.Services;
+        var log = app.Logger;
         var clock = Stopwatch.StartNew();
         int connections;
         await using (var scope = services.CreateAsyncScope())
@@ -51,7 +75,117 @@ public static class HotPathWarmup
         {
             foreach (var s in scopes) await s.DisposeAsync();
         }
-        log.LogInformation("Hot paths warmed on {Connections} connection(s) in {Milliseconds} ms", connections, clock.ElapsedMilliseconds);
+        var rounds = Math.Max(0, services.GetRequiredService<IConfiguration>().GetValue("Recoverly:WarmUpRounds", DefaultRounds));
+        var (rehearsed, texted) = services.GetRequiredService<IOptions<RecoverlyOptions>>().Value.HasRole("web")
+            ? await RehearseAsync(app, Math.Min(rounds, MaxRounds), log, ct) : (0, 0);
+        // Fewer calls than the promotion threshold queue nothing for the optimising compiler: nothing to wait for.
+        var settled = rehearsed >= TierUpCalls ? await SettleJitAsync(ct) : TimeSpan.Zero;
+        log.LogInformation(
+            "Hot paths warmed on {Connections} connection(s), {Rehearsed} rehearsed call(s) ({Texted} texted, all rolled back), JIT settled in {Settled} ms; {Milliseconds} ms in all",
+            connections, rehearsed, texted, (long)settled.TotalMilliseconds, clock.ElapsedMilliseconds);
+    }
+
+    /// <summary>
+    /// Missed calls from fictional callers to a fictional business, each through the real <c>POST /twilio/voice</c> endpoint
+    /// (signature filter, form parsing, lookup, write, TwiML) or, on Telnyx, straight through the recorder; all inside one
+    /// write transaction that is rolled back. Returns how many calls were rehearsed and how many of them queued a text-back
+    /// (the full write); a failure costs only the warm-up.
+    /// </summary>
+    private static async Task<(int Rehearsed, int Texted)> RehearseAsync(WebApplication app, int rounds, ILogger log, CancellationToken ct)
+    {
+        if (rounds == 0) return (0, 0);
+        await using var scope = app.Services.CreateAsyncScope();
+        var sp = scope.ServiceProvider;
+        var db = sp.GetRequiredService<RecoverlyDb>();
+        using var rehearsal = Rehearsal.Begin();
+        var done = 0;
+        var texted = 0;
+        try
+        {
+            await using var tx = await db.BeginWriteAsync(ct);
+            var now = sp.GetRequiredService<TimeProvider>().GetUtcNow().UtcDateTime;
+            var business = Business.StartTrial("Warm-up", FictionalBusinessLine, FictionalNumber, "America/New_York", now);
+            business.DailyTextBackCap = rounds;
+            db.Businesses.Add(business);
+            await db.SaveChangesAsync(ct);
+            db.ChangeTracker.Clear();
+            var voice = TwilioVoiceEndpoint(app, sp);
+            for (; done < rounds; done++)
+            {
+                var incoming = new IncomingCall($"CA{done:x32}", RehearsalCaller(done), FictionalNumber, null, null);
+                if (voice is not null) await PostVoiceAsync(voice.Value.Endpoint, voice.Value.AuthToken, incoming, sp, ct);
+                else
+                {
+                    var recorder = sp.GetRequiredService<MissedCallRecorder>();
+                    var recorded = await recorder.RecordAsync(incoming, ct) ?? throw new InvalidOperationException("the rehearsal business was not found");
+                    _ = WebhookEndpoints.Greeting(recorded.Business, recorded.Call.Outcome, sp.GetRequiredService<PublicUrls>()).ToString();
+                }
+            }
+            texted = await db.OutboundMessages.CountAsync(m => m.BusinessId == business.Id && m.Kind == OutboundKind.TextBack, ct);
+            // Disposing the transaction uncommitted rolls every rehearsed row back.
+        }
+        catch (Exception e) when (e is not OperationCanceledException || !ct.IsCancellationRequested)
+        {
+            log.LogWarning("Start-up rehearsal stopped after {Rounds} call(s), the first real calls will be slower: {Error}", done, e.Message);
+        }
+        return (done, texted);
+    }
+
+    /// <summary>A different fictional caller for each rehearsed call (one missed call each, so every one is texted).</summary>
+    private static string RehearsalCaller(int round) => $"+120255501{round:00}";
+
+    private static (Endpoint Endpoint, string AuthToken)? TwilioVoiceEndpoint(WebApplication app, IServiceProvider sp)
+    {
+        if (sp.GetRequiredService<IOptions<TelephonyOptions>>().Value.IsTelnyx) return null;
+        var token = sp.GetRequiredService<IOptions<TwilioOptions>>().Value.AuthToken;
+        if (string.IsNullOrEmpty(token)) return null;
+        var endpoint = ((IEndpointRouteBuilder)app).DataSources.SelectMany(d => d.Endpoints).OfType<RouteEndpoint>().FirstOrDefault(e =>
+            e.RoutePattern.RawText == "/twilio/voice" && e.Metadata.GetMetadata<IHttpMethodMetadata>()?.HttpMethods.Contains("POST") == true);
+        return endpoint is null ? null : (endpoint, token);
+    }
+
+    /// <summary>Runs the endpoint (with its filters) on a request signed the way Twilio signs, in the rehearsal's scope.</summary>
+    private static async Task PostVoiceAsync(Endpoint endpoint, string authToken, IncomingCall call, IServiceProvider sp, CancellationToken ct)
+    {
+        var fields = new Dictionary<string, string>
+        {
+            ["CallSid"] = call.CallSid, ["From"] = call.From, ["To"] = call.To, ["Direction"] = "inbound", ["CallStatus"] = "ringing",
+        };
+        var http = new DefaultHttpContext { RequestServices = sp, RequestAborted = ct };
+        http.SetEndpoint(endpoint);
+        var request = http.Request;
+        request.Method = HttpMethods.Post;
+        request.Scheme = "https";
+        request.Host = new HostString("localhost");
+        request.Path = "/twilio/voice";
+        request.ContentType = "application/x-www-form-urlencoded";
+        var body = Encoding.UTF8.GetBytes(string.Join('&', fields.Select(f => $"{Uri.EscapeDataString(f.Key)}={Uri.EscapeDataString(f.Value)}")));
+        request.Body = new MemoryStream(body);
+        request.ContentLength = body.Length;
+        var url = TwilioSignatureFilter.WebhookUrl(request, sp.GetRequiredService<IOptions<RecoverlyOptions>>().Value.PublicBaseUrl);
+        request.Headers["X-Twilio-Signature"] = SimulatorCarrier.Sign(authToken, url, fields);
+        http.Response.Body = Stream.Null;
+        await endpoint.RequestDelegate!(http);
+        if (http.Response.StatusCode != StatusCodes.Status200OK)
+            throw new InvalidOperationException($"the voice webhook answered {http.Response.StatusCode}");
+    }
+
+    /// <summary>
+    /// Waits until the JIT has compiled nothing for half a second (the optimising compiler works in the background after a
+    /// method's 30th call), at most <see cref="JitSettleLimit"/>.
+    /// </summary>
+    private static async Task<TimeSpan> SettleJitAsync(CancellationToken ct)
+    {
+        var clock = Stopwatch.StartNew();
+        var last = System.Runtime.JitInfo.GetCompiledMethodCount();
+        for (var quiet = 0; quiet < 5 && clock.Elapsed < JitSettleLimit;)
+        {
+            await Task.Delay(TimeSpan.FromMilliseconds(100), ct);
+            var now = System.Runtime.JitInfo.GetCompiledMethodCount();
+            quiet = now == last ? quiet + 1 : 0;
+            last = now;
+        }
+        return clock.Elapsed;
     }
 
     private static async Task PrimeAsync(IServiceProvider services, CancellationToken ct)

@@ -68,7 +68,7 @@ public static class RecoverlyMetrics
     /// <summary>Times every provider webhook; the route (not the URL) is the label, so the series stay few.</summary>
     public static async ValueTask<object?> TimeWebhookAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
     {
-        if (!WebhookDuration.Enabled) return await next(context);
+        if (!WebhookDuration.Enabled || Rehearsal.Active) return await next(context);
         var started = Stopwatch.GetTimestamp();
         try
         {

@@ -54,8 +54,7 @@ public static class RecoverlyWeb
     }
 
     /// <summary>
-    /// Applies migrations (Database:MigrateOnStartup), seeds the simulator demo into an empty database, and
-    /// warms the webhook's hot path (Recoverly:WarmUp) — all before the server listens.
+    /// Applies migrations (Database:MigrateOnStartup) and seeds the simulator demo into an empty database, before the server listens.
     /// </summary>
     public static async Task PrepareDatabaseAsync(this WebApplication app)
     {
@@ -63,8 +62,13 @@ public static class RecoverlyWeb
             await DatabaseSetup.MigrateAsync(app.Services);
         if (app.Services.GetRequiredService<IOptions<TelephonyOptions>>().Value.IsSimulator)
             await DemoSeed.SeedAsync(app);
+    }
+
+    /// <summary>Warms the webhook's hot path (Recoverly:WarmUp) once the endpoints are mapped, before the server listens.</summary>
+    public static async Task WarmUpAsync(this WebApplication app)
+    {
         if (app.Configuration.GetValue("Recoverly:WarmUp", true))
-            await HotPathWarmup.RunAsync(app.Services, app.Logger, app.Lifetime.ApplicationStopping);
+            await HotPathWarmup.RunAsync(app, app.Lifetime.ApplicationStopping);
     }
 
     public static void MapRecoverly(this WebApplication app)

@@ -1,5 +1,6 @@
 using Microsoft.EntityFrameworkCore;
 using Npgsql;
+using Recoverly.Calls;
 using Recoverly.Data;
 using Recoverly.Tests.Infrastructure;
 
@@ -7,18 +8,40 @@ namespace Recoverly.Tests.Hosting;
 
 public class WarmupTests
 {
+    private static async Task AssertNothingWrittenAsync(Func<Func<RecoverlyDb, Task<int>>, Task<int>> count)
+    {
+        Assert.Equal(0, await count(d => d.Businesses.CountAsync()));
+        Assert.Equal(0, await count(d => d.Numbers.CountAsync()));
+        Assert.Equal(0, await count(d => d.MissedCalls.CountAsync()));
+        Assert.Equal(0, await count(d => d.Contacts.CountAsync()));
+        Assert.Equal(0, await count(d => d.OutboundMessages.CountAsync()));
+        Assert.Equal(0, await count(d => d.ConsentEvents.CountAsync()));
+    }
+
     [Theory]
     [BothDatabases]
-    public async Task Start_up_warms_the_webhook_path_before_listening_and_writes_nothing(Db db)
+    public async Task Start_up_rehearses_missed_calls_through_the_webhook_before_listening_and_keeps_nothing(Db db)
     {
         // As deployed: every connection of the pool is primed, not the tests' one.
-        await using var app = await TestApp.StartAsync(db, new Dictionary<string, string?> { ["Recoverly:WarmUpConnections"] = null });
+        await using var app = await TestApp.StartAsync(db, new Dictionary<string, string?>
+        {
+            ["Recoverly:WarmUpConnections"] = null, ["Recoverly:WarmUpRounds"] = "3",
+        });
 
-        Assert.Contains(app.Logs.Lines, l => l.Contains("Hot paths warmed", StringComparison.Ordinal));
-        Assert.Equal(0, await app.QueryAsync(d => d.MissedCalls.CountAsync()));
-        Assert.Equal(0, await app.QueryAsync(d => d.Contacts.CountAsync()));
-        Assert.Equal(0, await app.QueryAsync(d => d.OutboundMessages.CountAsync()));
-        Assert.Equal(0, await app.QueryAsync(d => d.ConsentEvents.CountAsync()));
+        // Every rehearsed call went through the signed endpoint and the whole write, text-back included.
+        Assert.Contains(app.Logs.Lines, l => l.Contains("3 rehearsed call(s) (3 texted, all rolled back)", StringComparison.Ordinal));
+        Assert.DoesNotContain(app.Logs.Lines, l => l.Contains("rehearsal stopped", StringComparison.Ordinal));
+        // A rehearsed call is nobody's missed call: not logged as one, not sent, not kept.
+        Assert.DoesNotContain(app.Logs.Lines, l => l.Contains("Missed call", StringComparison.Ordinal));
+        await AssertNothingWrittenAsync(app.QueryAsync);
+        Assert.Empty(app.Twilio.Sent);
+
+        // The first real call after start is recorded and texted like any other.
+        await app.AddBusinessAsync();
+        (await app.MissedCallAsync("+15125550123")).EnsureSuccessStatusCode();
+        Assert.Equal(CallOutcome.Texted, await app.QueryAsync(d => d.MissedCalls.Select(m => m.Outcome).SingleAsync()));
+        await app.DispatchAsync();
+        Assert.Single(app.Twilio.SentTo("+15125550123"));
         if (db != Db.Postgres) return;
 
         // The whole pool is open and primed before the first call: no server process meets a burst cold.
@@ -27,9 +50,46 @@ public class WarmupTests
         await using var count = new NpgsqlCommand(
             "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()", probe);
         Assert.Equal(DatabaseSetup.DefaultPoolSize, Convert.ToInt32(await count.ExecuteScalarAsync()));
-        // The write was only planned: its sequence never moved, so the first real call is call 1.
-        await app.AddBusinessAsync();
-        await app.MissedCallAsync("+15125550123");
-        Assert.Equal(1, await app.QueryAsync(d => d.MissedCalls.Select(m => m.Id).SingleAsync()));
+    }
+
+    [Fact]
+    public async Task On_Telnyx_start_up_rehearses_through_the_recorder()
+    {
+        await using var app = await TestApp.StartAsync(Db.Sqlite, Provider.Telnyx, new Dictionary<string, string?> { ["Recoverly:WarmUpRounds"] = "3" });
+
+        Assert.Contains(app.Logs.Lines, l => l.Contains("3 rehearsed call(s) (3 texted, all rolled back)", StringComparison.Ordinal));
+        await AssertNothingWrittenAsync(app.QueryAsync);
+    }
+
+    [Fact]
+    public async Task A_dispatcher_only_process_rehearses_no_webhook()
+    {
+        await using var app = await TestApp.StartAsync(Db.Sqlite, new Dictionary<string, string?> { ["Recoverly:Roles"] = "dispatcher" });
+
+        Assert.Contains(app.Logs.Lines, l => l.Contains("0 rehearsed call(s)", StringComparison.Ordinal));
+    }
+}
+
+/// <summary>The deployed default, in a real process: 60 rehearsed calls, then the wait for the optimising compiler.</summary>
+[Collection(AppProcessCollection.Name)]
+public class DeployedWarmupTests
+{
+    [Fact]
+    public async Task A_deployed_process_rehearses_sixty_calls_and_lets_the_jit_settle_before_it_answers_healthz()
+    {
+        await using var app = await AppProcess.CreateAsync(Db.Sqlite, settings: new Dictionary<string, string?>
+        {
+            ["Recoverly__WarmUpRounds"] = null, ["Metrics__Enabled"] = "true", ["Metrics__Token"] = "scrape-token-0123456789abcdef",
+        });
+        await app.StartServerAsync();
+
+        Assert.Contains("60 rehearsed call(s) (60 texted, all rolled back), JIT settled in", app.ServerStdout, StringComparison.Ordinal);
+        Assert.Equal(0, await app.QueryAsync(d => d.MissedCalls.CountAsync()));
+        Assert.Equal(0, await app.QueryAsync(d => d.OutboundMessages.CountAsync()));
+        // Rehearsals are not webhook traffic: the scrape shows none.
+        using var scrape = new HttpRequestMessage(HttpMethod.Get, app.BaseUrl + "/metrics");
+        scrape.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", "scrape-token-0123456789abcdef");
+        var body = await (await app.Http.SendAsync(scrape)).Content.ReadAsStringAsync();
+        Assert.DoesNotContain("recoverly_webhook_duration_seconds_count{", body, StringComparison.Ordinal);
     }
 }

@@ -63,6 +63,8 @@ public sealed class AppProcess : IAsyncDisposable
             // Nothing listens here unless a sink is given: a send fails fast as "never reached the provider".
             ["Twilio__ApiBaseUrl"] = sink?.BaseUrl ?? "http://127.0.0.1:9",
             ["Recoverly__PublicBaseUrl"] = BaseUrl,
+            // One rehearsed call at start-up, not the deployed 60 and the wait for the JIT (WarmupTests runs those).
+            ["Recoverly__WarmUpRounds"] = "1",
         };
         foreach (var (k, v) in settings) Environment[k] = v;
     }

@@ -83,8 +83,10 @@ public sealed partial class TestApp : IAsyncDisposable
         var config = new Dictionary<string, string?>
         {
             ["Database:Provider"] = db.ToString(),
-            // One primed connection is enough for a test; a deployment primes its whole pool (WarmupTests checks that).
+            // One primed connection and one rehearsed call are enough for a test; a deployment primes its whole pool and
+            // rehearses until the path is optimised (WarmupTests checks both).
             ["Recoverly:WarmUpConnections"] = "1",
+            ["Recoverly:WarmUpRounds"] = "1",
             ["ConnectionStrings:Recoverly"] = connectionString,
             ["Telephony:Provider"] = "Twilio",
             ["Telephony:SendRatePerSecond"] = "0",
