@@ -23,7 +23,7 @@ public class ConsentScenarioTests
     public async Task Stop_while_text_is_queued_cancels_it(Db db, Provider provider)
     {
         await using var app = await TestApp.StartAsync(db, provider);
-        await app.AddBusinessAsync();
+        var business = await app.AddBusinessAsync();
         await app.MissedCallAsync(Caller);
 
         await HttpAssert.OkAsync(await app.InboundSmsAsync(Caller, Number, "STOP"));
@@ -32,7 +32,7 @@ public class ConsentScenarioTests
         Assert.Empty(TextBacks(app));
         var textBack = await app.QueryAsync(d => d.OutboundMessages.SingleAsync(m => m.Kind == OutboundKind.TextBack));
         Assert.Equal(OutboundStatus.Cancelled, textBack.Status);
-        Assert.Equal(CallerConsent.OptedOut, await app.QueryAsync(d => ConsentLedger.CallerStateAsync(d, 1, Caller, default)));
+        Assert.Equal(CallerConsent.OptedOut, await app.QueryAsync(d => ConsentLedger.CallerStateAsync(d, business.Id, Caller, default)));
         if (provider == Provider.Twilio)
         {
             Assert.Equal(Confirmation, Assert.Single(app.SmsApi.SentTo(Caller)).Body);
@@ -125,7 +125,7 @@ public class ConsentScenarioTests
     public async Task Yes_resubscribes_only_a_caller_who_opted_out_otherwise_it_is_a_reply()
     {
         await using var app = await TestApp.StartAsync(Db.Sqlite);
-        await app.AddBusinessAsync();
+        var business = await app.AddBusinessAsync();
 
         await app.InboundSmsAsync(Caller, Number, "Yes");
         await app.InboundSmsAsync("+15125550143", Number, "STOP");
@@ -135,7 +135,7 @@ public class ConsentScenarioTests
         var intents = await app.QueryAsync(d => d.InboundMessages.OrderBy(m => m.Id).Select(m => m.Intent).ToListAsync());
         Assert.Equal([InboundIntent.Conversation, InboundIntent.OptOut, InboundIntent.OptIn], intents);
         Assert.Empty(app.Twilio.SentTo(Caller));
-        Assert.Equal(CallerConsent.Subscribed, await app.QueryAsync(d => ConsentLedger.CallerStateAsync(d, 1, "+15125550143", default)));
+        Assert.Equal(CallerConsent.Subscribed, await app.QueryAsync(d => ConsentLedger.CallerStateAsync(d, business.Id, "+15125550143", default)));
     }
 
     [Theory]
@@ -143,7 +143,7 @@ public class ConsentScenarioTests
     public async Task Help_is_answered_even_to_an_opted_out_caller_and_changes_nothing(Db db, Provider provider)
     {
         await using var app = await TestApp.StartAsync(db, provider);
-        await app.AddBusinessAsync();
+        var business = await app.AddBusinessAsync();
         // On Telnyx a bare STOP would block every later text at the provider, HELP answers included (40300); this opt-out is Recoverly's alone.
         await app.InboundSmsAsync(Caller, Number, provider == Provider.Telnyx ? "please stop texting me" : "STOP");
         await app.InboundSmsAsync(Caller, Number, "help");
@@ -154,7 +154,7 @@ public class ConsentScenarioTests
             // Twilio answered STOP and HELP itself; Recoverly recorded both and sent nothing of its own.
             Assert.Empty(app.Twilio.SentTo(Caller));
             Assert.Equal([FakeTwilioApi.DefaultStopReply, FakeTwilioApi.DefaultHelpReply], app.Twilio.AutoRepliesTo(Caller).Select(t => t.Body));
-            Assert.Equal(CallerConsent.OptedOut, await app.QueryAsync(d => ConsentLedger.CallerStateAsync(d, 1, Caller, default)));
+            Assert.Equal(CallerConsent.OptedOut, await app.QueryAsync(d => ConsentLedger.CallerStateAsync(d, business.Id, Caller, default)));
             Assert.Equal(1, await app.QueryAsync(d => d.ConsentEvents.CountAsync(e => e.Phone == Caller && e.Kind == ConsentKind.Help)));
             return;
         }
@@ -165,7 +165,7 @@ public class ConsentScenarioTests
         Assert.Contains("1 message per missed call", help);
         Assert.Contains("Reply STOP to opt out", help);
         Assert.InRange(help.Length, 20, 320);
-        Assert.Equal(CallerConsent.OptedOut, await app.QueryAsync(d => ConsentLedger.CallerStateAsync(d, 1, Caller, default)));
+        Assert.Equal(CallerConsent.OptedOut, await app.QueryAsync(d => ConsentLedger.CallerStateAsync(d, business.Id, Caller, default)));
     }
 
     [Theory]
@@ -175,14 +175,14 @@ public class ConsentScenarioTests
     {
         await using var app = await TestApp.StartAsync(Db.Sqlite,
             new Dictionary<string, string?> { ["Twilio:AdvancedOptOut"] = advancedOptOut ? "true" : "false" });
-        await app.AddBusinessAsync();
+        var business = await app.AddBusinessAsync();
         await app.MissedCallAsync(Caller);
 
         await app.InboundSmsAsync(Caller, Number, "stop", extra: optOutType is null ? null : new Dictionary<string, string> { ["OptOutType"] = optOutType });
         await app.DispatchAsync();
 
         Assert.Empty(app.Twilio.SentTo(Caller));
-        Assert.Equal(CallerConsent.OptedOut, await app.QueryAsync(d => ConsentLedger.CallerStateAsync(d, 1, Caller, default)));
+        Assert.Equal(CallerConsent.OptedOut, await app.QueryAsync(d => ConsentLedger.CallerStateAsync(d, business.Id, Caller, default)));
     }
 
     [Fact]
@@ -208,7 +208,7 @@ public class ConsentScenarioTests
     public async Task A_sentence_that_merely_contains_stop_is_a_conversation()
     {
         await using var app = await TestApp.StartAsync(Db.Sqlite);
-        await app.AddBusinessAsync();
+        var business = await app.AddBusinessAsync();
         await app.MissedCallAsync(Caller);
         await app.DispatchAsync();
 
@@ -216,7 +216,7 @@ public class ConsentScenarioTests
         await app.DispatchAsync();
 
         Assert.Equal(InboundIntent.Conversation, await app.QueryAsync(d => d.InboundMessages.Select(m => m.Intent).SingleAsync()));
-        Assert.Equal(CallerConsent.Subscribed, await app.QueryAsync(d => ConsentLedger.CallerStateAsync(d, 1, Caller, default)));
+        Assert.Equal(CallerConsent.Subscribed, await app.QueryAsync(d => ConsentLedger.CallerStateAsync(d, business.Id, Caller, default)));
         Assert.Single(app.Twilio.SentTo(Caller)); // only the text-back; conversations get no automatic reply
     }
 

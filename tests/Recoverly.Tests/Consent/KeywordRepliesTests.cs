@@ -42,7 +42,7 @@ public class KeywordRepliesTests
     public async Task In_provider_mode_exact_keywords_get_only_the_providers_answer_and_phrases_get_ours(Db db)
     {
         await using var app = await TestApp.StartAsync(db, Provider.TwilioAnswersKeywords);
-        await app.AddBusinessAsync();
+        var business = await app.AddBusinessAsync();
         const string phrase = "+15125550143", helper = "+15125550144", replier = "+15125550145";
 
         await app.InboundSmsAsync(Caller, Number, "STOP");
@@ -60,7 +60,7 @@ public class KeywordRepliesTests
         Assert.Empty(app.Twilio.SentTo(replier));
         var intents = await app.QueryAsync(d => d.InboundMessages.OrderBy(m => m.Id).Select(m => m.Intent).ToListAsync());
         Assert.Equal([InboundIntent.OptOut, InboundIntent.OptOut, InboundIntent.Help, InboundIntent.Conversation], intents);
-        Assert.Equal(CallerConsent.OptedOut, await app.QueryAsync(d => ConsentLedger.CallerStateAsync(d, 1, Caller, default)));
+        Assert.Equal(CallerConsent.OptedOut, await app.QueryAsync(d => ConsentLedger.CallerStateAsync(d, business.Id, Caller, default)));
         Assert.Empty(await app.QueryAsync(d => d.OperatorNotices.ToListAsync()));
     }
 
