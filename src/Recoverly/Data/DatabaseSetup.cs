@@ -94,39 +94,7 @@ public static class DatabaseSetup
     public static async Task MigrateAsync(IServiceProvider services, CancellationToken ct = default)
     {
         await using var scope = services.CreateAsyncScope();
-        var db = scope.ServiceProvider.GetRequiredService<RecoverlyDb>();
-        await WarnOfHeldSqliteLockAsync(db, services.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(DatabaseSetup)), ct);
-        await db.Database.MigrateAsync(ct);
-    }
-
-    /// <summary>
-    /// EF Core's SQLite migration lock is a row; a process killed while migrating leaves it, and every later migration waits
-    /// for it without a word. Say so before waiting (docs/deploy.md, "Migrations"); the row is not removed here, because a
-    /// migration may really be running in another process.
-    /// </summary>
-    private static async Task WarnOfHeldSqliteLockAsync(RecoverlyDb db, ILogger log, CancellationToken ct)
-    {
-        if (db.Provider != DatabaseProvider.Sqlite) return;
-        var connection = db.Database.GetDbConnection();
-        var opened = connection.State != System.Data.ConnectionState.Open;
-        if (opened) await connection.OpenAsync(ct);
-        try
-        {
-            await using var exists = connection.CreateCommand();
-            // SQLite compiles a statement naming a missing table as an error, so ask whether it exists first.
-            exists.CommandText = "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = '__EFMigrationsLock'";
-            if (await exists.ExecuteScalarAsync(ct) is null) return;
-            await using var cmd = connection.CreateCommand();
-            cmd.CommandText = """SELECT "Timestamp" FROM "__EFMigrationsLock" LIMIT 1""";
-            if (await cmd.ExecuteScalarAsync(ct) is string since)
-                log.LogWarning(
-                    "Waiting for the migration lock, held since {Since}. If no other Recoverly process is migrating this database, one was stopped while migrating: stop Recoverly and delete the row in __EFMigrationsLock (docs/deploy.md, \"Migrations\")",
-                    since);
-        }
-        finally
-        {
-            if (opened) await connection.CloseAsync();
-        }
+        await MigrateAsync(scope.ServiceProvider, scope.ServiceProvider.GetRequiredService<RecoverlyDb>(), ct);
     }
 
     /// <summary>Migrates only when a migration is pending: reading which are applied takes no lock and writes nothing.</summary>
@@ -134,9 +102,31 @@ public static class DatabaseSetup
     {
         await using var scope = services.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<RecoverlyDb>();
-        if (!(await db.Database.GetPendingMigrationsAsync(ct)).Any()) return;
-        await WarnOfHeldSqliteLockAsync(db, services.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(DatabaseSetup)), ct);
+        if ((await db.Database.GetPendingMigrationsAsync(ct)).Any()) await MigrateAsync(scope.ServiceProvider, db, ct);
+    }
+
+    private static async Task MigrateAsync(IServiceProvider services, RecoverlyDb db, CancellationToken ct)
+    {
+        if (db.Provider == DatabaseProvider.Sqlite && await HeldSqliteLockAsync(db, ct) is { } since)
+            services.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(DatabaseSetup)).LogWarning(
+                "Waiting for the migration lock, held since {Since}. If no other Recoverly process is migrating this database, one was stopped while migrating: stop Recoverly and delete the row in __EFMigrationsLock (docs/deploy.md, \"Migrations\")",
+                since);
         await db.Database.MigrateAsync(ct);
+    }
+
+    /// <summary>
+    /// When EF Core's SQLite migration lock row was taken, or null when it is free. A process killed while migrating leaves the
+    /// row, and every later migration waits for it without a word, so the caller says so before waiting (docs/deploy.md,
+    /// "Migrations"); the row is not removed, because a migration may really be running in another process.
+    /// </summary>
+    private static async Task<string?> HeldSqliteLockAsync(RecoverlyDb db, CancellationToken ct)
+    {
+        // SQLite compiles a statement naming a missing table as an error, so ask whether it exists first.
+        await using (var exists = await Dispatch.OutboxLeases.CommandAsync(db,
+                         "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = '__EFMigrationsLock'", ct))
+            if (await exists.ExecuteScalarAsync(ct) is null) return null;
+        await using var held = await Dispatch.OutboxLeases.CommandAsync(db, """SELECT "Timestamp" FROM "__EFMigrationsLock" LIMIT 1""", ct);
+        return await held.ExecuteScalarAsync(ct) as string;
     }
 
     /// <summary>Per-connection SQLite settings: a busy timeout for other processes (the CLI) and durable-enough WAL syncing.</summary>

@@ -50,13 +50,13 @@ public static class HotPathWarmup
         var services = app.Services;
         var log = app.Logger;
         var clock = Stopwatch.StartNew();
+        var config = services.GetRequiredService<IConfiguration>();
         int connections;
         await using (var scope = services.CreateAsyncScope())
         {
             var db = scope.ServiceProvider.GetRequiredService<RecoverlyDb>();
             // Every connection of the pool unless Recoverly:WarmUpConnections says fewer.
             var pool = db.Provider == DatabaseProvider.Postgres ? new NpgsqlConnectionStringBuilder(db.Database.GetConnectionString()).MaxPoolSize : 1;
-            var config = services.GetRequiredService<IConfiguration>();
             var wanted = string.IsNullOrWhiteSpace(config["Recoverly:WarmUpConnections"]) ? pool : config.GetValue<int>("Recoverly:WarmUpConnections");
             connections = Math.Clamp(wanted, 1, pool);
             var urls = scope.ServiceProvider.GetRequiredService<PublicUrls>();
@@ -75,7 +75,7 @@ public static class HotPathWarmup
         {
             foreach (var s in scopes) await s.DisposeAsync();
         }
-        var rounds = Math.Max(0, services.GetRequiredService<IConfiguration>().GetValue("Recoverly:WarmUpRounds", DefaultRounds));
+        var rounds = Math.Max(0, config.GetValue("Recoverly:WarmUpRounds", DefaultRounds));
         var (rehearsed, texted) = services.GetRequiredService<IOptions<RecoverlyOptions>>().Value.HasRole("web")
             ? await RehearseAsync(app, Math.Min(rounds, MaxRounds), log, ct) : (0, 0);
         // Fewer calls than the promotion threshold queue nothing for the optimising compiler: nothing to wait for.
@@ -110,15 +110,16 @@ public static class HotPathWarmup
             await db.SaveChangesAsync(ct);
             db.ChangeTracker.Clear();
             var voice = TwilioVoiceEndpoint(app, sp);
+            var recorder = sp.GetRequiredService<MissedCallRecorder>();
+            var urls = sp.GetRequiredService<PublicUrls>();
             for (; done < rounds; done++)
             {
                 var incoming = new IncomingCall($"CA{done:x32}", RehearsalCaller(done), FictionalNumber, null, null);
                 if (voice is not null) await PostVoiceAsync(voice.Value.Endpoint, voice.Value.AuthToken, incoming, sp, ct);
                 else
                 {
-                    var recorder = sp.GetRequiredService<MissedCallRecorder>();
                     var recorded = await recorder.RecordAsync(incoming, ct) ?? throw new InvalidOperationException("the rehearsal business was not found");
-                    _ = WebhookEndpoints.Greeting(recorded.Business, recorded.Call.Outcome, sp.GetRequiredService<PublicUrls>()).ToString();
+                    _ = WebhookEndpoints.Greeting(recorded.Business, recorded.Call.Outcome, urls).ToString();
                 }
             }
             texted = await db.OutboundMessages.CountAsync(m => m.BusinessId == business.Id && m.Kind == OutboundKind.TextBack, ct);
