@@ -365,7 +365,16 @@ public sealed class MissedCallRecorder(RecoverlyDb db, TimeProvider time, IOptio
                 SendAt = plan.AlertAt,
                 ExpiresAt = alert.ExpiresAt,
             }, plan.Now);
-        await db.SaveChangesAsync(ct);
+        // A failed insert abandons the whole transaction, so EF's savepoint around it (two more statements) would protect nothing.
+        db.Database.AutoSavepointsEnabled = false;
+        try
+        {
+            await db.SaveChangesAsync(ct);
+        }
+        finally
+        {
+            db.Database.AutoSavepointsEnabled = true;
+        }
         db.ChangeTracker.Clear();
         await tx.CommitAsync(ct);
         return call;
