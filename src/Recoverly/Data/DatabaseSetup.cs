@@ -112,7 +112,17 @@ public static class DatabaseSetup
             services.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(DatabaseSetup)).LogWarning(
                 "Waiting for the migration lock, held since {Since}. If no other Recoverly process is migrating this database, one was stopped while migrating: stop Recoverly and delete the row in __EFMigrationsLock (docs/deploy.md, \"Migrations\")",
                 since);
-        await db.Database.MigrateAsync(ct);
+        try
+        {
+            await db.Database.MigrateAsync(ct);
+        }
+        finally
+        {
+            // EF rebuilds a SQLite table with foreign keys switched off on that connection and back on afterwards; a migration
+            // stopped in between would leave a pooled connection without them, and the settings run only once per connection
+            // (SqlitePragmas). Connections that migrated are not reused.
+            if (db.Database.GetDbConnection() is SqliteConnection sqlite) SqliteConnection.ClearPool(sqlite);
+        }
     }
 
     /// <summary>
