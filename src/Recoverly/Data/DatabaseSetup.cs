@@ -56,7 +56,7 @@ public static class DatabaseSetup
     private static string PrepareSqlite(string connection)
     {
         var builder = new SqliteConnectionStringBuilder(connection);
-        if (builder.DataSource is { Length: > 0 } file && file != ":memory:" && builder.Mode != SqliteOpenMode.Memory)
+        if (builder.DataSource is { Length: > 0 } file && !InMemory(connection))
         {
             var dir = Path.GetDirectoryName(Path.GetFullPath(file));
             if (!string.IsNullOrEmpty(dir)) Directory.CreateDirectory(dir);
@@ -69,6 +69,13 @@ public static class DatabaseSetup
         if (!connection.Contains("Default Timeout", StringComparison.OrdinalIgnoreCase))
             builder.DefaultTimeout = 30;
         return builder.ConnectionString;
+    }
+
+    private static bool InMemory(string connection)
+    {
+        var builder = new SqliteConnectionStringBuilder(connection);
+        return builder.Mode == SqliteOpenMode.Memory || builder.DataSource == ":memory:"
+               || builder.DataSource.Contains("mode=memory", StringComparison.OrdinalIgnoreCase);
     }
 
     /// <summary>Connections per process unless the connection string says otherwise (docs/deploy.md, "Connections").</summary>
@@ -120,8 +127,9 @@ public static class DatabaseSetup
         {
             // EF rebuilds a SQLite table with foreign keys switched off on that connection and back on afterwards; a migration
             // stopped in between would leave a pooled connection without them, and the settings run only once per connection
-            // (SqlitePragmas). Connections that migrated are not reused.
-            if (db.Database.GetDbConnection() is SqliteConnection sqlite) SqliteConnection.ClearPool(sqlite);
+            // (SqlitePragmas). Connections that migrated are not reused; an in-memory database lives only while a connection
+            // does, so its connections stay.
+            if (db.Database.GetDbConnection() is SqliteConnection sqlite && !InMemory(sqlite.ConnectionString)) SqliteConnection.ClearPool(sqlite);
         }
     }
 

@@ -1,5 +1,6 @@
 using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Recoverly.Businesses;
 using Recoverly.Data;
@@ -56,6 +57,21 @@ public class SqliteConnectionSettingsTests
             }));
             Assert.Contains("FOREIGN KEY", error.InnerException?.Message, StringComparison.Ordinal);
         }
+    }
+
+    [Fact]
+    public async Task An_in_memory_database_keeps_its_schema_after_migrating()
+    {
+        // The connections a migration used leave the pool, except for an in-memory database, which lives only while one is open.
+        var config = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["ConnectionStrings:Recoverly"] = $"Data Source=file:recoverly-{Guid.NewGuid():N}?mode=memory&cache=shared",
+        }).Build();
+        await using var services = new ServiceCollection().AddLogging().AddRecoverlyDb(config).BuildServiceProvider();
+        await DatabaseSetup.MigrateAsync(services);
+
+        await using var scope = services.CreateAsyncScope();
+        Assert.Equal(0, await scope.ServiceProvider.GetRequiredService<RecoverlyDb>().Businesses.CountAsync());
     }
 
     private static async Task<long> PragmaAsync(SqliteConnection connection, string name)
