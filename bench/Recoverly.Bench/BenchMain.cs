@@ -197,6 +197,7 @@ public static class BenchMain
             Console.WriteLine();
             Console.WriteLine(result.ToMarkdown());
             Log($"app log: {Path.Combine(runDir, "app.log")}{(o.Keep ? "" : " (deleted; --keep keeps it)")}");
+            if (o.TimelineFile is { } timeline) await File.WriteAllLinesAsync(timeline, Timeline(phase, ledger));
             if (o.OutFile is { } outFile)
             {
                 var json = JsonSerializer.Serialize(result, new JsonSerializerOptions
@@ -222,6 +223,11 @@ public static class BenchMain
             }
         }
     }
+
+    /// <summary>Per measured call, in schedule order: due (ms after the first), client lag, webhook and time-to-text ms (-1: none).</summary>
+    private static IEnumerable<string> Timeline(LoadPhase phase, TextLedger ledger) =>
+        Enumerable.Range(0, phase.Calls.Length).Select(i => string.Create(CultureInfo.InvariantCulture,
+            $"{RunResult.Ms(phase.Scheduled[i] - phase.Scheduled[0]):0.0} {RunResult.Ms(phase.Sent[i] - phase.Scheduled[i]):0.0} {RunResult.Ms(phase.Done[i] - phase.Sent[i]):0.0} {(ledger.Count(i) > 0 ? RunResult.Ms(ledger.FirstArrival(i) - phase.Sent[i]) : -1):0.0}"));
 
     private static async Task<RunResult> BuildResultAsync(BenchOptions o, LoadPhase phase, TextLedger ledger, TwilioSink sink, List<AppProcess> apps,
         CpuMeter.Usage cpu, string connectionString, LocalPostgres.PgbenchResult? pgbench, List<(string, string)> pgSettings,

@@ -28,6 +28,8 @@ public sealed class BenchOptions
     /// <summary>Appended to the app's connection string, e.g. "Max Auto Prepare=50" to try Npgsql's prepared statements.</summary>
     public string? ConnectionExtra { get; private set; }
     public string? OutFile { get; private set; }
+    /// <summary>One line per measured call (when due, client lag, webhook and time-to-text): where in a run the slow calls fell.</summary>
+    public string? TimelineFile { get; private set; }
     public bool Keep { get; private set; }
     /// <summary>
     /// Autogroup nice (-20..19) for the benchmark's session (bench, app, pgbench) and the PostgreSQL
@@ -75,6 +77,8 @@ public sealed class BenchOptions
           --conn-extra "K=V;..."     appended to the app's connection string (e.g. "Max Auto Prepare=50")
           --app PATH                 Recoverly.dll to run (default src/Recoverly/bin/Release/net10.0/Recoverly.dll)
           --out FILE                 append the results as one JSON line
+          --timeline FILE            write one line per measured call: due ms after the first, client lag ms,
+                                     webhook ms, time-to-text ms (-1: no text); shows when in a run the slow calls fell
           --keep                     keep the temp directory (database, app logs)
           --priority N               run the benchmark's processes (bench, app, PostgreSQL) at autogroup nice N
                                      (-20..19; negative needs root) so a shared machine's other work disturbs
@@ -136,6 +140,7 @@ public sealed class BenchOptions
                 case "--app": o.AppPath = Value(); break;
                 case "--conn-extra": o.ConnectionExtra = Value(); break;
                 case "--out": o.OutFile = Value(); break;
+                case "--timeline": o.TimelineFile = Value(); break;
                 case "--keep": o.Keep = true; break;
                 case "--inbox": o.Inbox = true; break;
                 case "--inbox-calls": o.InboxCalls = (int)Number(1); break;
