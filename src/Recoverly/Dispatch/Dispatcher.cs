@@ -215,8 +215,13 @@ public sealed class Dispatcher(IServiceScopeFactory scopes, ITextProvider gatewa
                 timeout.CancelAfter(SendTimeout);
                 // The provider drops it when its window closes rather than deliver it late (docs/product/sending.md).
                 var validFor = row.ExpiresAt is { } expires ? expires - fencedAt : (TimeSpan?)null;
-                result = await gateway.SendAsync(new OutgoingText(row.To, row.From, row.Body, new Uri(urls.For(gateway.StatusCallbackPath)), validFor),
+                var confirmedAt = leaving;
+                leaving = Now;
+                var sending = gateway.SendAsync(new OutgoingText(row.To, row.From, row.Body, new Uri(urls.For(gateway.StatusCallbackPath)), validFor),
                     timeout.Token);
+                if (row.Gate is { } paced && leaving - confirmedAt > SendPacer.ConfirmSlack)
+                    await MoveTurnAsync(db, row, paced.Interval, confirmedAt, leaving);
+                result = await sending;
             }
             RecoverlyMetrics.Sent(row.Kind, result.Outcome, result.ErrorCode);
             if (row.Kind == OutboundKind.TextBack && result.Outcome == SendOutcome.Accepted) RecoverlyMetrics.TextBackAccepted(Now - row.CreatedAt);
@@ -244,6 +249,28 @@ public sealed class Dispatcher(IServiceScopeFactory scopes, ITextProvider gatewa
         {
             _held.TryRemove(row.Id, out _);
             _inFlightBySender.AddOrUpdate(row.From, 0, (_, n) => Math.Max(0, n - 1));
+        }
+    }
+
+    /// <summary>
+    /// The request left later than its confirmed turn: the number's next turn counts from when it really left. The request is
+    /// already on its way, so nothing here may fail the send: a failure costs only the correction, and is logged.
+    /// </summary>
+    private async Task MoveTurnAsync(RecoverlyDb db, ClaimedRow row, TimeSpan interval, DateTime confirmed, DateTime left)
+    {
+        try
+        {
+            if (!await SendPacer.MoveTurnAsync(db, row.From, interval, confirmed, left, CancellationToken.None))
+                log.LogWarning("Outbox {Id}: its request left {Late} ms after its pacing turn and the number's next turn was already taken",
+                    row.Id, (long)(left - confirmed).TotalMilliseconds);
+        }
+        catch (Exception e)
+        {
+            log.LogWarning(e, "Outbox {Id}: could not move its number's next turn after a late request", row.Id);
+        }
+        finally
+        {
+            await db.ReleaseConnectionAsync();
         }
     }
 

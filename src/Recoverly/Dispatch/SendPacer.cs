@@ -121,6 +121,25 @@ public sealed class SendPacer(IOptions<TelephonyOptions> options, IServiceScopeF
         }
     }
 
+    /// <summary>
+    /// A paced request that left later than its confirmed moment (a busy process: a collection, a thread-pool queue between the
+    /// confirmation and the request) moves the number's next turn to one interval after it really left — if nobody has taken that
+    /// turn meanwhile, which nobody can have while the lateness is under an interval (docs/product/sending.md, step 3). Runs while
+    /// the request is on its way, so it delays no text. False when the turn was not moved.
+    /// </summary>
+    public static async Task<bool> MoveTurnAsync(RecoverlyDb db, string sender, TimeSpan interval, DateTime confirmed, DateTime left,
+        CancellationToken ct)
+    {
+        await using var cmd = await OutboxLeases.CommandAsync(db, """
+            UPDATE "SenderSlots" SET "NextSlotTicks" = @next WHERE "Sender" = @sender AND "NextSlotTicks" = @taken
+            """, ct);
+        OutboxLeases.Add(cmd, "next", (left + interval).Ticks);
+        OutboxLeases.Add(cmd, "sender", sender);
+        OutboxLeases.Add(cmd, "taken", (confirmed + interval).Ticks);
+        using (await db.EnterWriteGateAsync(ct))
+            return await cmd.ExecuteNonQueryAsync(ct) == 1;
+    }
+
     private async ValueTask<FrozenDictionary<string, double>> OverridesAsync(CancellationToken ct)
     {
         if (time.GetUtcNow().UtcDateTime - _overridesLoadedAt < OverridesRefresh) return _overrides;

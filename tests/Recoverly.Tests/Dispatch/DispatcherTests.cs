@@ -553,6 +553,37 @@ public class DispatcherTests
 
     [Theory]
     [BothDatabases]
+    public async Task A_request_that_leaves_late_after_its_turn_was_confirmed_moves_the_numbers_next_turn(Db db)
+    {
+        await using var app = await TestApp.StartAsync(db, new Dictionary<string, string?> { ["Telephony:SendRatePerSecond"] = "1" });
+        await app.AddBusinessAsync();
+        await app.MissedCallAsync(CallerNumber(0));
+        await app.MissedCallAsync(CallerNumber(1));
+        var dispatcher = app.Services.GetRequiredService<Dispatcher>();
+        var (_, ready) = await dispatcher.ClaimReadyAsync(10, CancellationToken.None);
+
+        // Every clock read is 20 ms after the last, so the request leaves 40 ms after the moment its turn was confirmed (the
+        // process was busy in between). Counted from the confirmed moment, the number's next turn would open 40 ms early.
+        app.Time.AutoAdvanceAmount = TimeSpan.FromMilliseconds(20);
+        await dispatcher.ProcessAsync(Assert.Single(ready), CancellationToken.None);
+        app.Time.AutoAdvanceAmount = TimeSpan.Zero;
+
+        var first = Assert.Single(app.Twilio.Sent);
+        var slot = await app.QueryAsync(d => d.SenderSlots.AsNoTracking().SingleAsync(s => s.Sender == "+15125550100"));
+        var sent = await app.QueryAsync(d => d.OutboundMessages.AsNoTracking().SingleAsync(m => m.To == CallerNumber(0)));
+        Assert.Equal(sent.SentAt!.Value.AddSeconds(1).Ticks, slot.NextSlotTicks);
+
+        // The second text goes the moment the gate opens: at the provider, an interval after the first request (less the
+        // stand-in's own 20 ms clock step when it received the first), where the confirmed moment would have given 960 ms.
+        app.Time.Advance(new DateTime(slot.NextSlotTicks, DateTimeKind.Utc) - Now(app));
+        await app.DispatchAsync();
+        Assert.Equal([CallerNumber(0), CallerNumber(1)], app.Twilio.Sent.Select(t => t.To));
+        var gap = app.Twilio.Sent[1].At - first.At;
+        Assert.True(gap >= TimeSpan.FromMilliseconds(980), $"second request {gap.TotalMilliseconds} ms after the first");
+    }
+
+    [Theory]
+    [BothDatabases]
     public async Task A_numbers_next_text_goes_the_moment_its_gate_opens_not_an_interval_later(Db db)
     {
         await using var app = await TestApp.StartAsync(db, new Dictionary<string, string?> { ["Telephony:SendRatePerSecond"] = "1" });
