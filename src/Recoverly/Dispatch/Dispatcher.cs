@@ -215,12 +215,13 @@ public sealed class Dispatcher(IServiceScopeFactory scopes, ITextProvider gatewa
                 timeout.CancelAfter(SendTimeout);
                 // The provider drops it when its window closes rather than deliver it late (docs/product/sending.md).
                 var validFor = row.ExpiresAt is { } expires ? expires - fencedAt : (TimeSpan?)null;
-                var confirmedAt = leaving;
-                leaving = Now;
+                var departing = Now;
                 var sending = gateway.SendAsync(new OutgoingText(row.To, row.From, row.Body, new Uri(urls.For(gateway.StatusCallbackPath)), validFor),
                     timeout.Token);
-                if (row.Gate is { } paced && leaving - confirmedAt > SendPacer.ConfirmSlack)
-                    await MoveTurnAsync(db, row, paced.Interval, confirmedAt, leaving);
+                // SentAt stays the moment the number's next turn counts from: the confirmed one, or when a late request really left.
+                if (row.Gate is { } paced && departing - leaving > SendPacer.ConfirmSlack
+                    && await MoveTurnAsync(db, row, paced.Interval, leaving, departing))
+                    leaving = departing;
                 result = await sending;
             }
             RecoverlyMetrics.Sent(row.Kind, result.Outcome, result.ErrorCode);
@@ -254,19 +255,21 @@ public sealed class Dispatcher(IServiceScopeFactory scopes, ITextProvider gatewa
 
     /// <summary>
     /// The request left later than its confirmed turn: the number's next turn counts from when it really left. The request is
-    /// already on its way, so nothing here may fail the send: a failure costs only the correction, and is logged.
+    /// already on its way, so nothing here may fail the send: a failure costs only the correction, and is logged. True when moved.
     /// </summary>
-    private async Task MoveTurnAsync(RecoverlyDb db, ClaimedRow row, TimeSpan interval, DateTime confirmed, DateTime left)
+    private async Task<bool> MoveTurnAsync(RecoverlyDb db, ClaimedRow row, TimeSpan interval, DateTime confirmed, DateTime left)
     {
         try
         {
-            if (!await SendPacer.MoveTurnAsync(db, row.From, interval, confirmed, left, CancellationToken.None))
-                log.LogWarning("Outbox {Id}: its request left {Late} ms after its pacing turn and the number's next turn was already taken",
-                    row.Id, (long)(left - confirmed).TotalMilliseconds);
+            if (await SendPacer.MoveTurnAsync(db, row.From, interval, confirmed, left, CancellationToken.None)) return true;
+            log.LogWarning("Outbox {Id}: its request left {Late} ms after its pacing turn and the number's next turn was already taken",
+                row.Id, (long)(left - confirmed).TotalMilliseconds);
+            return false;
         }
         catch (Exception e)
         {
             log.LogWarning(e, "Outbox {Id}: could not move its number's next turn after a late request", row.Id);
+            return false;
         }
         finally
         {
