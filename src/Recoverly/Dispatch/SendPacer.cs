@@ -85,6 +85,11 @@ public sealed class SendPacer(IOptions<TelephonyOptions> options, IServiceScopeF
         return new(open, shut);
     }
 
+    /// <summary>Moves a number's next slot from the turn a dispatcher holds (@taken) to @next; no row changes when somebody else took it.</summary>
+    private const string MoveSlotSql = """
+        UPDATE "SenderSlots" SET "NextSlotTicks" = @next WHERE "Sender" = @sender AND "NextSlotTicks" = @taken
+        """;
+
     /// <summary>How long the confirming statement may take before its stamp is taken again (docs/product/sending.md, step 3).</summary>
     public static readonly TimeSpan ConfirmSlack = TimeSpan.FromMilliseconds(5);
 
@@ -103,9 +108,7 @@ public sealed class SendPacer(IOptions<TelephonyOptions> options, IServiceScopeF
         var taken = gate.SlotTicks;
         for (var attempt = 1; ; attempt++)
         {
-            await using var cmd = await OutboxLeases.CommandAsync(db, """
-                UPDATE "SenderSlots" SET "NextSlotTicks" = @next WHERE "Sender" = @sender AND "NextSlotTicks" = @taken
-                """, ct);
+            await using var cmd = await OutboxLeases.CommandAsync(db, MoveSlotSql, ct);
             DateTime stamped, done;
             using (await db.EnterWriteGateAsync(ct))
             {
@@ -130,9 +133,7 @@ public sealed class SendPacer(IOptions<TelephonyOptions> options, IServiceScopeF
     public static async Task<bool> MoveTurnAsync(RecoverlyDb db, string sender, TimeSpan interval, DateTime confirmed, DateTime left,
         CancellationToken ct)
     {
-        await using var cmd = await OutboxLeases.CommandAsync(db, """
-            UPDATE "SenderSlots" SET "NextSlotTicks" = @next WHERE "Sender" = @sender AND "NextSlotTicks" = @taken
-            """, ct);
+        await using var cmd = await OutboxLeases.CommandAsync(db, MoveSlotSql, ct);
         OutboxLeases.Add(cmd, "next", (left + interval).Ticks);
         OutboxLeases.Add(cmd, "sender", sender);
         OutboxLeases.Add(cmd, "taken", (confirmed + interval).Ticks);
