@@ -21,6 +21,23 @@ public class DispatcherTests
 
     private static string CallerNumber(int i) => $"+1512555{i + 1000:D4}";
 
+    /// <summary>One business whose number sends 1 text a second, with a text-back waiting for each of <paramref name="callers"/> callers.</summary>
+    private static async Task<TestApp> PacedAppAsync(Db db, int callers)
+    {
+        var app = await TestApp.StartAsync(db, new Dictionary<string, string?> { ["Telephony:SendRatePerSecond"] = "1" });
+        try
+        {
+            await app.AddBusinessAsync();
+            for (var i = 0; i < callers; i++) await app.MissedCallAsync(CallerNumber(i));
+            return app;
+        }
+        catch
+        {
+            await app.DisposeAsync();
+            throw;
+        }
+    }
+
     /// <summary>Each provider's code for "too many requests" (Twilio 20429, Telnyx 10011) and for "opted out at the provider" (21610, 40300).</summary>
     private static (int Busy, int OptedOut, int ServerError) Codes(Provider provider) =>
         provider == Provider.Twilio ? (20429, 21610, 20500) : (10011, 40300, 10007);
@@ -291,9 +308,7 @@ public class DispatcherTests
     [Fact]
     public async Task Per_sender_rate_limit_queues_a_burst()
     {
-        await using var app = await TestApp.StartAsync(Db.Sqlite, new Dictionary<string, string?> { ["Telephony:SendRatePerSecond"] = "1" });
-        await app.AddBusinessAsync();
-        for (var i = 0; i < 5; i++) await app.MissedCallAsync(CallerNumber(i));
+        await using var app = await PacedAppAsync(Db.Sqlite, callers: 5);
 
         await app.DispatchAsync();
         Assert.Single(app.Twilio.Sent);
@@ -317,10 +332,7 @@ public class DispatcherTests
     [BothDatabases]
     public async Task A_text_whose_pacing_turn_lapsed_before_its_send_waits_for_the_numbers_next_turn(Db db)
     {
-        await using var app = await TestApp.StartAsync(db, new Dictionary<string, string?> { ["Telephony:SendRatePerSecond"] = "1" });
-        await app.AddBusinessAsync();
-        await app.MissedCallAsync(CallerNumber(0));
-        await app.MissedCallAsync(CallerNumber(1));
+        await using var app = await PacedAppAsync(db, callers: 2);
 
         // Dispatcher A takes the number's turn for the first text, then stalls past the interval before sending it.
         var stalled = app.Services.GetRequiredService<Dispatcher>();
@@ -531,9 +543,7 @@ public class DispatcherTests
     [BothDatabases]
     public async Task A_slow_turn_confirmation_counts_the_numbers_next_turn_from_when_the_request_really_left(Db db)
     {
-        await using var app = await TestApp.StartAsync(db, new Dictionary<string, string?> { ["Telephony:SendRatePerSecond"] = "1" });
-        await app.AddBusinessAsync();
-        await app.MissedCallAsync(CallerNumber(0));
+        await using var app = await PacedAppAsync(db, callers: 1);
         var dispatcher = app.Services.GetRequiredService<Dispatcher>();
         var (_, ready) = await dispatcher.ClaimReadyAsync(10, CancellationToken.None);
         var before = Now(app);
@@ -555,10 +565,7 @@ public class DispatcherTests
     [BothDatabases]
     public async Task A_request_that_leaves_late_after_its_turn_was_confirmed_moves_the_numbers_next_turn(Db db)
     {
-        await using var app = await TestApp.StartAsync(db, new Dictionary<string, string?> { ["Telephony:SendRatePerSecond"] = "1" });
-        await app.AddBusinessAsync();
-        await app.MissedCallAsync(CallerNumber(0));
-        await app.MissedCallAsync(CallerNumber(1));
+        await using var app = await PacedAppAsync(db, callers: 2);
         var dispatcher = app.Services.GetRequiredService<Dispatcher>();
         var (_, ready) = await dispatcher.ClaimReadyAsync(10, CancellationToken.None);
 
@@ -586,10 +593,7 @@ public class DispatcherTests
     [BothDatabases]
     public async Task A_numbers_next_text_goes_the_moment_its_gate_opens_not_an_interval_later(Db db)
     {
-        await using var app = await TestApp.StartAsync(db, new Dictionary<string, string?> { ["Telephony:SendRatePerSecond"] = "1" });
-        await app.AddBusinessAsync();
-        await app.MissedCallAsync(CallerNumber(0));
-        await app.MissedCallAsync(CallerNumber(1));
+        await using var app = await PacedAppAsync(db, callers: 2);
         var start = Now(app);
 
         // The first text's request leaves 300 ms after its claim, so the number's next turn is at 1.3 s, not 1 s.
