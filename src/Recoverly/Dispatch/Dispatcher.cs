@@ -66,7 +66,22 @@ public sealed class Dispatcher(IServiceScopeFactory scopes, ITextProvider gatewa
         var perSender = pacer.PacesByDefault ? 1 : Options.ConcurrencyPerSender;
         var claimed = await _leases.ClaimAsync(db, limit, perSender, now, Lease, busy, ct);
         foreach (var row in claimed) _held[row.Id] = row.From;
+        try
+        {
+            return (claimed.Count, await SortClaimedAsync(db, claimed, now, ct));
+        }
+        catch
+        {
+            await GiveBackAsync(claimed);
+            throw;
+        }
+    }
 
+    /// <summary>
+    /// Splits freshly claimed rows into those to send now (paced and fenced) and those given back for later.
+    /// </summary>
+    private async Task<List<ClaimedRow>> SortClaimedAsync(RecoverlyDb db, List<ClaimedRow> claimed, DateTime now, CancellationToken ct)
+    {
         var ready = new List<ClaimedRow>(claimed.Count);
         var later = new List<(long Id, DateTime? Next)>();
         var waiting = new List<(string Sender, TimeSpan Interval, List<ClaimedRow> Rows)>();
@@ -113,7 +128,28 @@ public sealed class Dispatcher(IServiceScopeFactory scopes, ITextProvider gatewa
         var fencedOrNot = toFence.ToHashSet();
         ready = [.. ready.Select(r => !fencedOrNot.Contains(r.Id) ? r : fenced.Contains(r.Id) ? r with { FencedAt = now } : r with { FenceRefused = true })];
         foreach (var row in ready) _inFlightBySender.AddOrUpdate(row.From, 1, (_, n) => n + 1);
-        return (claimed.Count, ready);
+        return ready;
+    }
+
+    /// <summary>
+    /// A claim whose pass failed after its rows were leased (the database failed mid-pass) lets go of them, so the lease
+    /// renewal does not keep them ours — and unsent — for good: rows not yet fenced go back to their place in the queue at once;
+    /// a row the fence may already have marked as being sent stays leased until its lease runs out and is then reconciled
+    /// before any send (docs/product/sending.md, step 2).
+    /// </summary>
+    private async Task GiveBackAsync(List<ClaimedRow> claimed)
+    {
+        foreach (var row in claimed) _held.TryRemove(row.Id, out _);
+        try
+        {
+            await using var scope = scopes.CreateAsyncScope();
+            await _leases.ReleaseManyAsync(scope.ServiceProvider.GetRequiredService<RecoverlyDb>(), [.. claimed.Select(r => (r.Id, (DateTime?)null))],
+                CancellationToken.None);
+        }
+        catch (Exception e)
+        {
+            log.LogWarning(e, "Could not give back {Count} claimed rows after a failed pass; their leases run out by themselves", claimed.Count);
+        }
     }
 
     /// <summary>

@@ -591,6 +591,31 @@ public class DispatcherTests
 
     [Theory]
     [BothDatabases]
+    public async Task A_pass_that_fails_after_its_claim_gives_the_rows_back_rather_than_holding_them(Db db)
+    {
+        await using var app = await PacedAppAsync(db, callers: 1);
+        var dispatcher = app.Services.GetRequiredService<Dispatcher>();
+
+        // The database fails after the claim, at the fence (here: the consent ledger the fence reads is briefly missing).
+        await app.QueryAsync(d => d.Database.ExecuteSqlRawAsync("""ALTER TABLE "ConsentEvents" RENAME TO "ConsentEventsAway" """));
+        await Assert.ThrowsAnyAsync<Exception>(() => dispatcher.ClaimReadyAsync(10, CancellationToken.None));
+        await app.QueryAsync(d => d.Database.ExecuteSqlRawAsync("""ALTER TABLE "ConsentEventsAway" RENAME TO "ConsentEvents" """));
+
+        // The running service renews the leases of the rows it holds every few seconds; a row from a failed pass must not be one
+        // of them, or its lease never runs out and its text is never sent.
+        Assert.Equal(0, dispatcher.Held);
+        await dispatcher.RenewLeasesAsync(CancellationToken.None);
+        var row = await app.QueryAsync(d => d.OutboundMessages.AsNoTracking().SingleAsync(m => m.To == CallerNumber(0)));
+        Assert.Null(row.LeaseOwner);
+
+        // The failed pass used the number's pacing turn; at its next turn, the text goes.
+        app.Time.Advance(TimeSpan.FromSeconds(1));
+        await app.DispatchAsync();
+        Assert.Equal([CallerNumber(0)], app.Twilio.Sent.Select(t => t.To));
+    }
+
+    [Theory]
+    [BothDatabases]
     public async Task A_numbers_next_text_goes_the_moment_its_gate_opens_not_an_interval_later(Db db)
     {
         await using var app = await PacedAppAsync(db, callers: 2);
