@@ -137,5 +137,5 @@ public class CrashRecoveryTests
             () => app.QueryAsync(d => d.OutboundMessages.Where(m => m.Kind == OutboundKind.TextBack).OrderBy(m => m.Id).ToListAsync()),
             rows => rows.Count == expected && rows.All(m => m.ProviderSid != null && m.LeaseOwner == null
                 && m.Status is not (OutboundStatus.Pending or OutboundStatus.InDoubt)),
-            $"the restarted app settled all {expected} text-backs");
+            $"the restarted app settled all {expected} text-backs", context: app.ConsoleTail);
 }

@@ -87,7 +87,7 @@ public class ScaleOutTests
         await Eventually.TrueAsync(
             () => web1.QueryAsync(d => d.OutboundMessages.CountAsync(m => m.Status == OutboundStatus.Pending || m.Status == OutboundStatus.InDoubt
                                                                          || m.Status == OutboundStatus.Sending).ContinueWith(t => t.Result == 0)),
-            "every text was sent or cancelled", TimeSpan.FromSeconds(150));
+            "every text was sent or cancelled", TimeSpan.FromSeconds(150), () => dispatcher2.ConsoleTail());
 
         var rows = await web1.QueryAsync(d => d.OutboundMessages.AsNoTracking().ToListAsync());
         var sent = sink.Api.Sent.ToList();

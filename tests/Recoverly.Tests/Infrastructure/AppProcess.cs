@@ -88,6 +88,13 @@ public sealed class AppProcess : IAsyncDisposable
 
     public bool ServerRunning => _server is { HasExited: false };
 
+    /// <summary>The server's last console lines, for a failure message (the app masks numbers and never logs bodies or secrets).</summary>
+    public string ConsoleTail()
+    {
+        static string Tail(string text) => string.Join('\n', text.Split('\n').TakeLast(60));
+        return $"--- server stdout (tail) ---\n{Tail(ServerStdout)}\n--- server stderr (tail) ---\n{Tail(ServerStderr)}";
+    }
+
     /// <summary>An app over a new SQLite file or a new PostgreSQL database (empty: run `migrate` or start the server first).</summary>
     public static async Task<AppProcess> CreateAsync(Db db, TwilioSink? sink = null, IDictionary<string, string?>? settings = null)
     {

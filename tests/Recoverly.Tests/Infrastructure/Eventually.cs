@@ -13,23 +13,29 @@ public static class Eventually
 
     private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(50);
 
-    /// <summary>Polls until <paramref name="condition"/> holds; fails the test naming <paramref name="what"/> otherwise.</summary>
-    public static async Task TrueAsync(Func<Task<bool>> condition, string what, TimeSpan? deadline = null)
+    /// <summary>
+    /// Polls until <paramref name="condition"/> holds; fails the test naming <paramref name="what"/> otherwise, followed by
+    /// <paramref name="context"/> (e.g. the tail of a server process's console) so a rare failure explains itself.
+    /// </summary>
+    public static async Task TrueAsync(Func<Task<bool>> condition, string what, TimeSpan? deadline = null, Func<string>? context = null)
     {
         var limit = deadline ?? Deadline;
         var clock = Stopwatch.StartNew();
         while (!await condition())
         {
-            if (clock.Elapsed > limit) Assert.Fail($"Gave up after {limit.TotalSeconds:0} s waiting until {what}");
+            if (clock.Elapsed > limit) Assert.Fail($"Gave up after {limit.TotalSeconds:0} s waiting until {what}{Context(context)}");
             await Task.Delay(PollInterval);
         }
     }
 
-    public static Task TrueAsync(Func<bool> condition, string what, TimeSpan? deadline = null) =>
-        TrueAsync(() => Task.FromResult(condition()), what, deadline);
+    public static Task TrueAsync(Func<bool> condition, string what, TimeSpan? deadline = null, Func<string>? context = null) =>
+        TrueAsync(() => Task.FromResult(condition()), what, deadline, context);
+
+    private static string Context(Func<string>? context) => context is null ? "" : "\n" + context();
 
     /// <summary>Reads until the value satisfies <paramref name="done"/> and returns it; fails with the last value read otherwise.</summary>
-    public static async Task<T> MatchAsync<T>(Func<Task<T>> read, Func<T, bool> done, string what, TimeSpan? deadline = null)
+    public static async Task<T> MatchAsync<T>(Func<Task<T>> read, Func<T, bool> done, string what, TimeSpan? deadline = null,
+        Func<string>? context = null)
     {
         var limit = deadline ?? Deadline;
         var clock = Stopwatch.StartNew();
@@ -37,7 +43,7 @@ public static class Eventually
         {
             var value = await read();
             if (done(value)) return value;
-            if (clock.Elapsed > limit) Assert.Fail($"Gave up after {limit.TotalSeconds:0} s waiting until {what}; last seen: {Describe(value)}");
+            if (clock.Elapsed > limit) Assert.Fail($"Gave up after {limit.TotalSeconds:0} s waiting until {what}; last seen: {Describe(value)}{Context(context)}");
             await Task.Delay(PollInterval);
         }
     }

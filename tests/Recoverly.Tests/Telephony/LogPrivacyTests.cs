@@ -119,20 +119,20 @@ public class LogPrivacyTests
         await app.StartServerAsync();
 
         await SmsAsync(app, Owner, "YES");
-        await Eventually.TrueAsync(() => sink.Api.SentTo(Owner).Count == 2, "the owner got the opt-in request and the alerts-on confirmation");
+        await Eventually.TrueAsync(() => sink.Api.SentTo(Owner).Count == 2, "the owner got the opt-in request and the alerts-on confirmation", context: app.ConsoleTail);
         await CallAsync(app, Caller);
-        await Eventually.TrueAsync(() => sink.Api.SentTo(Caller).Count == 1 && sink.Api.SentTo(Owner).Count == 3, "the text-back and the owner's alert went out");
+        await Eventually.TrueAsync(() => sink.Api.SentTo(Caller).Count == 1 && sink.Api.SentTo(Owner).Count == 3, "the text-back and the owner's alert went out", context: app.ConsoleTail);
         await SmsAsync(app, Caller, CallerReply);
-        await Eventually.TrueAsync(() => sink.Api.SentTo(Owner).Count == 4, "the owner was alerted to the reply");
+        await Eventually.TrueAsync(() => sink.Api.SentTo(Owner).Count == 4, "the owner was alerted to the reply", context: app.ConsoleTail);
         await SmsAsync(app, Owner, OwnerReply);
-        await Eventually.TrueAsync(() => sink.Api.SentTo(Caller).Count == 2, "the owner's reply was relayed");
+        await Eventually.TrueAsync(() => sink.Api.SentTo(Caller).Count == 2, "the owner's reply was relayed", context: app.ConsoleTail);
         await SmsAsync(app, Caller, "HELP");
-        await Eventually.TrueAsync(() => sink.Api.SentTo(Caller).Count == 3, "the HELP answer went out");
+        await Eventually.TrueAsync(() => sink.Api.SentTo(Caller).Count == 3, "the HELP answer went out", context: app.ConsoleTail);
         await SmsAsync(app, Caller, "STOP");
-        await Eventually.TrueAsync(() => sink.Api.SentTo(Caller).Count == 4, "the STOP confirmation went out");
+        await Eventually.TrueAsync(() => sink.Api.SentTo(Caller).Count == 4, "the STOP confirmation went out", context: app.ConsoleTail);
         sink.ScriptEachSend((_, to) => to == SecondCaller ? new Scripted(400, 21610) : null);
         await CallAsync(app, SecondCaller);
-        await Eventually.TrueAsync(() => app.QueryAsync(d => d.ConsentEvents.AnyAsync(e => e.Phone == SecondCaller)), "21610 was recorded as an opt-out");
+        await Eventually.TrueAsync(() => app.QueryAsync(d => d.ConsentEvents.AnyAsync(e => e.Phone == SecondCaller)), "21610 was recorded as an opt-out", context: app.ConsoleTail);
         var forged = await app.Http.PostAsync(app.BaseUrl + "/twilio/sms", new FormUrlEncodedContent(new Dictionary<string, string>
         {
             ["MessageSid"] = TestApp.NewSid("SM"), ["From"] = Caller, ["To"] = Number, ["Body"] = CallerReply,
