@@ -103,6 +103,8 @@ public sealed class TwilioSink : IAsyncDisposable
         _ledger = ledger;
     }
 
+    public const string ClientWarmupPath = "/bench/client-warmup";
+
     public string BaseUrl { get; private set; } = "";
     public long Created => Interlocked.Read(ref _created);
     public long Listed => Interlocked.Read(ref _listed);
@@ -119,6 +121,8 @@ public sealed class TwilioSink : IAsyncDisposable
         var sink = new TwilioSink(app, accountSid, authToken, ledger, latency);
         app.MapPost("/2010-04-01/Accounts/{accountSid}/Messages.json", sink.CreateAsync);
         app.MapGet("/2010-04-01/Accounts/{accountSid}/Messages.json", sink.ListAsync);
+        // The bench client's own warm-up target: answers a webhook-shaped POST the way the app does, touching nothing.
+        app.MapPost(ClientWarmupPath, sink.WarmupAsync);
         await app.StartAsync();
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         sink.BaseUrl = address.Replace("://[::]", "://127.0.0.1", StringComparison.Ordinal).TrimEnd('/');
@@ -155,6 +159,14 @@ public sealed class TwilioSink : IAsyncDisposable
         Interlocked.Increment(ref _created);
         var message = new SinkMessage("SM" + Guid.NewGuid().ToString("N"), to, from, body, DateTime.UtcNow);
         _byRecipient.GetOrAdd(to, _ => new ConcurrentQueue<SinkMessage>()).Enqueue(message);
+        await WriteJsonAsync(http, 201, w => WriteResource(w, message));
+    }
+
+    /// <summary>The client warm-up's target: reads a form and answers with a message resource like a send, recording nothing.</summary>
+    private async Task WarmupAsync(HttpContext http)
+    {
+        var form = await http.Request.ReadFormAsync(http.RequestAborted);
+        var message = new SinkMessage("SM" + Guid.NewGuid().ToString("N"), form["To"].ToString(), form["From"].ToString(), "warm-up", DateTime.UtcNow);
         await WriteJsonAsync(http, 201, w => WriteResource(w, message));
     }
 
