@@ -45,18 +45,24 @@ public sealed class MissedCallRecorder(RecoverlyDb db, TimeProvider time, IOptio
         public static readonly Func<TDb, string, string, string, DateTime, bool, DateTime, CancellationToken, Task<CallLookup?>> Lookup =
             EF.CompileAsyncQuery((TDb db, string to, string from, string callSid, DateTime landlineSince, bool lookupsOn, DateTime lookedUpSince,
                 CancellationToken ct) =>
-                db.Businesses.AsNoTracking()
-                    .Where(b => db.Numbers.Any(n => n.BusinessId == b.Id && n.E164 == to))
-                    .Select(b => new CallLookup(
+                // Found through indexes only, whatever the number of businesses and contacts: the called number by its unique
+                // index, its business by key, the caller's contact by (business, phone). Written as "the business whose numbers
+                // include it" and "the first such contact", the business was found by checking every business on SQLite, and
+                // the contact by reading every business's contacts with that phone (docs/benchmarks.md, "The lookup's plan").
+                (from number in db.Numbers.AsNoTracking()
+                 where number.E164 == to
+                 join b in db.Businesses.AsNoTracking() on number.BusinessId equals b.Id
+                 from contact in db.Contacts.AsNoTracking().Where(c => c.BusinessId == b.Id && c.Phone == @from).DefaultIfEmpty()
+                 select new CallLookup(
                         b,
-                        db.Contacts.FirstOrDefault(c => c.BusinessId == b.Id && c.Phone == from),
+                        contact,
                         db.MissedCalls.Any(m => m.CallSid == callSid),
-                        db.Numbers.Any(n => n.E164 == from),
-                        db.LearnedLineTypes.Any(l => l.BusinessId == b.Id && l.Phone == from && l.LearnedAt >= landlineSince)
+                        db.Numbers.Any(n => n.E164 == @from),
+                        db.LearnedLineTypes.Any(l => l.BusinessId == b.Id && l.Phone == @from && l.LearnedAt >= landlineSince)
                         || (lookupsOn && !b.LineTypeLookupOff
-                            && db.LineTypeLookups.Any(l => l.Phone == from && !l.Textable && l.LookedUpAt >= lookedUpSince)),
+                            && db.LineTypeLookups.Any(l => l.Phone == @from && !l.Textable && l.LookedUpAt >= lookedUpSince)),
                         db.ConsentEvents
-                            .Where(e => e.BusinessId == b.Id && e.Phone == from && (e.Kind == ConsentKind.OptOut || e.Kind == ConsentKind.OptIn))
+                            .Where(e => e.BusinessId == b.Id && e.Phone == @from && (e.Kind == ConsentKind.OptOut || e.Kind == ConsentKind.OptIn))
                             .OrderByDescending(e => e.Id).Select(e => (ConsentKind?)e.Kind).FirstOrDefault(),
                         db.ConsentEvents
                             .Where(e => e.BusinessId == b.Id && e.Phone == b.OwnerPhone
