@@ -27,7 +27,8 @@ public class LookupPlanTests
         var sids = TestApp.NewSid("CA")[..18];
 
         // EF re-reads whether anyone listens for its command events about once a second, so calls are made until one is seen.
-        using var capture = LookupCapture.For(sids);
+        using var capture = LookupCapture.For(command => command.CommandText.Contains("\"Contacts\"", StringComparison.Ordinal)
+            && command.CommandText.Contains("\"Businesses\"", StringComparison.Ordinal) && HasParameter(command, v => v.StartsWith(sids, StringComparison.Ordinal)));
         var calls = 0;
         await Eventually.TrueAsync(async () =>
         {
@@ -51,6 +52,36 @@ public class LookupPlanTests
             Assert.DoesNotMatch(@"(?m)^SCAN ", plan);
         }
     }
+
+    [Theory]
+    [BothDatabases]
+    public async Task The_inbound_text_webhook_finds_the_business_by_its_numbers_index(Db db)
+    {
+        await using var app = await TestApp.StartAsync(db);
+        const string number = "+15125550163";
+        await app.AddBusinessAsync(number: number);
+
+        using var capture = LookupCapture.For(command => command.CommandText.Contains("\"Numbers\"", StringComparison.Ordinal)
+            && command.CommandText.Contains("\"Businesses\"", StringComparison.Ordinal) && !command.CommandText.Contains("\"Contacts\"", StringComparison.Ordinal)
+            && HasParameter(command, v => v == number));
+        await Eventually.TrueAsync(async () =>
+        {
+            (await app.InboundSmsAsync(Caller, number, "Is anyone there?")).EnsureSuccessStatusCode();
+            return capture.Command is not null;
+        }, "the business lookup's command was seen");
+
+        var plan = await PlanAsync(db, app.ConnectionString, capture.Command!);
+        if (db == Db.Postgres)
+            Assert.Matches("""Index Scan using "PK_Businesses" on "Businesses" \w+[^\n]*\n\s*Index Cond: \("Id" = \w+\."BusinessId"\)""", plan);
+        else
+        {
+            Assert.Matches(@"SEARCH \w+ USING INTEGER PRIMARY KEY \(rowid=\?\)", plan);
+            Assert.DoesNotMatch(@"(?m)^SCAN ", plan);
+        }
+    }
+
+    private static bool HasParameter(DbCommand command, Func<string, bool> match) =>
+        command.Parameters.Cast<DbParameter>().Any(p => p.Value is string v && match(v));
 
     private static async Task<string> PlanAsync(Db db, string connectionString, CapturedCommand lookup)
     {
@@ -79,20 +110,21 @@ public class LookupPlanTests
 
     private sealed record CapturedCommand(string Text, List<(string Name, object? Value)> Parameters);
 
-    /// <summary>Records a lookup command EF runs for this test's calls (found by their CallSid prefix) through EF's diagnostic events.</summary>
+    /// <summary>Records a command EF runs that this test is looking for, through EF's diagnostic events.</summary>
     private sealed class LookupCapture : IObserver<DiagnosticListener>, IObserver<KeyValuePair<string, object?>>, IDisposable
     {
-        private readonly string _sidPrefix;
+        private readonly Func<DbCommand, bool> _match;
         private readonly ConcurrentBag<IDisposable> _subscriptions = [];
         private CapturedCommand? _command;
 
-        private LookupCapture(string sidPrefix) => _sidPrefix = sidPrefix;
+        private LookupCapture(Func<DbCommand, bool> match) => _match = match;
 
         public CapturedCommand? Command => Volatile.Read(ref _command);
 
-        public static LookupCapture For(string sidPrefix)
+        /// <remarks>EF re-reads whether anyone listens about once a second: make the call until a command is seen.</remarks>
+        public static LookupCapture For(Func<DbCommand, bool> match)
         {
-            var capture = new LookupCapture(sidPrefix);
+            var capture = new LookupCapture(match);
             capture._subscriptions.Add(DiagnosticListener.AllListeners.Subscribe(capture));
             return capture;
         }
@@ -106,9 +138,7 @@ public class LookupPlanTests
         {
             if (e.Key != RelationalEventId.CommandExecuting.Name || e.Value is not CommandEventData data) return;
             var command = data.Command;
-            if (!command.CommandText.Contains("\"Contacts\"", StringComparison.Ordinal)
-                || !command.CommandText.Contains("\"Businesses\"", StringComparison.Ordinal)
-                || !command.Parameters.Cast<DbParameter>().Any(p => p.Value is string v && v.StartsWith(_sidPrefix, StringComparison.Ordinal))) return;
+            if (!_match(command)) return;
             Volatile.Write(ref _command, new CapturedCommand(command.CommandText,
                 [.. command.Parameters.Cast<DbParameter>().Select(p => (p.ParameterName, (object?)p.Value))]));
         }
