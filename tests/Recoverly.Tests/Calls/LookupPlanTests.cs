@@ -80,6 +80,55 @@ public class LookupPlanTests
         }
     }
 
+    [Fact]
+    public async Task Every_query_of_a_missed_call_and_its_conversation_finds_its_rows_through_an_index()
+    {
+        await using var app = await TestApp.StartAsync(Db.Sqlite);
+        const string owner = "+15125550199";
+        await app.AddBusinessWithConfirmedOwnerAsync(owner);
+        var all = new ConcurrentQueue<CapturedCommand>();
+        using var capture = LookupCapture.For(_ => true, all);
+
+        // A caller's whole conversation: the missed call and its text-back, delivery receipts, a reply, the owner's answer, STOP.
+        async Task ConversationAsync(string caller)
+        {
+            await HttpAssert.OkXmlAsync(await app.MissedCallAsync(caller));
+            await app.DispatchAsync();
+            foreach (var sent in app.Twilio.Sent.ToList()) (await app.MessageStatusAsync(sent.Sid, "delivered")).EnsureSuccessStatusCode();
+            (await app.InboundSmsAsync(caller, "+15125550100", "Can you come today?")).EnsureSuccessStatusCode();
+            await app.DispatchAsync();
+            (await app.InboundSmsAsync(owner, "+15125550100", "Yes, at 3")).EnsureSuccessStatusCode();
+            await app.DispatchAsync();
+            (await app.InboundSmsAsync(caller, "+15125550100", "STOP")).EnsureSuccessStatusCode();
+            await app.DispatchAsync();
+        }
+
+        // EF re-reads whether anyone listens about once a second per pooled context: conversations go on until every part of one
+        // was seen (the missed-call lookup, the inbound text's dedupe, the delivery receipt's).
+        bool Seen(string table, string other) => all.Any(c => c.Text.Contains(table, StringComparison.Ordinal) && c.Text.Contains(other, StringComparison.Ordinal));
+        var conversations = 0;
+        await Eventually.TrueAsync(async () =>
+        {
+            await ConversationAsync($"+1512555{1200 + conversations++:D4}");
+            return Seen("\"Contacts\"", "\"Numbers\"") && Seen("\"InboundMessages\"", "MessageSid") && Seen("\"MessageStatusEvents\"", "MessageSid");
+        }, "every query of a conversation was seen");
+        Assert.True(all.DistinctBy(c => c.Text).Count() >= 20, $"only {all.DistinctBy(c => c.Text).Count()} distinct queries were seen");
+
+        var scans = new List<string>();
+        foreach (var command in all.DistinctBy(c => c.Text))
+        {
+            if (!command.Text.TrimStart().StartsWith("SELECT", StringComparison.OrdinalIgnoreCase)
+                && !command.Text.TrimStart().StartsWith("UPDATE", StringComparison.OrdinalIgnoreCase)
+                && !command.Text.TrimStart().StartsWith("DELETE", StringComparison.OrdinalIgnoreCase)
+                && !command.Text.TrimStart().StartsWith("WITH", StringComparison.OrdinalIgnoreCase)) continue;
+            var plan = await PlanAsync(Db.Sqlite, app.ConnectionString, command);
+            // "SCAN CONSTANT ROW" is the one-row frame around an EXISTS, not a table.
+            if (plan.Split('\n').Any(l => l.StartsWith("SCAN ", StringComparison.Ordinal) && l != "SCAN CONSTANT ROW"))
+                scans.Add(plan + "\n  for: " + command.Text.ReplaceLineEndings(" ")[..Math.Min(400, command.Text.Length)]);
+        }
+        Assert.True(scans.Count == 0, "Queries that read a whole table:\n" + string.Join("\n\n", scans));
+    }
+
     private static bool HasParameter(DbCommand command, Func<string, bool> match) =>
         command.Parameters.Cast<DbParameter>().Any(p => p.Value is string v && match(v));
 
@@ -114,17 +163,22 @@ public class LookupPlanTests
     private sealed class LookupCapture : IObserver<DiagnosticListener>, IObserver<KeyValuePair<string, object?>>, IDisposable
     {
         private readonly Func<DbCommand, bool> _match;
+        private readonly ConcurrentQueue<CapturedCommand>? _all;
         private readonly ConcurrentBag<IDisposable> _subscriptions = [];
         private CapturedCommand? _command;
 
-        private LookupCapture(Func<DbCommand, bool> match) => _match = match;
+        private LookupCapture(Func<DbCommand, bool> match, ConcurrentQueue<CapturedCommand>? all)
+        {
+            _match = match;
+            _all = all;
+        }
 
         public CapturedCommand? Command => Volatile.Read(ref _command);
 
         /// <remarks>EF re-reads whether anyone listens about once a second: make the call until a command is seen.</remarks>
-        public static LookupCapture For(Func<DbCommand, bool> match)
+        public static LookupCapture For(Func<DbCommand, bool> match, ConcurrentQueue<CapturedCommand>? all = null)
         {
-            var capture = new LookupCapture(match);
+            var capture = new LookupCapture(match, all);
             capture._subscriptions.Add(DiagnosticListener.AllListeners.Subscribe(capture));
             return capture;
         }
@@ -139,8 +193,9 @@ public class LookupPlanTests
             if (e.Key != RelationalEventId.CommandExecuting.Name || e.Value is not CommandEventData data) return;
             var command = data.Command;
             if (!_match(command)) return;
-            Volatile.Write(ref _command, new CapturedCommand(command.CommandText,
-                [.. command.Parameters.Cast<DbParameter>().Select(p => (p.ParameterName, (object?)p.Value))]));
+            var captured = new CapturedCommand(command.CommandText, [.. command.Parameters.Cast<DbParameter>().Select(p => (p.ParameterName, (object?)p.Value))]);
+            Volatile.Write(ref _command, captured);
+            _all?.Enqueue(captured);
         }
 
         public void OnCompleted() { }
