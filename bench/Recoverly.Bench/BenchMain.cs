@@ -85,6 +85,13 @@ public static class BenchMain
             await Seeding.SeedAsync(o.Database, connectionString, o.Businesses);
             Log($"migrated and seeded {o.Businesses} businesses in {seedClock.Elapsed.TotalSeconds:0.0} s");
 
+            foreach (var sql in o.PgSql)
+            {
+                if (pg is null) throw new ArgumentException("--pg-sql needs --db postgres");
+                await pg.ExecuteAsync("recoverly", sql);
+                Log($"ran: {sql}");
+            }
+
             if (pg is not null && o.Pgbench)
             {
                 // On the idle cluster, before the app starts, so the two measurements do not share the cores.
@@ -180,6 +187,8 @@ public static class BenchMain
             // CPU is counted until the texts are out, so the per-call cost includes the dispatcher's work.
             var cpuAfter = meter.Take();
             var txAfter = pg is null ? default : await pg.TransactionsAsync("recoverly");
+            if (pg is not null && o.PgStats)
+                Log("row updates (HOT of all) since seeding: " + string.Join(", ", (await pg.UpdatesAsync("recoverly")).Select(u => $"{u.Table} {u.Hot}/{u.Updates}")));
             await stopSampling.CancelAsync();
             Log($"drained in {drain.Elapsed.TotalSeconds:0.0} s; settling {o.SettleSeconds:0.#} s for late duplicates");
             await Task.Delay(TimeSpan.FromSeconds(o.SettleSeconds));

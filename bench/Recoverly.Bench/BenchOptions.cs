@@ -22,6 +22,8 @@ public sealed class BenchOptions
     public bool Pgbench { get; private set; } = true;
     /// <summary>Load pg_stat_statements and print the statements that took the database's time.</summary>
     public bool PgStats { get; private set; }
+    /// <summary>SQL run on the PostgreSQL database after seeding, before the app starts (repeatable): for experiments with settings.</summary>
+    public List<string> PgSql { get; } = [];
     /// <summary>Passed to the app as Telephony__SendRatePerSecond when set; the app's default is 1 message/s per number.</summary>
     public double? SendRatePerSecond { get; private set; }
     public string? AppPath { get; private set; }
@@ -69,6 +71,8 @@ public sealed class BenchOptions
                                      full_page_writes off, like the tests (default durable)
           --pgbench-seconds N        length of the bare-insert pgbench run (default 10); --no-pgbench skips it
           --pg-stats                 load pg_stat_statements and print the top statements of the measured phase
+          --pg-sql "SQL"             run SQL on the database after seeding, before the app starts (repeatable), e.g.
+                                     "ALTER TABLE \"OutboundMessages\" SET (fillfactor = 80)" to try a setting
           --send-rate N              app's Telephony:SendRatePerSecond (default: the app's own, 1/s per number)
           --app-env KEY=VALUE        extra environment for the app (repeatable)
           --provider-latency MS      the Twilio stand-in answers each send after MS milliseconds (default 0)
@@ -130,6 +134,7 @@ public sealed class BenchOptions
                 case "--pgbench-seconds": o.PgbenchSeconds = Number(1); break;
                 case "--no-pgbench": o.Pgbench = false; break;
                 case "--pg-stats": o.PgStats = true; break;
+                case "--pg-sql": o.PgSql.Add(Value()); break;
                 case "--send-rate": o.SendRatePerSecond = Number(0.001); break;
                 case "--app-env":
                     var pair = Value();

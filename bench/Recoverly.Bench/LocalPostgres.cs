@@ -110,6 +110,19 @@ public sealed partial class LocalPostgres : IAsyncDisposable
         await cmd.ExecuteNonQueryAsync();
     }
 
+    /// <summary>Row updates so far per table, and how many of them were HOT (no index touched): the tables the app updates most.</summary>
+    public async Task<List<(string Table, long Updates, long Hot)>> UpdatesAsync(string database)
+    {
+        await using var conn = new NpgsqlConnection(ConnectionStringFor(database));
+        await conn.OpenAsync();
+        await using var cmd = new NpgsqlCommand(
+            "SELECT relname, n_tup_upd, n_tup_hot_upd FROM pg_stat_user_tables WHERE n_tup_upd > 0 ORDER BY n_tup_upd DESC LIMIT 6", conn);
+        await using var reader = await cmd.ExecuteReaderAsync();
+        var rows = new List<(string, long, long)>();
+        while (await reader.ReadAsync()) rows.Add((reader.GetString(0), reader.GetInt64(1), reader.GetInt64(2)));
+        return rows;
+    }
+
     /// <summary>Committed and rolled-back transactions so far in <paramref name="database"/>.</summary>
     public async Task<(long Commits, long Rollbacks)> TransactionsAsync(string database)
     {
