@@ -27,7 +27,8 @@ public class LookupPlanTests
         var sids = TestApp.NewSid("CA")[..18];
 
         // EF re-reads whether anyone listens for its command events about once a second, so calls are made until one is seen.
-        using var capture = LookupCapture.For(command => command.CommandText.Contains("\"Contacts\"", StringComparison.Ordinal)
+        var ours = OnDatabaseOf(app);
+        using var capture = LookupCapture.For(command => ours(command) && command.CommandText.Contains("\"Contacts\"", StringComparison.Ordinal)
             && command.CommandText.Contains("\"Businesses\"", StringComparison.Ordinal) && HasParameter(command, v => v.StartsWith(sids, StringComparison.Ordinal)));
         var calls = 0;
         await Eventually.TrueAsync(async () =>
@@ -61,7 +62,8 @@ public class LookupPlanTests
         const string number = "+15125550163";
         await app.AddBusinessAsync(number: number);
 
-        using var capture = LookupCapture.For(command => command.CommandText.Contains("\"Numbers\"", StringComparison.Ordinal)
+        var ours = OnDatabaseOf(app);
+        using var capture = LookupCapture.For(command => ours(command) && command.CommandText.Contains("\"Numbers\"", StringComparison.Ordinal)
             && command.CommandText.Contains("\"Businesses\"", StringComparison.Ordinal) && !command.CommandText.Contains("\"Contacts\"", StringComparison.Ordinal)
             && HasParameter(command, v => v == number));
         await Eventually.TrueAsync(async () =>
@@ -87,7 +89,8 @@ public class LookupPlanTests
         const string owner = "+15125550199";
         await app.AddBusinessWithConfirmedOwnerAsync(owner);
         var all = new ConcurrentQueue<CapturedCommand>();
-        using var capture = LookupCapture.For(_ => true, all);
+        var ours = OnDatabaseOf(app);
+        using var capture = LookupCapture.For(ours, all);
 
         // A caller's whole conversation: the missed call and its text-back, delivery receipts, a reply, the owner's answer, STOP.
         async Task ConversationAsync(string caller)
@@ -127,6 +130,18 @@ public class LookupPlanTests
                 scans.Add(plan + "\n  for: " + command.Text.ReplaceLineEndings(" ")[..Math.Min(400, command.Text.Length)]);
         }
         Assert.True(scans.Count == 0, "Queries that read a whole table:\n" + string.Join("\n\n", scans));
+    }
+
+    /// <summary>Commands on this app's own database: other tests run in this process at the same time, on both databases.</summary>
+    private static Func<DbCommand, bool> OnDatabaseOf(TestApp app)
+    {
+        if (app.Db == Db.Postgres)
+        {
+            var database = new NpgsqlConnectionStringBuilder(app.ConnectionString).Database;
+            return c => c.Connection is NpgsqlConnection n && n.Database == database;
+        }
+        var file = Path.GetFileName(new SqliteConnectionStringBuilder(app.ConnectionString).DataSource);
+        return c => c.Connection is SqliteConnection s && Path.GetFileName(s.DataSource) == file;
     }
 
     private static bool HasParameter(DbCommand command, Func<string, bool> match) =>
