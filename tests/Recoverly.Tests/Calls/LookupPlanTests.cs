@@ -88,9 +88,9 @@ public class LookupPlanTests
         await using var app = await TestApp.StartAsync(Db.Sqlite);
         const string owner = "+15125550199";
         await app.AddBusinessWithConfirmedOwnerAsync(owner);
-        var all = new ConcurrentQueue<CapturedCommand>();
         var ours = OnDatabaseOf(app);
-        using var capture = LookupCapture.For(ours, all);
+        using var capture = LookupCapture.For(ours);
+        var all = capture.All;
 
         // A caller's whole conversation: the missed call and its text-back, delivery receipts, a reply, the owner's answer, STOP.
         async Task ConversationAsync(string caller)
@@ -178,22 +178,20 @@ public class LookupPlanTests
     private sealed class LookupCapture : IObserver<DiagnosticListener>, IObserver<KeyValuePair<string, object?>>, IDisposable
     {
         private readonly Func<DbCommand, bool> _match;
-        private readonly ConcurrentQueue<CapturedCommand>? _all;
         private readonly ConcurrentBag<IDisposable> _subscriptions = [];
-        private CapturedCommand? _command;
 
-        private LookupCapture(Func<DbCommand, bool> match, ConcurrentQueue<CapturedCommand>? all)
-        {
-            _match = match;
-            _all = all;
-        }
+        private LookupCapture(Func<DbCommand, bool> match) => _match = match;
 
-        public CapturedCommand? Command => Volatile.Read(ref _command);
+        /// <summary>Every matching command, in the order run.</summary>
+        public ConcurrentQueue<CapturedCommand> All { get; } = new();
+
+        /// <summary>The latest matching command, or null.</summary>
+        public CapturedCommand? Command => All.LastOrDefault();
 
         /// <remarks>EF re-reads whether anyone listens about once a second: make the call until a command is seen.</remarks>
-        public static LookupCapture For(Func<DbCommand, bool> match, ConcurrentQueue<CapturedCommand>? all = null)
+        public static LookupCapture For(Func<DbCommand, bool> match)
         {
-            var capture = new LookupCapture(match, all);
+            var capture = new LookupCapture(match);
             capture._subscriptions.Add(DiagnosticListener.AllListeners.Subscribe(capture));
             return capture;
         }
@@ -208,9 +206,7 @@ public class LookupPlanTests
             if (e.Key != RelationalEventId.CommandExecuting.Name || e.Value is not CommandEventData data) return;
             var command = data.Command;
             if (!_match(command)) return;
-            var captured = new CapturedCommand(command.CommandText, [.. command.Parameters.Cast<DbParameter>().Select(p => (p.ParameterName, (object?)p.Value))]);
-            Volatile.Write(ref _command, captured);
-            _all?.Enqueue(captured);
+            All.Enqueue(new CapturedCommand(command.CommandText, [.. command.Parameters.Cast<DbParameter>().Select(p => (p.ParameterName, (object?)p.Value))]));
         }
 
         public void OnCompleted() { }
