@@ -105,14 +105,25 @@ public sealed class Dispatcher(IServiceScopeFactory scopes, ITextProvider gatewa
             }
             else waiting.Add((sender.Key, interval, texts));
         }
-        // One statement asks every number's gate; an open gate lets one text through now, the rest ask again later.
-        var gates = await SendPacer.TakeAsync(db, [.. waiting.Select(w => (w.Sender, w.Interval))], now, ct);
+        // One statement asks every number's gate and fences every row about to be sent: the unpaced ones, and each paced one
+        // whose gate opened (an open gate lets one text through now, the rest ask again later). A row with an earlier attempt is
+        // reconciled first, then fenced alone. The moment is read right before, so a send that leaves at once needs no
+        // confirming statement of its own (step 3 in docs/product/sending.md).
+        var free = ready.Where(r => r.Kind.IsSms() && !r.NeedsReconcile).Select(r => r.Id).ToList();
+        var paced = waiting.Where(w => !w.Rows[0].NeedsReconcile).Select(w => (w.Rows[0].Id, w.Sender)).ToList();
+        var stamp = Now;
+        var (gates, fenced) = await _leases.PaceAndFenceAsync(db, [.. waiting.Select(w => (w.Sender, w.Interval))], free, paced, stamp, Lease, ct);
+        var toFence = free.ToHashSet();
         foreach (var (sender, interval, rows) in waiting)
         {
             var first = gates.Open.Contains(sender) ? 1 : 0;
-            if (first == 1) ready.Add(rows[0] with { Gate = new SendGate(now.Ticks + interval.Ticks, interval) });
+            if (first == 1)
+            {
+                ready.Add(rows[0] with { Gate = new SendGate(stamp.Ticks + interval.Ticks, interval) });
+                if (!rows[0].NeedsReconcile) toFence.Add(rows[0].Id);
+            }
             // A shut number's next text asks again the moment its gate opens; later ones an interval apart after it.
-            var opens = first == 1 ? now + interval : gates.ShutUntil.GetValueOrDefault(sender, now + interval);
+            var opens = first == 1 ? stamp + interval : gates.ShutUntil.GetValueOrDefault(sender, stamp + interval);
             for (var i = first; i < rows.Count; i++) later.Add((rows[i].Id, opens + interval * (i - first)));
         }
         // Every row that must wait goes back in one statement.
@@ -122,11 +133,7 @@ public sealed class Dispatcher(IServiceScopeFactory scopes, ITextProvider gatewa
             _held.TryRemove(id, out _);
             if (next is { } at) WakeBy(at);
         }
-        // One statement fences every row about to be sent; a row with an earlier attempt is reconciled first, then fenced alone.
-        var toFence = ready.Where(r => r.Kind.IsSms() && !r.NeedsReconcile).Select(r => r.Id).ToList();
-        var fenced = await _leases.FenceAsync(db, toFence, now, Lease, ct);
-        var fencedOrNot = toFence.ToHashSet();
-        ready = [.. ready.Select(r => !fencedOrNot.Contains(r.Id) ? r : fenced.Contains(r.Id) ? r with { FencedAt = now } : r with { FenceRefused = true })];
+        ready = [.. ready.Select(r => !toFence.Contains(r.Id) ? r : fenced.Contains(r.Id) ? r with { FencedAt = stamp } : r with { FenceRefused = true })];
         foreach (var row in ready) _inFlightBySender.AddOrUpdate(row.From, 1, (_, n) => n + 1);
         return ready;
     }
@@ -226,7 +233,8 @@ public sealed class Dispatcher(IServiceScopeFactory scopes, ITextProvider gatewa
             var leaving = Now;
             if (row.Gate is { } gate)
             {
-                var confirmed = await SendPacer.ConfirmTurnAsync(db, row.From, gate, time, ct);
+                // A turn taken moments ago is its own confirmation; one taken longer ago is confirmed again now.
+                var confirmed = gate.FreshAt(Now) ? gate.TakenAt : await SendPacer.ConfirmTurnAsync(db, row.From, gate, time, ct);
                 leaving = confirmed ?? Now;
                 // The number's gate opens again an interval from now; its next text (or this one, turned away) is claimed then.
                 var opens = leaving + gate.Interval;

@@ -181,10 +181,11 @@ public sealed class OutboxLeases(string workerId)
         return await cmd.ExecuteNonQueryAsync(ct);
     }
 
-    private static string FenceSql(RecoverlyDb db, IReadOnlyCollection<long> ids) => $"""
+    /// <summary>The fence's update: rows matching <paramref name="ids"/> (a condition on <c>o."Id"</c>) that are ours, still sendable, unexpired and allowed by consent.</summary>
+    private static string FenceSql(string ids) => $"""
         UPDATE "OutboundMessages" AS o SET "Status" = '{OutboundStatus.Sending}', "LeaseUntil" = @until,
             "AttemptStartedAt" = COALESCE(o."AttemptStartedAt", @now), "PacedUntil" = NULL
-        WHERE o.{IdIn(db, ids)} AND o."LeaseOwner" = @worker AND {SendableSql.Still("o.\"Status\"")}
+        WHERE {ids} AND o."LeaseOwner" = @worker AND {SendableSql.Still("o.\"Status\"")}
           AND (o."ExpiresAt" IS NULL OR o."ExpiresAt" > @now)
           AND {ConsentLedger.SqlCondition("o")}
         RETURNING "Id"
@@ -201,14 +202,64 @@ public sealed class OutboxLeases(string workerId)
         var fenced = new HashSet<long>();
         if (ids.Count == 0) return fenced;
         using var _ = await db.EnterWriteGateAsync(ct);
-        await using var cmd = await CommandAsync(db, FenceSql(db, ids), ct);
-        Add(cmd, "until", now + lease);
-        Add(cmd, "now", now);
-        Add(cmd, "worker", WorkerId);
+        await using var cmd = await CommandAsync(db, FenceSql("o." + IdIn(db, ids)), ct);
+        AddFence(cmd, now, lease);
         AddIds(db, cmd, ids);
         await using var reader = await cmd.ExecuteReaderAsync(ct);
         while (await reader.ReadAsync(ct)) fenced.Add(reader.GetInt64(0));
         return fenced;
+    }
+
+    private void AddFence(DbCommand cmd, DateTime now, TimeSpan lease)
+    {
+        Add(cmd, "until", now + lease);
+        Add(cmd, "now", now);
+        Add(cmd, "worker", WorkerId);
+    }
+
+    /// <summary>
+    /// On PostgreSQL the pacing gate and the batch fence in one statement: the gate opens what it can, and the fence takes the
+    /// unpaced rows (<c>@free</c>) and each paced row (<c>@paced</c>) whose number's gate just opened. The gate's numbers come
+    /// back with a null id, the fenced rows with a null number.
+    /// </summary>
+    private static readonly string PostgresPaceAndFence = $"""
+        WITH gate AS ({SendPacer.PostgresGateSql}),
+        fenced AS ({FenceSql("""o."Id" = ANY(@free || @paced) AND (o."Id" = ANY(@free) OR o."From" IN (SELECT "Sender" FROM gate))""")})
+        SELECT "Sender", NULL::bigint FROM gate UNION ALL SELECT NULL, "Id" FROM fenced
+        """;
+
+    /// <summary>
+    /// Paces and fences a claimed batch (docs/product/sending.md, steps 3 and 5): opens the gate of every <paramref name="wanted"/>
+    /// number and fences the <paramref name="free"/> rows (unpaced) and each <paramref name="paced"/> row whose number's gate
+    /// opened, all at <paramref name="now"/>. One round trip on PostgreSQL (two when some gate stayed shut); on SQLite, where
+    /// statements cost no round trip, the gate and the fence are their own statements.
+    /// </summary>
+    public async Task<(GateAnswers Gates, HashSet<long> Fenced)> PaceAndFenceAsync(RecoverlyDb db,
+        IReadOnlyList<(string Sender, TimeSpan Interval)> wanted, IReadOnlyList<long> free, IReadOnlyList<(long Id, string Sender)> paced,
+        DateTime now, TimeSpan lease, CancellationToken ct)
+    {
+        if (db.Provider != DatabaseProvider.Postgres || wanted.Count + free.Count == 0)
+        {
+            var answers = await SendPacer.TakeAsync(db, wanted, now, ct);
+            List<long> ids = [.. free, .. paced.Where(p => answers.Open.Contains(p.Sender)).Select(p => p.Id)];
+            return (answers, await FenceAsync(db, ids, now, lease, ct));
+        }
+        var open = new HashSet<string>(StringComparer.Ordinal);
+        var fenced = new HashSet<long>();
+        await using (var cmd = await CommandAsync(db, PostgresPaceAndFence, ct))
+        {
+            SendPacer.AddGate(db, cmd, wanted, now);
+            AddFence(cmd, now, lease);
+            Add(cmd, "free", free.ToArray());
+            Add(cmd, "paced", paced.Select(p => p.Id).ToArray());
+            await using var reader = await cmd.ExecuteReaderAsync(ct);
+            while (await reader.ReadAsync(ct))
+            {
+                if (reader.IsDBNull(1)) open.Add(reader.GetString(0));
+                else fenced.Add(reader.GetInt64(1));
+            }
+        }
+        return (new(open, await SendPacer.ShutUntilAsync(db, wanted, open, now, ct)), fenced);
     }
 
     /// <summary>

@@ -1,4 +1,5 @@
 using System.Collections.Frozen;
+using System.Data.Common;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using Recoverly.Data;
@@ -42,37 +43,59 @@ public sealed class SendPacer(IOptions<TelephonyOptions> options, IServiceScopeF
         CancellationToken ct)
     {
         var open = new HashSet<string>(StringComparer.Ordinal);
-        var shut = new Dictionary<string, DateTime>(StringComparer.Ordinal);
-        if (wanted.Count == 0) return new(open, shut);
+        if (wanted.Count == 0) return new(open, []);
         var postgres = db.Provider == DatabaseProvider.Postgres;
-        var rows = postgres
-            ? """SELECT s, @now + d FROM unnest(@senders, @spans) AS t(s, d)"""
-            : "VALUES " + string.Join(", ", wanted.Select((_, i) => $"(@s{i}, @now + @d{i})"));
         using var _ = await db.EnterWriteGateAsync(ct);
-        await using var cmd = await OutboxLeases.CommandAsync(db, $"""
-            INSERT INTO "SenderSlots" ("Sender", "NextSlotTicks") {rows}
-            ON CONFLICT ("Sender") DO UPDATE SET "NextSlotTicks" = excluded."NextSlotTicks" WHERE "SenderSlots"."NextSlotTicks" <= @now
-            RETURNING "Sender"
-            """, ct);
-        OutboxLeases.Add(cmd, "now", now.Ticks);
-        if (postgres)
+        await using var cmd = await OutboxLeases.CommandAsync(db, postgres ? PostgresGateSql
+            : $"""
+              INSERT INTO "SenderSlots" ("Sender", "NextSlotTicks") VALUES {string.Join(", ", wanted.Select((_, i) => $"(@s{i}, @nowTicks + @d{i})"))}
+              {OpenWhenDue}
+              """, ct);
+        AddGate(db, cmd, wanted, now);
+        await using (var reader = await cmd.ExecuteReaderAsync(ct))
+            while (await reader.ReadAsync(ct)) open.Add(reader.GetString(0));
+        return new(open, await ShutUntilAsync(db, wanted, open, now, ct));
+    }
+
+    private const string OpenWhenDue = """
+        ON CONFLICT ("Sender") DO UPDATE SET "NextSlotTicks" = excluded."NextSlotTicks" WHERE "SenderSlots"."NextSlotTicks" <= @nowTicks
+        RETURNING "Sender"
+        """;
+
+    /// <summary>
+    /// The gate on PostgreSQL: every wanted number (<c>@senders</c>, <c>@spans</c>) in one statement, returning those that
+    /// opened. Written to stand alone or as a common table expression another statement builds on (the batch fence,
+    /// <see cref="OutboxLeases.PaceAndFenceAsync"/>); its parameters are added by <see cref="AddGate"/>.
+    /// </summary>
+    internal const string PostgresGateSql = $"""
+        INSERT INTO "SenderSlots" ("Sender", "NextSlotTicks") SELECT s, @nowTicks + d FROM unnest(@senders, @spans) AS t(s, d)
+        {OpenWhenDue}
+        """;
+
+    internal static void AddGate(RecoverlyDb db, DbCommand cmd, IReadOnlyList<(string Sender, TimeSpan Interval)> wanted, DateTime now)
+    {
+        OutboxLeases.Add(cmd, "nowTicks", now.Ticks);
+        if (db.Provider == DatabaseProvider.Postgres)
         {
             OutboxLeases.Add(cmd, "senders", wanted.Select(w => w.Sender).ToArray());
             OutboxLeases.Add(cmd, "spans", wanted.Select(w => w.Interval.Ticks).ToArray());
+            return;
         }
-        else
+        for (var i = 0; i < wanted.Count; i++)
         {
-            for (var i = 0; i < wanted.Count; i++)
-            {
-                OutboxLeases.Add(cmd, $"s{i}", wanted[i].Sender);
-                OutboxLeases.Add(cmd, $"d{i}", wanted[i].Interval.Ticks);
-            }
+            OutboxLeases.Add(cmd, $"s{i}", wanted[i].Sender);
+            OutboxLeases.Add(cmd, $"d{i}", wanted[i].Interval.Ticks);
         }
-        await using (var reader = await cmd.ExecuteReaderAsync(ct))
-            while (await reader.ReadAsync(ct)) open.Add(reader.GetString(0));
-        var stillShut = wanted.Select(w => w.Sender).Where(s => !open.Contains(s)).Distinct().ToList();
-        if (stillShut.Count == 0) return new(open, shut);
+    }
 
+    /// <summary>When each wanted number that stayed shut opens again: one more statement, only when some stayed shut.</summary>
+    internal static async Task<Dictionary<string, DateTime>> ShutUntilAsync(RecoverlyDb db, IReadOnlyList<(string Sender, TimeSpan Interval)> wanted,
+        HashSet<string> open, DateTime now, CancellationToken ct)
+    {
+        var shut = new Dictionary<string, DateTime>(StringComparer.Ordinal);
+        var stillShut = wanted.Select(w => w.Sender).Where(s => !open.Contains(s)).Distinct().ToList();
+        if (stillShut.Count == 0) return shut;
+        var postgres = db.Provider == DatabaseProvider.Postgres;
         await using var read = await OutboxLeases.CommandAsync(db, postgres
             ? """SELECT "Sender", "NextSlotTicks" FROM "SenderSlots" WHERE "Sender" = ANY(@shut)"""
             : $"""SELECT "Sender", "NextSlotTicks" FROM "SenderSlots" WHERE "Sender" IN ({string.Join(", ", stillShut.Select((_, i) => $"@shut{i}"))})""",
@@ -82,7 +105,7 @@ public sealed class SendPacer(IOptions<TelephonyOptions> options, IServiceScopeF
             for (var i = 0; i < stillShut.Count; i++) OutboxLeases.Add(read, $"shut{i}", stillShut[i]);
         await using (var slots = await read.ExecuteReaderAsync(ct))
             while (await slots.ReadAsync(ct)) shut[slots.GetString(0)] = new DateTime(Math.Max(slots.GetInt64(1), now.Ticks), DateTimeKind.Utc);
-        return new(open, shut);
+        return shut;
     }
 
     /// <summary>Moves a number's next slot from the turn a dispatcher holds (@taken) to @next; no row changes when somebody else took it.</summary>
@@ -168,4 +191,15 @@ public sealed class SendPacer(IOptions<TelephonyOptions> options, IServiceScopeF
 public sealed record GateAnswers(HashSet<string> Open, Dictionary<string, DateTime> ShutUntil);
 
 /// <summary>The gate a claimed text passed: the next-slot value its opening wrote, and the number's interval.</summary>
-public readonly record struct SendGate(long SlotTicks, TimeSpan Interval);
+public readonly record struct SendGate(long SlotTicks, TimeSpan Interval)
+{
+    /// <summary>The moment the gate was opened for this text: the number's next turn counts from it.</summary>
+    public DateTime TakenAt => new(SlotTicks - Interval.Ticks, DateTimeKind.Utc);
+
+    /// <summary>
+    /// Whether a request leaving at <paramref name="now"/> may count as leaving at <see cref="TakenAt"/>, as a confirmed turn
+    /// does (<see cref="SendPacer.ConfirmTurnAsync"/>): within <see cref="SendPacer.ConfirmSlack"/> of it, so nobody can have
+    /// opened the gate since, and the next turn is an interval after this request less at most that slack.
+    /// </summary>
+    public bool FreshAt(DateTime now) => now >= TakenAt && now - TakenAt <= SendPacer.ConfirmSlack && SendPacer.ConfirmSlack * 2 < Interval;
+}

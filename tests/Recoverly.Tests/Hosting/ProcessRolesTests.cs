@@ -46,7 +46,7 @@ public sealed class ProcessRolesTests : IDisposable
         await dispatcher.StartServerAsync();
         await Eventually.TrueAsync(
             () => dispatcher.QueryAsync(d => d.OutboundMessages.AnyAsync(m => m.Kind == OutboundKind.TextBack && m.ProviderSid != null)),
-            "the dispatcher-only process sent the text-back");
+            "the dispatcher-only process sent the text-back", context: () => dispatcher.ConsoleTail());
 
         Assert.Single(sink.Api.SentTo(Caller));
         Assert.Equal("dispatcher", await RolesAsync(dispatcher));
