@@ -229,6 +229,16 @@ public sealed class OutboxLeases(string workerId)
         """;
 
     /// <summary>
+    /// The same for one paced row, the usual case when texts come one at a time: plain parameters instead of arrays, so
+    /// PostgreSQL plans the statement once rather than on every run (docs/benchmarks.md, "Grouped finishes").
+    /// </summary>
+    private static readonly string PostgresPaceAndFenceOne = $"""
+        WITH gate AS ({SendPacer.PostgresGateOneSql}),
+        fenced AS ({FenceSql("""o."Id" = @paced AND o."From" IN (SELECT "Sender" FROM gate)""")})
+        SELECT "Sender", NULL::bigint FROM gate UNION ALL SELECT NULL, "Id" FROM fenced
+        """;
+
+    /// <summary>
     /// Paces and fences a claimed batch (docs/product/sending.md, steps 3 and 5): opens the gate of every <paramref name="wanted"/>
     /// number and fences the <paramref name="free"/> rows (unpaced) and each <paramref name="paced"/> row whose number's gate
     /// opened, all at <paramref name="now"/>. One round trip on PostgreSQL (two when some gate stayed shut); on SQLite, where
@@ -238,7 +248,7 @@ public sealed class OutboxLeases(string workerId)
         IReadOnlyList<(string Sender, TimeSpan Interval)> wanted, IReadOnlyList<long> free, IReadOnlyList<(long Id, string Sender)> paced,
         DateTime now, TimeSpan lease, CancellationToken ct)
     {
-        if (db.Provider != DatabaseProvider.Postgres || wanted.Count + free.Count == 0)
+        if (db.Provider != DatabaseProvider.Postgres || wanted.Count == 0)
         {
             var answers = await SendPacer.TakeAsync(db, wanted, now, ct);
             List<long> ids = [.. free, .. paced.Where(p => answers.Open.Contains(p.Sender)).Select(p => p.Id)];
@@ -246,12 +256,17 @@ public sealed class OutboxLeases(string workerId)
         }
         var open = new HashSet<string>(StringComparer.Ordinal);
         var fenced = new HashSet<long>();
-        await using (var cmd = await CommandAsync(db, PostgresPaceAndFence, ct))
+        var one = wanted.Count == 1 && paced.Count == 1 && free.Count == 0;
+        await using (var cmd = await CommandAsync(db, one ? PostgresPaceAndFenceOne : PostgresPaceAndFence, ct))
         {
-            SendPacer.AddGate(db, cmd, wanted, now);
+            SendPacer.AddGate(cmd, wanted, now, arrays: !one);
             AddFence(cmd, now, lease);
-            Add(cmd, "free", free.ToArray());
-            Add(cmd, "paced", paced.Select(p => p.Id).ToArray());
+            if (one) Add(cmd, "paced", paced[0].Id);
+            else
+            {
+                Add(cmd, "free", free.ToArray());
+                Add(cmd, "paced", paced.Select(p => p.Id).ToArray());
+            }
             await using var reader = await cmd.ExecuteReaderAsync(ct);
             while (await reader.ReadAsync(ct))
             {

@@ -46,12 +46,12 @@ public sealed class SendPacer(IOptions<TelephonyOptions> options, IServiceScopeF
         if (wanted.Count == 0) return new(open, []);
         var postgres = db.Provider == DatabaseProvider.Postgres;
         using var _ = await db.EnterWriteGateAsync(ct);
-        await using var cmd = await OutboxLeases.CommandAsync(db, postgres ? PostgresGateSql
+        await using var cmd = await OutboxLeases.CommandAsync(db, postgres ? wanted.Count == 1 ? PostgresGateOneSql : PostgresGateSql
             : $"""
               INSERT INTO "SenderSlots" ("Sender", "NextSlotTicks") VALUES {string.Join(", ", wanted.Select((_, i) => $"(@s{i}, @nowTicks + @d{i})"))}
               {OpenWhenDue}
               """, ct);
-        AddGate(db, cmd, wanted, now);
+        AddGate(cmd, wanted, now, arrays: postgres && wanted.Count > 1);
         await using (var reader = await cmd.ExecuteReaderAsync(ct))
             while (await reader.ReadAsync(ct)) open.Add(reader.GetString(0));
         return new(open, await ShutUntilAsync(db, wanted, open, now, ct));
@@ -72,10 +72,17 @@ public sealed class SendPacer(IOptions<TelephonyOptions> options, IServiceScopeF
         {OpenWhenDue}
         """;
 
-    internal static void AddGate(RecoverlyDb db, DbCommand cmd, IReadOnlyList<(string Sender, TimeSpan Interval)> wanted, DateTime now)
+    /// <summary><see cref="PostgresGateSql"/> for one number (<c>@s0</c>, <c>@d0</c>): planned once, where arrays are planned on every run.</summary>
+    internal const string PostgresGateOneSql = $"""
+        INSERT INTO "SenderSlots" ("Sender", "NextSlotTicks") VALUES (@s0, @nowTicks + @d0)
+        {OpenWhenDue}
+        """;
+
+    /// <summary>The gate's parameters: arrays for <see cref="PostgresGateSql"/>, one pair per number otherwise.</summary>
+    internal static void AddGate(DbCommand cmd, IReadOnlyList<(string Sender, TimeSpan Interval)> wanted, DateTime now, bool arrays)
     {
         OutboxLeases.Add(cmd, "nowTicks", now.Ticks);
-        if (db.Provider == DatabaseProvider.Postgres)
+        if (arrays)
         {
             OutboxLeases.Add(cmd, "senders", wanted.Select(w => w.Sender).ToArray());
             OutboxLeases.Add(cmd, "spans", wanted.Select(w => w.Interval.Ticks).ToArray());

@@ -80,6 +80,16 @@ public class DispatchStatementsTests
         Assert.Equal((now + second).Ticks, slots["+15125550100"]);
         Assert.Equal((now + TimeSpan.FromMilliseconds(500)).Ticks, slots["+15125550200"]);
         Assert.False(slots.ContainsKey("+15125550300"));
+
+        // Bolt's row alone (the form for one row): still shut a moment later, then fenced the moment its gate opens.
+        async Task<HashSet<long>> BoltAtAsync(DateTime at) => (await app.WithScopeAsync(sp => leases.PaceAndFenceAsync(
+            sp.GetRequiredService<RecoverlyDb>(), [("+15125550200", second)], [], [(rows["+15125550200"].Id, "+15125550200")], at,
+            TimeSpan.FromSeconds(30), CancellationToken.None))).Fenced;
+        Assert.Empty(await BoltAtAsync(now + TimeSpan.FromMilliseconds(499)));
+        Assert.Equal([rows["+15125550200"].Id], await BoltAtAsync(now + TimeSpan.FromMilliseconds(500)));
+        Assert.Equal(OutboundStatus.Sending, await app.QueryAsync(d => d.OutboundMessages.Where(m => m.From == "+15125550200").Select(m => m.Status).SingleAsync()));
+        Assert.Equal((now + TimeSpan.FromMilliseconds(1500)).Ticks,
+            await app.QueryAsync(d => d.SenderSlots.Where(s => s.Sender == "+15125550200").Select(s => s.NextSlotTicks).SingleAsync()));
     }
 
     /// <summary>The SQL of every command Npgsql runs on one database while it is alive (Npgsql's own tracing source).</summary>
