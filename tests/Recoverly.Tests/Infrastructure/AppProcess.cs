@@ -271,9 +271,11 @@ public sealed class AppProcess : IAsyncDisposable
             foreach (var f in new[] { _sqliteFile, _sqliteFile + "-wal", _sqliteFile + "-shm" })
                 try { File.Delete(f); } catch (IOException) { }
         }
-        else
+        else if (Db == Db.Postgres)
         {
-            NpgsqlConnection.ClearAllPools();
+            // This test's own pool only: other tests' apps in this process keep theirs.
+            using var pooled = new NpgsqlConnection(ConnectionString);
+            NpgsqlConnection.ClearPool(pooled);
         }
         return ValueTask.CompletedTask;
     }

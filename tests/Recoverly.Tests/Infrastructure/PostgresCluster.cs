@@ -193,8 +193,9 @@ public sealed class PostgresCluster : IAsyncDisposable
             }
             catch (PostgresException e) when (e.SqlState == ObjectInUse && template is not null && deadline.Elapsed < ReadyTimeout)
             {
-                // "source database is being accessed by other users": usually an idle pooled connection.
-                NpgsqlConnection.ClearAllPools();
+                // "source database is being accessed by other users": usually an idle pooled connection. Only the template's
+                // pool is cleared: clearing every pool would close the connections other tests' apps are using (and priming).
+                await using (var pooled = new NpgsqlConnection(ConnectionStringFor(template))) NpgsqlConnection.ClearPool(pooled);
                 await Task.Delay(100, ct).ConfigureAwait(false);
             }
         }

@@ -183,7 +183,7 @@ public sealed partial class TestApp : IAsyncDisposable
         var connection = await cluster.CreateDatabaseAsync();
         await using (var db = new PostgresRecoverlyDb(new DbContextOptionsBuilder<PostgresRecoverlyDb>().UseNpgsql(connection).Options))
             await db.Database.MigrateAsync();
-        NpgsqlConnection.ClearAllPools();
+        await using (var pooled = new NpgsqlConnection(connection)) NpgsqlConnection.ClearPool(pooled);
         return new NpgsqlConnectionStringBuilder(connection).Database!;
     });
 
