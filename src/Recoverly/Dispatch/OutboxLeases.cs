@@ -233,7 +233,7 @@ public sealed class OutboxLeases(string workerId)
     /// PostgreSQL plans the statement once rather than on every run (docs/benchmarks.md, "Grouped finishes").
     /// </summary>
     private static readonly string PostgresPaceAndFenceOne = $"""
-        WITH gate AS ({SendPacer.PostgresGateOneSql}),
+        WITH gate AS ({SendPacer.GateSql(1)}),
         fenced AS ({FenceSql("""o."Id" = @paced AND o."From" IN (SELECT "Sender" FROM gate)""")})
         SELECT "Sender", NULL::bigint FROM gate UNION ALL SELECT NULL, "Id" FROM fenced
         """;

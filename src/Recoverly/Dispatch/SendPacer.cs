@@ -46,12 +46,9 @@ public sealed class SendPacer(IOptions<TelephonyOptions> options, IServiceScopeF
         if (wanted.Count == 0) return new(open, []);
         var postgres = db.Provider == DatabaseProvider.Postgres;
         using var _ = await db.EnterWriteGateAsync(ct);
-        await using var cmd = await OutboxLeases.CommandAsync(db, postgres ? wanted.Count == 1 ? PostgresGateOneSql : PostgresGateSql
-            : $"""
-              INSERT INTO "SenderSlots" ("Sender", "NextSlotTicks") VALUES {string.Join(", ", wanted.Select((_, i) => $"(@s{i}, @nowTicks + @d{i})"))}
-              {OpenWhenDue}
-              """, ct);
-        AddGate(cmd, wanted, now, arrays: postgres && wanted.Count > 1);
+        var arrays = postgres && wanted.Count > 1;
+        await using var cmd = await OutboxLeases.CommandAsync(db, arrays ? PostgresGateSql : GateSql(wanted.Count), ct);
+        AddGate(cmd, wanted, now, arrays);
         await using (var reader = await cmd.ExecuteReaderAsync(ct))
             while (await reader.ReadAsync(ct)) open.Add(reader.GetString(0));
         return new(open, await ShutUntilAsync(db, wanted, open, now, ct));
@@ -72,9 +69,12 @@ public sealed class SendPacer(IOptions<TelephonyOptions> options, IServiceScopeF
         {OpenWhenDue}
         """;
 
-    /// <summary><see cref="PostgresGateSql"/> for one number (<c>@s0</c>, <c>@d0</c>): planned once, where arrays are planned on every run.</summary>
-    internal const string PostgresGateOneSql = $"""
-        INSERT INTO "SenderSlots" ("Sender", "NextSlotTicks") VALUES (@s0, @nowTicks + @d0)
+    /// <summary>
+    /// The gate for <paramref name="numbers"/> numbers as one pair of parameters each (<c>@s0</c>, <c>@d0</c>, …): SQLite's form,
+    /// and PostgreSQL's for one number, which it plans once where arrays are planned on every run.
+    /// </summary>
+    internal static string GateSql(int numbers) => $"""
+        INSERT INTO "SenderSlots" ("Sender", "NextSlotTicks") VALUES {string.Join(", ", Enumerable.Range(0, numbers).Select(i => $"(@s{i}, @nowTicks + @d{i})"))}
         {OpenWhenDue}
         """;
 
