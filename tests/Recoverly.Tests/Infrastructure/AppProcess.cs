@@ -271,12 +271,7 @@ public sealed class AppProcess : IAsyncDisposable
             foreach (var f in new[] { _sqliteFile, _sqliteFile + "-wal", _sqliteFile + "-shm" })
                 try { File.Delete(f); } catch (IOException) { }
         }
-        else if (Db == Db.Postgres)
-        {
-            // This test's own pool only: other tests' apps in this process keep theirs.
-            using var pooled = new NpgsqlConnection(ConnectionString);
-            NpgsqlConnection.ClearPool(pooled);
-        }
+        else if (Db == Db.Postgres) PostgresCluster.ClearPoolOf(ConnectionString);
         return ValueTask.CompletedTask;
     }
 

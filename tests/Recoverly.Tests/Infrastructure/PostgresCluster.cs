@@ -158,6 +158,16 @@ public sealed class PostgresCluster : IAsyncDisposable
     }
 
     /// <summary>Npgsql connection string for <paramref name="database"/> on this cluster, as the superuser.</summary>
+    /// <summary>
+    /// Closes the idle pooled connections of this test process for exactly <paramref name="connectionString"/>. Never every
+    /// pool: that would close the connections other tests' apps, running at the same time, are using (and priming).
+    /// </summary>
+    public static void ClearPoolOf(string connectionString)
+    {
+        using var pooled = new NpgsqlConnection(connectionString);
+        NpgsqlConnection.ClearPool(pooled);
+    }
+
     public string ConnectionStringFor(string database) => new NpgsqlConnectionStringBuilder
     {
         Host = "127.0.0.1",
@@ -195,7 +205,7 @@ public sealed class PostgresCluster : IAsyncDisposable
             {
                 // "source database is being accessed by other users": usually an idle pooled connection. Only the template's
                 // pool is cleared: clearing every pool would close the connections other tests' apps are using (and priming).
-                await using (var pooled = new NpgsqlConnection(ConnectionStringFor(template))) NpgsqlConnection.ClearPool(pooled);
+                ClearPoolOf(ConnectionStringFor(template));
                 await Task.Delay(100, ct).ConfigureAwait(false);
             }
         }

@@ -183,7 +183,7 @@ public sealed partial class TestApp : IAsyncDisposable
         var connection = await cluster.CreateDatabaseAsync();
         await using (var db = new PostgresRecoverlyDb(new DbContextOptionsBuilder<PostgresRecoverlyDb>().UseNpgsql(connection).Options))
             await db.Database.MigrateAsync();
-        await using (var pooled = new NpgsqlConnection(connection)) NpgsqlConnection.ClearPool(pooled);
+        PostgresCluster.ClearPoolOf(connection);
         return new NpgsqlConnectionStringBuilder(connection).Database!;
     });
 
@@ -374,11 +374,7 @@ public sealed partial class TestApp : IAsyncDisposable
     /// Closes the idle connections the app's pool keeps (up to 100 after a burst, for minutes otherwise): left open,
     /// a run's worth of them can exceed the shared cluster's max_connections and fail whichever test comes next.
     /// </summary>
-    public static void ClosePostgresPool(string connectionString)
-    {
-        using var pooled = new NpgsqlConnection(DatabaseSetup.PreparePostgres(connectionString));
-        NpgsqlConnection.ClearPool(pooled);
-    }
+    public static void ClosePostgresPool(string connectionString) => PostgresCluster.ClearPoolOf(DatabaseSetup.PreparePostgres(connectionString));
 }
 
 /// <summary>Reads mail the app wrote to a pickup folder.</summary>
