@@ -267,9 +267,7 @@ public sealed class AppProcess : IAsyncDisposable
         Http.Dispose();
         if (_sqliteFile is not null)
         {
-            Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
-            foreach (var f in new[] { _sqliteFile, _sqliteFile + "-wal", _sqliteFile + "-shm" })
-                try { File.Delete(f); } catch (IOException) { }
+            SqliteFiles.Delete(ConnectionString, _sqliteFile);
         }
         else if (Db == Db.Postgres) PostgresCluster.ClearPoolOf(ConnectionString);
         return ValueTask.CompletedTask;

@@ -175,9 +175,7 @@ public sealed class BrowserApp : IAsyncDisposable
         await _factory.DisposeAsync();
         if (_sqliteFile is not null)
         {
-            Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
-            foreach (var f in new[] { _sqliteFile, _sqliteFile + "-wal", _sqliteFile + "-shm" })
-                try { File.Delete(f); } catch (IOException) { }
+            SqliteFiles.Delete($"Data Source={_sqliteFile}", _sqliteFile);
         }
         else
         {

@@ -345,9 +345,7 @@ public sealed partial class TestApp : IAsyncDisposable
         await _factory.DisposeAsync();
         if (_sqliteFile is not null)
         {
-            Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
-            foreach (var f in new[] { _sqliteFile, _sqliteFile + "-wal", _sqliteFile + "-shm" })
-                try { File.Delete(f); } catch (IOException) { }
+            SqliteFiles.Delete(ConnectionString, _sqliteFile);
         }
         else
         {
