@@ -293,7 +293,10 @@ public sealed class Dispatcher(IServiceScopeFactory scopes, ITextProvider gatewa
         finally
         {
             _held.TryRemove(row.Id, out _);
-            _inFlightBySender.AddOrUpdate(row.From, 0, (_, n) => Math.Max(0, n - 1));
+            // A number with nothing in flight leaves the map (only if still at zero), so a claim looks at the numbers sending now,
+            // not at every number this process ever sent from.
+            if (_inFlightBySender.AddOrUpdate(row.From, 0, (_, n) => Math.Max(0, n - 1)) == 0)
+                _inFlightBySender.TryRemove(new KeyValuePair<string, int>(row.From, 0));
         }
     }
 
