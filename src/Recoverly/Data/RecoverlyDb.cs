@@ -63,8 +63,10 @@ public abstract class RecoverlyDb(DbContextOptions options) : DbContext(options)
     /// Hands the connection back to the pool before a call outside (a provider request, a mail, a push) that can take seconds,
     /// so work waiting on those never holds connections the webhooks need; the next statement takes one again. Closed on the
     /// connection itself: on a context reused from the pool, EF's CloseConnection left it open (measured: docs/benchmarks.md).
+    /// Never under an open transaction (start-up's rehearsal runs the dispatcher inside one): closing would end it.
     /// </summary>
-    public Task ReleaseConnectionAsync() => Database.GetDbConnection().CloseAsync();
+    public Task ReleaseConnectionAsync() =>
+        Database.CurrentTransaction is null ? Database.GetDbConnection().CloseAsync() : Task.CompletedTask;
 
     /// <summary>Enters the write gate for one statement that is its own transaction (an ExecuteUpdate, one SaveChanges).</summary>
     public ValueTask<IDisposable> EnterWriteGateAsync(CancellationToken ct) => WriteGate.EnterAsync(ct);

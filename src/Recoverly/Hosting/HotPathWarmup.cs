@@ -4,6 +4,7 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using Npgsql;
 using Recoverly.Data;
+using Recoverly.Dispatch;
 using Recoverly.Businesses;
 using Recoverly.Calls;
 using Recoverly.Texts;
@@ -20,10 +21,12 @@ namespace Recoverly.Hosting;
 /// <item>On PostgreSQL every connection of the pool is opened and primed: the lookup runs often enough to be prepared on it,
 /// and the write is planned (EXPLAIN), so no server process meets its first real call cold.</item>
 /// <item>On a web process, missed calls to a fictional business are rehearsed through the real webhook endpoint, its filters
-/// and the real write, inside one transaction that is rolled back; often enough that the runtime promotes the path to fully
-/// optimised code, which it then waits for.</item>
+/// and the real write; on a dispatcher, texts from that business are sent through the real dispatcher, to the provider's
+/// client, which answers them in-process (<see cref="RehearsalAnswers"/>). All inside one transaction that is rolled back; often
+/// enough that the runtime promotes both paths to fully optimised code, which it then waits for.</item>
 /// </list>
-/// Nothing stays written: the numbers are fictional (555-01xx) and the rehearsal's transaction never commits.
+/// Nothing stays written and nothing is sent: the numbers are fictional (555-01xx), no request leaves the process and the
+/// rehearsal's transaction never commits.
 /// </summary>
 public static class HotPathWarmup
 {
@@ -33,6 +36,9 @@ public static class HotPathWarmup
     private const string FictionalCaller = "+12025550198";
 
     private const string FictionalBusinessLine = "+12025550197";
+
+    /// <summary>The rehearsed texts' sending number: no Numbers row, so no registration check holds its texts back.</summary>
+    private const string FictionalSender = "+12025550196";
 
     /// <summary>Rehearsed calls by default: twice the calls after which the runtime promotes a method to optimised code (30).</summary>
     public const int DefaultRounds = 60;
@@ -76,60 +82,143 @@ public static class HotPathWarmup
             foreach (var s in scopes) await s.DisposeAsync();
         }
         var rounds = Math.Max(0, config.GetValue("Recoverly:WarmUpRounds", DefaultRounds));
-        var (rehearsed, texted) = services.GetRequiredService<IOptions<RecoverlyOptions>>().Value.HasRole("web")
-            ? await RehearseAsync(app, Math.Min(rounds, MaxRounds), log, ct) : (0, 0);
+        var roles = services.GetRequiredService<IOptions<RecoverlyOptions>>().Value;
+        var (rehearsed, texted, sent) = await RehearseAsync(app, Math.Min(rounds, MaxRounds), roles.HasRole("web"), roles.HasRole("dispatcher"), log, ct);
         // Fewer calls than the promotion threshold queue nothing for the optimising compiler: nothing to wait for.
-        var settled = rehearsed >= TierUpCalls ? await SettleJitAsync(ct) : TimeSpan.Zero;
+        var settled = Math.Max(rehearsed, sent) >= TierUpCalls ? await SettleJitAsync(ct) : TimeSpan.Zero;
         log.LogInformation(
-            "Hot paths warmed on {Connections} connection(s), {Rehearsed} rehearsed call(s) ({Texted} texted, all rolled back), JIT settled in {Settled} ms; {Milliseconds} ms in all",
-            connections, rehearsed, texted, (long)settled.TotalMilliseconds, clock.ElapsedMilliseconds);
+            "Hot paths warmed on {Connections} connection(s), {Rehearsed} rehearsed call(s) ({Texted} texted, all rolled back), {Sent} rehearsed send(s), JIT settled in {Settled} ms; {Milliseconds} ms in all",
+            connections, rehearsed, texted, sent, (long)settled.TotalMilliseconds, clock.ElapsedMilliseconds);
     }
 
     /// <summary>
-    /// Missed calls from fictional callers to a fictional business, each through the real <c>POST /twilio/voice</c> endpoint
-    /// (signature filter, form parsing, lookup, write, TwiML) or, on Telnyx, straight through the recorder; all inside one
-    /// write transaction that is rolled back. Returns how many calls were rehearsed and how many of them queued a text-back
-    /// (the full write); a failure costs only the warm-up.
+    /// Inside one write transaction that is rolled back: on a web process, missed calls from fictional callers to a fictional
+    /// business, each through the real <c>POST /twilio/voice</c> endpoint (signature filter, form parsing, lookup, write, TwiML)
+    /// or, on Telnyx, straight through the recorder; on a dispatcher, texts from that business sent through the real dispatcher
+    /// (<see cref="RehearseSendsAsync"/>). Returns how many calls were rehearsed, how many of them queued a text-back (the full
+    /// write) and how many texts the provider's client took; a failure costs only the warm-up.
     /// </summary>
-    private static async Task<(int Rehearsed, int Texted)> RehearseAsync(WebApplication app, int rounds, ILogger log, CancellationToken ct)
+    private static async Task<(int Rehearsed, int Texted, int Sent)> RehearseAsync(WebApplication app, int rounds, bool web, bool dispatcher,
+        ILogger log, CancellationToken ct)
     {
-        if (rounds == 0) return (0, 0);
+        if (rounds == 0 || !(web || dispatcher)) return (0, 0, 0);
         await using var scope = app.Services.CreateAsyncScope();
         var sp = scope.ServiceProvider;
         var db = sp.GetRequiredService<RecoverlyDb>();
         using var rehearsal = Rehearsal.Begin();
         var done = 0;
         var texted = 0;
+        var sent = 0;
         try
         {
             await using var tx = await db.BeginWriteAsync(ct);
+            // The transaction holds the write gate around everything rehearsed; the statements inside must not queue for it
+            // again (the next scope to take this pooled context gets the real gate back).
+            db.WriteGate = NoWriteGate.Instance;
             var now = sp.GetRequiredService<TimeProvider>().GetUtcNow().UtcDateTime;
             var business = Business.StartTrial("Warm-up", FictionalBusinessLine, FictionalNumber, "America/New_York", now);
             business.DailyTextBackCap = rounds;
+            // A rehearsed text never asks the line-type lookup, which is a paid request to the provider.
+            business.LineTypeLookupOff = true;
             db.Businesses.Add(business);
             await db.SaveChangesAsync(ct);
             db.ChangeTracker.Clear();
-            var voice = TwilioVoiceEndpoint(app, sp);
-            var recorder = sp.GetRequiredService<MissedCallRecorder>();
-            var urls = sp.GetRequiredService<PublicUrls>();
-            for (; done < rounds; done++)
+            if (web)
             {
-                var incoming = new IncomingCall($"CA{done:x32}", RehearsalCaller(done), FictionalNumber, null, null);
-                if (voice is not null) await PostVoiceAsync(voice.Value.Endpoint, voice.Value.AuthToken, incoming, sp, ct);
-                else
+                var voice = TwilioVoiceEndpoint(app, sp);
+                var recorder = sp.GetRequiredService<MissedCallRecorder>();
+                var urls = sp.GetRequiredService<PublicUrls>();
+                for (; done < rounds; done++)
                 {
-                    var recorded = await recorder.RecordAsync(incoming, ct) ?? throw new InvalidOperationException("the rehearsal business was not found");
-                    _ = WebhookEndpoints.Greeting(recorded.Business, recorded.Call.Outcome, urls).ToString();
+                    var incoming = new IncomingCall($"CA{done:x32}", RehearsalCaller(done), FictionalNumber, null, null);
+                    if (voice is not null) await PostVoiceAsync(voice.Value.Endpoint, voice.Value.AuthToken, incoming, sp, ct);
+                    else
+                    {
+                        var recorded = await recorder.RecordAsync(incoming, ct) ?? throw new InvalidOperationException("the rehearsal business was not found");
+                        _ = WebhookEndpoints.Greeting(recorded.Business, recorded.Call.Outcome, urls).ToString();
+                    }
                 }
+                texted = await db.OutboundMessages.CountAsync(m => m.BusinessId == business.Id && m.Kind == OutboundKind.TextBack, ct);
             }
-            texted = await db.OutboundMessages.CountAsync(m => m.BusinessId == business.Id && m.Kind == OutboundKind.TextBack, ct);
+            if (dispatcher) sent = await RehearseSendsAsync(sp, db, business.Id, rounds, ct);
             // Disposing the transaction uncommitted rolls every rehearsed row back.
         }
         catch (Exception e) when (e is not OperationCanceledException || !ct.IsCancellationRequested)
         {
-            log.LogWarning("Start-up rehearsal stopped after {Rounds} call(s), the first real calls will be slower: {Error}", done, e.Message);
+            log.LogWarning("Start-up rehearsal stopped after {Rounds} call(s) and {Sent} send(s), the first real calls will be slower: {Error}",
+                done, sent, e.Message);
         }
-        return (done, texted);
+        return (done, texted, sent);
+    }
+
+    /// <summary>
+    /// Texts from the rehearsal's business, each claimed, paced and fenced, handed to the provider's client and its outcome
+    /// written by a dispatcher of its own (the same code as the running one), one at a time in the rehearsal's transaction.
+    /// That dispatcher's clock stands in the year 2000 and moves one pacing interval per text: its claims find only these rows,
+    /// since every real row is due later, and a number's gate opens for each text in turn. Returns how many the provider's client
+    /// took.
+    /// </summary>
+    private static async Task<int> RehearseSendsAsync(IServiceProvider sp, RecoverlyDb db, long businessId, int rounds, CancellationToken ct)
+    {
+        var clock = new RehearsalClock();
+        var epoch = clock.GetUtcNow().UtcDateTime;
+        for (var i = 0; i < rounds; i++)
+            Outbox.Enqueue(db, new OutboxItem(businessId, OutboundKind.TextBack, RehearsalCaller(i), FictionalSender, "Warm-up")
+            {
+                ExpiresAt = epoch.AddDays(1),
+            }, epoch);
+        await db.SaveChangesAsync(ct);
+        db.ChangeTracker.Clear();
+        // Its warnings and errors are logged (a rehearsal that cannot send says why), not each rehearsed text.
+        var dispatcher = ActivatorUtilities.CreateInstance<Dispatcher>(sp, new OneContextScopes(sp, db), (TimeProvider)clock,
+            new ProblemsOnly<Dispatcher>(sp.GetRequiredService<ILogger<Dispatcher>>()));
+        var batch = sp.GetRequiredService<IOptions<DispatchOptions>>().Value.BatchSize;
+        var step = await sp.GetRequiredService<SendPacer>().IntervalAsync(FictionalSender, ct) ?? TimeSpan.Zero;
+        for (var pass = 0; pass < rounds; pass++)
+        {
+            var (claimed, ready) = await dispatcher.ClaimReadyAsync(batch, ct);
+            if (claimed == 0) break;
+            foreach (var row in ready) await dispatcher.ProcessAsync(row, ct);
+            clock.Advance(step + TimeSpan.FromMilliseconds(1));
+        }
+        return await db.OutboundMessages.CountAsync(m => m.BusinessId == businessId && m.From == FictionalSender && m.ProviderSid != null, ct);
+    }
+
+    /// <summary>A logger that passes on warnings and errors only.</summary>
+    private sealed class ProblemsOnly<T>(ILogger<T> inner) : ILogger<T>
+    {
+        public IDisposable? BeginScope<TState>(TState state) where TState : notnull => inner.BeginScope(state);
+
+        public bool IsEnabled(LogLevel logLevel) => logLevel >= LogLevel.Warning && inner.IsEnabled(logLevel);
+
+        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+        {
+            if (IsEnabled(logLevel)) inner.Log(logLevel, eventId, state, exception, formatter);
+        }
+    }
+
+    /// <summary>The rehearsed dispatcher's clock, moved by hand.</summary>
+    private sealed class RehearsalClock : TimeProvider
+    {
+        private DateTimeOffset _now = new(2000, 1, 1, 0, 0, 0, TimeSpan.Zero);
+
+        public override DateTimeOffset GetUtcNow() => _now;
+
+        public void Advance(TimeSpan by) => _now += by;
+    }
+
+    /// <summary>Scopes that all hand out the rehearsal's one context, its connection and its transaction; any other service comes from the rehearsal's scope.</summary>
+    private sealed class OneContextScopes(IServiceProvider services, RecoverlyDb db) : IServiceScopeFactory, IServiceScope, IServiceProvider
+    {
+        public IServiceScope CreateScope() => this;
+
+        public IServiceProvider ServiceProvider => this;
+
+        public object? GetService(Type serviceType) => serviceType == typeof(RecoverlyDb) ? db : services.GetService(serviceType);
+
+        public void Dispose()
+        {
+        }
     }
 
     /// <summary>A different fictional caller for each rehearsed call (one missed call each, so every one is texted).</summary>

@@ -50,14 +50,14 @@ public static class RecoverlyMetrics
 
     public static void Sent(OutboundKind kind, SendOutcome outcome, int? errorCode)
     {
-        if (!Sends.Enabled) return;
+        if (!Sends.Enabled || Rehearsal.Active) return;
         Sends.Add(1, new KeyValuePair<string, object?>("kind", kind.ToString()), new KeyValuePair<string, object?>("outcome", outcome.ToString()),
             new KeyValuePair<string, object?>("error_code", errorCode?.ToString(CultureInfo.InvariantCulture) ?? "none"));
     }
 
     public static void TextBackAccepted(TimeSpan sinceRecorded)
     {
-        if (TimeToText.Enabled) TimeToText.Record(Math.Max(0, sinceRecorded.TotalSeconds));
+        if (TimeToText.Enabled && !Rehearsal.Active) TimeToText.Record(Math.Max(0, sinceRecorded.TotalSeconds));
     }
 
     public static void ConsentRecorded(ConsentKind kind)

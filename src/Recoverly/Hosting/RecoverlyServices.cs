@@ -54,12 +54,15 @@ public static class RecoverlyServices
         services.AddSingleton<SenderRegistrations>();
         services.AddScoped<TwilioRegistrationLookup>();
         services.AddTransient<ApiBaseUrlHandler>();
+        // Innermost on each provider's send client: start-up's rehearsed sends are answered in-process, never sent.
+        services.AddTransient<RehearsalAnswers>();
         services.AddHttpClient(TwilioGateway.HttpClientName, (sp, http) =>
             {
                 var dispatch = sp.GetRequiredService<Microsoft.Extensions.Options.IOptions<DispatchOptions>>().Value;
                 http.Timeout = TimeSpan.FromSeconds(dispatch.SendTimeoutSeconds + 5);
             })
             .AddHttpMessageHandler<ApiBaseUrlHandler>()
+            .AddHttpMessageHandler<RehearsalAnswers>()
             .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler
             {
                 AllowAutoRedirect = false,
@@ -77,6 +80,7 @@ public static class RecoverlyServices
                 var dispatch = sp.GetRequiredService<Microsoft.Extensions.Options.IOptions<DispatchOptions>>().Value;
                 http.Timeout = TimeSpan.FromSeconds(dispatch.SendTimeoutSeconds + 5);
             })
+            .AddHttpMessageHandler<RehearsalAnswers>()
             .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler { AllowAutoRedirect = false, PooledConnectionLifetime = TimeSpan.FromMinutes(5) });
         services.AddSingleton<TelnyxGateway>();
         services.AddSingleton<TelnyxWebhookKey>();

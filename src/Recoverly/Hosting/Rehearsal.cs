@@ -2,23 +2,37 @@ namespace Recoverly.Hosting;
 
 /// <summary>
 /// Marks work that start-up runs only to compile and warm the hot paths (<see cref="HotPathWarmup"/>): everything it writes is
-/// rolled back, so it logs nothing, counts in no metric and wakes no dispatcher (docs/deploy.md, "Start-up and readiness").
+/// rolled back, so it logs nothing, counts in no metric, wakes no dispatcher and sends nothing (docs/deploy.md, "Start-up and
+/// readiness").
 /// </summary>
 public static class Rehearsal
 {
-    private static readonly AsyncLocal<bool> Flag = new();
+    internal sealed class Run
+    {
+        public volatile bool Ended;
+    }
 
-    /// <summary>True inside a start-up rehearsal, on its own async flow only.</summary>
-    public static bool Active => Flag.Value;
+    private static readonly AsyncLocal<Run?> Current = new();
+
+    /// <summary>
+    /// True inside a start-up rehearsal, on its own async flow only, and only while it runs: work the rehearsal started and
+    /// that outlives it (a timer, a pooled task) carries its flow, but is never taken for a rehearsal once it has ended.
+    /// </summary>
+    public static bool Active => Current.Value is { Ended: false };
 
     internal static Scope Begin()
     {
-        Flag.Value = true;
-        return default;
+        var run = new Run();
+        Current.Value = run;
+        return new Scope(run);
     }
 
-    internal readonly struct Scope : IDisposable
+    internal readonly struct Scope(Run run) : IDisposable
     {
-        public void Dispose() => Flag.Value = false;
+        public void Dispose()
+        {
+            run.Ended = true;
+            Current.Value = null;
+        }
     }
 }

@@ -2,7 +2,10 @@ using Microsoft.EntityFrameworkCore;
 using Npgsql;
 using Recoverly.Calls;
 using Recoverly.Data;
+using Recoverly.Dispatch;
+using Recoverly.Hosting;
 using Recoverly.Tests.Infrastructure;
+using Recoverly.Texts;
 
 namespace Recoverly.Tests.Hosting;
 
@@ -16,6 +19,7 @@ public class WarmupTests
         Assert.Equal(0, await count(d => d.Contacts.CountAsync()));
         Assert.Equal(0, await count(d => d.OutboundMessages.CountAsync()));
         Assert.Equal(0, await count(d => d.ConsentEvents.CountAsync()));
+        Assert.Equal(0, await count(d => d.SenderSlots.CountAsync()));
     }
 
     [Theory]
@@ -28,8 +32,9 @@ public class WarmupTests
             ["Recoverly:WarmUpConnections"] = null, ["Recoverly:WarmUpRounds"] = "3",
         });
 
-        // Every rehearsed call went through the signed endpoint and the whole write, text-back included.
-        Assert.Contains(app.Logs.Lines, l => l.Contains("3 rehearsed call(s) (3 texted, all rolled back)", StringComparison.Ordinal));
+        // Every rehearsed call went through the signed endpoint and the whole write, text-back included. The tests' web-only
+        // process sends nothing, so it rehearses no send.
+        Assert.Contains(app.Logs.Lines, l => l.Contains("3 rehearsed call(s) (3 texted, all rolled back), 0 rehearsed send(s)", StringComparison.Ordinal));
         Assert.DoesNotContain(app.Logs.Lines, l => l.Contains("rehearsal stopped", StringComparison.Ordinal));
         // A rehearsed call is nobody's missed call: not logged as one, not sent, not kept.
         Assert.DoesNotContain(app.Logs.Lines, l => l.Contains("Missed call", StringComparison.Ordinal));
@@ -61,12 +66,52 @@ public class WarmupTests
         await AssertNothingWrittenAsync(app.QueryAsync);
     }
 
-    [Fact]
-    public async Task A_dispatcher_only_process_rehearses_no_webhook()
-    {
-        await using var app = await TestApp.StartAsync(Db.Sqlite, new Dictionary<string, string?> { ["Recoverly:Roles"] = "dispatcher" });
+    public static TheoryData<Db, Provider> Dispatchers => new() { { Db.Sqlite, Provider.Twilio }, { Db.Postgres, Provider.Twilio }, { Db.Sqlite, Provider.Telnyx } };
 
-        Assert.Contains(app.Logs.Lines, l => l.Contains("0 rehearsed call(s)", StringComparison.Ordinal));
+    [Theory]
+    [MemberData(nameof(Dispatchers))]
+    public async Task A_dispatcher_rehearses_sends_through_the_providers_client_and_sends_and_keeps_nothing(Db db, Provider provider)
+    {
+        await using var app = await TestApp.StartAsync(db, provider, new Dictionary<string, string?>
+        {
+            ["Recoverly:Roles"] = "dispatcher", ["Recoverly:WarmUpRounds"] = "3",
+            // Paced as deployed: each rehearsed text takes its number's turn through the gate.
+            ["Telephony:SendRatePerSecond"] = "1",
+        });
+
+        // Each rehearsed text was claimed, fenced, handed to the provider's client and its outcome written; none left the process.
+        Assert.Contains(app.Logs.Lines, l => l.Contains("0 rehearsed call(s) (0 texted, all rolled back), 3 rehearsed send(s)", StringComparison.Ordinal));
+        Assert.DoesNotContain(app.Logs.Lines, l => l.Contains("Outbox", StringComparison.Ordinal) || l.Contains("rehearsal stopped", StringComparison.Ordinal));
+        Assert.Empty(app.SmsApi.Sent);
+        await AssertNothingWrittenAsync(app.QueryAsync);
+
+        // The in-process answers ended with the rehearsal: the first real text reaches the provider.
+        var business = await app.AddBusinessAsync();
+        await app.QueryAsync(d =>
+        {
+            Outbox.Enqueue(d, new OutboxItem(business.Id, OutboundKind.TextBack, "+15125550142", "+15125550100", "Sorry we missed you"),
+                app.Time.GetUtcNow().UtcDateTime);
+            return d.SaveChangesAsync();
+        });
+        await app.DispatchAsync();
+        Assert.Single(app.SmsApi.Sent);
+    }
+
+    [Fact]
+    public void Work_the_rehearsal_started_is_not_taken_for_a_rehearsal_once_it_has_ended()
+    {
+        ExecutionContext? captured;
+        using (Rehearsal.Begin())
+        {
+            Assert.True(Rehearsal.Active);
+            captured = ExecutionContext.Capture();
+        }
+        Assert.False(Rehearsal.Active);
+
+        // A timer or a pooled task created inside the rehearsal runs later on the rehearsal's flow.
+        var later = true;
+        ExecutionContext.Run(captured!, _ => later = Rehearsal.Active, null);
+        Assert.False(later);
     }
 }
 
@@ -83,7 +128,7 @@ public class DeployedWarmupTests
         });
         await app.StartServerAsync();
 
-        Assert.Contains("60 rehearsed call(s) (60 texted, all rolled back), JIT settled in", app.ServerStdout, StringComparison.Ordinal);
+        Assert.Contains("60 rehearsed call(s) (60 texted, all rolled back), 60 rehearsed send(s), JIT settled in", app.ServerStdout, StringComparison.Ordinal);
         Assert.Equal(0, await app.QueryAsync(d => d.MissedCalls.CountAsync()));
         Assert.Equal(0, await app.QueryAsync(d => d.OutboundMessages.CountAsync()));
         // Rehearsals are not webhook traffic: the scrape shows none.
@@ -91,5 +136,8 @@ public class DeployedWarmupTests
         scrape.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", "scrape-token-0123456789abcdef");
         var body = await (await app.Http.SendAsync(scrape)).Content.ReadAsStringAsync();
         Assert.DoesNotContain("recoverly_webhook_duration_seconds_count{", body, StringComparison.Ordinal);
+        // Nor are rehearsed sends: no send is counted and no time-to-text recorded.
+        Assert.DoesNotContain("recoverly_sends_total{", body, StringComparison.Ordinal);
+        Assert.DoesNotContain("recoverly_text_back_time_to_text_seconds_count", body, StringComparison.Ordinal);
     }
 }
