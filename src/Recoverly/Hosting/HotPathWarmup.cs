@@ -145,8 +145,8 @@ public static class HotPathWarmup
         }
         catch (Exception e) when (e is not OperationCanceledException || !ct.IsCancellationRequested)
         {
-            log.LogWarning("Start-up rehearsal stopped after {Rounds} call(s) and {Sent} send(s), the first real calls will be slower: {Error}",
-                done, sent, e.Message);
+            // The sends' count is only known once they all ran, so a failure names the calls done and nothing more.
+            log.LogWarning("Start-up rehearsal stopped after {Rounds} call(s), the first real calls and texts will be slower: {Error}", done, e.Message);
         }
         return (done, texted, sent);
     }
