@@ -10,6 +10,8 @@ public static class Rehearsal
     internal sealed class Run
     {
         public volatile bool Ended;
+
+        public volatile Uri? Provider;
     }
 
     private static readonly AsyncLocal<Run?> Current = new();
@@ -19,6 +21,16 @@ public static class Rehearsal
     /// that outlives it (a timer, a pooled task) carries its flow, but is never taken for a rehearsal once it has ended.
     /// </summary>
     public static bool Active => Current.Value is { Ended: false };
+
+    /// <summary>Where the running rehearsal's sends go instead of the provider (<see cref="RehearsalProvider"/>); null when it has none.</summary>
+    public static Uri? Provider => Current.Value is { Ended: false } run ? run.Provider : null;
+
+    /// <summary>Sends of the running rehearsal go to <paramref name="standIn"/> from now on.</summary>
+    internal static void SendTo(Uri standIn)
+    {
+        var run = Current.Value ?? throw new InvalidOperationException("no rehearsal is running");
+        run.Provider = standIn;
+    }
 
     internal static Scope Begin()
     {

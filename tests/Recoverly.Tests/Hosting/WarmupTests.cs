@@ -79,13 +79,13 @@ public class WarmupTests
             ["Telephony:SendRatePerSecond"] = "1",
         });
 
-        // Each rehearsed text was claimed, fenced, handed to the provider's client and its outcome written; none left the process.
+        // Each rehearsed text was claimed, fenced, handed to the provider's client and its outcome written; none reached the provider.
         Assert.Contains(app.Logs.Lines, l => l.Contains("0 rehearsed call(s) (0 texted, all rolled back), 3 rehearsed send(s)", StringComparison.Ordinal));
         Assert.DoesNotContain(app.Logs.Lines, l => l.Contains("Outbox", StringComparison.Ordinal) || l.Contains("rehearsal stopped", StringComparison.Ordinal));
         Assert.Empty(app.SmsApi.Sent);
         await AssertNothingWrittenAsync(app.QueryAsync);
 
-        // The in-process answers ended with the rehearsal: the first real text reaches the provider.
+        // The stand-in ended with the rehearsal: the first real text reaches the provider.
         var business = await app.AddBusinessAsync();
         await app.QueryAsync(d =>
         {

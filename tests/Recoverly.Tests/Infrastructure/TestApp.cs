@@ -122,11 +122,11 @@ public sealed partial class TestApp : IAsyncDisposable
                 // The Twilio adapter talks to the fake API, or (simulator mode) to the simulator inside this test server.
                 var simulator = string.Equals(config["Telephony:Provider"], "Simulator", StringComparison.OrdinalIgnoreCase);
                 services.AddHttpClient(TwilioGateway.HttpClientName)
-                    .ConfigurePrimaryHttpMessageHandler(() => simulator ? _factory!.Server.CreateHandler() : TwilioRecordings.Handler(TwilioNumbers.Handler(Twilio.Handler())));
+                    .ConfigurePrimaryHttpMessageHandler(() => new RehearsalPassThrough(simulator ? _factory!.Server.CreateHandler() : TwilioRecordings.Handler(TwilioNumbers.Handler(Twilio.Handler()))));
                 services.AddHttpClient(Recoverly.Telephony.TwilioLookup.HttpClientName)
                     .ConfigurePrimaryHttpMessageHandler(() => simulator ? _factory!.Server.CreateHandler() : Lookups.Handler());
                 services.AddHttpClient(Recoverly.Telephony.TelnyxGateway.HttpClientName)
-                    .ConfigurePrimaryHttpMessageHandler(() => Telnyx.Handler());
+                    .ConfigurePrimaryHttpMessageHandler(() => new RehearsalPassThrough(Telnyx.Handler()));
                 services.AddHttpClient(Recoverly.Telephony.TelnyxRecordings.MediaClientName)
                     .ConfigurePrimaryHttpMessageHandler(() => Telnyx.MediaHandler());
                 // The simulator posts its webhooks back into this test server.
