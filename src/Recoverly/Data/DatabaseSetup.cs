@@ -233,7 +233,8 @@ internal sealed class SingleWriterGate : IWriteGate
 internal sealed class NoWriteGate : IWriteGate
 {
     public static readonly NoWriteGate Instance = new();
-    private static readonly IDisposable Nothing = new Empty();
+    /// <summary>What entering it hands back: releasing it does nothing.</summary>
+    public IDisposable Nothing { get; } = new Empty();
     public ValueTask<IDisposable> EnterAsync(CancellationToken ct) => ValueTask.FromResult(Nothing);
     private sealed class Empty : IDisposable { public void Dispose() { } }
 }

@@ -18,8 +18,8 @@ namespace Recoverly.Hosting;
 /// restart) does not pay for query compilation and JIT on the caller's time; `/healthz` answers only after this
 /// (docs/deploy.md, "Start-up and readiness").
 /// <list type="number">
-/// <item>On PostgreSQL every connection of the pool is opened and primed: the lookup runs often enough to be prepared on it,
-/// and the write is planned (EXPLAIN), so no server process meets its first real call cold.</item>
+/// <item>Every connection of the pool (on SQLite, <see cref="SqliteConnections"/>) is opened and primed: the lookup runs often
+/// enough to be prepared on it, and the write is planned (EXPLAIN), so no connection meets its first real call cold.</item>
 /// <item>On a web process, missed calls to a fictional business are rehearsed through the real webhook endpoint, its filters
 /// and the real write; on a dispatcher, texts from that business are sent through the real dispatcher, to the provider's
 /// client, which sends them to a stand-in of the provider on loopback (<see cref="RehearsalProvider"/>). All inside one
@@ -49,6 +49,13 @@ public static class HotPathWarmup
 
     private const int TierUpCalls = 30;
 
+    /// <summary>
+    /// SQLite connections opened and primed (Microsoft.Data.Sqlite's pool has no size): a new connection sets its pragmas, reads
+    /// the schema and prepares each statement afresh, which a burst's first requests otherwise pay for together. Eight covered
+    /// the first burst at 100 calls/s (docs/benchmarks.md); more are opened as load needs them.
+    /// </summary>
+    public const int SqliteConnections = 8;
+
     /// <summary>How long start-up waits, at most, for the optimising compiler to finish what the rehearsal queued.</summary>
     private static readonly TimeSpan JitSettleLimit = TimeSpan.FromSeconds(15);
 
@@ -63,7 +70,7 @@ public static class HotPathWarmup
         {
             var db = scope.ServiceProvider.GetRequiredService<RecoverlyDb>();
             // Every connection of the pool unless Recoverly:WarmUpConnections says fewer.
-            var pool = db.Provider == DatabaseProvider.Postgres ? new NpgsqlConnectionStringBuilder(db.Database.GetConnectionString()).MaxPoolSize : 1;
+            var pool = db.Provider == DatabaseProvider.Postgres ? new NpgsqlConnectionStringBuilder(db.Database.GetConnectionString()).MaxPoolSize : SqliteConnections;
             var wanted = string.IsNullOrWhiteSpace(config["Recoverly:WarmUpConnections"]) ? pool : config.GetValue<int>("Recoverly:WarmUpConnections");
             connections = Math.Clamp(wanted, 1, pool);
             var urls = scope.ServiceProvider.GetRequiredService<PublicUrls>();
@@ -121,7 +128,7 @@ public static class HotPathWarmup
             await using var tx = await db.BeginWriteAsync(ct);
             // The transaction holds the write gate around everything rehearsed; the statements inside must not queue for it
             // again (the next scope to take this pooled context gets the real gate back).
-            db.WriteGate = NoWriteGate.Instance;
+            db.WriteGate = WaitedWriteGate.Instance;
             var now = sp.GetRequiredService<TimeProvider>().GetUtcNow().UtcDateTime;
             var business = Business.StartTrial("Warm-up", FictionalBusinessLine, FictionalNumber, "America/New_York", now);
             business.DailyTextBackCap = rounds;
@@ -202,6 +209,23 @@ public static class HotPathWarmup
                 new AfterSend(OutboundStatus.Sent, m.Attempts, null, m.ProviderSid, "queued", null, OutboxReason.None, m.SentAt, m.SentAt)))],
                 clock.GetUtcNow().UtcDateTime, ct);
         return sent.Count;
+    }
+
+    /// <summary>
+    /// The rehearsal's write gate: its transaction already holds the real one, so every write goes through, but on another turn
+    /// of the thread pool, as a write that had to wait for the gate does under load. On SQLite, whose statements finish without
+    /// waiting, that wait is where a burst's callers first suspend: each async method above it then takes its waiting path, which
+    /// the runtime compiles on first use (docs/deploy.md, "Start-up and readiness").
+    /// </summary>
+    private sealed class WaitedWriteGate : IWriteGate
+    {
+        public static readonly WaitedWriteGate Instance = new();
+
+        public async ValueTask<IDisposable> EnterAsync(CancellationToken ct)
+        {
+            await Task.Yield();
+            return NoWriteGate.Instance.Nothing;
+        }
     }
 
     /// <summary>A logger that passes on warnings and errors only.</summary>
