@@ -22,7 +22,8 @@ public sealed class WriteTransaction : IAsyncDisposable
     {
         // Start-up's rehearsal holds the gate and one transaction around everything it runs, and rolls it all back; its own
         // gate lets every write through, after a wait as under load (HotPathWarmup).
-        if (Hosting.Rehearsal.Active && db.Database.CurrentTransaction is not null) return new WriteTransaction(await db.WriteGate.EnterAsync(ct), null);
+        if (Hosting.Rehearsal.Active && db.Database.CurrentTransaction is not null)
+            return new WriteTransaction(await db.WriteGate.EnterAsync(ct), null);
         var gate = await db.WriteGate.EnterAsync(ct);
         try
         {

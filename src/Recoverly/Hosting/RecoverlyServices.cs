@@ -54,7 +54,8 @@ public static class RecoverlyServices
         services.AddSingleton<SenderRegistrations>();
         services.AddScoped<TwilioRegistrationLookup>();
         services.AddTransient<ApiBaseUrlHandler>();
-        // Innermost on each provider's send client: start-up's rehearsed sends go to the rehearsal's loopback stand-in, never to the provider.
+        // Innermost on each provider's send client: start-up's rehearsed sends go to the rehearsal's loopback stand-in, never
+        // to the provider.
         services.AddTransient<RehearsalAnswers>();
         services.AddHttpClient(TwilioGateway.HttpClientName, (sp, http) =>
             {

@@ -83,5 +83,17 @@ public sealed class RehearsalProvider : IAsyncDisposable
          "to": [{"phone_number": "", "status": "queued"}], "from": {"phone_number": ""}, "text": ""}}
         """;
 
-    public async ValueTask DisposeAsync() => await _server.DisposeAsync();
+    /// <summary>Stops listening (closing the client's idle connection to it) and lets the server go.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        using var limit = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+        try
+        {
+            await _server.StopAsync(limit.Token);
+        }
+        finally
+        {
+            await _server.DisposeAsync();
+        }
+    }
 }
