@@ -233,8 +233,7 @@ internal sealed class SingleWriterGate : IWriteGate
 internal sealed class NoWriteGate : IWriteGate
 {
     public static readonly NoWriteGate Instance = new();
-    /// <summary>What entering it hands back: releasing it does nothing.</summary>
-    public IDisposable Nothing { get; } = new Empty();
+    private static readonly IDisposable Nothing = new Empty();
     public ValueTask<IDisposable> EnterAsync(CancellationToken ct) => ValueTask.FromResult(Nothing);
     private sealed class Empty : IDisposable { public void Dispose() { } }
 }

@@ -227,7 +227,7 @@ public static class HotPathWarmup
         public async ValueTask<IDisposable> EnterAsync(CancellationToken ct)
         {
             await Task.Yield();
-            return NoWriteGate.Instance.Nothing;
+            return await NoWriteGate.Instance.EnterAsync(ct);
         }
     }
 
