@@ -21,8 +21,11 @@ builder.Services.AddRecoverlyWeb(builder.Configuration);
 var app = builder.Build();
 await app.PrepareDatabaseAsync();
 app.MapRecoverly();
+// Listening from here; /healthz says ready once the hot paths are warm (docs/deploy.md, "Start-up and readiness").
+await app.StartAsync();
 await app.WarmUpAsync();
-await app.RunAsync();
+await app.WaitForShutdownAsync();
+await app.DisposeAsync();
 return 0;
 
 public partial class Program;

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Options;
+using Recoverly.Hosting;
 
 namespace Recoverly.Dispatch;
 
@@ -9,22 +10,20 @@ namespace Recoverly.Dispatch;
 /// before they run out.
 /// </summary>
 public sealed class DispatcherService(Dispatcher dispatcher, DispatchSignal signal, TimeProvider time, IOptions<DispatchOptions> options,
-    IHostApplicationLifetime lifetime, ILogger<DispatcherService> log) : BackgroundService
+    Readiness readiness, ILogger<DispatcherService> log) : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        // Sends start once the host has started: the simulator's carrier posts its callbacks to this process's own web server.
-        var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        using (lifetime.ApplicationStarted.Register(() => started.TrySetResult()))
+        // Sends start once the start-up rehearsal, which compiles the send path without a real dispatcher beside it, has rolled
+        // back (the server already listens: the simulator's carrier posts its callbacks to it). Its own start then falls in the
+        // wait for the compiler, before the process says it is ready, not in the first burst (docs/deploy.md).
+        try
         {
-            try
-            {
-                await started.Task.WaitAsync(stoppingToken);
-            }
-            catch (OperationCanceledException)
-            {
-                return;
-            }
+            await readiness.WhenRehearsed.WaitAsync(stoppingToken);
+        }
+        catch (OperationCanceledException)
+        {
+            return;
         }
         var o = options.Value;
         log.LogInformation("Dispatcher {Worker} started", dispatcher.WorkerId);

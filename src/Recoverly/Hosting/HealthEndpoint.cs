@@ -8,8 +8,8 @@ using Recoverly.Telephony;
 namespace Recoverly.Hosting;
 
 /// <summary>
-/// <c>GET /healthz</c> for load balancers and orchestrators (docs/deploy.md): 200 while this process and
-/// its database are usable, with the process's roles and, on a dispatcher, how long the oldest due text
+/// <c>GET /healthz</c> for load balancers and orchestrators (docs/deploy.md): 503 while start-up still warms the hot paths
+/// (<see cref="Readiness"/>), then 200 while this process and its database are usable, with the process's roles and, on a dispatcher, how long the oldest due text
 /// has waited — the first figure to watch when sends fall behind.
 /// </summary>
 public static class HealthEndpoint
@@ -20,16 +20,16 @@ public static class HealthEndpoint
     {
         var roles = RolesOf(options);
         var dispatcher = options.HasRole("dispatcher");
+        var readiness = app.Services.GetRequiredService<Readiness>();
         app.MapGet("/healthz", async (RecoverlyDb db, TimeProvider time, CancellationToken ct) =>
         {
+            // Listening, but the first real burst would still pay for compilation: not yet for a load balancer.
+            if (!readiness.IsReady)
+                return Results.Json(new Health("warming up", roles, null, null), Json, statusCode: StatusCodes.Status503ServiceUnavailable);
             try
             {
-                // A real query: the database answers and its schema is in place.
-                await db.Businesses.AnyAsync(ct);
-                if (!dispatcher) return Results.Json(new Health("ok", roles, null, null), Json);
-                var backlog = await OutboxBacklog.ReadAsync(db, time.GetUtcNow().UtcDateTime, ct);
-                return Results.Json(new Health("ok", roles, backlog.Waiting,
-                    Math.Round(backlog.OldestDueAge.TotalSeconds, 3, MidpointRounding.AwayFromZero)), Json);
+                var (waiting, oldestDue) = await CheckAsync(db, time.GetUtcNow().UtcDateTime, dispatcher, ct);
+                return Results.Json(new Health("ok", roles, waiting, oldestDue), Json);
             }
             catch (Exception e) when (e is not OperationCanceledException || !ct.IsCancellationRequested)
             {
@@ -38,10 +38,23 @@ public static class HealthEndpoint
         });
     }
 
+    /// <summary>
+    /// The checks behind a 200: a real query (the database answers and its schema is in place) and, on a dispatcher, the outbox's
+    /// backlog (rows waiting, and the oldest due one's age in seconds). Start-up runs them too (<see cref="HotPathWarmup"/>), so
+    /// the first probe after ready does not compile them while the first calls wait.
+    /// </summary>
+    internal static async Task<(int? Waiting, double? OldestDueSeconds)> CheckAsync(RecoverlyDb db, DateTime now, bool dispatcher, CancellationToken ct)
+    {
+        await db.Businesses.AnyAsync(ct);
+        if (!dispatcher) return (null, null);
+        var backlog = await OutboxBacklog.ReadAsync(db, now, ct);
+        return (backlog.Waiting, Math.Round(backlog.OldestDueAge.TotalSeconds, 3, MidpointRounding.AwayFromZero));
+    }
+
     public static string[] RolesOf(RecoverlyOptions options) =>
         new[] { "web", "dispatcher" }.Where(options.HasRole).ToArray();
 
-    /// <param name="Status"><c>ok</c>, or what is wrong.</param>
+    /// <param name="Status"><c>ok</c>, <c>warming up</c>, or what is wrong.</param>
     /// <param name="OutboxWaiting">Dispatcher only: outbox rows not yet sent (including ones scheduled for later).</param>
     /// <param name="OldestDueSeconds">Dispatcher only: how long the oldest due, unsent row has waited.</param>
     private sealed record Health(string Status, string[] Roles, int? OutboxWaiting, double? OldestDueSeconds);

@@ -1,5 +1,7 @@
 using System.Diagnostics;
 using System.Text;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using Npgsql;
@@ -14,15 +16,15 @@ using Recoverly.Telephony.Simulator;
 namespace Recoverly.Hosting;
 
 /// <summary>
-/// Runs the missed-call webhook's path before the server listens, so the first real burst after a start (a deploy, a crash
-/// restart) does not pay for query compilation and JIT on the caller's time; `/healthz` answers only after this
-/// (docs/deploy.md, "Start-up and readiness").
+/// Runs the missed-call webhook's path and the dispatcher's once the server listens, before the process says it is ready, so
+/// the first real burst after a start (a deploy, a crash restart) does not pay for query compilation and JIT on the caller's
+/// time; `/healthz` answers 200 only after this (<see cref="Readiness"/>; docs/deploy.md, "Start-up and readiness").
 /// <list type="number">
 /// <item>Every connection of the pool (on SQLite, <see cref="SqliteConnections"/>) is opened and primed: the lookup runs often
 /// enough to be prepared on it, and the write is planned (EXPLAIN), so no connection meets its first real call cold.</item>
-/// <item>On a web process, missed calls to a fictional business are rehearsed through the real webhook endpoint, its filters
-/// and the real write; on a dispatcher, texts from that business are sent through the real dispatcher, to the provider's
-/// client, which sends them to a stand-in of the provider on loopback (<see cref="RehearsalProvider"/>). All inside one
+/// <item>On a web process, missed calls to a fictional business are rehearsed through the server's own socket and the whole
+/// pipeline (<see cref="RehearsalDoor"/>), the real webhook endpoint, its filters and the real write; on a dispatcher, texts
+/// from that business are sent through the real dispatcher, to the provider's client, which sends them to a stand-in of the provider on loopback (<see cref="RehearsalProvider"/>). All inside one
 /// transaction that is rolled back; often enough that the runtime promotes both paths to fully optimised code, which it then
 /// waits for.</item>
 /// </list>
@@ -78,6 +80,9 @@ public static class HotPathWarmup
             _ = WebhookEndpoints.Greeting(business, CallOutcome.Texted, urls).ToString();
             _ = new Twilio.Security.RequestValidator("warm-up").Validate(urls.For("/twilio/voice"),
                 new Dictionary<string, string> { ["CallSid"] = "CA0", ["To"] = FictionalNumber }, "AAAA");
+            // What GET /healthz asks once ready (a load balancer's first probe lands in the first burst): compiled now.
+            var dispatches = services.GetRequiredService<IOptions<RecoverlyOptions>>().Value.HasRole("dispatcher");
+            await HealthEndpoint.CheckAsync(db, services.GetRequiredService<TimeProvider>().GetUtcNow().UtcDateTime, dispatches, ct);
         }
         // All at once, so each scope holds its own connection and the pool opens every one of them.
         var scopes = Enumerable.Range(0, connections).Select(_ => services.CreateAsyncScope()).ToList();
@@ -91,9 +96,11 @@ public static class HotPathWarmup
         }
         var rounds = Math.Max(0, config.GetValue("Recoverly:WarmUpRounds", DefaultRounds));
         var roles = services.GetRequiredService<IOptions<RecoverlyOptions>>().Value;
-        var (rehearsed, texted, sent) = await RehearseAsync(app, Math.Min(rounds, MaxRounds), roles.HasRole("web"), roles.HasRole("dispatcher"), log, ct);
+        var (rehearsed, texted, through, sent) = await RehearseAsync(app, Math.Min(rounds, MaxRounds), roles.HasRole("web"), roles.HasRole("dispatcher"), log, ct);
         // Fewer calls than the promotion threshold queue nothing for the optimising compiler: nothing to wait for. Such a token
         // rehearsal (the tests') is not worth a full collection either.
+        // The dispatcher starts now, so its own first passes are compiled during the wait below.
+        services.GetRequiredService<Readiness>().MarkRehearsed();
         var full = Math.Max(rehearsed, sent) >= TierUpCalls;
         var settled = full ? await SettleJitAsync(ct) : TimeSpan.Zero;
         // Start-up leaves its garbage, the rehearsal's among it, in the oldest generation. Left alone, the first collection under
@@ -103,22 +110,24 @@ public static class HotPathWarmup
         if (full) GC.Collect(GC.MaxGeneration, GCCollectionMode.Forced, blocking: true, compacting: true);
         collected.Stop();
         log.LogInformation(
-            "Hot paths warmed on {Connections} connection(s), {Rehearsed} rehearsed call(s) ({Texted} texted, all rolled back), {Sent} rehearsed send(s), JIT settled in {Settled} ms, {Heap}; {Milliseconds} ms in all",
-            connections, rehearsed, texted, sent, (long)settled.TotalMilliseconds,
+            "Hot paths warmed on {Connections} connection(s), {Rehearsed} rehearsed call(s) ({Texted} texted, all rolled back){Through}, {Sent} rehearsed send(s), JIT settled in {Settled} ms, {Heap}; {Milliseconds} ms in all",
+            connections, rehearsed, texted, rehearsed == 0 ? "" : $" through {through}", sent, (long)settled.TotalMilliseconds,
             full ? $"heap collected in {collected.ElapsedMilliseconds} ms" : "heap left to the runtime", clock.ElapsedMilliseconds);
     }
 
     /// <summary>
     /// Inside one write transaction that is rolled back: on a web process, missed calls from fictional callers to a fictional
-    /// business, each through the real <c>POST /twilio/voice</c> endpoint (signature filter, form parsing, lookup, write, TwiML)
-    /// or, on Telnyx, straight through the recorder; on a dispatcher, texts from that business sent through the real dispatcher
+    /// business, each a signed <c>POST /twilio/voice</c> to this server's own socket, let in by the <see cref="RehearsalDoor"/>
+    /// (HTTP parsing, routing, every middleware, the signature filter, form parsing, lookup, write, TwiML); where the server has
+    /// no plain-HTTP socket (a test host), to the endpoint and its filters directly; on Telnyx, whose requests only Telnyx can
+    /// sign, straight through the recorder. On a dispatcher, texts from that business sent through the real dispatcher
     /// (<see cref="RehearseSendsAsync"/>). Returns how many calls were rehearsed, how many of them queued a text-back (the full
-    /// write) and how many texts the provider's client took; a failure costs only the warm-up.
+    /// write), what they went through and how many texts the provider's client took; a failure costs only the warm-up.
     /// </summary>
-    private static async Task<(int Rehearsed, int Texted, int Sent)> RehearseAsync(WebApplication app, int rounds, bool web, bool dispatcher,
-        ILogger log, CancellationToken ct)
+    private static async Task<(int Rehearsed, int Texted, string Through, int Sent)> RehearseAsync(WebApplication app, int rounds, bool web,
+        bool dispatcher, ILogger log, CancellationToken ct)
     {
-        if (rounds == 0 || !(web || dispatcher)) return (0, 0, 0);
+        if (rounds == 0 || !(web || dispatcher)) return (0, 0, "", 0);
         await using var scope = app.Services.CreateAsyncScope();
         var sp = scope.ServiceProvider;
         var db = sp.GetRequiredService<RecoverlyDb>();
@@ -126,6 +135,7 @@ public static class HotPathWarmup
         var done = 0;
         var texted = 0;
         var sent = 0;
+        var through = "";
         try
         {
             await using var tx = await db.BeginWriteAsync(ct);
@@ -143,15 +153,40 @@ public static class HotPathWarmup
             if (web)
             {
                 var voice = TwilioVoiceEndpoint(app, sp);
-                var recorder = sp.GetRequiredService<MissedCallRecorder>();
-                var urls = sp.GetRequiredService<PublicUrls>();
-                for (; done < rounds; done++)
+                var self = voice is null ? null
+                    : RehearsalDoor.LocalAddress(app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses ?? []);
+                if (voice is not null && self is not null)
                 {
-                    var incoming = new IncomingCall($"CA{done:x32}", RehearsalCaller(done), FictionalNumber, null, null);
-                    if (voice is not null) await PostVoiceAsync(voice.Value.Endpoint, voice.Value.AuthToken, incoming, sp, ct);
-                    else
+                    using var pass = sp.GetRequiredService<RehearsalDoor>().Open(sp);
+                    using var client = new HttpClient(new SocketsHttpHandler { UseProxy = false, AllowAutoRedirect = false, UseCookies = false })
                     {
-                        var recorded = await recorder.RecordAsync(incoming, ct) ?? throw new InvalidOperationException("the rehearsal business was not found");
+                        BaseAddress = self,
+                    };
+                    var publicBase = sp.GetRequiredService<IOptions<RecoverlyOptions>>().Value.PublicBaseUrl;
+                    try
+                    {
+                        for (; done < rounds; done++) await PostVoiceAsync(client, pass.Key, voice.Value.AuthToken, publicBase, RehearsalCall(done), ct);
+                        through = "the server's socket";
+                    }
+                    catch (Exception e) when (done == 0 && e is HttpRequestException or NotThroughTheDoorException)
+                    {
+                        // Nothing of this process's answers there (a test host names an address it does not listen on): the
+                        // calls go to the endpoint directly instead.
+                    }
+                }
+                if (voice is not null && through == "")
+                {
+                    through = "the endpoint";
+                    for (; done < rounds; done++) await PostVoiceAsync(voice.Value.Endpoint, voice.Value.AuthToken, RehearsalCall(done), sp, ct);
+                }
+                else if (voice is null)
+                {
+                    through = "the recorder";
+                    var recorder = sp.GetRequiredService<MissedCallRecorder>();
+                    var urls = sp.GetRequiredService<PublicUrls>();
+                    for (; done < rounds; done++)
+                    {
+                        var recorded = await recorder.RecordAsync(RehearsalCall(done), ct) ?? throw new InvalidOperationException("the rehearsal business was not found");
                         _ = WebhookEndpoints.Greeting(recorded.Business, recorded.Call.Outcome, urls).ToString();
                     }
                 }
@@ -165,7 +200,7 @@ public static class HotPathWarmup
             // The sends' count is only known once they all ran, so a failure names the calls done and nothing more.
             log.LogWarning("Start-up rehearsal stopped after {Rounds} call(s), the first real calls and texts will be slower: {Error}", done, e.Message);
         }
-        return (done, texted, sent);
+        return (done, texted, through, sent);
     }
 
     /// <summary>
@@ -271,6 +306,14 @@ public static class HotPathWarmup
     /// <summary>A different fictional caller for each rehearsed call (one missed call each, so every one is texted).</summary>
     private static string RehearsalCaller(int round) => $"+120255501{round:00}";
 
+    private static IncomingCall RehearsalCall(int round) => new($"CA{round:x32}", RehearsalCaller(round), FictionalNumber, null, null);
+
+    /// <summary>The fields Twilio posts for a call ringing in.</summary>
+    private static Dictionary<string, string> VoiceFields(IncomingCall call) => new()
+    {
+        ["CallSid"] = call.CallSid, ["From"] = call.From, ["To"] = call.To, ["Direction"] = "inbound", ["CallStatus"] = "ringing",
+    };
+
     private static (Endpoint Endpoint, string AuthToken)? TwilioVoiceEndpoint(WebApplication app, IServiceProvider sp)
     {
         if (sp.GetRequiredService<IOptions<TelephonyOptions>>().Value.IsTelnyx) return null;
@@ -284,10 +327,7 @@ public static class HotPathWarmup
     /// <summary>Runs the endpoint (with its filters) on a request signed the way Twilio signs, in the rehearsal's scope.</summary>
     private static async Task PostVoiceAsync(Endpoint endpoint, string authToken, IncomingCall call, IServiceProvider sp, CancellationToken ct)
     {
-        var fields = new Dictionary<string, string>
-        {
-            ["CallSid"] = call.CallSid, ["From"] = call.From, ["To"] = call.To, ["Direction"] = "inbound", ["CallStatus"] = "ringing",
-        };
+        var fields = VoiceFields(call);
         var http = new DefaultHttpContext { RequestServices = sp, RequestAborted = ct };
         http.SetEndpoint(endpoint);
         var request = http.Request;
@@ -306,6 +346,32 @@ public static class HotPathWarmup
         if (http.Response.StatusCode != StatusCodes.Status200OK)
             throw new InvalidOperationException($"the voice webhook answered {http.Response.StatusCode}");
     }
+
+    /// <summary>
+    /// Posts the call to this server's own socket, as Twilio would, with the door's key: signed for the URL the server checks (the
+    /// public base's, whose host the request names, or its own as the door presents it, https), read to its end.
+    /// </summary>
+    private static async Task PostVoiceAsync(HttpClient client, string key, string authToken, string? publicBaseUrl, IncomingCall call, CancellationToken ct)
+    {
+        var fields = VoiceFields(call);
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/twilio/voice") { Content = new FormUrlEncodedContent(fields) };
+        request.Headers.Add(RehearsalDoor.Header, key);
+        var seen = new DefaultHttpContext().Request;
+        seen.Scheme = Uri.UriSchemeHttps;
+        seen.Host = new HostString(client.BaseAddress!.Authority);
+        seen.Path = "/twilio/voice";
+        if (Uri.TryCreate(publicBaseUrl, UriKind.Absolute, out var publicBase)) request.Headers.Host = publicBase.Authority;
+        request.Headers.Add("X-Twilio-Signature", SimulatorCarrier.Sign(authToken, TwilioSignatureFilter.WebhookUrl(seen, publicBaseUrl), fields));
+        using var response = await client.SendAsync(request, ct);
+        _ = await response.Content.ReadAsByteArrayAsync(ct);
+        if (!response.Headers.TryGetValues(RehearsalDoor.Header, out var door) || !door.Contains(RehearsalDoor.Admitted))
+            throw new NotThroughTheDoorException();
+        if (response.StatusCode != System.Net.HttpStatusCode.OK)
+            throw new InvalidOperationException($"the voice webhook answered {(int)response.StatusCode} through the server's socket");
+    }
+
+    /// <summary>An answer from the server's address that this process's <see cref="RehearsalDoor"/> did not give.</summary>
+    private sealed class NotThroughTheDoorException() : Exception("the server's address answered without letting the rehearsal in");
 
     /// <summary>
     /// Waits until the JIT has compiled nothing for half a second (the optimising compiler works in the background after a

@@ -28,6 +28,8 @@ public static class RecoverlyWeb
         var roles = config.GetSection("Recoverly").Get<RecoverlyOptions>() ?? new RecoverlyOptions();
         // One key ring in the database: a login made on one web process is honoured by every other and survives restarts.
         // The fixed application name keeps processes installed in different folders on the same ring (docs/deploy.md).
+        services.AddSingleton<Readiness>();
+        services.AddSingleton<RehearsalDoor>();
         services.AddDataProtection().SetApplicationName("Recoverly").PersistKeysToDbContext<RecoverlyDb>();
         services.AddOwnerAuth(config);
         services.AddRecoverlyMetrics(config);
@@ -64,19 +66,37 @@ public static class RecoverlyWeb
             await DemoSeed.SeedAsync(app);
     }
 
-    /// <summary>Warms the webhook's hot path (Recoverly:WarmUp) once the endpoints are mapped, before the server listens.</summary>
+    /// <summary>
+    /// Warms the hot paths (Recoverly:WarmUp) once the server listens, then declares the process ready (<see cref="Readiness"/>).
+    /// Stopped meanwhile, it returns without; a warm-up that fails stops the process.
+    /// </summary>
     public static async Task WarmUpAsync(this WebApplication app)
     {
-        if (app.Configuration.GetValue("Recoverly:WarmUp", true))
-            await HotPathWarmup.RunAsync(app, app.Lifetime.ApplicationStopping);
+        var stopping = app.Lifetime.ApplicationStopping;
+        try
+        {
+            if (app.Configuration.GetValue("Recoverly:WarmUp", true)) await HotPathWarmup.RunAsync(app, stopping);
+        }
+        catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+        {
+            return;
+        }
+        catch
+        {
+            await app.StopAsync();
+            throw;
+        }
+        app.Services.GetRequiredService<Readiness>().MarkReady();
     }
 
     public static void MapRecoverly(this WebApplication app)
     {
+        var options = app.Services.GetRequiredService<IOptions<RecoverlyOptions>>().Value;
+        // Before everything, so a call start-up rehearses through the server meets the whole pipeline (docs/deploy.md).
+        if (options.HasRole("web")) app.UseRehearsalDoor();
         app.UsePublicDeployment();
         // First, so every response carries them, whatever answers it (docs/security-headers.md).
         app.UseRecoverlySecurityHeaders(app.Services.GetRequiredService<BillingSettings>());
-        var options = app.Services.GetRequiredService<IOptions<RecoverlyOptions>>().Value;
         // Every role answers these two; a dispatcher-only process answers nothing else.
         app.MapHealth(options);
         app.UseRecoverlyMetrics();

@@ -39,6 +39,25 @@ public static class Rehearsal
         return new Scope(run);
     }
 
+    /// <summary>The running rehearsal, to hand to another flow (<see cref="Join"/>); null outside one.</summary>
+    internal static Run? Running => Current.Value is { Ended: false } run ? run : null;
+
+    /// <summary>
+    /// Makes this async flow part of <paramref name="run"/> (a rehearsed request that reached the server over its socket,
+    /// <see cref="RehearsalDoor"/>) until disposed; it ends nothing.
+    /// </summary>
+    internal static Joined Join(Run run)
+    {
+        var before = Current.Value;
+        Current.Value = run;
+        return new Joined(before);
+    }
+
+    internal readonly struct Joined(Run? before) : IDisposable
+    {
+        public void Dispose() => Current.Value = before;
+    }
+
     internal readonly struct Scope(Run run) : IDisposable
     {
         public void Dispose()

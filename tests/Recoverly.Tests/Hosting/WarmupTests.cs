@@ -1,3 +1,4 @@
+using System.Net;
 using Microsoft.EntityFrameworkCore;
 using Npgsql;
 using Recoverly.Calls;
@@ -24,7 +25,7 @@ public class WarmupTests
 
     [Theory]
     [BothDatabases]
-    public async Task Start_up_rehearses_missed_calls_through_the_webhook_before_listening_and_keeps_nothing(Db db)
+    public async Task Start_up_rehearses_missed_calls_through_the_webhook_before_it_is_ready_and_keeps_nothing(Db db)
     {
         // As deployed: every connection of the pool is primed, not the tests' one.
         await using var app = await TestApp.StartAsync(db, new Dictionary<string, string?>
@@ -32,9 +33,10 @@ public class WarmupTests
             ["Recoverly:WarmUpConnections"] = null, ["Recoverly:WarmUpRounds"] = "3",
         });
 
-        // Every rehearsed call went through the signed endpoint and the whole write, text-back included. The tests' web-only
+        // Every rehearsed call went through the signed endpoint and the whole write, text-back included (the test host has no
+        // socket to go through; a deployed process's calls go through its own, DeployedWarmupTests). The tests' web-only
         // process sends nothing, so it rehearses no send.
-        Assert.Contains(app.Logs.Lines, l => l.Contains("3 rehearsed call(s) (3 texted, all rolled back), 0 rehearsed send(s)", StringComparison.Ordinal));
+        Assert.Contains(app.Logs.Lines, l => l.Contains("3 rehearsed call(s) (3 texted, all rolled back) through the endpoint, 0 rehearsed send(s)", StringComparison.Ordinal));
         Assert.DoesNotContain(app.Logs.Lines, l => l.Contains("rehearsal stopped", StringComparison.Ordinal));
         // A token rehearsal is not worth a full collection of the heap.
         Assert.Contains(app.Logs.Lines, l => l.Contains("heap left to the runtime", StringComparison.Ordinal));
@@ -69,7 +71,7 @@ public class WarmupTests
     {
         await using var app = await TestApp.StartAsync(Db.Sqlite, Provider.Telnyx, new Dictionary<string, string?> { ["Recoverly:WarmUpRounds"] = "3" });
 
-        Assert.Contains(app.Logs.Lines, l => l.Contains("3 rehearsed call(s) (3 texted, all rolled back)", StringComparison.Ordinal));
+        Assert.Contains(app.Logs.Lines, l => l.Contains("3 rehearsed call(s) (3 texted, all rolled back) through the recorder", StringComparison.Ordinal));
         await AssertNothingWrittenAsync(app.QueryAsync);
     }
 
@@ -137,7 +139,9 @@ public class DeployedWarmupTests
         });
         await app.StartServerAsync();
 
-        Assert.Contains("60 rehearsed call(s) (60 texted, all rolled back), 60 rehearsed send(s), JIT settled in", app.ServerStdout, StringComparison.Ordinal);
+        // The calls went through the process's own socket, the whole server, as the provider's do.
+        Assert.Contains("60 rehearsed call(s) (60 texted, all rolled back) through the server's socket, 60 rehearsed send(s), JIT settled in",
+            app.ServerStdout, StringComparison.Ordinal);
         // A full rehearsal ends with the full collection, so the first one under load is not.
         Assert.Contains("heap collected in", app.ServerStdout, StringComparison.Ordinal);
         Assert.Equal(0, await app.QueryAsync(d => d.MissedCalls.CountAsync()));
@@ -150,5 +154,49 @@ public class DeployedWarmupTests
         // Nor are rehearsed sends: no send is counted and no time-to-text recorded.
         Assert.DoesNotContain("recoverly_sends_total{", body, StringComparison.Ordinal);
         Assert.DoesNotContain("recoverly_text_back_time_to_text_seconds_count", body, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task While_it_warms_up_a_process_answers_calls_and_says_so_and_texts_once_ready()
+    {
+        await using var sink = await TwilioSink.StartAsync();
+        await using var app = await AppProcess.CreateAsync(Db.Postgres, sink, new Dictionary<string, string?> { ["Recoverly__WarmUpRounds"] = "3" });
+        await app.AddBusinessAsync();
+        // Holds the warm-up where it is: an uncommitted business on the rehearsal's own fictional number, so the rehearsal's
+        // insert waits on the unique index until this transaction ends.
+        await using var hold = new NpgsqlConnection(app.ConnectionString);
+        await hold.OpenAsync();
+        await using var held = await hold.BeginTransactionAsync();
+        await using (var db = new PostgresRecoverlyDb(new DbContextOptionsBuilder<PostgresRecoverlyDb>().UseNpgsql(hold).Options))
+        {
+            await db.Database.UseTransactionAsync(held);
+            db.Businesses.Add(Businesses.Business.StartTrial("Holder", "+12025550197", "+12025550199", "America/New_York", DateTime.UtcNow));
+            await db.SaveChangesAsync();
+        }
+
+        await app.StartServerAsync(untilReady: false);
+
+        // Listening, but not ready: a load balancer sends it nothing yet.
+        using (var health = await app.Http.GetAsync(app.BaseUrl + "/healthz"))
+        {
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, health.StatusCode);
+            Assert.Contains("\"status\":\"warming up\"", await health.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        }
+        // A call the provider sends meanwhile (a single process has no balancer in front) is answered and recorded, not refused;
+        // its text waits for the dispatcher, which starts once the rehearsal has rolled back.
+        (await app.MissedCallAsync("+15125550123")).EnsureSuccessStatusCode();
+        Assert.Equal(CallOutcome.Texted, await app.QueryAsync(d => d.MissedCalls.Select(m => m.Outcome).SingleAsync()));
+        Assert.Empty(sink.Api.Sent);
+        Assert.DoesNotContain("Hot paths warmed", app.ServerStdout, StringComparison.Ordinal);
+
+        await held.RollbackAsync();
+        await Eventually.TrueAsync(async () => (await app.Http.GetAsync(app.BaseUrl + "/healthz")).StatusCode == HttpStatusCode.OK, "the process became ready");
+        await Eventually.TrueAsync(() => sink.Api.Sent.Count > 0, "the call's text-back was sent once the process was ready");
+        Assert.Single(sink.Api.SentTo("+15125550123"));
+        Assert.Contains("3 rehearsed call(s) (3 texted, all rolled back) through the server's socket", app.ServerStdout, StringComparison.Ordinal);
+        Assert.DoesNotContain("rehearsal stopped", app.ServerStdout, StringComparison.Ordinal);
+        // The rehearsal kept nothing: the one real call is all there is.
+        Assert.Equal(1, await app.QueryAsync(d => d.MissedCalls.CountAsync()));
+        Assert.Equal(1, await app.QueryAsync(d => d.Businesses.CountAsync()));
     }
 }

@@ -133,8 +133,11 @@ public sealed class AppProcess : IAsyncDisposable
         return new CliResult(process.ExitCode, await stdout, await stderr);
     }
 
-    /// <summary>Starts `serve` on <see cref="Port"/> and returns once GET /healthz answers 200.</summary>
-    public async Task StartServerAsync()
+    /// <summary>
+    /// Starts `serve` on <see cref="Port"/> and returns once GET /healthz answers 200 (ready), or with <paramref name="untilReady"/>
+    /// false once it answers at all (listening, maybe still warming up).
+    /// </summary>
+    public async Task StartServerAsync(bool untilReady = true)
     {
         if (ServerRunning) throw new InvalidOperationException("The server is already running.");
         var process = Start(["--urls", BaseUrl]);
@@ -158,13 +161,13 @@ public sealed class AppProcess : IAsyncDisposable
                     // A probe that hangs is simply asked again; only the overall deadline decides failure.
                     using var probe = new CancellationTokenSource(TimeSpan.FromSeconds(5));
                     using var health = await Http.GetAsync(BaseUrl + "/healthz", probe.Token);
-                    return health.StatusCode == HttpStatusCode.OK;
+                    return health.StatusCode == HttpStatusCode.OK || !untilReady;
                 }
                 catch (Exception e) when (e is HttpRequestException or OperationCanceledException)
                 {
                     return false; // not listening yet
                 }
-            }, "the server answered GET /healthz with 200", StartTimeout);
+            }, untilReady ? "the server answered GET /healthz with 200" : "the server answered GET /healthz", StartTimeout);
         }
         catch (Xunit.Sdk.XunitException e)
         {

@@ -12,6 +12,7 @@ using Microsoft.Extensions.Time.Testing;
 using Npgsql;
 using Recoverly.Businesses;
 using Recoverly.Data;
+using Recoverly.Hosting;
 using Recoverly.Dispatch;
 using Recoverly.Owners;
 using Recoverly.Telephony;
@@ -173,6 +174,8 @@ public sealed partial class TestApp : IAsyncDisposable
             app = new TestApp(db, provider, await FreshPostgresDatabaseAsync(), null, settings);
         }
         _ = app.Http; // builds and starts the host (runs migrations)
+        // The host has started listening; a test, like a load balancer, waits for start-up's warm-up to finish (docs/deploy.md).
+        await app.Services.GetRequiredService<Readiness>().WhenReady.WaitAsync(TimeSpan.FromMinutes(3));
         await app.QueryAsync(d => d.Businesses.AnyAsync());
         return app;
     }
