@@ -14,12 +14,11 @@ public sealed class DispatcherService(Dispatcher dispatcher, DispatchSignal sign
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        // Sends start once the start-up rehearsal, which compiles the send path without a real dispatcher beside it, has rolled
-        // back (the server already listens: the simulator's carrier posts its callbacks to it). Its own start then falls in the
-        // wait for the compiler, before the process says it is ready, not in the first burst (docs/deploy.md).
+        // Sends start once the process is ready: the server listens (the simulator's carrier posts its callbacks to it) and the
+        // start-up rehearsal, which compiles the send path without a real dispatcher beside it, is over (docs/deploy.md).
         try
         {
-            await readiness.WhenRehearsed.WaitAsync(stoppingToken);
+            await readiness.WhenReady.WaitAsync(stoppingToken);
         }
         catch (OperationCanceledException)
         {

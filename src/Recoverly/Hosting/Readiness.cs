@@ -7,7 +7,6 @@ namespace Recoverly.Hosting;
 /// </summary>
 public sealed class Readiness
 {
-    private readonly TaskCompletionSource _rehearsed = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly TaskCompletionSource _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     public bool IsReady => _ready.Task.IsCompleted;
@@ -15,17 +14,5 @@ public sealed class Readiness
     /// <summary>Completes when the process is ready.</summary>
     public Task WhenReady => _ready.Task;
 
-    /// <summary>
-    /// Completes once start-up's rehearsal has rolled back (or, without one, when the process is ready): what remains is waiting
-    /// for the compiler, which the dispatcher's own start should fall into rather than into the first burst.
-    /// </summary>
-    public Task WhenRehearsed => _rehearsed.Task;
-
-    public void MarkRehearsed() => _rehearsed.TrySetResult();
-
-    public void MarkReady()
-    {
-        _rehearsed.TrySetResult();
-        _ready.TrySetResult();
-    }
+    public void MarkReady() => _ready.TrySetResult();
 }

@@ -126,12 +126,12 @@ public class WarmupTests
     }
 }
 
-/// <summary>The deployed default, in a real process: 60 rehearsed calls, then the wait for the optimising compiler.</summary>
+/// <summary>The deployed default, in a real process: 100 rehearsed calls, then the wait for the optimising compiler.</summary>
 [Collection(AppProcessCollection.Name)]
 public class DeployedWarmupTests
 {
     [Fact]
-    public async Task A_deployed_process_rehearses_sixty_calls_and_lets_the_jit_settle_before_it_answers_healthz()
+    public async Task A_deployed_process_rehearses_a_hundred_calls_and_lets_the_jit_settle_before_it_answers_healthz()
     {
         await using var app = await AppProcess.CreateAsync(Db.Sqlite, settings: new Dictionary<string, string?>
         {
@@ -140,7 +140,7 @@ public class DeployedWarmupTests
         await app.StartServerAsync();
 
         // The calls went through the process's own socket, the whole server, as the provider's do.
-        Assert.Contains("60 rehearsed call(s) (60 texted, all rolled back) through the server's socket, 60 rehearsed send(s), JIT settled in",
+        Assert.Contains($"{HotPathWarmup.DefaultRounds} rehearsed call(s) ({HotPathWarmup.DefaultRounds} texted, all rolled back) through the server's socket, {HotPathWarmup.DefaultRounds} rehearsed send(s), JIT settled in",
             app.ServerStdout, StringComparison.Ordinal);
         // A full rehearsal ends with the full collection, so the first one under load is not.
         Assert.Contains("heap collected in", app.ServerStdout, StringComparison.Ordinal);
@@ -183,7 +183,7 @@ public class DeployedWarmupTests
             Assert.Contains("\"status\":\"warming up\"", await health.Content.ReadAsStringAsync(), StringComparison.Ordinal);
         }
         // A call the provider sends meanwhile (a single process has no balancer in front) is answered and recorded, not refused;
-        // its text waits for the dispatcher, which starts once the rehearsal has rolled back.
+        // its text waits for the dispatcher, which starts once the process is ready.
         (await app.MissedCallAsync("+15125550123")).EnsureSuccessStatusCode();
         Assert.Equal(CallOutcome.Texted, await app.QueryAsync(d => d.MissedCalls.Select(m => m.Outcome).SingleAsync()));
         Assert.Empty(sink.Api.Sent);
