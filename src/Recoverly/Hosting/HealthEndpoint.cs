@@ -9,8 +9,8 @@ namespace Recoverly.Hosting;
 
 /// <summary>
 /// <c>GET /healthz</c> for load balancers and orchestrators (docs/deploy.md): 503 while start-up still warms the hot paths
-/// (<see cref="Readiness"/>), then 200 while this process and its database are usable, with the process's roles and, on a dispatcher, how long the oldest due text
-/// has waited — the first figure to watch when sends fall behind.
+/// (<see cref="Readiness"/>), then 200 while this process and its database are usable, with the process's roles and, on a
+/// dispatcher, how long the oldest due text has waited — the first figure to watch when sends fall behind.
 /// </summary>
 public static class HealthEndpoint
 {

@@ -24,9 +24,9 @@ namespace Recoverly.Hosting;
 /// enough to be prepared on it, and the write is planned (EXPLAIN), so no connection meets its first real call cold.</item>
 /// <item>On a web process, missed calls to a fictional business are rehearsed through the server's own socket and the whole
 /// pipeline (<see cref="RehearsalDoor"/>), the real webhook endpoint, its filters and the real write; on a dispatcher, texts
-/// from that business are sent through the real dispatcher, to the provider's client, which sends them to a stand-in of the provider on loopback (<see cref="RehearsalProvider"/>). All inside one
-/// transaction that is rolled back; often enough that the runtime promotes both paths to fully optimised code, which it then
-/// waits for.</item>
+/// from that business are sent through the real dispatcher, to the provider's client, which sends them to a stand-in of the
+/// provider on loopback (<see cref="RehearsalProvider"/>). All inside one transaction that is rolled back; often enough that
+/// the runtime promotes both paths to fully optimised code, which it then waits for.</item>
 /// </list>
 /// Nothing stays written and nothing is sent: the numbers are fictional (555-01xx), no request leaves the machine (nor carries
 /// the provider's credentials) and the rehearsal's transaction never commits.
