@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.Identity;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
+using Recoverly.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Playwright;
 
@@ -40,6 +41,8 @@ public sealed class BrowserApp : IAsyncDisposable
             ["Twilio:KeywordReplies"] = "Recoverly",
             ["Recoverly:PublicBaseUrl"] = BaseUrl,
             ["Email:PickupFolder"] = Path.Combine(Path.GetTempPath(), $"recoverly-mail-{Guid.NewGuid():N}"),
+            // One rehearsed call, as TestApp: the deployed rehearsal and its wait for the compiler are DeployedWarmupTests'.
+            ["Recoverly:WarmUpRounds"] = "1",
         };
         if (settings is not null) foreach (var (k, v) in settings) config[k] = v;
         _factory = new WebApplicationFactory<Program>().WithWebHostBuilder(web =>
@@ -54,9 +57,16 @@ public sealed class BrowserApp : IAsyncDisposable
 
     public static async Task<BrowserApp> StartAsync(Db db = Db.Sqlite, IDictionary<string, string?>? settings = null)
     {
-        if (db == Db.Postgres) return new BrowserApp(db, await TestApp.FreshPostgresDatabaseAsync(), null, settings);
-        var file = Path.Combine(Path.GetTempPath(), $"recoverly-browser-{Guid.NewGuid():N}.db");
-        return new BrowserApp(db, $"Data Source={file}", file, settings);
+        BrowserApp app;
+        if (db == Db.Postgres) app = new BrowserApp(db, await TestApp.FreshPostgresDatabaseAsync(), null, settings);
+        else
+        {
+            var file = Path.Combine(Path.GetTempPath(), $"recoverly-browser-{Guid.NewGuid():N}.db");
+            app = new BrowserApp(db, $"Data Source={file}", file, settings);
+        }
+        // The server listens before start-up's warm-up ends; a browser, like a load balancer, waits until it is ready.
+        await app.Services.GetRequiredService<Readiness>().WhenReady.WaitAsync(TimeSpan.FromMinutes(3));
+        return app;
     }
 
     /// <summary>Reads the app's database through its own services.</summary>
