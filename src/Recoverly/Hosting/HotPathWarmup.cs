@@ -159,33 +159,7 @@ public static class HotPathWarmup
             if (web)
             {
                 var voice = TwilioVoiceEndpoint(app, sp);
-                var self = voice is null ? null
-                    : RehearsalDoor.LocalAddress(app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses ?? []);
-                if (voice is not null && self is not null)
-                {
-                    using var pass = sp.GetRequiredService<RehearsalDoor>().Open(sp);
-                    using var client = new HttpClient(new SocketsHttpHandler { UseProxy = false, AllowAutoRedirect = false, UseCookies = false })
-                    {
-                        BaseAddress = self,
-                    };
-                    var publicBase = sp.GetRequiredService<IOptions<RecoverlyOptions>>().Value.PublicBaseUrl;
-                    try
-                    {
-                        for (; done < rounds; done++) await PostVoiceAsync(client, pass.Key, voice.Value.AuthToken, publicBase, RehearsalCall(done), ct);
-                        through = "the server's socket";
-                    }
-                    catch (Exception e) when (done == 0 && e is HttpRequestException or NotThroughTheDoorException)
-                    {
-                        // Nothing of this process's answers there (a test host names an address it does not listen on): the
-                        // calls go to the endpoint directly instead.
-                    }
-                }
-                if (voice is not null && through == "")
-                {
-                    through = "the endpoint";
-                    for (; done < rounds; done++) await PostVoiceAsync(voice.Value.Endpoint, voice.Value.AuthToken, RehearsalCall(done), sp, ct);
-                }
-                else if (voice is null)
+                if (voice is null)
                 {
                     through = "the recorder";
                     var recorder = sp.GetRequiredService<MissedCallRecorder>();
@@ -194,6 +168,34 @@ public static class HotPathWarmup
                     {
                         var recorded = await recorder.RecordAsync(RehearsalCall(done), ct) ?? throw new InvalidOperationException("the rehearsal business was not found");
                         _ = WebhookEndpoints.Greeting(recorded.Business, recorded.Call.Outcome, urls).ToString();
+                    }
+                }
+                else
+                {
+                    var self = RehearsalDoor.LocalAddress(app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses ?? []);
+                    if (self is not null)
+                    {
+                        using var pass = sp.GetRequiredService<RehearsalDoor>().Open(sp);
+                        using var client = new HttpClient(new SocketsHttpHandler { UseProxy = false, AllowAutoRedirect = false, UseCookies = false })
+                        {
+                            BaseAddress = self,
+                        };
+                        var signed = SignedFor(self, sp.GetRequiredService<IOptions<RecoverlyOptions>>().Value.PublicBaseUrl);
+                        try
+                        {
+                            for (; done < rounds; done++) await PostVoiceAsync(client, pass.Key, voice.Value.AuthToken, signed, RehearsalCall(done), ct);
+                            through = "the server's socket";
+                        }
+                        catch (Exception e) when (done == 0 && e is HttpRequestException or NotThroughTheDoorException)
+                        {
+                            // Nothing of this process's answers there (a test host names an address it does not listen on): the
+                            // calls go to the endpoint directly instead.
+                        }
+                    }
+                    if (through == "")
+                    {
+                        through = "the endpoint";
+                        for (; done < rounds; done++) await PostVoiceAsync(voice.Value.Endpoint, voice.Value.AuthToken, RehearsalCall(done), sp, ct);
                     }
                 }
                 texted = await db.OutboundMessages.CountAsync(m => m.BusinessId == business.Id && m.Kind == OutboundKind.TextBack, ct);
@@ -357,20 +359,28 @@ public static class HotPathWarmup
     }
 
     /// <summary>
-    /// Posts the call to this server's own socket, as Twilio would, with the door's key: signed for the URL the server checks (the
-    /// public base's, whose host the request names, or its own as the door presents it, https), read to its end.
+    /// The URL the server checks a rehearsed call's signature against, and the host the request names: the public base's, or the
+    /// server's own address as the door presents it (https).
     /// </summary>
-    private static async Task PostVoiceAsync(HttpClient client, string key, string authToken, string? publicBaseUrl, IncomingCall call, CancellationToken ct)
+    private static (string Url, string? Host) SignedFor(Uri self, string? publicBaseUrl)
+    {
+        var seen = new DefaultHttpContext().Request;
+        seen.Scheme = Uri.UriSchemeHttps;
+        seen.Host = new HostString(self.Authority);
+        seen.Path = "/twilio/voice";
+        var host = Uri.TryCreate(publicBaseUrl, UriKind.Absolute, out var publicBase) ? publicBase.Authority : null;
+        return (TwilioSignatureFilter.WebhookUrl(seen, publicBaseUrl), host);
+    }
+
+    /// <summary>Posts the call to this server's own socket, as Twilio would, with the door's key and the signature, read to its end.</summary>
+    private static async Task PostVoiceAsync(HttpClient client, string key, string authToken, (string Url, string? Host) signed, IncomingCall call,
+        CancellationToken ct)
     {
         var fields = VoiceFields(call);
         using var request = new HttpRequestMessage(HttpMethod.Post, "/twilio/voice") { Content = new FormUrlEncodedContent(fields) };
         request.Headers.Add(RehearsalDoor.Header, key);
-        var seen = new DefaultHttpContext().Request;
-        seen.Scheme = Uri.UriSchemeHttps;
-        seen.Host = new HostString(client.BaseAddress!.Authority);
-        seen.Path = "/twilio/voice";
-        if (Uri.TryCreate(publicBaseUrl, UriKind.Absolute, out var publicBase)) request.Headers.Host = publicBase.Authority;
-        request.Headers.Add("X-Twilio-Signature", SimulatorCarrier.Sign(authToken, TwilioSignatureFilter.WebhookUrl(seen, publicBaseUrl), fields));
+        if (signed.Host is not null) request.Headers.Host = signed.Host;
+        request.Headers.Add("X-Twilio-Signature", SimulatorCarrier.Sign(authToken, signed.Url, fields));
         using var response = await client.SendAsync(request, ct);
         _ = await response.Content.ReadAsByteArrayAsync(ct);
         if (!response.Headers.TryGetValues(RehearsalDoor.Header, out var door) || !door.Contains(RehearsalDoor.Admitted))
