@@ -66,18 +66,26 @@ public sealed class OutboxLeases(string workerId)
     private static readonly string Rank = "CASE o.\"Kind\" " + string.Join(" ", Enum.GetValues<OutboundKind>().Where(k => Priority(k) < 2)
         .Select(k => $"WHEN '{k}' THEN {Priority(k)}")) + " ELSE 2 END";
 
+    /// <summary>How many of the oldest claimable rows one claim looks at, per row it may take (docs/product/sending.md, "A backlog").</summary>
+    public const int ScanPerRow = 8;
+
     /// <summary>
     /// The first <c>@perSender</c> due rows of each sending number whose pacing gate is open now (docs/product/sending.md,
     /// step 2): a busy number's later texts stay where they are in the queue rather than being claimed and given back.
+    /// Only the <c>@scan</c> oldest claimable rows are looked at, read in the due index's order (exactly its order, so the
+    /// scan stops there: with a tie-breaker added, PostgreSQL sorted the whole backlog first), so a claim costs the same with
+    /// a backlog of thousands as with a handful. A number whose rows were cut off may have more due (<c>more</c>).
     /// </summary>
     private static string Candidates(string skipSenders, string idAsText, bool withMore) => $"""
-        SELECT c."Id"{(withMore ? ", c.due > @perSender AS more" : "")} FROM (
+        SELECT c."Id"{(withMore ? ", c.due > @perSender OR c.scanned >= @scan AS more" : "")} FROM (
             SELECT o."Id", o."NextAttemptAt",
                 row_number() OVER (PARTITION BY {Lane(idAsText)} ORDER BY {Rank}, o."Id") AS n,
-                count(*) OVER (PARTITION BY {Lane(idAsText)}) AS due
-            FROM "OutboundMessages" o
-            WHERE {Claimable}{skipSenders}
-              AND (o."Kind" IN ({Unpaced}) OR NOT EXISTS (SELECT 1 FROM "SenderSlots" s WHERE s."Sender" = o."From" AND s."NextSlotTicks" > @nowTicks))
+                count(*) OVER (PARTITION BY {Lane(idAsText)}) AS due,
+                count(*) OVER () AS scanned
+            FROM (SELECT o."Id", o."Kind", o."From", o."NextAttemptAt" FROM "OutboundMessages" o
+                  WHERE {Claimable}{skipSenders}
+                    AND (o."Kind" IN ({Unpaced}) OR NOT EXISTS (SELECT 1 FROM "SenderSlots" s WHERE s."Sender" = o."From" AND s."NextSlotTicks" > @nowTicks))
+                  ORDER BY o."NextAttemptAt" LIMIT @scan) AS o
         ) AS c
         WHERE c.n <= @perSender ORDER BY c."NextAttemptAt", c."Id" LIMIT @limit
         """;
@@ -139,6 +147,7 @@ public sealed class OutboxLeases(string workerId)
             Add(cmd, "nowTicks", now.Ticks);
             Add(cmd, "perSender", perSender);
             Add(cmd, "limit", limit);
+            Add(cmd, "scan", limit * ScanPerRow);
             await using var reader = await cmd.ExecuteReaderAsync(ct);
             while (await reader.ReadAsync(ct))
             {

@@ -436,6 +436,43 @@ public class DispatcherTests
 
     [Theory]
     [BothDatabases]
+    public async Task A_long_queue_on_one_number_holds_up_another_numbers_text_for_one_claim_at_most(Db db)
+    {
+        await using var app = await TestApp.StartAsync(db, new Dictionary<string, string?> { ["Telephony:SendRatePerSecond"] = "1" });
+        await app.AddBusinessAsync();
+        await app.AddBusinessAsync("Bolt Electric", "+15125550200", "+15125550201");
+        const int limit = 2;
+        for (var i = 0; i < limit * OutboxLeases.ScanPerRow; i++) await app.MissedCallAsync(CallerNumber(i));
+        await app.MissedCallAsync(CallerNumber(90), "+15125550200");
+        var dispatcher = app.Services.GetRequiredService<Dispatcher>();
+
+        // A claim looks at the oldest rows only, so with a backlog it costs what it costs without one (docs/product/sending.md,
+        // "A backlog"); here they are all the busy number's, and it says it may have cut some off.
+        var (claimed, ready) = await dispatcher.ClaimReadyAsync(limit, CancellationToken.None);
+        Assert.Equal(1, claimed);
+        Assert.Equal(CallerNumber(0), Assert.Single(ready).To);
+        Assert.True(ready[0].MoreDue);
+        await dispatcher.ProcessAsync(ready[0], CancellationToken.None);
+
+        // The busy number's gate is shut now: the next claim passes over its queue and finds the other number's text.
+        (claimed, ready) = await dispatcher.ClaimReadyAsync(limit, CancellationToken.None);
+        Assert.Equal(CallerNumber(90), Assert.Single(ready).To);
+        Assert.False(ready[0].MoreDue);
+        await dispatcher.ProcessAsync(ready[0], CancellationToken.None);
+        Assert.Equal([CallerNumber(0), CallerNumber(90)], app.Twilio.Sent.Select(s => s.To));
+
+        // And the queue drains a second apart, in the callers' order.
+        for (var i = 1; i < limit * OutboxLeases.ScanPerRow; i++)
+        {
+            app.Time.Advance(TimeSpan.FromSeconds(1));
+            await app.DispatchAsync();
+            Assert.Equal(CallerNumber(i), app.Twilio.Sent.Last().To);
+        }
+        Assert.Equal(limit * OutboxLeases.ScanPerRow + 1, app.Twilio.Sent.Count);
+    }
+
+    [Theory]
+    [BothDatabases]
     public async Task Rows_given_back_together_keep_their_place_or_take_their_new_time(Db db)
     {
         await using var app = await TestApp.StartAsync(db);
