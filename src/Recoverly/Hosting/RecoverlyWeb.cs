@@ -1,3 +1,4 @@
+using System.Runtime;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
@@ -86,6 +87,9 @@ public static class RecoverlyWeb
             await app.StopAsync();
             throw;
         }
+        var mode = GcLatency.Apply(Environment.GetEnvironmentVariable);
+        app.Services.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(GcLatency))
+            .LogInformation("Ready; garbage collection: {Kind}, {Mode}", GCSettings.IsServerGC ? "server" : "workstation", mode);
         app.Services.GetRequiredService<Readiness>().MarkReady();
     }
 
