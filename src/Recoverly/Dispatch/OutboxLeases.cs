@@ -92,16 +92,17 @@ public sealed class OutboxLeases(string workerId)
 
     private static string Lane(string idAsText) => $"""CASE WHEN o."Kind" IN ({Unpaced}) THEN {idAsText} ELSE o."From" END""";
 
-    private static string SqliteClaimSql(string skipSenders) => $"""
-        UPDATE "OutboundMessages" AS o SET "LeaseOwner" = @worker, "LeaseUntil" = @until
-        WHERE o."Id" IN ({Candidates(skipSenders, "CAST(o.\"Id\" AS TEXT)", withMore: false)})
-        RETURNING {Returned("")}
-        """;
+    /// <summary>
+    /// SQLite's RETURNING cannot name the candidates, so a claim there reads them (and whether their numbers have more due)
+    /// first and then leases them by id. The write gate, held across both, keeps out every other writer of the process, and
+    /// SQLite has no other; the lease is checked again anyway.
+    /// </summary>
+    private static string SqliteCandidatesSql(string skipSenders) => Candidates(skipSenders, "CAST(o.\"Id\" AS TEXT)", withMore: true);
 
-    /// <summary>SQLite's RETURNING cannot name the candidates, so a second statement (no round trip in-process) asks which claimed numbers have more due.</summary>
-    private static string SqliteMoreDueSql(int senders) => $"""
-        SELECT DISTINCT o."From" FROM "OutboundMessages" o
-        WHERE {Claimable} AND o."Kind" NOT IN ({Unpaced}) AND o."From" IN ({string.Join(", ", Enumerable.Range(0, senders).Select(i => $"@from{i}"))})
+    private static string SqliteLeaseSql(string ids) => $"""
+        UPDATE "OutboundMessages" SET "LeaseOwner" = @worker, "LeaseUntil" = @until
+        WHERE {ids} AND {SendableSql.Still("\"Status\"")} AND ("LeaseUntil" IS NULL OR "LeaseUntil" < @now)
+        RETURNING {Returned("")}
         """;
 
     /// <summary>The lease is checked again on the locked row: a candidate another dispatcher claimed meanwhile is skipped.</summary>
@@ -117,7 +118,7 @@ public sealed class OutboxLeases(string workerId)
 
     private static readonly string PostgresClaim = PostgresClaimSql("");
     private static readonly string PostgresClaimSkipping = PostgresClaimSql(""" AND NOT (o."From" = ANY(@busy))""");
-    private static readonly string SqliteClaim = SqliteClaimSql("");
+    private static readonly string SqliteCandidates = SqliteCandidatesSql("");
 
     /// <summary>
     /// Claims up to <paramref name="limit"/> due rows for <paramref name="lease"/>, at most <paramref name="perSender"/> per
@@ -127,11 +128,11 @@ public sealed class OutboxLeases(string workerId)
     public async Task<List<ClaimedRow>> ClaimAsync(RecoverlyDb db, int limit, int perSender, DateTime now, TimeSpan lease,
         IReadOnlyCollection<string> busySenders, CancellationToken ct)
     {
-        var rows = new List<ClaimedRow>();
         var postgres = db.Provider == DatabaseProvider.Postgres;
-        var sql = busySenders.Count == 0 ? (postgres ? PostgresClaim : SqliteClaim)
+        var sql = busySenders.Count == 0 ? (postgres ? PostgresClaim : SqliteCandidates)
             : postgres ? PostgresClaimSkipping
-            : SqliteClaimSql($""" AND o."From" NOT IN ({string.Join(", ", Enumerable.Range(0, busySenders.Count).Select(i => $"@busy{i}"))})""");
+            : SqliteCandidatesSql($""" AND o."From" NOT IN ({string.Join(", ", Enumerable.Range(0, busySenders.Count).Select(i => $"@busy{i}"))})""");
+        var rows = new List<ClaimedRow>();
         using (await db.EnterWriteGateAsync(ct))
         {
             await using var cmd = await CommandAsync(db, sql, ct);
@@ -148,32 +149,42 @@ public sealed class OutboxLeases(string workerId)
             Add(cmd, "perSender", perSender);
             Add(cmd, "limit", limit);
             Add(cmd, "scan", limit * ScanPerRow);
-            await using var reader = await cmd.ExecuteReaderAsync(ct);
-            while (await reader.ReadAsync(ct))
+            if (postgres)
             {
-                rows.Add(new ClaimedRow(reader.GetInt64(0), reader.GetInt64(1), Enum.Parse<OutboundKind>(reader.GetString(2)), reader.GetString(3),
-                    reader.GetString(4), reader.GetString(5), Enum.Parse<OutboundStatus>(reader.GetString(6)), Utc(reader, 7)!.Value, Utc(reader, 8),
-                    reader.GetInt32(9), Utc(reader, 10)) { MoreDue = postgres && reader.GetBoolean(11) });
+                await using var reader = await cmd.ExecuteReaderAsync(ct);
+                while (await reader.ReadAsync(ct)) rows.Add(Read(reader) with { MoreDue = reader.GetBoolean(11) });
             }
+            else rows = await LeaseOnSqliteAsync(db, cmd, now, lease, ct);
         }
-        if (!postgres) rows = await MarkMoreDueAsync(db, rows, now, ct);
         rows.Sort((a, b) => a.Id.CompareTo(b.Id));
         return rows;
     }
 
-    private static async Task<List<ClaimedRow>> MarkMoreDueAsync(RecoverlyDb db, List<ClaimedRow> rows, DateTime now, CancellationToken ct)
+    private static ClaimedRow Read(DbDataReader reader) => new(reader.GetInt64(0), reader.GetInt64(1), Enum.Parse<OutboundKind>(reader.GetString(2)),
+        reader.GetString(3), reader.GetString(4), reader.GetString(5), Enum.Parse<OutboundStatus>(reader.GetString(6)), Utc(reader, 7)!.Value,
+        Utc(reader, 8), reader.GetInt32(9), Utc(reader, 10));
+
+    private async Task<List<ClaimedRow>> LeaseOnSqliteAsync(RecoverlyDb db, DbCommand candidates, DateTime now, TimeSpan lease, CancellationToken ct)
     {
-        var senders = rows.Where(r => r.Kind.IsSms()).Select(r => r.From).Distinct().ToList();
-        if (senders.Count == 0) return rows;
-        var more = new HashSet<string>(StringComparer.Ordinal);
-        await using (var cmd = await CommandAsync(db, SqliteMoreDueSql(senders.Count), ct))
+        var more = new Dictionary<long, bool>();
+        await using (var reader = await candidates.ExecuteReaderAsync(ct))
         {
-            Add(cmd, "now", now);
-            for (var i = 0; i < senders.Count; i++) Add(cmd, $"from{i}", senders[i]);
-            await using var reader = await cmd.ExecuteReaderAsync(ct);
-            while (await reader.ReadAsync(ct)) more.Add(reader.GetString(0));
+            while (await reader.ReadAsync(ct)) more[reader.GetInt64(0)] = reader.GetBoolean(1);
         }
-        return [.. rows.Select(r => more.Contains(r.From) && r.Kind.IsSms() ? r with { MoreDue = true } : r)];
+        var rows = new List<ClaimedRow>(more.Count);
+        if (more.Count == 0) return rows;
+        await using var cmd = await CommandAsync(db, SqliteLeaseSql(IdIn(db, more.Keys)), ct);
+        AddIds(db, cmd, more.Keys);
+        Add(cmd, "worker", WorkerId);
+        Add(cmd, "until", now + lease);
+        Add(cmd, "now", now);
+        await using var leased = await cmd.ExecuteReaderAsync(ct);
+        while (await leased.ReadAsync(ct))
+        {
+            var row = Read(leased);
+            rows.Add(row with { MoreDue = more[row.Id] });
+        }
+        return rows;
     }
 
     /// <summary>Keeps the leases of rows still being worked on from running out. One statement for all of them.</summary>
