@@ -12,10 +12,10 @@ public static class GcLatency
     public const string EnvironmentVariable = "DOTNET_GCLatencyMode";
 
     /// <summary>Sets the mode unless the environment chose one; returns the mode the collector is in afterwards.</summary>
-    public static GCLatencyMode Apply(Func<string, string?> environment)
+    public static GCLatencyMode Apply()
     {
         // The mode needs background collections; with concurrent GC switched off the runtime keeps its own.
-        if (string.IsNullOrEmpty(environment(EnvironmentVariable))) GCSettings.LatencyMode = GCLatencyMode.SustainedLowLatency;
+        if (string.IsNullOrEmpty(Environment.GetEnvironmentVariable(EnvironmentVariable))) GCSettings.LatencyMode = GCLatencyMode.SustainedLowLatency;
         return GCSettings.LatencyMode;
     }
 }

@@ -87,7 +87,7 @@ public static class RecoverlyWeb
             await app.StopAsync();
             throw;
         }
-        var mode = GcLatency.Apply(Environment.GetEnvironmentVariable);
+        var mode = GcLatency.Apply();
         app.Services.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(GcLatency))
             .LogInformation("Ready; garbage collection: {Kind}, {Mode}", GCSettings.IsServerGC ? "server" : "workstation", mode);
         app.Services.GetRequiredService<Readiness>().MarkReady();
