@@ -117,14 +117,15 @@ public sealed class Dispatcher(IServiceScopeFactory scopes, ITextProvider gatewa
         foreach (var (sender, interval, rows) in waiting)
         {
             var first = gates.Open.Contains(sender) ? 1 : 0;
+            var span = SendPacer.Span(interval);
             if (first == 1)
             {
-                ready.Add(rows[0] with { Gate = new SendGate(stamp.Ticks + interval.Ticks, interval) });
+                ready.Add(rows[0] with { Gate = new SendGate((stamp + span).Ticks, interval) });
                 if (!rows[0].NeedsReconcile) toFence.Add(rows[0].Id);
             }
-            // A shut number's next text asks again the moment its gate opens; later ones an interval apart after it.
-            var opens = first == 1 ? stamp + interval : gates.ShutUntil.GetValueOrDefault(sender, stamp + interval);
-            for (var i = first; i < rows.Count; i++) later.Add((rows[i].Id, opens + interval * (i - first)));
+            // A shut number's next text asks again the moment its gate opens; later ones a turn apart after it.
+            var opens = first == 1 ? stamp + span : gates.ShutUntil.GetValueOrDefault(sender, stamp + span);
+            for (var i = first; i < rows.Count; i++) later.Add((rows[i].Id, opens + span * (i - first)));
         }
         // Every row that must wait goes back in one statement.
         await _leases.ReleaseManyAsync(db, later, ct);
@@ -230,16 +231,15 @@ public sealed class Dispatcher(IServiceScopeFactory scopes, ITextProvider gatewa
             // A fenced row's line-type lookup comes before its pacing turn is confirmed, so the turn is confirmed right as the request leaves.
             if (row.FencedAt is not null && await EndedAsNotTextableAsync(db, row, ct)) return;
             // The pacing turn is confirmed as the request leaves, so the provider sees the number's texts an interval apart.
-            var leaving = Now;
+            SendGate? turn = null;
             if (row.Gate is { } gate)
             {
-                // A turn taken moments ago is its own confirmation; one taken longer ago is confirmed again now.
-                var confirmed = gate.FreshAt(Now) ? gate.TakenAt : await SendPacer.ConfirmTurnAsync(db, row.From, gate, time, ct);
-                leaving = confirmed ?? Now;
-                // The number's gate opens again an interval from now; its next text (or this one, turned away) is claimed then.
-                var opens = leaving + gate.Interval;
-                if (row.MoreDue || confirmed is null) WakeBy(opens);
-                if (confirmed is null)
+                // A turn taken moments ago covers this request; one taken longer ago is confirmed again now.
+                turn = gate.FreshAt(Now) ? gate : await SendPacer.ConfirmTurnAsync(db, row.From, gate, time, ct);
+                // The number's gate opens again a turn from now; its next text (or this one, turned away) is claimed then.
+                var opens = turn?.OpensAt ?? Now + SendPacer.Span(gate.Interval);
+                if (row.MoreDue || turn is null) WakeBy(opens);
+                if (turn is null)
                 {
                     if (row.FencedAt is null) await _leases.ReleaseAsync(db, row.Id, opens, ct);
                     else await _leases.UnfenceAsync(db, row.Id, opens, ct);
@@ -254,23 +254,22 @@ public sealed class Dispatcher(IServiceScopeFactory scopes, ITextProvider gatewa
             if (row.FencedAt is null && await EndedAsNotTextableAsync(db, row, ct)) return;
             await db.ReleaseConnectionAsync();
             SendResult result;
+            DateTime departing;
             using (var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct))
             {
                 timeout.CancelAfter(SendTimeout);
                 // The provider drops it when its window closes rather than deliver it late (docs/product/sending.md).
                 var validFor = row.ExpiresAt is { } expires ? expires - fencedAt : (TimeSpan?)null;
-                var departing = Now;
+                departing = Now;
                 var sending = gateway.SendAsync(new OutgoingText(row.To, row.From, row.Body, new Uri(urls.For(gateway.StatusCallbackPath)), validFor),
                     timeout.Token);
-                // SentAt stays the moment the number's next turn counts from: the confirmed one, or when a late request really left.
-                if (row.Gate is { } paced && departing - leaving > SendPacer.ConfirmSlack
-                    && await MoveTurnAsync(db, row, paced.Interval, leaving, departing))
-                    leaving = departing;
+                // A request that left later than its turn covers moves the number's next turn to an interval after it really left.
+                if (turn is { } paced && !paced.Covers(departing)) await MoveTurnAsync(db, row, paced, departing);
                 result = await sending;
             }
             RecoverlyMetrics.Sent(row.Kind, result.Outcome, result.ErrorCode);
             if (row.Kind == OutboundKind.TextBack && result.Outcome == SendOutcome.Accepted) RecoverlyMetrics.TextBackAccepted(Now - row.CreatedAt);
-            var after = SendTransition.Apply(new SendAttempt(row.Kind, row.Attempts, row.ExpiresAt, fencedAt, row.EarlierAttempt) { RequestedAt = leaving },
+            var after = SendTransition.Apply(new SendAttempt(row.Kind, row.Attempts, row.ExpiresAt, fencedAt, row.EarlierAttempt) { RequestedAt = departing },
                 result, Now);
             await FinishAsync(db, row.Id, after);
             if (result.Outcome == SendOutcome.Configuration)
@@ -301,22 +300,20 @@ public sealed class Dispatcher(IServiceScopeFactory scopes, ITextProvider gatewa
     }
 
     /// <summary>
-    /// The request left later than its confirmed turn: the number's next turn counts from when it really left. The request is
-    /// already on its way, so nothing here may fail the send: a failure costs only the correction, and is logged. True when moved.
+    /// The request left later than its turn covers: the number's next turn counts from when it really left. The request is already
+    /// on its way, so nothing here may fail the send: a failure costs only the correction, and is logged.
     /// </summary>
-    private async Task<bool> MoveTurnAsync(RecoverlyDb db, ClaimedRow row, TimeSpan interval, DateTime confirmed, DateTime left)
+    private async Task MoveTurnAsync(RecoverlyDb db, ClaimedRow row, SendGate turn, DateTime left)
     {
         try
         {
-            if (await SendPacer.MoveTurnAsync(db, row.From, interval, confirmed, left, CancellationToken.None)) return true;
-            log.LogWarning("Outbox {Id}: its request left {Late} ms after its pacing turn and the number's next turn was already taken",
-                row.Id, (long)(left - confirmed).TotalMilliseconds);
-            return false;
+            if (!await SendPacer.MoveTurnAsync(db, row.From, turn, left, CancellationToken.None))
+                log.LogWarning("Outbox {Id}: its request left {Late} ms after its pacing turn and the number's next turn was already taken",
+                    row.Id, (long)(left - turn.TakenAt).TotalMilliseconds);
         }
         catch (Exception e)
         {
             log.LogWarning(e, "Outbox {Id}: could not move its number's next turn after a late request", row.Id);
-            return false;
         }
         finally
         {

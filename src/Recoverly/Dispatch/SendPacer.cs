@@ -31,6 +31,19 @@ public sealed class SendPacer(IOptions<TelephonyOptions> options, IServiceScopeF
         return rate <= 0 ? null : TimeSpan.FromSeconds(1 / rate);
     }
 
+    /// <summary>The most a turn holds beyond the number's interval (<see cref="Margin"/>).</summary>
+    public static readonly TimeSpan MaxMargin = TimeSpan.FromMilliseconds(100);
+
+    /// <summary>
+    /// What an opened gate holds beyond the number's interval: a tenth of it, at most <see cref="MaxMargin"/>. A request that
+    /// leaves within that much of its gate's opening needs no statement of its own to confirm its turn, which under load is most
+    /// of them (docs/product/sending.md, step 3); the price is that a number with a queue sends up to a tenth slower than its rate.
+    /// </summary>
+    public static TimeSpan Margin(TimeSpan interval) => TimeSpan.FromTicks(Math.Min(interval.Ticks / 10, MaxMargin.Ticks));
+
+    /// <summary>How far an opened gate moves the number's next slot: its interval and the <see cref="Margin"/>.</summary>
+    public static TimeSpan Span(TimeSpan interval) => interval + Margin(interval);
+
     /// <summary>
     /// Opens each number's gate for one send now, in one statement for all of them: a number whose previous
     /// send was less than its interval ago stays shut. Returns the numbers that may send now, and for each shut
@@ -85,13 +98,13 @@ public sealed class SendPacer(IOptions<TelephonyOptions> options, IServiceScopeF
         if (arrays)
         {
             OutboxLeases.Add(cmd, "senders", wanted.Select(w => w.Sender).ToArray());
-            OutboxLeases.Add(cmd, "spans", wanted.Select(w => w.Interval.Ticks).ToArray());
+            OutboxLeases.Add(cmd, "spans", wanted.Select(w => Span(w.Interval).Ticks).ToArray());
             return;
         }
         for (var i = 0; i < wanted.Count; i++)
         {
             OutboxLeases.Add(cmd, $"s{i}", wanted[i].Sender);
-            OutboxLeases.Add(cmd, $"d{i}", wanted[i].Interval.Ticks);
+            OutboxLeases.Add(cmd, $"d{i}", Span(wanted[i].Interval).Ticks);
         }
     }
 
@@ -120,53 +133,53 @@ public sealed class SendPacer(IOptions<TelephonyOptions> options, IServiceScopeF
         UPDATE "SenderSlots" SET "NextSlotTicks" = @next WHERE "Sender" = @sender AND "NextSlotTicks" = @taken
         """;
 
-    /// <summary>How long the confirming statement may take before its stamp is taken again (docs/product/sending.md, step 3).</summary>
+    /// <summary>How late past what its turn covers a request may leave and still count as covered (docs/product/sending.md, step 3).</summary>
     public static readonly TimeSpan ConfirmSlack = TimeSpan.FromMilliseconds(5);
 
     /// <summary>
-    /// The send-time half of the gate, taken right before the provider request: moves the number's next slot to an
-    /// interval after this moment, but only if nobody has opened the gate since this dispatcher did (the slot still holds
-    /// what this dispatcher wrote). Returns the moment stamped, or null when another text from the number got through after
-    /// this one's turn lapsed, so this one must not go now. The interval therefore separates provider requests, not only
-    /// claims, however long a dispatcher took from claim to send.
-    /// The moment is read once the connection is open and (on SQLite) the writer is ours, so no wait for either falls
-    /// between the stamp and the request; if the statement itself took longer than <see cref="ConfirmSlack"/>, the stamp is
-    /// moved to when it finished (up to three times), so the next text's turn counts from when this request really leaves.
+    /// The send-time half of the gate, for a request about to leave later than its turn covers: moves the number's next slot to
+    /// an interval and a <see cref="Margin"/> after this moment, but only if nobody has opened the gate since this dispatcher did
+    /// (the slot still holds what this dispatcher wrote). Returns the turn confirmed, or null when another text from the number
+    /// got through after this one's turn lapsed, so this one must not go now. The interval therefore separates provider requests,
+    /// not only claims, however long a dispatcher took from claim to send.
+    /// The moment is read once the connection is open and (on SQLite) the writer is ours, so no wait for either falls between the
+    /// stamp and the request; if the statement itself finished later than the new turn covers, the stamp is moved to when it
+    /// finished (up to three times), so the next text's turn counts from when this request really leaves.
     /// </summary>
-    public static async Task<DateTime?> ConfirmTurnAsync(RecoverlyDb db, string sender, SendGate gate, TimeProvider time, CancellationToken ct)
+    public static async Task<SendGate?> ConfirmTurnAsync(RecoverlyDb db, string sender, SendGate gate, TimeProvider time, CancellationToken ct)
     {
         var taken = gate.SlotTicks;
         for (var attempt = 1; ; attempt++)
         {
             await using var cmd = await OutboxLeases.CommandAsync(db, MoveSlotSql, ct);
-            DateTime stamped, done;
+            SendGate confirmed;
+            DateTime done;
             using (await db.EnterWriteGateAsync(ct))
             {
-                stamped = time.GetUtcNow().UtcDateTime;
-                OutboxLeases.Add(cmd, "next", (stamped + gate.Interval).Ticks);
+                confirmed = new SendGate((time.GetUtcNow().UtcDateTime + Span(gate.Interval)).Ticks, gate.Interval);
+                OutboxLeases.Add(cmd, "next", confirmed.SlotTicks);
                 OutboxLeases.Add(cmd, "sender", sender);
                 OutboxLeases.Add(cmd, "taken", taken);
                 if (await cmd.ExecuteNonQueryAsync(ct) != 1) return null;
                 done = time.GetUtcNow().UtcDateTime;
             }
-            if (done - stamped <= ConfirmSlack || attempt == 3) return stamped;
-            taken = (stamped + gate.Interval).Ticks;
+            if (confirmed.Covers(done) || attempt == 3) return confirmed;
+            taken = confirmed.SlotTicks;
         }
     }
 
     /// <summary>
-    /// A paced request that left later than its confirmed moment (a busy process: a collection, a thread-pool queue between the
-    /// confirmation and the request) moves the number's next turn to one interval after it really left — if nobody has taken that
-    /// turn meanwhile, which nobody can have while the lateness is under an interval (docs/product/sending.md, step 3). Runs while
+    /// A paced request that left later than its turn covers (a busy process: a collection, a thread-pool queue between the turn
+    /// and the request) moves the number's next turn to one interval after it really left — if nobody has taken that turn
+    /// meanwhile, which nobody can have unless the request left a whole interval late (docs/product/sending.md, step 3). Runs while
     /// the request is on its way, so it delays no text. False when the turn was not moved.
     /// </summary>
-    public static async Task<bool> MoveTurnAsync(RecoverlyDb db, string sender, TimeSpan interval, DateTime confirmed, DateTime left,
-        CancellationToken ct)
+    public static async Task<bool> MoveTurnAsync(RecoverlyDb db, string sender, SendGate turn, DateTime left, CancellationToken ct)
     {
         await using var cmd = await OutboxLeases.CommandAsync(db, MoveSlotSql, ct);
-        OutboxLeases.Add(cmd, "next", (left + interval).Ticks);
+        OutboxLeases.Add(cmd, "next", (left + turn.Interval).Ticks);
         OutboxLeases.Add(cmd, "sender", sender);
-        OutboxLeases.Add(cmd, "taken", (confirmed + interval).Ticks);
+        OutboxLeases.Add(cmd, "taken", turn.SlotTicks);
         using (await db.EnterWriteGateAsync(ct))
             return await cmd.ExecuteNonQueryAsync(ct) == 1;
     }
@@ -197,16 +210,29 @@ public sealed class SendPacer(IOptions<TelephonyOptions> options, IServiceScopeF
 /// <summary>What the gate said: the numbers that may send one text now, and when each shut one opens again.</summary>
 public sealed record GateAnswers(HashSet<string> Open, Dictionary<string, DateTime> ShutUntil);
 
-/// <summary>The gate a claimed text passed: the next-slot value its opening wrote, and the number's interval.</summary>
+/// <summary>
+/// The turn a claimed text holds: the next-slot value its gate's opening (or its confirmation) wrote, and the number's interval.
+/// The slot lies an interval and a <see cref="SendPacer.Margin"/> after the moment the turn was taken, so a request leaving within
+/// that margin still leaves a whole interval before the number's next turn.
+/// </summary>
 public readonly record struct SendGate(long SlotTicks, TimeSpan Interval)
 {
-    /// <summary>The moment the gate was opened for this text: the number's next turn counts from it.</summary>
-    public DateTime TakenAt => new(SlotTicks - Interval.Ticks, DateTimeKind.Utc);
+    /// <summary>When the number's gate opens again.</summary>
+    public DateTime OpensAt => new(SlotTicks, DateTimeKind.Utc);
+
+    /// <summary>The latest moment a request may leave and still be a whole interval before <see cref="OpensAt"/>.</summary>
+    public DateTime CoversUntil => OpensAt - Interval;
+
+    /// <summary>The moment the turn was taken: the gate's opening, or its confirmation.</summary>
+    public DateTime TakenAt => CoversUntil - SendPacer.Margin(Interval);
 
     /// <summary>
-    /// Whether a request leaving at <paramref name="now"/> may count as leaving at <see cref="TakenAt"/>, as a confirmed turn
-    /// does (<see cref="SendPacer.ConfirmTurnAsync"/>): within <see cref="SendPacer.ConfirmSlack"/> of it, so nobody can have
-    /// opened the gate since, and the next turn is an interval after this request less at most that slack.
+    /// Whether a request leaving at <paramref name="now"/> is covered by this turn with no statement of its own: at most
+    /// <see cref="SendPacer.ConfirmSlack"/> past <see cref="CoversUntil"/>, so the number's next turn is an interval after it less
+    /// at most that slack. A turn on an interval shorter than twice the slack is never covered.
     /// </summary>
-    public bool FreshAt(DateTime now) => now >= TakenAt && now - TakenAt <= SendPacer.ConfirmSlack && SendPacer.ConfirmSlack * 2 < Interval;
+    public bool Covers(DateTime now) => now - CoversUntil <= SendPacer.ConfirmSlack && SendPacer.ConfirmSlack * 2 < Interval;
+
+    /// <summary>Whether a request leaving at <paramref name="now"/> may go on this turn as taken, without confirming it again.</summary>
+    public bool FreshAt(DateTime now) => now >= TakenAt && Covers(now);
 }

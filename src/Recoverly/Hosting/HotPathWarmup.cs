@@ -241,9 +241,9 @@ public static class HotPathWarmup
             var (claimed, ready) = await dispatcher.ClaimReadyAsync(batch, ct);
             if (claimed == 0) break;
             // Every other text leaves a moment after its turn was taken, as under load, so its turn is confirmed again first.
-            if (pass % 2 == 1) clock.Advance(SendPacer.ConfirmSlack + TimeSpan.FromMilliseconds(1));
+            if (pass % 2 == 1) clock.Advance(SendPacer.Margin(step) + SendPacer.ConfirmSlack + TimeSpan.FromMilliseconds(1));
             foreach (var row in ready) await dispatcher.ProcessAsync(row, ct);
-            clock.Advance(step + TimeSpan.FromMilliseconds(1));
+            clock.Advance(SendPacer.Span(step) + TimeSpan.FromMilliseconds(1));
         }
         var sent = await db.OutboundMessages.AsNoTracking()
             .Where(m => m.BusinessId == businessId && m.From == FictionalSender && m.ProviderSid != null)

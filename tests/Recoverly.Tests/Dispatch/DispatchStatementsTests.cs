@@ -18,8 +18,10 @@ public class DispatchStatementsTests
 {
     private static string Caller(int i) => $"+1512555{i + 1000:D4}";
 
-    [Fact]
-    public async Task On_postgres_a_text_that_leaves_at_once_costs_three_statements_claim_pace_and_fence_then_finish()
+    [Theory]
+    [InlineData(0)]
+    [InlineData(30)]
+    public async Task On_postgres_a_text_that_leaves_within_its_turns_margin_costs_three_statements_claim_pace_and_fence_then_finish(int msPerClockRead)
     {
         await using var app = await TestApp.StartAsync(Db.Postgres, new Dictionary<string, string?> { ["Telephony:SendRatePerSecond"] = "1" });
         await app.AddBusinessAsync();
@@ -28,11 +30,15 @@ public class DispatchStatementsTests
 
         using var statements = NpgsqlStatements.On(new NpgsqlConnectionStringBuilder(app.ConnectionString).Database!);
         var (_, ready) = await dispatcher.ClaimReadyAsync(10, CancellationToken.None);
+        var opened = app.Time.GetUtcNow().UtcDateTime;
+        // With every clock read some milliseconds after the last, the request leaves later than the gate opened, as under load.
+        app.Time.AutoAdvanceAmount = TimeSpan.FromMilliseconds(msPerClockRead);
         await dispatcher.ProcessAsync(Assert.Single(ready), CancellationToken.None);
+        app.Time.AutoAdvanceAmount = TimeSpan.Zero;
 
         Assert.Equal([Caller(0)], app.Twilio.Sent.Select(t => t.To));
         // The outbox and the number's gate are touched by the claim, one statement that opens the gate and fences the row,
-        // and the outcome's write: the turn taken a moment ago is not confirmed again.
+        // and the outcome's write: a turn that covers the request's moment is not confirmed again.
         var dispatch = statements.All.Where(s => s.Contains("\"OutboundMessages\"", StringComparison.Ordinal)
                                                  || s.Contains("\"SenderSlots\"", StringComparison.Ordinal)).ToList();
         Assert.True(dispatch.Count == 3, $"{dispatch.Count} statements:\n{string.Join("\n---\n", dispatch)}");
@@ -40,6 +46,11 @@ public class DispatchStatementsTests
         Assert.Contains("'Sending'", dispatch[1]);
         var sent = await app.QueryAsync(d => d.OutboundMessages.AsNoTracking().SingleAsync(m => m.Kind == OutboundKind.TextBack));
         Assert.Equal(OutboundStatus.Queued, sent.Status);
+        Assert.True(sent.SentAt >= opened.AddMilliseconds(msPerClockRead), $"sent {sent.SentAt:O}, gate opened {opened:O}");
+        // The number's next turn is still a whole interval after the request left.
+        var slot = await app.QueryAsync(d => d.SenderSlots.AsNoTracking().SingleAsync());
+        Assert.True(new DateTime(slot.NextSlotTicks, DateTimeKind.Utc) - sent.SentAt!.Value >= TimeSpan.FromSeconds(1),
+            $"next turn {new DateTime(slot.NextSlotTicks):O}, sent {sent.SentAt:O}");
     }
 
     [Theory]
@@ -77,7 +88,8 @@ public class DispatchStatementsTests
         Assert.Equal(OutboundStatus.Pending, statuses["+15125550200"]); // its gate stayed shut: not fenced, sent on its number's next turn
         Assert.Equal(OutboundStatus.Sending, statuses["+15125550300"]);
         var slots = await app.QueryAsync(d => d.SenderSlots.AsNoTracking().ToDictionaryAsync(s => s.Sender, s => s.NextSlotTicks));
-        Assert.Equal((now + second).Ticks, slots["+15125550100"]);
+        // The opened gate holds the interval and its margin (docs/product/sending.md, step 3).
+        Assert.Equal((now + SendPacer.Span(second)).Ticks, slots["+15125550100"]);
         Assert.Equal((now + TimeSpan.FromMilliseconds(500)).Ticks, slots["+15125550200"]);
         Assert.False(slots.ContainsKey("+15125550300"));
 
@@ -88,7 +100,7 @@ public class DispatchStatementsTests
         Assert.Empty(await BoltAtAsync(now + TimeSpan.FromMilliseconds(499)));
         Assert.Equal([rows["+15125550200"].Id], await BoltAtAsync(now + TimeSpan.FromMilliseconds(500)));
         Assert.Equal(OutboundStatus.Sending, await app.QueryAsync(d => d.OutboundMessages.Where(m => m.From == "+15125550200").Select(m => m.Status).SingleAsync()));
-        Assert.Equal((now + TimeSpan.FromMilliseconds(1500)).Ticks,
+        Assert.Equal((now + TimeSpan.FromMilliseconds(500) + SendPacer.Span(second)).Ticks,
             await app.QueryAsync(d => d.SenderSlots.Where(s => s.Sender == "+15125550200").Select(s => s.NextSlotTicks).SingleAsync()));
     }
 

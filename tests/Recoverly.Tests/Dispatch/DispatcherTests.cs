@@ -21,6 +21,9 @@ public class DispatcherTests
 
     private static string CallerNumber(int i) => $"+1512555{i + 1000:D4}";
 
+    /// <summary>How far an opened gate moves a number sending 1 text a second: the second and its margin (1.1 s).</summary>
+    private static readonly TimeSpan Turn = SendPacer.Span(TimeSpan.FromSeconds(1));
+
     /// <summary>One business whose number sends 1 text a second, with a text-back waiting for each of <paramref name="callers"/> callers.</summary>
     private static async Task<TestApp> PacedAppAsync(Db db, int callers)
     {
@@ -312,14 +315,15 @@ public class DispatcherTests
 
         await app.DispatchAsync();
         Assert.Single(app.Twilio.Sent);
-        for (var second = 1; second < 5; second++)
+        // One a turn: a second and the gate's margin (docs/product/sending.md, step 3).
+        for (var turn = 1; turn < 5; turn++)
         {
-            app.Time.Advance(TimeSpan.FromMilliseconds(500));
+            app.Time.Advance(TimeSpan.FromSeconds(1));
             await app.DispatchAsync();
-            Assert.Equal(second, app.Twilio.Sent.Count);
-            app.Time.Advance(TimeSpan.FromMilliseconds(500));
+            Assert.Equal(turn, app.Twilio.Sent.Count);
+            app.Time.Advance(Turn - TimeSpan.FromSeconds(1));
             await app.DispatchAsync();
-            Assert.Equal(second + 1, app.Twilio.Sent.Count);
+            Assert.Equal(turn + 1, app.Twilio.Sent.Count);
         }
         app.Time.Advance(TimeSpan.FromSeconds(10));
         await app.DispatchAsync();
@@ -353,11 +357,11 @@ public class DispatcherTests
         Assert.Equal(OutboundStatus.Pending, waiting.Status);
         Assert.Null(waiting.AttemptStartedAt); // nothing was attempted, so no reconciling at the provider later
         Assert.Null(waiting.LeaseOwner);
-        Assert.Equal(Now(app).AddSeconds(1), waiting.NextAttemptAt);
+        Assert.Equal(Now(app) + Turn, waiting.NextAttemptAt);
 
         await app.DispatchAsync();
         Assert.Equal(1, app.Twilio.Requests); // still B's turn
-        app.Time.Advance(TimeSpan.FromSeconds(1));
+        app.Time.Advance(Turn);
         await app.DispatchAsync();
         Assert.Equal([CallerNumber(1), CallerNumber(0)], app.Twilio.Sent.Select(t => t.To));
     }
@@ -417,8 +421,8 @@ public class DispatcherTests
         Assert.True(ready.Single(r => r.To == CallerNumber(0)).MoreDue);
         Assert.False(ready.Single(r => r.To == CallerNumber(9)).MoreDue);
         foreach (var row in ready) await dispatcher.ProcessAsync(row, CancellationToken.None);
-        // The busy number's gate reopens a second after its request left: the dispatcher means to claim again right then.
-        Assert.Equal(Now(app).AddSeconds(1), dispatcher.NextWake(Now(app)));
+        // The busy number's gate reopens a turn after its request left: the dispatcher means to claim again right then.
+        Assert.Equal(Now(app) + Turn, dispatcher.NextWake(Now(app)));
 
         // The rest were never claimed and given back: untouched, unleased, still due at their first time.
         var rest = await app.QueryAsync(d => d.OutboundMessages.AsNoTracking()
@@ -426,9 +430,9 @@ public class DispatcherTests
         Assert.Equal(3, rest.Count);
         Assert.All(rest, m => Assert.Null(m.LeaseOwner));
         Assert.All(rest, m => Assert.Equal(queued[m.Id], m.NextAttemptAt));
-        // While the gate is shut nothing more is claimed; a second apart, the numbers' next text goes, in the callers' order.
+        // While the gate is shut nothing more is claimed; a turn later, the numbers' next text goes, in the callers' order.
         Assert.Equal(0, (await dispatcher.ClaimReadyAsync(10, CancellationToken.None)).Claimed);
-        app.Time.Advance(TimeSpan.FromSeconds(1));
+        app.Time.Advance(Turn);
         await app.DispatchAsync();
         Assert.Equal(CallerNumber(1), app.Twilio.Sent.Last().To);
         Assert.Equal(3, app.Twilio.Sent.Count);
@@ -461,10 +465,10 @@ public class DispatcherTests
         await dispatcher.ProcessAsync(ready[0], CancellationToken.None);
         Assert.Equal([CallerNumber(0), CallerNumber(90)], app.Twilio.Sent.Select(s => s.To));
 
-        // And the queue drains a second apart, in the callers' order.
+        // And the queue drains a turn apart, in the callers' order.
         for (var i = 1; i < limit * OutboxLeases.ScanPerRow; i++)
         {
-            app.Time.Advance(TimeSpan.FromSeconds(1));
+            app.Time.Advance(Turn);
             await app.DispatchAsync();
             Assert.Equal(CallerNumber(i), app.Twilio.Sent.Last().To);
         }
@@ -585,45 +589,51 @@ public class DispatcherTests
         var (_, ready) = await dispatcher.ClaimReadyAsync(10, CancellationToken.None);
         var before = Now(app);
 
-        // Every clock read is 20 ms after the last: the statement confirming the turn "takes" 20 ms (a busy database,
-        // a wait for SQLite's writer). Stamped with the moment before it, the next turn would open 20 ms too early.
-        app.Time.AutoAdvanceAmount = TimeSpan.FromMilliseconds(20);
+        // The pass took 200 ms, more than the turn's 100 ms margin covers, so the turn is confirmed before the request leaves; and
+        // every clock read is 150 ms after the last, so the confirming statement "takes" 150 ms (a busy database, a wait for
+        // SQLite's writer). Stamped with the moment before it, the next turn would open too early.
+        app.Time.Advance(TimeSpan.FromMilliseconds(200));
+        app.Time.AutoAdvanceAmount = TimeSpan.FromMilliseconds(150);
         await dispatcher.ProcessAsync(Assert.Single(ready), CancellationToken.None);
         app.Time.AutoAdvanceAmount = TimeSpan.Zero;
 
         var sent = await app.QueryAsync(d => d.OutboundMessages.AsNoTracking().SingleAsync(m => m.Kind == OutboundKind.TextBack));
         var slot = await app.QueryAsync(d => d.SenderSlots.AsNoTracking().SingleAsync(s => s.Sender == "+15125550100"));
-        // Stamped again after each slow statement (three tries), not left at the first stamp 20 ms into the send.
-        Assert.True(sent.SentAt >= before.AddMilliseconds(80), $"sent {sent.SentAt:O}, claimed {before:O}");
+        // Stamped again after each slow statement (three tries), not left at the first stamp; then moved to when it left.
+        Assert.True(sent.SentAt >= before.AddMilliseconds(200 + 3 * 2 * 150), $"sent {sent.SentAt:O}, claimed {before:O}");
         Assert.Equal(sent.SentAt!.Value.AddSeconds(1).Ticks, slot.NextSlotTicks);
     }
 
     [Theory]
     [BothDatabases]
-    public async Task A_request_that_leaves_late_after_its_turn_was_confirmed_moves_the_numbers_next_turn(Db db)
+    public async Task A_request_that_leaves_later_than_its_turn_covers_moves_the_numbers_next_turn(Db db)
     {
         await using var app = await PacedAppAsync(db, callers: 2);
         var dispatcher = app.Services.GetRequiredService<Dispatcher>();
         var (_, ready) = await dispatcher.ClaimReadyAsync(10, CancellationToken.None);
+        var before = Now(app);
 
-        // Every clock read is 20 ms after the last, so the request leaves 40 ms after the moment its turn was confirmed (the
-        // process was busy in between). Counted from the confirmed moment, the number's next turn would open 40 ms early.
-        app.Time.AutoAdvanceAmount = TimeSpan.FromMilliseconds(20);
+        // The pass took 90 ms, within the turn's 100 ms margin, so the turn is not confirmed again; but every clock read is 60 ms
+        // after the last, so the request leaves later than the turn covers (the process was busy in between). Counted from the
+        // gate's opening, the number's next turn would open early.
+        app.Time.Advance(TimeSpan.FromMilliseconds(90));
+        app.Time.AutoAdvanceAmount = TimeSpan.FromMilliseconds(60);
         await dispatcher.ProcessAsync(Assert.Single(ready), CancellationToken.None);
         app.Time.AutoAdvanceAmount = TimeSpan.Zero;
 
         var first = Assert.Single(app.Twilio.Sent);
         var slot = await app.QueryAsync(d => d.SenderSlots.AsNoTracking().SingleAsync(s => s.Sender == "+15125550100"));
         var sent = await app.QueryAsync(d => d.OutboundMessages.AsNoTracking().SingleAsync(m => m.To == CallerNumber(0)));
+        Assert.True(sent.SentAt > before + SendPacer.Margin(TimeSpan.FromSeconds(1)), $"sent {sent.SentAt:O}, claimed {before:O}");
         Assert.Equal(sent.SentAt!.Value.AddSeconds(1).Ticks, slot.NextSlotTicks);
 
         // The second text goes the moment the gate opens: at the provider, an interval after the first request (less the
-        // stand-in's own 20 ms clock step when it received the first), where the confirmed moment would have given 960 ms.
+        // stand-in's own 60 ms clock step when it received the first).
         app.Time.Advance(new DateTime(slot.NextSlotTicks, DateTimeKind.Utc) - Now(app));
         await app.DispatchAsync();
         Assert.Equal([CallerNumber(0), CallerNumber(1)], app.Twilio.Sent.Select(t => t.To));
         var gap = app.Twilio.Sent[1].At - first.At;
-        Assert.True(gap >= TimeSpan.FromMilliseconds(980), $"second request {gap.TotalMilliseconds} ms after the first");
+        Assert.True(gap >= TimeSpan.FromMilliseconds(940), $"second request {gap.TotalMilliseconds} ms after the first");
     }
 
     [Theory]
@@ -646,7 +656,7 @@ public class DispatcherTests
         Assert.Null(row.LeaseOwner);
 
         // The failed pass used the number's pacing turn; at its next turn, the text goes.
-        app.Time.Advance(TimeSpan.FromSeconds(1));
+        app.Time.Advance(Turn);
         await app.DispatchAsync();
         Assert.Equal([CallerNumber(0)], app.Twilio.Sent.Select(t => t.To));
     }
@@ -658,18 +668,19 @@ public class DispatcherTests
         await using var app = await PacedAppAsync(db, callers: 2);
         var start = Now(app);
 
-        // The first text's request leaves 300 ms after its claim, so the number's next turn is at 1.3 s, not 1 s.
+        // The first text's request leaves 300 ms after its claim, past what the turn covers, so its turn is confirmed then and
+        // the number's next turn is at 1.4 s (a turn of 1.1 s after it), not 1.1 s.
         var dispatcher = app.Services.GetRequiredService<Dispatcher>();
         var (_, ready) = await dispatcher.ClaimReadyAsync(10, CancellationToken.None);
         app.Time.Advance(TimeSpan.FromMilliseconds(300));
         await dispatcher.ProcessAsync(Assert.Single(ready), CancellationToken.None);
 
-        // At 1 s the gate is still shut: the second text stays in its place, not pushed back an interval; it goes at 1.3 s.
-        app.Time.Advance(TimeSpan.FromMilliseconds(700));
+        // At 1.1 s the gate is still shut: the second text stays in its place, not pushed back a turn; it goes at 1.4 s.
+        app.Time.Advance(TimeSpan.FromMilliseconds(800));
         await app.DispatchAsync();
         Assert.Single(app.Twilio.Sent);
         var waiting = await app.QueryAsync(d => d.OutboundMessages.AsNoTracking().SingleAsync(m => m.To == CallerNumber(1)));
-        Assert.True(waiting.NextAttemptAt <= start.AddMilliseconds(1300), $"next attempt {waiting.NextAttemptAt:O}");
+        Assert.True(waiting.NextAttemptAt <= start.AddMilliseconds(1400), $"next attempt {waiting.NextAttemptAt:O}");
         Assert.Null(waiting.LeaseOwner);
 
         app.Time.Advance(TimeSpan.FromMilliseconds(300));
