@@ -132,7 +132,7 @@ public sealed class OutboxLeases(string workerId)
         var sql = busySenders.Count == 0 ? (postgres ? PostgresClaim : SqliteCandidates)
             : postgres ? PostgresClaimSkipping
             : SqliteCandidatesSql($""" AND o."From" NOT IN ({string.Join(", ", Enumerable.Range(0, busySenders.Count).Select(i => $"@busy{i}"))})""");
-        var rows = new List<ClaimedRow>();
+        List<ClaimedRow> rows;
         using (await db.EnterWriteGateAsync(ct))
         {
             await using var cmd = await CommandAsync(db, sql, ct);
@@ -149,12 +149,7 @@ public sealed class OutboxLeases(string workerId)
             Add(cmd, "perSender", perSender);
             Add(cmd, "limit", limit);
             Add(cmd, "scan", limit * ScanPerRow);
-            if (postgres)
-            {
-                await using var reader = await cmd.ExecuteReaderAsync(ct);
-                while (await reader.ReadAsync(ct)) rows.Add(Read(reader) with { MoreDue = reader.GetBoolean(11) });
-            }
-            else rows = await LeaseOnSqliteAsync(db, cmd, now, lease, ct);
+            rows = postgres ? await ClaimOnPostgresAsync(cmd, ct) : await LeaseOnSqliteAsync(db, cmd, now, lease, ct);
         }
         rows.Sort((a, b) => a.Id.CompareTo(b.Id));
         return rows;
@@ -163,6 +158,15 @@ public sealed class OutboxLeases(string workerId)
     private static ClaimedRow Read(DbDataReader reader) => new(reader.GetInt64(0), reader.GetInt64(1), Enum.Parse<OutboundKind>(reader.GetString(2)),
         reader.GetString(3), reader.GetString(4), reader.GetString(5), Enum.Parse<OutboundStatus>(reader.GetString(6)), Utc(reader, 7)!.Value,
         Utc(reader, 8), reader.GetInt32(9), Utc(reader, 10));
+
+    /// <summary>PostgreSQL's claim leases its candidates in the same statement and says, for each, whether its number has more due.</summary>
+    private static async Task<List<ClaimedRow>> ClaimOnPostgresAsync(DbCommand claim, CancellationToken ct)
+    {
+        var rows = new List<ClaimedRow>();
+        await using var reader = await claim.ExecuteReaderAsync(ct);
+        while (await reader.ReadAsync(ct)) rows.Add(Read(reader) with { MoreDue = reader.GetBoolean(11) });
+        return rows;
+    }
 
     private async Task<List<ClaimedRow>> LeaseOnSqliteAsync(RecoverlyDb db, DbCommand candidates, DateTime now, TimeSpan lease, CancellationToken ct)
     {
