@@ -4,6 +4,7 @@ using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Design;
 using Microsoft.EntityFrameworkCore.Diagnostics;
+using Recoverly.Dispatch;
 
 namespace Recoverly.Data;
 
@@ -34,12 +35,15 @@ public static class DatabaseSetup
                 .AddInterceptors(SqlitePragmas.Instance));
             services.AddSingleton<IWriteGate, SingleWriterGate>();
             services.AddScoped<RecoverlyDb>(sp => WithGate(sp, sp.GetRequiredService<SqliteRecoverlyDb>()));
+            services.AddSingleton(DispatchConnection.Shared);
         }
         else
         {
             if (string.IsNullOrWhiteSpace(connection))
                 throw new InvalidOperationException("ConnectionStrings:Recoverly is required when Database:Provider is Postgres.");
-            services.AddDbContextPool<PostgresRecoverlyDb>(o => o.UseNpgsql(PreparePostgres(connection)));
+            var prepared = PreparePostgres(connection);
+            services.AddDbContextPool<PostgresRecoverlyDb>(o => o.UseNpgsql(prepared));
+            services.AddSingleton(DispatchConnection.ForPostgres(prepared, DispatchConnection.SizeFrom(config)));
             services.AddSingleton<IWriteGate>(NoWriteGate.Instance);
             services.AddScoped<RecoverlyDb>(sp => WithGate(sp, sp.GetRequiredService<PostgresRecoverlyDb>()));
         }

@@ -19,7 +19,7 @@ namespace Recoverly.Dispatch;
 /// (<see cref="SendTransition"/>, <see cref="SendCompletion"/>). Each row is worked on its own, so one
 /// slow send delays only its own text.
 /// </summary>
-public sealed class Dispatcher(IServiceScopeFactory scopes, ITextProvider gateway, SendPacer pacer, EmailDelivery email, LineTypeCheck lineType,
+public sealed class Dispatcher(DispatchScopes scopes, ITextProvider gateway, SendPacer pacer, EmailDelivery email, LineTypeCheck lineType,
     PushDelivery push, SenderRegistrations registrations,
     TimeProvider time, IOptions<DispatchOptions> options, PublicUrls urls, ILogger<Dispatcher> log)
 {
@@ -56,8 +56,8 @@ public sealed class Dispatcher(IServiceScopeFactory scopes, ITextProvider gatewa
     /// </summary>
     public async Task<(int Claimed, List<ClaimedRow> Ready)> ClaimReadyAsync(int limit, CancellationToken ct)
     {
-        await using var scope = scopes.CreateAsyncScope();
-        var db = scope.ServiceProvider.GetRequiredService<RecoverlyDb>();
+        await using var scope = scopes.Create();
+        var db = scope.Db;
         var now = Now;
         var busy = _inFlightBySender.Where(s => s.Value >= Options.ConcurrencyPerSender).Select(s => s.Key).ToList();
         // Texts from a number carriers would refuse (not registered) wait in the outbox (docs/product/registration.md).
@@ -150,8 +150,8 @@ public sealed class Dispatcher(IServiceScopeFactory scopes, ITextProvider gatewa
         foreach (var row in claimed) _held.TryRemove(row.Id, out _);
         try
         {
-            await using var scope = scopes.CreateAsyncScope();
-            await _leases.ReleaseManyAsync(scope.ServiceProvider.GetRequiredService<RecoverlyDb>(), [.. claimed.Select(r => (r.Id, (DateTime?)null))],
+            await using var scope = scopes.Create();
+            await _leases.ReleaseManyAsync(scope.Db, [.. claimed.Select(r => (r.Id, (DateTime?)null))],
                 CancellationToken.None);
         }
         catch (Exception e)
@@ -184,8 +184,8 @@ public sealed class Dispatcher(IServiceScopeFactory scopes, ITextProvider gatewa
     {
         var ids = _held.Keys.ToList();
         if (ids.Count == 0) return;
-        await using var scope = scopes.CreateAsyncScope();
-        await _leases.RenewAsync(scope.ServiceProvider.GetRequiredService<RecoverlyDb>(), ids, Now + Lease, ct);
+        await using var scope = scopes.Create();
+        await _leases.RenewAsync(scope.Db, ids, Now + Lease, ct);
     }
 
     private void WakeBy(DateTime at)
@@ -200,8 +200,8 @@ public sealed class Dispatcher(IServiceScopeFactory scopes, ITextProvider gatewa
         await Task.Yield();
         try
         {
-            await using var scope = scopes.CreateAsyncScope();
-            var db = scope.ServiceProvider.GetRequiredService<RecoverlyDb>();
+            await using var scope = scopes.Create();
+            var db = scope.Db;
             if (row.Kind.IsEmail())
             {
                 await email.DeliverAsync(db, _leases, row, Now, Lease, ct);
@@ -400,8 +400,8 @@ public sealed class Dispatcher(IServiceScopeFactory scopes, ITextProvider gatewa
     {
         try
         {
-            await using var scope = scopes.CreateAsyncScope();
-            var db = scope.ServiceProvider.GetRequiredService<RecoverlyDb>();
+            await using var scope = scopes.Create();
+            var db = scope.Db;
             await _leases.ReleaseAsync(db, row.Id, Now + DispatchOptions.Backoff(row.Attempts + 1), CancellationToken.None);
         }
         catch (Exception e)

@@ -8,7 +8,7 @@ namespace Recoverly.Dispatch;
 /// statement and one commit, and otherwise each is written at once, never queued behind one slow commit. If a group cannot
 /// be written, each of its outcomes is written on its own, so one bad row never holds back the others.
 /// </summary>
-public sealed class SendFinisher(IServiceScopeFactory scopes, OutboxLeases leases, TimeProvider time, ILogger log)
+public sealed class SendFinisher(DispatchScopes scopes, OutboxLeases leases, TimeProvider time, ILogger log)
 {
     /// <summary>The most outcomes one statement writes.</summary>
     public const int MaxGroup = 64;
@@ -79,8 +79,8 @@ public sealed class SendFinisher(IServiceScopeFactory scopes, OutboxLeases lease
         {
             try
             {
-                await using var scope = scopes.CreateAsyncScope();
-                var written = await SendCompletion.ApplyManyAsync(scope.ServiceProvider.GetRequiredService<RecoverlyDb>(), leases,
+                await using var scope = scopes.Create();
+                var written = await SendCompletion.ApplyManyAsync(scope.Db, leases,
                     [.. together.Select(w => (w.Id, w.After))], time.GetUtcNow().UtcDateTime, CancellationToken.None);
                 Count(together.Count);
                 foreach (var w in together) w.Done.TrySetResult(written.Contains(w.Id));
@@ -95,8 +95,8 @@ public sealed class SendFinisher(IServiceScopeFactory scopes, OutboxLeases lease
         {
             try
             {
-                await using var scope = scopes.CreateAsyncScope();
-                var written = await SendCompletion.ApplyAsync(scope.ServiceProvider.GetRequiredService<RecoverlyDb>(), leases, w.Id, w.After,
+                await using var scope = scopes.Create();
+                var written = await SendCompletion.ApplyAsync(scope.Db, leases, w.Id, w.After,
                     time.GetUtcNow().UtcDateTime, CancellationToken.None);
                 Count(1);
                 w.Done.TrySetResult(written);

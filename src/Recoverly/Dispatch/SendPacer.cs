@@ -13,7 +13,7 @@ namespace Recoverly.Dispatch;
 /// lets a send through only when that time has come, so N dispatchers together never send faster than
 /// the number's rate. A burst waits in the outbox for its turn instead of drawing 429s or carrier filtering.
 /// </summary>
-public sealed class SendPacer(IOptions<TelephonyOptions> options, IServiceScopeFactory scopes, TimeProvider time)
+public sealed class SendPacer(IOptions<TelephonyOptions> options, DispatchScopes scopes, TimeProvider time)
 {
     private static readonly TimeSpan OverridesRefresh = TimeSpan.FromSeconds(60);
     private FrozenDictionary<string, double> _overrides = FrozenDictionary<string, double>.Empty;
@@ -192,9 +192,8 @@ public sealed class SendPacer(IOptions<TelephonyOptions> options, IServiceScopeF
         {
             var now = time.GetUtcNow().UtcDateTime;
             if (now - _overridesLoadedAt < OverridesRefresh) return _overrides;
-            await using var scope = scopes.CreateAsyncScope();
-            var db = scope.ServiceProvider.GetRequiredService<RecoverlyDb>();
-            var rows = await db.Numbers.AsNoTracking().Where(n => n.SendRatePerSecond != null)
+            await using var scope = scopes.Create();
+            var rows = await scope.Db.Numbers.AsNoTracking().Where(n => n.SendRatePerSecond != null)
                 .Select(n => new { n.E164, Rate = n.SendRatePerSecond!.Value }).ToListAsync(ct);
             _overrides = rows.ToFrozenDictionary(r => r.E164, r => r.Rate);
             _overridesLoadedAt = now;

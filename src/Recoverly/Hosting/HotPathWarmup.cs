@@ -102,8 +102,9 @@ public static class HotPathWarmup
         {
             foreach (var s in scopes) await s.DisposeAsync();
         }
-        var rounds = Math.Max(0, config.GetValue("Recoverly:WarmUpRounds", DefaultRounds));
         var roles = services.GetRequiredService<IOptions<RecoverlyOptions>>().Value;
+        if (roles.HasRole("dispatcher")) connections += await PrimeDispatchPoolAsync(services, config, ct);
+        var rounds = Math.Max(0, config.GetValue("Recoverly:WarmUpRounds", DefaultRounds));
         var (rehearsed, texted, through, sent) = await RehearseAsync(app, Math.Min(rounds, MaxRounds), roles.HasRole("web"), roles.HasRole("dispatcher"), log, ct);
         // Fewer calls than the promotion threshold queue nothing for the optimising compiler: nothing to wait for. Such a token
         // rehearsal (the tests') is not worth a full collection either.
@@ -230,7 +231,7 @@ public static class HotPathWarmup
         await db.SaveChangesAsync(ct);
         db.ChangeTracker.Clear();
         // Its warnings and errors are logged (a rehearsal that cannot send says why), not each rehearsed text.
-        var dispatcher = ActivatorUtilities.CreateInstance<Dispatcher>(sp, new OneContextScopes(sp, db), (TimeProvider)clock,
+        var dispatcher = ActivatorUtilities.CreateInstance<Dispatcher>(sp, new DispatchScopes(new OneContextScopes(sp, db), DispatchConnection.Shared), (TimeProvider)clock,
             new ProblemsOnly<Dispatcher>(sp.GetRequiredService<ILogger<Dispatcher>>()));
         var batch = sp.GetRequiredService<IOptions<DispatchOptions>>().Value.BatchSize;
         var step = await sp.GetRequiredService<SendPacer>().IntervalAsync(FictionalSender, ct) ?? TimeSpan.Zero;
@@ -409,6 +410,35 @@ public static class HotPathWarmup
             last = now;
         }
         return clock.Elapsed;
+    }
+
+    /// <summary>
+    /// Opens every connection of the dispatcher's own pool (PostgreSQL; fewer when Recoverly:WarmUpConnections says so), each
+    /// running the claim five times so Npgsql prepares it: a claim in the year 2000, when nothing is due, so it leases nothing.
+    /// Returns how many were opened.
+    /// </summary>
+    private static async Task<int> PrimeDispatchPoolAsync(IServiceProvider services, IConfiguration config, CancellationToken ct)
+    {
+        var pool = services.GetRequiredService<DispatchConnection>();
+        if (pool.ConnectionString is null) return 0;
+        var factory = services.GetRequiredService<DispatchScopes>();
+        var count = string.IsNullOrWhiteSpace(config["Recoverly:WarmUpConnections"])
+            ? pool.Size : Math.Clamp(config.GetValue<int>("Recoverly:WarmUpConnections"), 1, pool.Size);
+        var scopes = Enumerable.Range(0, count).Select(_ => factory.Create()).ToList();
+        try
+        {
+            var leases = new OutboxLeases("warm-up");
+            var never = new DateTime(2000, 1, 1, 0, 0, 0, DateTimeKind.Utc);
+            await Task.WhenAll(scopes.Select(async s =>
+            {
+                for (var i = 0; i < 5; i++) await leases.ClaimAsync(s.Db, 1, 1, never, TimeSpan.FromSeconds(1), [], ct);
+            }));
+        }
+        finally
+        {
+            foreach (var s in scopes) await s.DisposeAsync();
+        }
+        return count;
     }
 
     private static async Task PrimeAsync(IServiceProvider services, CancellationToken ct)

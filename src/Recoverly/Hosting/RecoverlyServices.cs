@@ -50,6 +50,7 @@ public static class RecoverlyServices
                 var push = sp.GetRequiredService<Recoverly.Push.PushDelivery>();
                 return Recoverly.Push.PushDelivery.Handler(() => push.LoopbackAllowed);
             });
+        services.AddSingleton<DispatchScopes>();
         services.AddSingleton<Dispatcher>();
         services.AddSingleton<SenderRegistrations>();
         services.AddScoped<TwilioRegistrationLookup>();

@@ -55,6 +55,7 @@ public static class StartupChecks
 
         if (RolesProblem(Value(config, "Recoverly:Roles") ?? "web,dispatcher") is { } rolesProblem) return rolesProblem;
         if (Recoverly.Push.VapidKeys.ConfigurationProblem(config) is { } pushProblem) return pushProblem;
+        if (Recoverly.Dispatch.DispatchConnection.SizeProblem(config) is { } poolProblem) return poolProblem;
         if (config.GetValue("Metrics:Enabled", false) && (Value(config, "Metrics:Token")?.Length ?? 0) < 16)
             return "Metrics:Token (at least 16 characters) is required with Metrics:Enabled=true: scrapers present it as a bearer token.";
 

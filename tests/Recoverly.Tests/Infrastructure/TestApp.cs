@@ -375,7 +375,13 @@ public sealed partial class TestApp : IAsyncDisposable
     /// Closes the idle connections the app's pool keeps (up to 100 after a burst, for minutes otherwise): left open,
     /// a run's worth of them can exceed the shared cluster's max_connections and fail whichever test comes next.
     /// </summary>
-    public static void ClosePostgresPool(string connectionString) => PostgresCluster.ClearPoolOf(DatabaseSetup.PreparePostgres(connectionString));
+    public static void ClosePostgresPool(string connectionString)
+    {
+        var web = DatabaseSetup.PreparePostgres(connectionString);
+        PostgresCluster.ClearPoolOf(web);
+        // The dispatcher's own pool (docs/deploy.md, "Connections"), at the size the tests leave it.
+        PostgresCluster.ClearPoolOf(DispatchConnection.ForPostgres(web, DispatchConnection.DefaultSize).ConnectionString!);
+    }
 }
 
 /// <summary>Reads mail the app wrote to a pickup folder.</summary>
