@@ -81,8 +81,7 @@ public static class HotPathWarmup
             var db = scope.ServiceProvider.GetRequiredService<RecoverlyDb>();
             // Every connection of the pool unless Recoverly:WarmUpConnections says fewer.
             var pool = db.Provider == DatabaseProvider.Postgres ? new NpgsqlConnectionStringBuilder(db.Database.GetConnectionString()).MaxPoolSize : SqliteConnections;
-            var wanted = string.IsNullOrWhiteSpace(config["Recoverly:WarmUpConnections"]) ? pool : config.GetValue<int>("Recoverly:WarmUpConnections");
-            connections = Math.Clamp(wanted, 1, pool);
+            connections = ConnectionsToPrime(config, pool);
             var urls = scope.ServiceProvider.GetRequiredService<PublicUrls>();
             var business = new Business { Name = "Warm-up", BusinessPhone = FictionalNumber };
             _ = WebhookEndpoints.Greeting(business, CallOutcome.Texted, urls).ToString();
@@ -422,8 +421,7 @@ public static class HotPathWarmup
         var pool = services.GetRequiredService<DispatchConnection>();
         if (pool.ConnectionString is null) return 0;
         var factory = services.GetRequiredService<DispatchScopes>();
-        var count = string.IsNullOrWhiteSpace(config["Recoverly:WarmUpConnections"])
-            ? pool.Size : Math.Clamp(config.GetValue<int>("Recoverly:WarmUpConnections"), 1, pool.Size);
+        var count = ConnectionsToPrime(config, pool.Size);
         var scopes = Enumerable.Range(0, count).Select(_ => factory.Create()).ToList();
         try
         {
@@ -440,6 +438,10 @@ public static class HotPathWarmup
         }
         return count;
     }
+
+    /// <summary>Every connection of a pool of <paramref name="pool"/>, unless Recoverly:WarmUpConnections says fewer (at least 1).</summary>
+    private static int ConnectionsToPrime(IConfiguration config, int pool) =>
+        Math.Clamp(string.IsNullOrWhiteSpace(config["Recoverly:WarmUpConnections"]) ? pool : config.GetValue<int>("Recoverly:WarmUpConnections"), 1, pool);
 
     private static async Task PrimeAsync(IServiceProvider services, CancellationToken ct)
     {
