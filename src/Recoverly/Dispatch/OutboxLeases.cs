@@ -191,14 +191,25 @@ public sealed class OutboxLeases(string workerId)
         return rows;
     }
 
-    /// <summary>Keeps the leases of rows still being worked on from running out. One statement for all of them.</summary>
+    /// <summary>
+    /// Keeps the leases of rows still being worked on from running out. One statement for all of them. On PostgreSQL it passes
+    /// over a row another statement is writing at that moment (docs/product/sending.md, "Leases are renewed"): that is this dispatcher's own
+    /// fence or outcome, which sets the lease or ends it, and waiting for it could deadlock with a group of outcomes that locks
+    /// its rows in another order. The next renewal, a third of a lease later, takes such a row.
+    /// </summary>
     public async Task<int> RenewAsync(RecoverlyDb db, IReadOnlyCollection<long> ids, DateTime until, CancellationToken ct)
     {
         if (ids.Count == 0) return 0;
         using var _ = await db.EnterWriteGateAsync(ct);
-        await using var cmd = await CommandAsync(db, $"""
-            UPDATE "OutboundMessages" SET "LeaseUntil" = @until WHERE "LeaseOwner" = @worker AND {IdIn(db, ids)}
-            """, ct);
+        await using var cmd = await CommandAsync(db, db.Provider == DatabaseProvider.Postgres
+            ? $"""
+              UPDATE "OutboundMessages" AS o SET "LeaseUntil" = @until
+              FROM (SELECT "Id" FROM "OutboundMessages" WHERE "LeaseOwner" = @worker AND {IdIn(db, ids)} FOR UPDATE SKIP LOCKED) AS mine
+              WHERE o."Id" = mine."Id"
+              """
+            : $"""
+              UPDATE "OutboundMessages" SET "LeaseUntil" = @until WHERE "LeaseOwner" = @worker AND {IdIn(db, ids)}
+              """, ct);
         Add(cmd, "until", until);
         Add(cmd, "worker", WorkerId);
         AddIds(db, cmd, ids);

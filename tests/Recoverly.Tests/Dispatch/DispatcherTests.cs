@@ -1,6 +1,7 @@
 using System.Globalization;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
+using Npgsql;
 using Recoverly.Calls;
 using Recoverly.Consent;
 using Recoverly.Dispatch;
@@ -660,6 +661,49 @@ public class DispatcherTests
         await app.DispatchAsync();
         Assert.Equal([CallerNumber(0)], app.Twilio.Sent.Select(t => t.To));
     }
+
+    [Fact]
+    public async Task Renewing_leases_on_PostgreSQL_passes_over_a_row_being_written_and_takes_it_next_time()
+    {
+        await using var app = await TestApp.StartAsync(Db.Postgres);
+        await app.AddBusinessAsync("Acme Plumbing", "+15125550100", "+15125550101");
+        await app.AddBusinessAsync("Best Cleaning", "+15125550200", "+15125550201");
+        await app.MissedCallAsync(CallerNumber(0), to: "+15125550100");
+        await app.MissedCallAsync(CallerNumber(1), to: "+15125550200");
+        var dispatcher = app.Services.GetRequiredService<Dispatcher>();
+        var (claimed, ready) = await dispatcher.ClaimReadyAsync(10, CancellationToken.None);
+        Assert.Equal(2, claimed);
+        var leased = await LeasesAsync(app);
+
+        // Another statement is writing the first caller's row (as a group of outcomes does) and holds its lock.
+        await using var holder = new NpgsqlConnection(app.ConnectionString);
+        await holder.OpenAsync();
+        await using (var hold = await holder.BeginTransactionAsync())
+        {
+            await using (var rowLock = new NpgsqlCommand(
+                             $"""SELECT 1 FROM "OutboundMessages" WHERE "To" = '{CallerNumber(0)}' FOR UPDATE""", holder, hold))
+                await rowLock.ExecuteNonQueryAsync();
+
+            // The renewal does not wait for it (waiting could deadlock with that group): it renews the other row and returns.
+            app.Time.Advance(TimeSpan.FromSeconds(10));
+            await dispatcher.RenewLeasesAsync(CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(60));
+            var renewed = await LeasesAsync(app);
+            Assert.Equal(leased[CallerNumber(0)], renewed[CallerNumber(0)]);
+            Assert.Equal(Now(app).AddSeconds(30), renewed[CallerNumber(1)]);
+            await hold.RollbackAsync();
+        }
+
+        // The next renewal takes the row it passed over.
+        app.Time.Advance(TimeSpan.FromSeconds(10));
+        await dispatcher.RenewLeasesAsync(CancellationToken.None);
+        Assert.All((await LeasesAsync(app)).Values, until => Assert.Equal(Now(app).AddSeconds(30), until));
+        Assert.Equal(2, dispatcher.Held);
+        await Task.WhenAll(ready.Select(row => dispatcher.ProcessAsync(row, CancellationToken.None)));
+        Assert.Equal(2, app.Twilio.Sent.Count);
+    }
+
+    private static async Task<Dictionary<string, DateTime?>> LeasesAsync(TestApp app) =>
+        await app.QueryAsync(d => d.OutboundMessages.AsNoTracking().ToDictionaryAsync(m => m.To, m => m.LeaseUntil));
 
     [Theory]
     [BothDatabases]
