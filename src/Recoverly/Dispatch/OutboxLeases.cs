@@ -192,10 +192,10 @@ public sealed class OutboxLeases(string workerId)
     }
 
     /// <summary>
-    /// Keeps the leases of rows still being worked on from running out. One statement for all of them. On PostgreSQL it passes
-    /// over a row another statement is writing at that moment (docs/product/sending.md, "Leases are renewed"): that is this dispatcher's own
-    /// fence or outcome, which sets the lease or ends it, and waiting for it could deadlock with a group of outcomes that locks
-    /// its rows in another order. The next renewal, a third of a lease later, takes such a row.
+    /// Keeps the leases of rows still being worked on from running out. One statement for all of them. On PostgreSQL it
+    /// passes over a row another statement is writing at that moment (docs/product/sending.md, "Leases are renewed"): that
+    /// is this dispatcher's own fence or outcome, which sets the lease or ends it, and waiting for it could deadlock with a
+    /// group of outcomes that locks its rows in another order. The next renewal, a third of a lease later, takes such a row.
     /// </summary>
     public async Task<int> RenewAsync(RecoverlyDb db, IReadOnlyCollection<long> ids, DateTime until, CancellationToken ct)
     {
