@@ -201,15 +201,16 @@ public sealed class OutboxLeases(string workerId)
     {
         if (ids.Count == 0) return 0;
         using var _ = await db.EnterWriteGateAsync(ct);
+        var mine = $"""
+            "LeaseOwner" = @worker AND {IdIn(db, ids)}
+            """;
         await using var cmd = await CommandAsync(db, db.Provider == DatabaseProvider.Postgres
             ? $"""
               UPDATE "OutboundMessages" AS o SET "LeaseUntil" = @until
-              FROM (SELECT "Id" FROM "OutboundMessages" WHERE "LeaseOwner" = @worker AND {IdIn(db, ids)} FOR UPDATE SKIP LOCKED) AS mine
+              FROM (SELECT "Id" FROM "OutboundMessages" WHERE {mine} FOR UPDATE SKIP LOCKED) AS mine
               WHERE o."Id" = mine."Id"
               """
-            : $"""
-              UPDATE "OutboundMessages" SET "LeaseUntil" = @until WHERE "LeaseOwner" = @worker AND {IdIn(db, ids)}
-              """, ct);
+            : $"""UPDATE "OutboundMessages" SET "LeaseUntil" = @until WHERE {mine}""", ct);
         Add(cmd, "until", until);
         Add(cmd, "worker", WorkerId);
         AddIds(db, cmd, ids);
