@@ -62,13 +62,17 @@ public sealed class Dispatcher(DispatchScopes scopes, ITextProvider gateway, Sen
         var busy = _inFlightBySender.Where(s => s.Value >= Options.ConcurrencyPerSender).Select(s => s.Key).ToList();
         // Texts from a number carriers would refuse (not registered) wait in the outbox (docs/product/registration.md).
         busy.AddRange(await registrations.HeldSendersAsync(db, ct));
+        var rates = await pacer.RatesAsync(ct);
         // Where the default rate paces every number, a claim takes one text per number: the rest keep their place in the queue.
-        var perSender = pacer.PacesByDefault ? 1 : Options.ConcurrencyPerSender;
-        var claimed = await _leases.ClaimAsync(db, limit, perSender, now, Lease, busy, ct);
+        // On PostgreSQL that claim also opens the numbers' gates and fences the texts that may go, in the same statement.
+        var atClaim = db.Provider == DatabaseProvider.Postgres && rates.PacesByDefault;
+        var (claimed, open) = atClaim
+            ? await _leases.ClaimAndFenceAsync(db, limit, now, Lease, busy, rates, realClock: time == TimeProvider.System, ct)
+            : (await _leases.ClaimAsync(db, limit, rates.PacesByDefault ? 1 : Options.ConcurrencyPerSender, now, Lease, busy, ct), null);
         foreach (var row in claimed) _held[row.Id] = row.From;
         try
         {
-            return (claimed.Count, await SortClaimedAsync(db, claimed, now, ct));
+            return (claimed.Count, await SortClaimedAsync(db, claimed, rates, open, now, ct));
         }
         catch
         {
@@ -78,9 +82,12 @@ public sealed class Dispatcher(DispatchScopes scopes, ITextProvider gateway, Sen
     }
 
     /// <summary>
-    /// Splits freshly claimed rows into those to send now (paced and fenced) and those given back for later.
+    /// Splits freshly claimed rows into those to send now (paced and fenced) and those given back for later. When the claim
+    /// already paced and fenced them (<paramref name="openAtClaim"/> holds the numbers whose gate it opened), only a number
+    /// whose gate stayed shut costs a statement more.
     /// </summary>
-    private async Task<List<ClaimedRow>> SortClaimedAsync(RecoverlyDb db, List<ClaimedRow> claimed, DateTime now, CancellationToken ct)
+    private async Task<List<ClaimedRow>> SortClaimedAsync(RecoverlyDb db, List<ClaimedRow> claimed, PacingRates rates, HashSet<string>? openAtClaim,
+        DateTime now, CancellationToken ct)
     {
         var ready = new List<ClaimedRow>(claimed.Count);
         var later = new List<(long Id, DateTime? Next)>();
@@ -97,7 +104,7 @@ public sealed class Dispatcher(DispatchScopes scopes, ITextProvider gateway, Sen
             ready.AddRange(rows.Where(r => !r.Kind.IsSms()));
             var texts = rows.Where(r => r.Kind.IsSms()).ToList();
             if (texts.Count == 0) continue;
-            if (await pacer.IntervalAsync(sender.Key, ct) is not { } interval)
+            if (rates.Interval(sender.Key) is not { } interval)
             {
                 ready.AddRange(texts);
                 // An unpaced number may have more due than one claim took: claim again at once.
@@ -108,23 +115,30 @@ public sealed class Dispatcher(DispatchScopes scopes, ITextProvider gateway, Sen
         // One statement asks every number's gate and fences every row about to be sent: the unpaced ones, and each paced one
         // whose gate opened (an open gate lets one text through now, the rest ask again later). A row with an earlier attempt is
         // reconciled first, then fenced alone. The moment is read right before, so a send that leaves at once needs no
-        // confirming statement of its own (step 3 in docs/product/sending.md).
+        // confirming statement of its own (step 3 in docs/product/sending.md). A claim that paced and fenced did all that
+        // already, at the moment it was made; only when some gate stayed shut is there a question left: when it opens.
         var free = ready.Where(r => r.Kind.IsSms() && !r.NeedsReconcile).Select(r => r.Id).ToList();
         var paced = waiting.Where(w => !w.Rows[0].NeedsReconcile).Select(w => (w.Rows[0].Id, w.Sender)).ToList();
-        var stamp = Now;
-        var (gates, fenced) = await _leases.PaceAndFenceAsync(db, [.. waiting.Select(w => (w.Sender, w.Interval))], free, paced, stamp, Lease, ct);
+        List<(string Sender, TimeSpan Interval)> wanted = [.. waiting.Select(w => (w.Sender, w.Interval))];
+        var stamp = openAtClaim is null ? Now : now;
+        GateAnswers gates;
+        HashSet<long> fenced = [];
+        if (openAtClaim is null) (gates, fenced) = await _leases.PaceAndFenceAsync(db, wanted, free, paced, stamp, Lease, ct);
+        else gates = new GateAnswers(openAtClaim, await SendPacer.ShutUntilAsync(db, wanted, openAtClaim, now, ct));
         var toFence = free.ToHashSet();
         foreach (var (sender, interval, rows) in waiting)
         {
             var first = gates.Open.Contains(sender) ? 1 : 0;
             var span = SendPacer.Span(interval);
-            if (first == 1)
+            // A claim that opened the gate gave the row its turn.
+            var turn = first == 1 ? rows[0].Gate ?? new SendGate((stamp + span).Ticks, interval) : (SendGate?)null;
+            if (turn is not null)
             {
-                ready.Add(rows[0] with { Gate = new SendGate((stamp + span).Ticks, interval) });
+                ready.Add(rows[0] with { Gate = turn });
                 if (!rows[0].NeedsReconcile) toFence.Add(rows[0].Id);
             }
             // A shut number's next text asks again the moment its gate opens; later ones a turn apart after it.
-            var opens = first == 1 ? stamp + span : gates.ShutUntil.GetValueOrDefault(sender, stamp + span);
+            var opens = turn?.OpensAt ?? gates.ShutUntil.GetValueOrDefault(sender, stamp + span);
             for (var i = first; i < rows.Count; i++) later.Add((rows[i].Id, opens + span * (i - first)));
         }
         // Every row that must wait goes back in one statement.
@@ -134,7 +148,9 @@ public sealed class Dispatcher(DispatchScopes scopes, ITextProvider gateway, Sen
             _held.TryRemove(id, out _);
             if (next is { } at) WakeBy(at);
         }
-        ready = [.. ready.Select(r => !toFence.Contains(r.Id) ? r : fenced.Contains(r.Id) ? r with { FencedAt = stamp } : r with { FenceRefused = true })];
+        // A claim that fenced its rows marked each one itself.
+        if (openAtClaim is null)
+            ready = [.. ready.Select(r => !toFence.Contains(r.Id) ? r : fenced.Contains(r.Id) ? r with { FencedAt = stamp } : r with { FenceRefused = true })];
         foreach (var row in ready) _inFlightBySender.AddOrUpdate(row.From, 1, (_, n) => n + 1);
         return ready;
     }

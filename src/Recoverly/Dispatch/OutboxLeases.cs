@@ -116,6 +116,67 @@ public sealed class OutboxLeases(string workerId)
         RETURNING {Returned("o.")}, due.more
         """;
 
+    /// <summary>
+    /// PostgreSQL's claim that also paces and fences what it claims (docs/product/sending.md, step 2): the rows are locked and
+    /// leased as in <see cref="PostgresClaimSql"/>; in the same statement every paced number among them has its gate opened
+    /// (<c>@span</c>, or the number's own from <c>@rateSenders</c>/<c>@rateSpans</c>; 0 = unpaced), and each text that needs
+    /// no reconciling is fenced if its number is unpaced or its gate just opened. Each row says whether the fence was tried
+    /// (<c>tried</c>), whether it held (<c>fenced</c>: also unexpired and allowed by consent) and, when its number's gate
+    /// opened, the number's next slot (<c>slot</c>); the status and attempt returned are those the row had when claimed. A row is written once, where the claim and
+    /// the fence apart wrote it twice.
+    /// </summary>
+    private static string PostgresClaimAndFenceSql(string skipSenders, bool ownRates)
+    {
+        var span = ownRates ? "COALESCE(r.span, @span)" : "@span";
+        var rates = ownRates ? """LEFT JOIN unnest(@rateSenders, @rateSpans) AS r(sender, span) ON r.sender = d."From" """ : "";
+        return $"""
+            WITH due AS (
+                SELECT o."Id", o."BusinessId", o."Kind", o."To", o."From", o."Status", o."AttemptStartedAt", o."ExpiresAt", c.more
+                FROM "OutboundMessages" o JOIN ({Candidates(skipSenders, "o.\"Id\"::text", withMore: true)}) AS c ON c."Id" = o."Id"
+                WHERE {SendableSql.Still("o.\"Status\"")} AND (o."LeaseUntil" IS NULL OR o."LeaseUntil" < @now)
+                FOR UPDATE OF o SKIP LOCKED),
+            paced AS (
+                SELECT DISTINCT d."From", {span} AS span FROM due d {rates}
+                WHERE d."Kind" NOT IN ({Unpaced}) AND {span} > 0),
+            gate AS (
+                INSERT INTO "SenderSlots" ("Sender", "NextSlotTicks")
+                SELECT p."From", @nowTicks + {StatementSoFar} * @measured + p.span FROM paced p ORDER BY p."From"
+                {SendPacer.OpenWhenDue}, "NextSlotTicks"),
+            tried AS (
+                SELECT d.*, (SELECT g."NextSlotTicks" FROM gate g WHERE g."Sender" = d."From") AS slot,
+                    d."Kind" NOT IN ({Unpaced}) AND d."Status" = '{OutboundStatus.Pending}' AND d."AttemptStartedAt" IS NULL
+                    AND (d."From" IN (SELECT g."Sender" FROM gate g) OR d."From" NOT IN (SELECT p."From" FROM paced p)) AS tried
+                FROM due d),
+            fence AS (
+                SELECT t.*, t.tried AND (t."ExpiresAt" IS NULL OR t."ExpiresAt" > @now) AND {ConsentLedger.SqlCondition("t")} AS fenced
+                FROM tried t)
+            UPDATE "OutboundMessages" AS o SET "LeaseOwner" = @worker, "LeaseUntil" = @until,
+                "Status" = CASE WHEN f.fenced THEN '{OutboundStatus.Sending}' ELSE o."Status" END,
+                "AttemptStartedAt" = CASE WHEN f.fenced THEN @now ELSE o."AttemptStartedAt" END,
+                "PacedUntil" = CASE WHEN f.fenced THEN NULL ELSE o."PacedUntil" END
+            FROM fence f
+            WHERE o."Id" = f."Id"
+            RETURNING o."Id", o."BusinessId", o."Kind", o."To", o."From", o."Body", f."Status", o."CreatedAt", o."ExpiresAt", o."Attempts",
+                f."AttemptStartedAt", f.more, f.tried, f.fenced, f.slot
+            """;
+    }
+
+    /// <summary>
+    /// How long the statement has run so far, in ticks, by the database's clock. A claim's search can take tens of milliseconds
+    /// on a busy database; a gate it opens counts from the claim's moment plus that, so the turn starts when the gate really
+    /// opened rather than eating the turn's margin (docs/product/sending.md, step 3). Only a duration is taken from the
+    /// database's clock, never a time of day, so the two clocks need not agree. Counted only where the process runs on the real
+    /// clock (<c>@measured</c> = 1): under a fake clock, which stands still while the database works, a statement takes no time.
+    /// </summary>
+    private const string StatementSoFar = "GREATEST(0, (extract(epoch FROM clock_timestamp() - statement_timestamp()) * 10000000)::bigint)";
+
+    private static readonly string[] PostgresClaimAndFence =
+    [
+        PostgresClaimAndFenceSql("", ownRates: false), PostgresClaimAndFenceSql("", ownRates: true),
+        PostgresClaimAndFenceSql(""" AND NOT (o."From" = ANY(@busy))""", ownRates: false),
+        PostgresClaimAndFenceSql(""" AND NOT (o."From" = ANY(@busy))""", ownRates: true),
+    ];
+
     private static readonly string PostgresClaim = PostgresClaimSql("");
     private static readonly string PostgresClaimSkipping = PostgresClaimSql(""" AND NOT (o."From" = ANY(@busy))""");
     private static readonly string SqliteCandidates = SqliteCandidatesSql("");
@@ -153,6 +214,57 @@ public sealed class OutboxLeases(string workerId)
         }
         rows.Sort((a, b) => a.Id.CompareTo(b.Id));
         return rows;
+    }
+
+    /// <summary>
+    /// On PostgreSQL with numbers paced by default: claims up to <paramref name="limit"/> due rows as <see cref="ClaimAsync"/> does with one
+    /// text per number, and in the same statement opens the gates of their paced numbers and fences the texts that may go now, all at
+    /// <paramref name="now"/> — plus, on the <paramref name="realClock"/>, the time the statement took until the gates opened
+    /// (docs/product/sending.md, steps 2, 3 and 5). A fenced row comes back with <see cref="ClaimedRow.FencedAt"/>,
+    /// one the fence refused with <see cref="ClaimedRow.FenceRefused"/>, and a row whose number's gate opened with its turn
+    /// (<see cref="ClaimedRow.Gate"/>); <c>Open</c> holds those numbers.
+    /// </summary>
+    public async Task<(List<ClaimedRow> Rows, HashSet<string> Open)> ClaimAndFenceAsync(RecoverlyDb db, int limit, DateTime now, TimeSpan lease,
+        IReadOnlyCollection<string> busySenders, PacingRates rates, bool realClock, CancellationToken ct)
+    {
+        if (db.Provider != DatabaseProvider.Postgres || !rates.PacesByDefault)
+            throw new InvalidOperationException("A claim paces and fences its rows only on PostgreSQL with numbers paced by default.");
+        var ownRates = rates.OwnRates.Count > 0;
+        var rows = new List<ClaimedRow>();
+        var open = new HashSet<string>(StringComparer.Ordinal);
+        await using (var cmd = await CommandAsync(db, PostgresClaimAndFence[(busySenders.Count > 0 ? 2 : 0) + (ownRates ? 1 : 0)], ct))
+        {
+            if (busySenders.Count > 0) Add(cmd, "busy", busySenders.ToArray());
+            if (ownRates)
+            {
+                Add(cmd, "rateSenders", rates.OwnRates.Keys.ToArray());
+                Add(cmd, "rateSpans", rates.OwnRates.Values.Select(PacingRates.SpanTicks).ToArray());
+            }
+            Add(cmd, "span", PacingRates.SpanTicks(rates.DefaultRate));
+            Add(cmd, "measured", realClock ? 1L : 0L);
+            Add(cmd, "worker", WorkerId);
+            Add(cmd, "until", now + lease);
+            Add(cmd, "now", now);
+            Add(cmd, "nowTicks", now.Ticks);
+            Add(cmd, "perSender", 1);
+            Add(cmd, "limit", limit);
+            Add(cmd, "scan", limit * ScanPerRow);
+            await using var reader = await cmd.ExecuteReaderAsync(ct);
+            while (await reader.ReadAsync(ct))
+            {
+                var row = Read(reader) with { MoreDue = reader.GetBoolean(11) };
+                if (reader.GetBoolean(12)) row = reader.GetBoolean(13) ? row with { FencedAt = now } : row with { FenceRefused = true };
+                if (!reader.IsDBNull(14) && rates.Interval(row.From) is { } interval)
+                {
+                    // The turn began when the gate opened, which is no earlier than the claim's moment.
+                    row = row with { Gate = new SendGate(reader.GetInt64(14), interval) { NotBeforeTicks = now.Ticks } };
+                    open.Add(row.From);
+                }
+                rows.Add(row);
+            }
+        }
+        rows.Sort((a, b) => a.Id.CompareTo(b.Id));
+        return (rows, open);
     }
 
     private static ClaimedRow Read(DbDataReader reader) => new(reader.GetInt64(0), reader.GetInt64(1), Enum.Parse<OutboundKind>(reader.GetString(2)),

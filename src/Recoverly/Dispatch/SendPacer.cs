@@ -20,16 +20,11 @@ public sealed class SendPacer(IOptions<TelephonyOptions> options, DispatchScopes
     private DateTime _overridesLoadedAt = DateTime.MinValue;
     private readonly SemaphoreSlim _loading = new(1, 1);
 
-    /// <summary>Whether a number without its own rate is paced (<c>Telephony:SendRatePerSecond</c> above 0).</summary>
-    public bool PacesByDefault => options.Value.SendRatePerSecond > 0;
-
     /// <summary>Time between two texts from this number; null = unpaced (rate 0).</summary>
-    public async ValueTask<TimeSpan?> IntervalAsync(string sender, CancellationToken ct)
-    {
-        var overrides = await OverridesAsync(ct);
-        var rate = overrides.TryGetValue(sender, out var own) ? own : options.Value.SendRatePerSecond;
-        return rate <= 0 ? null : TimeSpan.FromSeconds(1 / rate);
-    }
+    public async ValueTask<TimeSpan?> IntervalAsync(string sender, CancellationToken ct) => (await RatesAsync(ct)).Interval(sender);
+
+    /// <summary>Every number's rate as known now: one dispatcher pass reads them once, so its claim and its sorting agree.</summary>
+    public async ValueTask<PacingRates> RatesAsync(CancellationToken ct) => new(options.Value.SendRatePerSecond, await OverridesAsync(ct));
 
     /// <summary>The most a turn holds beyond the number's interval (<see cref="Margin"/>).</summary>
     public static readonly TimeSpan MaxMargin = TimeSpan.FromMilliseconds(100);
@@ -67,7 +62,7 @@ public sealed class SendPacer(IOptions<TelephonyOptions> options, DispatchScopes
         return new(open, await ShutUntilAsync(db, wanted, open, now, ct));
     }
 
-    private const string OpenWhenDue = """
+    internal const string OpenWhenDue = """
         ON CONFLICT ("Sender") DO UPDATE SET "NextSlotTicks" = excluded."NextSlotTicks" WHERE "SenderSlots"."NextSlotTicks" <= @nowTicks
         RETURNING "Sender"
         """;
@@ -206,6 +201,21 @@ public sealed class SendPacer(IOptions<TelephonyOptions> options, DispatchScopes
     }
 }
 
+/// <summary>The default rate (<c>Telephony:SendRatePerSecond</c>) and the numbers with a rate of their own, in texts a second.</summary>
+public sealed record PacingRates(double DefaultRate, FrozenDictionary<string, double> OwnRates)
+{
+    /// <summary>Whether a number without its own rate is paced.</summary>
+    public bool PacesByDefault => DefaultRate > 0;
+
+    /// <summary>Time between two texts from this number; null = unpaced (rate 0).</summary>
+    public TimeSpan? Interval(string sender) => IntervalAt(OwnRates.TryGetValue(sender, out var own) ? own : DefaultRate);
+
+    /// <summary>How far an opened gate moves a number's next slot (<see cref="SendPacer.Span"/>), in ticks; 0 for an unpaced number.</summary>
+    public static long SpanTicks(double rate) => IntervalAt(rate) is { } interval ? SendPacer.Span(interval).Ticks : 0;
+
+    private static TimeSpan? IntervalAt(double rate) => rate <= 0 ? null : TimeSpan.FromSeconds(1 / rate);
+}
+
 /// <summary>What the gate said: the numbers that may send one text now, and when each shut one opens again.</summary>
 public sealed record GateAnswers(HashSet<string> Open, Dictionary<string, DateTime> ShutUntil);
 
@@ -232,6 +242,13 @@ public readonly record struct SendGate(long SlotTicks, TimeSpan Interval)
     /// </summary>
     public bool Covers(DateTime now) => now - CoversUntil <= SendPacer.ConfirmSlack && SendPacer.ConfirmSlack * 2 < Interval;
 
+    /// <summary>
+    /// The earliest moment a request may leave on this turn, when that is before <see cref="TakenAt"/>: a gate opened by a claim
+    /// counts from the claim's moment plus the time the claim's statement took by the database's clock, and the process's own
+    /// clock may not have moved as far (a test's fake clock does not move at all). Null: <see cref="TakenAt"/>.
+    /// </summary>
+    public long? NotBeforeTicks { get; init; }
+
     /// <summary>Whether a request leaving at <paramref name="now"/> may go on this turn as taken, without confirming it again.</summary>
-    public bool FreshAt(DateTime now) => now >= TakenAt && Covers(now);
+    public bool FreshAt(DateTime now) => now.Ticks >= (NotBeforeTicks ?? TakenAt.Ticks) && Covers(now);
 }

@@ -413,7 +413,7 @@ public static class HotPathWarmup
 
     /// <summary>
     /// Opens every connection of the dispatcher's own pool (PostgreSQL; fewer when Recoverly:WarmUpConnections says so), each
-    /// running the claim five times so Npgsql prepares it: a claim in the year 2000, when nothing is due, so it leases nothing.
+    /// running the dispatcher's claim five times so Npgsql prepares it: a claim in the year 2000, when nothing is due, so it leases nothing.
     /// Returns how many were opened.
     /// </summary>
     private static async Task<int> PrimeDispatchPoolAsync(IServiceProvider services, IConfiguration config, CancellationToken ct)
@@ -427,9 +427,15 @@ public static class HotPathWarmup
         {
             var leases = new OutboxLeases("warm-up");
             var never = new DateTime(2000, 1, 1, 0, 0, 0, DateTimeKind.Utc);
+            // The claim the dispatcher will run: with numbers paced by default, the one that also paces and fences.
+            var rates = await services.GetRequiredService<SendPacer>().RatesAsync(ct);
             await Task.WhenAll(scopes.Select(async s =>
             {
-                for (var i = 0; i < 5; i++) await leases.ClaimAsync(s.Db, 1, 1, never, TimeSpan.FromSeconds(1), [], ct);
+                for (var i = 0; i < 5; i++)
+                {
+                    if (rates.PacesByDefault) await leases.ClaimAndFenceAsync(s.Db, 1, never, TimeSpan.FromSeconds(1), [], rates, realClock: true, ct);
+                    else await leases.ClaimAsync(s.Db, 1, 1, never, TimeSpan.FromSeconds(1), [], ct);
+                }
             }));
         }
         finally
