@@ -122,8 +122,8 @@ public sealed class OutboxLeases(string workerId)
     /// (<c>@span</c>, or the number's own from <c>@rateSenders</c>/<c>@rateSpans</c>; 0 = unpaced), and each text that needs
     /// no reconciling is fenced if its number is unpaced or its gate just opened. Each row says whether the fence was tried
     /// (<c>tried</c>), whether it held (<c>fenced</c>: also unexpired and allowed by consent) and, when its number's gate
-    /// opened, the number's next slot (<c>slot</c>); the status and attempt returned are those the row had when claimed. A row is written once, where the claim and
-    /// the fence apart wrote it twice.
+    /// opened, the number's next slot (<c>slot</c>); the status and attempt returned are those the row had when claimed.
+    /// A row is written once, where the claim and the fence apart wrote it twice.
     /// </summary>
     private static string PostgresClaimAndFenceSql(string skipSenders, bool ownRates)
     {
