@@ -65,14 +65,12 @@ public sealed class Dispatcher(DispatchScopes scopes, ITextProvider gateway, Sen
         var rates = await pacer.RatesAsync(ct);
         // Where the default rate paces every number, a claim takes one text per number: the rest keep their place in the queue.
         // On PostgreSQL that claim also opens the numbers' gates and fences the texts that may go, in the same statement.
-        var atClaim = db.Provider == DatabaseProvider.Postgres && rates.PacesByDefault;
-        var (claimed, open) = atClaim
-            ? await _leases.ClaimAndFenceAsync(db, limit, now, Lease, busy, rates, realClock: time == TimeProvider.System, ct)
-            : (await _leases.ClaimAsync(db, limit, rates.PacesByDefault ? 1 : Options.ConcurrencyPerSender, now, Lease, busy, ct), null);
+        var claimed = await _leases.ClaimForDispatchAsync(db, limit, Options.ConcurrencyPerSender, now, Lease, busy, rates,
+            realClock: time == TimeProvider.System, ct);
         foreach (var row in claimed) _held[row.Id] = row.From;
         try
         {
-            return (claimed.Count, await SortClaimedAsync(db, claimed, rates, open, now, ct));
+            return (claimed.Count, await SortClaimedAsync(db, claimed, rates, OutboxLeases.PacesAndFencesAtClaim(db, rates), now, ct));
         }
         catch
         {
@@ -83,10 +81,10 @@ public sealed class Dispatcher(DispatchScopes scopes, ITextProvider gateway, Sen
 
     /// <summary>
     /// Splits freshly claimed rows into those to send now (paced and fenced) and those given back for later. When the claim
-    /// already paced and fenced them (<paramref name="openAtClaim"/> holds the numbers whose gate it opened), only a number
-    /// whose gate stayed shut costs a statement more.
+    /// already paced and fenced them (<paramref name="pacedAtClaim"/>; a row whose number's gate it opened carries its turn),
+    /// only a number whose gate stayed shut costs a statement more.
     /// </summary>
-    private async Task<List<ClaimedRow>> SortClaimedAsync(RecoverlyDb db, List<ClaimedRow> claimed, PacingRates rates, HashSet<string>? openAtClaim,
+    private async Task<List<ClaimedRow>> SortClaimedAsync(RecoverlyDb db, List<ClaimedRow> claimed, PacingRates rates, bool pacedAtClaim,
         DateTime now, CancellationToken ct)
     {
         var ready = new List<ClaimedRow>(claimed.Count);
@@ -120,11 +118,15 @@ public sealed class Dispatcher(DispatchScopes scopes, ITextProvider gateway, Sen
         var free = ready.Where(r => r.Kind.IsSms() && !r.NeedsReconcile).Select(r => r.Id).ToList();
         var paced = waiting.Where(w => !w.Rows[0].NeedsReconcile).Select(w => (w.Rows[0].Id, w.Sender)).ToList();
         List<(string Sender, TimeSpan Interval)> wanted = [.. waiting.Select(w => (w.Sender, w.Interval))];
-        var stamp = openAtClaim is null ? Now : now;
+        var stamp = pacedAtClaim ? now : Now;
         GateAnswers gates;
         HashSet<long> fenced = [];
-        if (openAtClaim is null) (gates, fenced) = await _leases.PaceAndFenceAsync(db, wanted, free, paced, stamp, Lease, ct);
-        else gates = new GateAnswers(openAtClaim, await SendPacer.ShutUntilAsync(db, wanted, openAtClaim, now, ct));
+        if (!pacedAtClaim) (gates, fenced) = await _leases.PaceAndFenceAsync(db, wanted, free, paced, stamp, Lease, ct);
+        else
+        {
+            var open = claimed.Where(r => r.Gate is not null).Select(r => r.From).ToHashSet(StringComparer.Ordinal);
+            gates = new GateAnswers(open, await SendPacer.ShutUntilAsync(db, wanted, open, now, ct));
+        }
         var toFence = free.ToHashSet();
         foreach (var (sender, interval, rows) in waiting)
         {
@@ -149,7 +151,7 @@ public sealed class Dispatcher(DispatchScopes scopes, ITextProvider gateway, Sen
             if (next is { } at) WakeBy(at);
         }
         // A claim that fenced its rows marked each one itself.
-        if (openAtClaim is null)
+        if (!pacedAtClaim)
             ready = [.. ready.Select(r => !toFence.Contains(r.Id) ? r : fenced.Contains(r.Id) ? r with { FencedAt = stamp } : r with { FenceRefused = true })];
         foreach (var row in ready) _inFlightBySender.AddOrUpdate(row.From, 1, (_, n) => n + 1);
         return ready;

@@ -222,16 +222,15 @@ public sealed class OutboxLeases(string workerId)
     /// <paramref name="now"/> — plus, on the <paramref name="realClock"/>, the time the statement took until the gates opened
     /// (docs/product/sending.md, steps 2, 3 and 5). A fenced row comes back with <see cref="ClaimedRow.FencedAt"/>,
     /// one the fence refused with <see cref="ClaimedRow.FenceRefused"/>, and a row whose number's gate opened with its turn
-    /// (<see cref="ClaimedRow.Gate"/>); <c>Open</c> holds those numbers.
+    /// (<see cref="ClaimedRow.Gate"/>).
     /// </summary>
-    public async Task<(List<ClaimedRow> Rows, HashSet<string> Open)> ClaimAndFenceAsync(RecoverlyDb db, int limit, DateTime now, TimeSpan lease,
+    public async Task<List<ClaimedRow>> ClaimAndFenceAsync(RecoverlyDb db, int limit, DateTime now, TimeSpan lease,
         IReadOnlyCollection<string> busySenders, PacingRates rates, bool realClock, CancellationToken ct)
     {
-        if (db.Provider != DatabaseProvider.Postgres || !rates.PacesByDefault)
+        if (!PacesAndFencesAtClaim(db, rates))
             throw new InvalidOperationException("A claim paces and fences its rows only on PostgreSQL with numbers paced by default.");
         var ownRates = rates.OwnRates.Count > 0;
         var rows = new List<ClaimedRow>();
-        var open = new HashSet<string>(StringComparer.Ordinal);
         await using (var cmd = await CommandAsync(db, PostgresClaimAndFence[(busySenders.Count > 0 ? 2 : 0) + (ownRates ? 1 : 0)], ct))
         {
             if (busySenders.Count > 0) Add(cmd, "busy", busySenders.ToArray());
@@ -254,18 +253,29 @@ public sealed class OutboxLeases(string workerId)
             {
                 var row = Read(reader) with { MoreDue = reader.GetBoolean(11) };
                 if (reader.GetBoolean(12)) row = reader.GetBoolean(13) ? row with { FencedAt = now } : row with { FenceRefused = true };
+                // The turn began when the gate opened, which is no earlier than the claim's moment.
                 if (!reader.IsDBNull(14) && rates.Interval(row.From) is { } interval)
-                {
-                    // The turn began when the gate opened, which is no earlier than the claim's moment.
                     row = row with { Gate = new SendGate(reader.GetInt64(14), interval) { NotBeforeTicks = now.Ticks } };
-                    open.Add(row.From);
-                }
                 rows.Add(row);
             }
         }
         rows.Sort((a, b) => a.Id.CompareTo(b.Id));
-        return (rows, open);
+        return rows;
     }
+
+    /// <summary>Whether a dispatcher's claim also paces and fences its rows: on PostgreSQL, with numbers paced by default.</summary>
+    public static bool PacesAndFencesAtClaim(RecoverlyDb db, PacingRates rates) => db.Provider == DatabaseProvider.Postgres && rates.PacesByDefault;
+
+    /// <summary>
+    /// The claim a dispatcher runs (docs/product/sending.md, step 2): the one that also paces and fences where
+    /// <see cref="PacesAndFencesAtClaim"/> says so, otherwise the lease alone — one text per number when numbers are paced by
+    /// default, up to <paramref name="perSenderUnpaced"/> when they are not.
+    /// </summary>
+    public async Task<List<ClaimedRow>> ClaimForDispatchAsync(RecoverlyDb db, int limit, int perSenderUnpaced, DateTime now, TimeSpan lease,
+        IReadOnlyCollection<string> busySenders, PacingRates rates, bool realClock, CancellationToken ct) =>
+        PacesAndFencesAtClaim(db, rates)
+            ? await ClaimAndFenceAsync(db, limit, now, lease, busySenders, rates, realClock, ct)
+            : await ClaimAsync(db, limit, rates.PacesByDefault ? 1 : perSenderUnpaced, now, lease, busySenders, ct);
 
     private static ClaimedRow Read(DbDataReader reader) => new(reader.GetInt64(0), reader.GetInt64(1), Enum.Parse<OutboundKind>(reader.GetString(2)),
         reader.GetString(3), reader.GetString(4), reader.GetString(5), Enum.Parse<OutboundStatus>(reader.GetString(6)), Utc(reader, 7)!.Value,

@@ -432,10 +432,7 @@ public static class HotPathWarmup
             await Task.WhenAll(scopes.Select(async s =>
             {
                 for (var i = 0; i < 5; i++)
-                {
-                    if (rates.PacesByDefault) await leases.ClaimAndFenceAsync(s.Db, 1, never, TimeSpan.FromSeconds(1), [], rates, realClock: true, ct);
-                    else await leases.ClaimAsync(s.Db, 1, 1, never, TimeSpan.FromSeconds(1), [], ct);
-                }
+                    await leases.ClaimForDispatchAsync(s.Db, 1, 1, never, TimeSpan.FromSeconds(1), [], rates, realClock: true, ct);
             }));
         }
         finally
