@@ -10,6 +10,11 @@ public sealed class DispatchOptions
     /// <summary>How long a claimed row stays ours unless renewed; a crashed dispatcher's rows are picked up after this.</summary>
     public double LeaseSeconds { get; set; } = 30;
     public double PollMilliseconds { get; set; } = 200;
+    /// <summary>
+    /// After a webhook signals new work, how long to wait before claiming, so the texts of calls arriving together share a
+    /// claim and an outcome write (docs/product/sending.md, "Gathering"); 0 claims at once.
+    /// </summary>
+    public double GatherMilliseconds { get; set; } = 20;
     /// <summary>Per-send timeout; past it the outcome is unknown and the row is reconciled before any resend.</summary>
     public double SendTimeoutSeconds { get; set; } = 10;
 

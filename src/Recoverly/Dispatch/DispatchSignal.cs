@@ -12,17 +12,19 @@ public sealed class DispatchSignal
 
     public void Notify() => _pulses.Writer.TryWrite(true);
 
-    /// <summary>Waits for a pulse or the poll interval (other instances may have written work).</summary>
-    public async Task WaitAsync(TimeSpan timeout, TimeProvider time, CancellationToken ct)
+    /// <summary>Waits for a pulse or the poll interval (other instances may have written work); true when a pulse came.</summary>
+    public async Task<bool> WaitAsync(TimeSpan timeout, TimeProvider time, CancellationToken ct)
     {
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(ct);
         cts.CancelAfter(timeout);
         try
         {
             await _pulses.Reader.ReadAsync(cts.Token);
+            return true;
         }
         catch (OperationCanceledException) when (!ct.IsCancellationRequested)
         {
+            return false;
         }
     }
 }

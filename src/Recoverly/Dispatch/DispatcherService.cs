@@ -25,7 +25,7 @@ public sealed class DispatcherService(Dispatcher dispatcher, DispatchSignal sign
             return;
         }
         var o = options.Value;
-        log.LogInformation("Dispatcher {Worker} started", dispatcher.WorkerId);
+        var started = false;
         var inFlight = new HashSet<Task>();
         var renewEvery = TimeSpan.FromSeconds(o.LeaseSeconds / 3);
         var lastRenew = time.GetUtcNow();
@@ -41,6 +41,9 @@ public sealed class DispatcherService(Dispatcher dispatcher, DispatchSignal sign
                     var limit = Math.Min(room, o.BatchSize);
                     var (claimed, ready) = await dispatcher.ClaimReadyAsync(limit, stoppingToken);
                     foreach (var row in ready) inFlight.Add(dispatcher.ProcessAsync(row, stoppingToken));
+                    // Said once the first pass has claimed what was due at the start, so every signal from here on is gathered.
+                    if (!started) log.LogInformation("Dispatcher {Worker} started; its first pass claimed {Claimed} due text(s)", dispatcher.WorkerId, claimed);
+                    started = true;
                     // A full claim means more may be due right now; go round again without waiting.
                     startedAll = claimed == limit && ready.Count > 0;
                 }
@@ -67,10 +70,28 @@ public sealed class DispatcherService(Dispatcher dispatcher, DispatchSignal sign
             if (timeout <= TimeSpan.Zero) continue;
             var waitForWork = signal.WaitAsync(timeout, time, stoppingToken);
             if (inFlight.Count >= o.Concurrency) await Task.WhenAny(waitForWork, Task.WhenAny(inFlight));
-            else await waitForWork;
+            else if (await waitForWork) await GatherAsync(o, stoppingToken);
         }
         // Let sends already on their way finish and record their outcome.
         await Task.WhenAll(inFlight).WaitAsync(TimeSpan.FromSeconds(o.SendTimeoutSeconds + 5), CancellationToken.None)
-            .ContinueWith(_ => { }, TaskScheduler.Default);
+            .ContinueWith(_ => { }, TaskScheduler.Default);    }
+
+    /// <summary>
+    /// New work was signalled: wait <c>Dispatch:GatherMilliseconds</c> so the texts of calls coming in together are claimed,
+    /// fenced and finished together (docs/product/sending.md, "Gathering"), but never past a paced turn already due.
+    /// </summary>
+    private async Task GatherAsync(DispatchOptions o, CancellationToken ct)
+    {
+        var gather = TimeSpan.FromMilliseconds(o.GatherMilliseconds);
+        var now = time.GetUtcNow().UtcDateTime;
+        if (dispatcher.NextWake(now) is { } at && at - now < gather) gather = at - now;
+        if (gather <= TimeSpan.Zero) return;
+        try
+        {
+            await Task.Delay(gather, time, ct);
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+        }
     }
 }

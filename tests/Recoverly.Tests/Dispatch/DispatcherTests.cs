@@ -819,4 +819,36 @@ public class DispatcherTests
         Assert.Equal("Cancelled — the caller opted out", Recoverly.Owners.OwnerWords.Reason(cancelled.Reason, cancelled.Kind, cancelled.ErrorCode));
         Assert.Null(cancelled.ProviderSid);
     }
+
+    [Theory]
+    [BothDatabases]
+    public async Task A_signalled_dispatcher_gathers_the_calls_coming_in_for_its_window_then_texts_them_all(Db db)
+    {
+        const int window = 40;
+        await using var app = await TestApp.StartAsync(db, new Dictionary<string, string?>
+        {
+            ["Recoverly:Roles"] = "web,dispatcher",
+            ["Dispatch:GatherMilliseconds"] = window.ToString(CultureInfo.InvariantCulture),
+            // Only a webhook's signal wakes this dispatcher, so no poll claims behind the window's back.
+            ["Dispatch:PollMilliseconds"] = "3600000",
+        });
+        await app.AddBusinessAsync();
+        // Once the first pass is over, only a signal makes this dispatcher claim; and the clock stands still unless the test moves it.
+        await Eventually.TrueAsync(() => app.Logs.Lines.Any(l => l.Contains("its first pass claimed", StringComparison.Ordinal)), "the dispatcher has started");
+
+        var calledAt = Now(app);
+        for (var i = 1; i <= 3; i++) Assert.Equal(System.Net.HttpStatusCode.OK, (await app.MissedCallAsync(CallerNumber(i))).StatusCode);
+        await Eventually.TrueAsync(() =>
+        {
+            app.Time.Advance(TimeSpan.FromMilliseconds(5));
+            return TextBacks(app).Count == 3;
+        }, "the three text-backs are sent");
+
+        var gathered = TextBacks(app);
+        Assert.Equal([CallerNumber(1), CallerNumber(2), CallerNumber(3)], gathered.Select(t => t.To).Order());
+        // None left before the window had passed by the clock; all three did once it had.
+        Assert.All(gathered, t => Assert.True(t.At >= calledAt.AddMilliseconds(window), $"sent {(t.At - calledAt).TotalMilliseconds} ms after the calls"));
+
+        static List<SentText> TextBacks(TestApp app) => app.Twilio.Sent.Where(t => Enumerable.Range(1, 3).Select(CallerNumber).Contains(t.To)).ToList();
+    }
 }
