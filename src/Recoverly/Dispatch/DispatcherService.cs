@@ -74,7 +74,8 @@ public sealed class DispatcherService(Dispatcher dispatcher, DispatchSignal sign
         }
         // Let sends already on their way finish and record their outcome.
         await Task.WhenAll(inFlight).WaitAsync(TimeSpan.FromSeconds(o.SendTimeoutSeconds + 5), CancellationToken.None)
-            .ContinueWith(_ => { }, TaskScheduler.Default);    }
+            .ContinueWith(_ => { }, TaskScheduler.Default);
+    }
 
     /// <summary>
     /// New work was signalled: wait <c>Dispatch:GatherMilliseconds</c> so the texts of calls coming in together are claimed,
