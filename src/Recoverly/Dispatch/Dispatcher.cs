@@ -127,7 +127,8 @@ public sealed class Dispatcher(DispatchScopes scopes, ITextProvider gateway, Sen
             var open = claimed.Where(r => r.Gate is not null).Select(r => r.From).ToHashSet(StringComparer.Ordinal);
             gates = new GateAnswers(open, await SendPacer.ShutUntilAsync(db, wanted, open, now, ct));
         }
-        var toFence = free.ToHashSet();
+        // The rows this pass's own statement fenced; none when the claim fenced its rows and marked each one itself.
+        var toFence = pacedAtClaim ? null : free.ToHashSet();
         foreach (var (sender, interval, rows) in waiting)
         {
             var first = gates.Open.Contains(sender) ? 1 : 0;
@@ -137,7 +138,7 @@ public sealed class Dispatcher(DispatchScopes scopes, ITextProvider gateway, Sen
             if (turn is not null)
             {
                 ready.Add(rows[0] with { Gate = turn });
-                if (!rows[0].NeedsReconcile) toFence.Add(rows[0].Id);
+                if (!rows[0].NeedsReconcile) toFence?.Add(rows[0].Id);
             }
             // A shut number's next text asks again the moment its gate opens; later ones a turn apart after it.
             var opens = turn?.OpensAt ?? gates.ShutUntil.GetValueOrDefault(sender, stamp + span);
@@ -150,8 +151,7 @@ public sealed class Dispatcher(DispatchScopes scopes, ITextProvider gateway, Sen
             _held.TryRemove(id, out _);
             if (next is { } at) WakeBy(at);
         }
-        // A claim that fenced its rows marked each one itself.
-        if (!pacedAtClaim)
+        if (toFence is not null)
             ready = [.. ready.Select(r => !toFence.Contains(r.Id) ? r : fenced.Contains(r.Id) ? r with { FencedAt = stamp } : r with { FenceRefused = true })];
         foreach (var row in ready) _inFlightBySender.AddOrUpdate(row.From, 1, (_, n) => n + 1);
         return ready;
