@@ -35,7 +35,8 @@ public sealed record CallLookup(Business Business, Contact? Contact, bool Replay
 /// the outcome the classifier gave for each way the claims can end. It never talks to the provider.
 /// </summary>
 public sealed class MissedCallRecorder(RecoverlyDb db, TimeProvider time, IOptions<RecoverlyOptions> options,
-    BillingSettings billing, DispatchSignal signal, PublicUrls urls, TwilioLookup lineTypes, ILogger<MissedCallRecorder> log)
+    BillingSettings billing, DispatchSignal signal, PublicUrls urls, TwilioLookup lineTypes, ILogger<MissedCallRecorder> log,
+    CallWriteBatcher? batcher = null)
 {
     public static readonly TimeSpan TextBackLifetime = TimeSpan.FromMinutes(60);
 
@@ -218,18 +219,39 @@ public sealed class MissedCallRecorder(RecoverlyDb db, TimeProvider time, IOptio
         }
     }
 
+    /// <summary>
+    /// PostgreSQL: plans the write on the connection that writes calls together (<see cref="CallWriteBatcher"/>), as
+    /// <see cref="PlanWriteAsync"/> does on a pooled one. False when calls are written alone.
+    /// </summary>
+    public async Task<bool> PlanWriteTogetherAsync(Business business, IncomingCall incoming, CancellationToken ct)
+    {
+        if (batcher is null) return false;
+        var plan = Plan(new CallLookup(business, null, false, false, false, null, null, false), incoming, time.GetUtcNow().UtcDateTime);
+        await batcher.PrimeAsync("EXPLAIN " + PostgresWriteSql, WriteParameters(plan), ct);
+        return true;
+    }
+
     /// <summary>PostgreSQL: the whole write in one statement (one round trip, one transaction).</summary>
     private async Task<MissedCall> WritePostgresAsync(CallPlan plan, CancellationToken ct)
     {
-        await using var cmd = await OutboxLeases.CommandAsync(db, PostgresWriteSql, ct);
-        AddWriteParameters(cmd, plan);
-        await using var reader = await cmd.ExecuteReaderAsync(ct);
-        await reader.ReadAsync(ct);
+        // Written with the calls that come in with it (one commit for all); inside a transaction it must be the transaction's.
+        var written = batcher is not null && db.Database.CurrentTransaction is null
+            ? await batcher.WriteAsync(PostgresWriteSql, plan.Business.Id, plan.Caller.E164 ?? "", WriteParameters(plan)).WaitAsync(ct)
+            : null;
+        if (written is null)
+        {
+            await using var cmd = await OutboxLeases.CommandAsync(db, PostgresWriteSql, ct);
+            AddWriteParameters(cmd, plan);
+            await using var reader = await cmd.ExecuteReaderAsync(ct);
+            await reader.ReadAsync(ct);
+            written = new WrittenCall(reader.GetInt64(0), reader.GetString(1), reader.IsDBNull(2) ? null : reader.GetInt64(2),
+                reader.IsDBNull(3) ? null : reader.GetInt64(3));
+        }
         var call = NewCall(plan);
-        call.Id = reader.GetInt64(0);
-        call.Outcome = Enum.Parse<CallOutcome>(reader.GetString(1));
-        call.ContactId = reader.IsDBNull(2) ? null : reader.GetInt64(2);
-        call.EpisodeFirstCallId = reader.IsDBNull(3) ? null : reader.GetInt64(3);
+        call.Id = written.Id;
+        call.Outcome = Enum.Parse<CallOutcome>(written.Outcome);
+        call.ContactId = written.ContactId;
+        call.EpisodeFirstCallId = written.EpisodeFirstCallId;
         return call;
     }
 
@@ -396,9 +418,20 @@ public sealed class MissedCallRecorder(RecoverlyDb db, TimeProvider time, IOptio
         return result is DBNull ? null : result;
     }
 
-    private static void AddWriteParameters(DbCommand cmd, CallPlan plan)
+    private static Npgsql.NpgsqlParameter[] WriteParameters(CallPlan plan)
     {
-        void Add(string name, object? value) => OutboxLeases.Add(cmd, name, value ?? DBNull.Value);
+        var parameters = new List<Npgsql.NpgsqlParameter>(40);
+        AddWriteParameters(PostgresWriteSql, plan, (name, value) => parameters.Add(new Npgsql.NpgsqlParameter(name, value)));
+        return [.. parameters];
+    }
+
+    private static void AddWriteParameters(DbCommand cmd, CallPlan plan) =>
+        AddWriteParameters(cmd.CommandText, plan, (name, value) => OutboxLeases.Add(cmd, name, value));
+
+    /// <summary>The parameters <paramref name="sql"/> names, each given to <paramref name="add"/> (null as <see cref="DBNull"/>).</summary>
+    private static void AddWriteParameters(string sql, CallPlan plan, Action<string, object> add)
+    {
+        void Add(string name, object? value) => add(name, value ?? DBNull.Value);
         var alert = plan.Alert;
         Add("business", plan.Business.Id);
         Add("sid", plan.Incoming.CallSid);
@@ -417,7 +450,7 @@ public sealed class MissedCallRecorder(RecoverlyDb db, TimeProvider time, IOptio
         Add("tentative", plan.Tentative.ToString());
         Add("ifCapReached", plan.IfCapReached.ToString());
         Add("ifEpisodeTaken", plan.IfEpisodeTaken.ToString());
-        if (cmd.CommandText.Contains("@textBack", StringComparison.Ordinal))
+        if (sql.Contains("@textBack", StringComparison.Ordinal))
         {
             Add("textBack", plan.TextBack ?? "");
             Add("textBackAt", plan.TextBackAt);
@@ -427,7 +460,7 @@ public sealed class MissedCallRecorder(RecoverlyDb db, TimeProvider time, IOptio
         Add("alert", alert is not null);
         Add("alertDay", alert?.Day ?? "");
         Add("alertCap", alert?.DailyCap ?? 0);
-        if (!cmd.CommandText.Contains("@alertKind", StringComparison.Ordinal)) return;
+        if (!sql.Contains("@alertKind", StringComparison.Ordinal)) return;
         Add("alertKind", (alert?.Kind ?? OutboundKind.OwnerAlert).ToString());
         Add("alertTo", alert?.To ?? "");
         Add("alertFrom", alert?.From ?? "");

@@ -44,6 +44,8 @@ public static class DatabaseSetup
             var prepared = PreparePostgres(connection);
             services.AddDbContextPool<PostgresRecoverlyDb>(o => o.UseNpgsql(prepared));
             services.AddSingleton(DispatchConnection.ForPostgres(prepared, DispatchConnection.SizeFrom(config)));
+            if (config.GetValue("Database:WriteCallsTogether", true))
+                services.AddSingleton(sp => new Recoverly.Calls.CallWriteBatcher(prepared, sp.GetRequiredService<ILogger<Recoverly.Calls.CallWriteBatcher>>()));
             services.AddSingleton<IWriteGate>(NoWriteGate.Instance);
             services.AddScoped<RecoverlyDb>(sp => WithGate(sp, sp.GetRequiredService<PostgresRecoverlyDb>()));
         }

@@ -58,13 +58,20 @@ public class WarmupTests
             return;
         }
 
-        // The whole pool is open and primed before the first call: no server process meets a burst cold. (The dispatcher's own
-        // pool, which the test's dispatch above used, is counted apart.)
+        // The whole pool is open and primed before the first call, and so is the connection that writes calls together: no
+        // server process meets a burst cold. (The dispatcher's own pool, which the test's dispatch above used, is counted apart.)
         await using var probe = new NpgsqlConnection(app.ConnectionString);
         await probe.OpenAsync();
-        await using var count = new NpgsqlCommand(
-            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() AND application_name <> 'recoverly-dispatch'", probe);
-        Assert.Equal(DatabaseSetup.DefaultPoolSize, Convert.ToInt32(await count.ExecuteScalarAsync()));
+        await using var count = new NpgsqlCommand("""
+            SELECT count(*) FILTER (WHERE application_name NOT IN ('recoverly-dispatch', 'recoverly-calls')),
+                   count(*) FILTER (WHERE application_name = 'recoverly-calls')
+            FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()
+            """, probe);
+        await using var counted = await count.ExecuteReaderAsync();
+        await counted.ReadAsync();
+        Assert.Equal(DatabaseSetup.DefaultPoolSize, counted.GetInt64(0));
+        Assert.Equal(1, counted.GetInt64(1));
+        Assert.Contains(app.Logs.Lines, l => l.Contains($"warmed on {DatabaseSetup.DefaultPoolSize + 1} connection(s)", StringComparison.Ordinal));
     }
 
     [Fact]
