@@ -10,8 +10,8 @@ public sealed record WrittenCall(long Id, string Outcome, long? ContactId, long?
 /// PostgreSQL: writes the missed calls of webhooks that come in together in one round trip and one commit, instead of a round
 /// trip and a commit each (docs/product/missed-calls.md, "How a call is written"). A write that finds nothing running
 /// goes at once; writes that come in while one is running go together next, up to <see cref="MaxBatch"/>, so nothing waits for
-/// a batch to fill. The statements of a batch run in the order of their business and caller (the order their row locks are
-/// taken in, so two processes' batches cannot deadlock) and as one transaction. If the batch fails, none of it is kept and each
+/// a batch to fill. The statements of a batch run in the order of their business and caller (so two processes' batches take
+/// their rows in the same order, and a wait that still forms a cycle ends at the lock timeout) and as one transaction. If the batch fails, none of it is kept and each
 /// call is handed back to be written on its own, on its webhook's own connection, where a call's own failure (a replay's
 /// unique CallSid) reaches only that call and a row lock held elsewhere holds up only the call that needs it.
 /// </summary>
