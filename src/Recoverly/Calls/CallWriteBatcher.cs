@@ -37,14 +37,20 @@ public sealed class CallWriteBatcher : IAsyncDisposable
     /// it.</param>
     public CallWriteBatcher(string webConnection, ILogger<CallWriteBatcher> log)
     {
+        _connectionString = OwnConnection(webConnection);
+        _log = log;
+        _loop = Task.Run(RunAsync);
+    }
+
+    /// <summary>The batcher's own connection string for the web pool's <paramref name="webConnection"/>.</summary>
+    internal static string OwnConnection(string webConnection)
+    {
         var builder = new NpgsqlConnectionStringBuilder(webConnection);
         builder.ApplicationName = string.IsNullOrEmpty(builder.ApplicationName) ? "recoverly-calls" : builder.ApplicationName + "-calls";
         builder.MaxPoolSize = 1;
         builder.MinPoolSize = 1; // kept open through quiet hours, so the first call after them meets a warm server process
         builder.Options = (builder.Options is { Length: > 0 } options ? options + " " : "") + $"-c lock_timeout={LockTimeoutMilliseconds}";
-        _connectionString = builder.ConnectionString;
-        _log = log;
-        _loop = Task.Run(RunAsync);
+        return builder.ConnectionString;
     }
 
     /// <summary>Batches committed so far.</summary>

@@ -381,6 +381,8 @@ public sealed partial class TestApp : IAsyncDisposable
         PostgresCluster.ClearPoolOf(web);
         // The dispatcher's own pool (docs/deploy.md, "Connections"), at the size the tests leave it.
         PostgresCluster.ClearPoolOf(DispatchConnection.ForPostgres(web, DispatchConnection.DefaultSize).ConnectionString!);
+        // The connection that writes missed calls together, which its pool keeps open (docs/product/missed-calls.md).
+        PostgresCluster.ClearPoolOf(Recoverly.Calls.CallWriteBatcher.OwnConnection(web));
     }
 }
 
