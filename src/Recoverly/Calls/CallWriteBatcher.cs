@@ -4,7 +4,12 @@ using Npgsql;
 namespace Recoverly.Calls;
 
 /// <summary>What the missed-call write returned for one call.</summary>
-public sealed record WrittenCall(long Id, string Outcome, long? ContactId, long? EpisodeFirstCallId);
+public sealed record WrittenCall(long Id, string Outcome, long? ContactId, long? EpisodeFirstCallId)
+{
+    /// <summary>The write's one row, at the reader's current position.</summary>
+    public static WrittenCall Read(System.Data.Common.DbDataReader reader) =>
+        new(reader.GetInt64(0), reader.GetString(1), reader.IsDBNull(2) ? null : reader.GetInt64(2), reader.IsDBNull(3) ? null : reader.GetInt64(3));
+}
 
 /// <summary>
 /// PostgreSQL: writes the missed calls of webhooks that come in together in one round trip and one commit, instead of a round
@@ -130,12 +135,7 @@ public sealed class CallWriteBatcher : IAsyncDisposable
         await using var connection = new NpgsqlConnection(_connectionString);
         await connection.OpenAsync().ConfigureAwait(false);
         await using var command = new NpgsqlBatch(connection);
-        foreach (var pending in batch)
-        {
-            var statement = new NpgsqlBatchCommand(pending.Sql);
-            statement.Parameters.AddRange(pending.Parameters);
-            command.BatchCommands.Add(statement);
-        }
+        foreach (var pending in batch) Add(command, pending.Sql, pending.Parameters);
         var written = new WrittenCall[batch.Count];
         await using (var reader = await command.ExecuteReaderAsync().ConfigureAwait(false))
         {
@@ -143,8 +143,7 @@ public sealed class CallWriteBatcher : IAsyncDisposable
             {
                 if (i > 0) await reader.NextResultAsync().ConfigureAwait(false);
                 await reader.ReadAsync().ConfigureAwait(false);
-                written[i] = new WrittenCall(reader.GetInt64(0), reader.GetString(1), reader.IsDBNull(2) ? null : reader.GetInt64(2),
-                    reader.IsDBNull(3) ? null : reader.GetInt64(3));
+                written[i] = WrittenCall.Read(reader);
             }
         }
         // Answered only once the reader is closed: the whole batch has committed.
@@ -162,13 +161,18 @@ public sealed class CallWriteBatcher : IAsyncDisposable
         await using var connection = new NpgsqlConnection(_connectionString);
         await connection.OpenAsync(ct);
         await using var command = new NpgsqlBatch(connection);
-        var statement = new NpgsqlBatchCommand(explain);
-        statement.Parameters.AddRange(parameters);
-        command.BatchCommands.Add(statement);
+        Add(command, explain, parameters);
         await using var reader = await command.ExecuteReaderAsync(ct);
         while (await reader.ReadAsync(ct))
         {
         }
+    }
+
+    private static void Add(NpgsqlBatch batch, string sql, NpgsqlParameter[] parameters)
+    {
+        var statement = new NpgsqlBatchCommand(sql);
+        statement.Parameters.AddRange(parameters);
+        batch.BatchCommands.Add(statement);
     }
 
     public async ValueTask DisposeAsync()

@@ -244,8 +244,7 @@ public sealed class MissedCallRecorder(RecoverlyDb db, TimeProvider time, IOptio
             AddWriteParameters(cmd, plan);
             await using var reader = await cmd.ExecuteReaderAsync(ct);
             await reader.ReadAsync(ct);
-            written = new WrittenCall(reader.GetInt64(0), reader.GetString(1), reader.IsDBNull(2) ? null : reader.GetInt64(2),
-                reader.IsDBNull(3) ? null : reader.GetInt64(3));
+            written = WrittenCall.Read(reader);
         }
         var call = NewCall(plan);
         call.Id = written.Id;
