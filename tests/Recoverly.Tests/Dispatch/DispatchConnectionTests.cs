@@ -20,10 +20,10 @@ public class DispatchConnectionTests
     [Fact]
     public async Task A_text_goes_out_while_every_connection_of_the_web_pool_is_held()
     {
-        // Two web connections, and a wait for one that gives up after two seconds.
+        // Two web connections, and a wait for one that gives up after ten seconds (long enough for a start-up on a busy machine).
         await using var app = await TestApp.StartAsync(Db.Postgres, new Dictionary<string, string?>
         {
-            [TestApp.ConnectionExtra] = "Maximum Pool Size=2;Timeout=2",
+            [TestApp.ConnectionExtra] = "Maximum Pool Size=2;Timeout=10",
         });
         await app.AddBusinessAsync();
         await app.MissedCallAsync(Caller);

@@ -374,7 +374,7 @@ public class DispatcherTests
         // Paced, as in production: the pacing turn is confirmed on the connection right before each request leaves.
         await using var app = await TestApp.StartAsync(Db.Postgres, new Dictionary<string, string?>
         {
-            [TestApp.ConnectionExtra] = "Maximum Pool Size=2;Timeout=5", ["Telephony:SendRatePerSecond"] = "1",
+            [TestApp.ConnectionExtra] = "Maximum Pool Size=2;Timeout=15", ["Telephony:SendRatePerSecond"] = "1",
         });
         await app.AddBusinessAsync();
         await app.AddBusinessAsync("Bolt Electric", "+15125550200", "+15125550201");
