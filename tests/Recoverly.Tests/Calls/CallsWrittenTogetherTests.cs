@@ -19,12 +19,19 @@ public class CallsWrittenTogetherTests
 
     private static string Caller(int i) => $"+1512555{2000 + i:D4}";
 
+    /// <summary>PostgreSQL, with two businesses: on number A and on number B.</summary>
+    private static async Task<TestApp> StartWithTwoBusinessesAsync()
+    {
+        var app = await TestApp.StartAsync(Db.Postgres);
+        await app.AddBusinessAsync("Acme Plumbing", NumberA, businessPhone: "+15125550101");
+        await app.AddBusinessAsync("Bolt Electric", NumberB, businessPhone: "+15125550111");
+        return app;
+    }
+
     [Fact]
     public async Task Calls_that_come_in_while_a_write_runs_are_written_in_one_commit_each_with_its_own_outcome()
     {
-        await using var app = await TestApp.StartAsync(Db.Postgres);
-        await app.AddBusinessAsync("Acme Plumbing", NumberA, businessPhone: "+15125550101");
-        await app.AddBusinessAsync("Bolt Electric", NumberB, businessPhone: "+15125550111");
+        await using var app = await StartWithTwoBusinessesAsync();
         var batcher = app.Services.GetRequiredService<CallWriteBatcher>();
         var (batches, written) = (batcher.Batches, batcher.Written);
 
@@ -66,14 +73,12 @@ public class CallsWrittenTogetherTests
     [Fact]
     public async Task Waves_of_calls_from_many_callers_are_all_answered_and_each_written_once()
     {
-        await using var app = await TestApp.StartAsync(Db.Postgres);
-        await app.AddBusinessAsync("Acme Plumbing", NumberA, businessPhone: "+15125550101");
-        await app.AddBusinessAsync("Bolt Electric", NumberB, businessPhone: "+15125550111");
+        await using var app = await StartWithTwoBusinessesAsync();
         var batcher = app.Services.GetRequiredService<CallWriteBatcher>();
         var (batches, written) = (batcher.Batches, batcher.Written);
 
-        // The webhook that finds the writer idle writes itself and hands the writing on when others came meanwhile: waves of
-        // different sizes make it find the writer idle, busy and just letting go. A call left behind would never be answered.
+        // Waves of different sizes find the writer idle, busy with a batch, and just done with one. A call it left in its queue
+        // would never be answered; one it wrote twice would fail its batch and be handed back.
         const int waves = 11; // 176 calls, 88 per business: under the daily cap of 100
         var calls = new List<Task<HttpResponseMessage>>();
         for (var wave = 0; wave < waves; wave++)
