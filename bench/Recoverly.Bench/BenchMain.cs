@@ -44,9 +44,9 @@ public static class BenchMain
     private static async Task<int> RunAsync(BenchOptions o)
     {
         var repo = RepoRoot();
-        var dll = o.AppPath ?? Path.Combine(repo, "src/Recoverly/bin/Release/net10.0/Recoverly.dll");
+        var dll = o.AppPath ?? Path.Combine(repo, o.Floor ? "bench/Recoverly.Floor/bin/Release/net10.0/Recoverly.Floor.dll" : "src/Recoverly/bin/Release/net10.0/Recoverly.dll");
         if (!File.Exists(dll))
-            throw new InvalidOperationException($"{dll} not found: build it with `dotnet build src/Recoverly -c Release` (or pass --app).");
+            throw new InvalidOperationException($"{dll} not found: build the bench with `dotnet build bench/Recoverly.Bench -c Release` (or pass --app).");
         var runDir = Path.Combine(Path.GetTempPath(), "recoverly-bench-" + Guid.NewGuid().ToString("N")[..12]);
         Directory.CreateDirectory(runDir);
         Log($"run directory {runDir}; app {dll}");
@@ -133,7 +133,7 @@ public static class BenchMain
 
             // Run from the project folder like `dotnet run --project src/Recoverly`, so wwwroot is found.
             var projectDir = Path.Combine(repo, "src/Recoverly");
-            var contentRoot = o.AppPath is null && Directory.Exists(projectDir) ? projectDir : Path.GetDirectoryName(Path.GetFullPath(dll))!;
+            var contentRoot = o.AppPath is null && !o.Floor && Directory.Exists(projectDir) ? projectDir : Path.GetDirectoryName(Path.GetFullPath(dll))!;
             var apps = new List<AppProcess>();
             await using var stopApps = new AsyncCleanup(async () =>
             {
@@ -287,9 +287,12 @@ public static class BenchMain
         int missing;
         await using (var conn = Seeding.Open(o.Database, connectionString))
         {
-            outcomes = await Seeding.CountsAsync(conn, "SELECT \"Outcome\", COUNT(*) FROM \"MissedCalls\" GROUP BY \"Outcome\" ORDER BY 2 DESC");
-            statuses = await Seeding.CountsAsync(conn, "SELECT \"Kind\" || ':' || \"Status\", COUNT(*) FROM \"OutboundMessages\" GROUP BY \"Kind\", \"Status\" ORDER BY 2 DESC");
-            var recorded = await Seeding.CallSidsAsync(conn);
+            // The floor writes a table of its own (bench/Recoverly.Floor).
+            outcomes = await Seeding.CountsAsync(conn, o.Floor
+                ? "SELECT CASE WHEN sent_at IS NULL THEN 'not sent' ELSE 'sent' END, COUNT(*) FROM floor_calls GROUP BY 1 ORDER BY 2 DESC"
+                : "SELECT \"Outcome\", COUNT(*) FROM \"MissedCalls\" GROUP BY \"Outcome\" ORDER BY 2 DESC");
+            statuses = o.Floor ? [] : await Seeding.CountsAsync(conn, "SELECT \"Kind\" || ':' || \"Status\", COUNT(*) FROM \"OutboundMessages\" GROUP BY \"Kind\", \"Status\" ORDER BY 2 DESC");
+            var recorded = await Seeding.CallSidsAsync(conn, o.Floor ? "SELECT call_sid FROM floor_calls" : "SELECT \"CallSid\" FROM \"MissedCalls\"");
             missing = ok.Count(i => !recorded.Contains(phase.Calls[i].CallSid));
         }
 

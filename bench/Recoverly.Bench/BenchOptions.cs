@@ -51,6 +51,8 @@ public sealed class BenchOptions
     public double ProviderLatencyMs { get; private set; }
     /// <summary>App processes (web + dispatcher each) sharing one PostgreSQL database; calls go to them in turn.</summary>
     public int Instances { get; private set; } = 1;
+    /// <summary>Run the floor (bench/Recoverly.Floor, docs/benchmarks.md "The floor") in place of the app: PostgreSQL only.</summary>
+    public bool Floor { get; private set; }
 
     public const string Usage = """
         Recoverly load benchmark (docs/benchmarks.md). Starts a database, a Twilio stand-in and the Release app, fires
@@ -80,6 +82,10 @@ public sealed class BenchOptions
                                      reports the pacing check: no number sending two texts closer than 1/send-rate
           --conn-extra "K=V;..."     appended to the app's connection string (e.g. "Max Auto Prepare=50")
           --app PATH                 Recoverly.dll to run (default src/Recoverly/bin/Release/net10.0/Recoverly.dll)
+          --floor                    run the floor instead of the app (bench/Recoverly.Floor: one statement for the
+                                     webhook, one provider request and one statement per text, nothing else), to
+                                     see what this machine can do at all; needs --db postgres; --app then names
+                                     Recoverly.Floor.dll
           --out FILE                 append the results as one JSON line
           --timeline FILE            write one line per measured call: due ms after the first, client lag ms,
                                      webhook ms, time-to-text ms (-1: no text); shows when in a run the slow calls fell
@@ -154,6 +160,7 @@ public sealed class BenchOptions
                 case "--wait-idle": o.WaitIdleSeconds = Number(0); break;
                 case "--provider-latency": o.ProviderLatencyMs = Number(0); break;
                 case "--instances": o.Instances = (int)Number(1); break;
+                case "--floor": o.Floor = true; break;
                 case "--priority":
                     var nice = (int)Number(-20);
                     if (nice > 19) throw new ArgumentException("--priority must be between -20 and 19");
@@ -164,6 +171,8 @@ public sealed class BenchOptions
         }
         if (o.Instances > 1 && o.Database != BenchDatabase.Postgres)
             throw new ArgumentException("--instances needs --db postgres (SQLite's single writer lives in one process)");
+        if (o.Floor && o.Database != BenchDatabase.Postgres)
+            throw new ArgumentException("--floor needs --db postgres");
         if (o.Businesses > 999_999) throw new ArgumentException("--businesses must be at most 999999 (numbers are +1 512 7xx xxxx)");
         if (o.Rate * o.Seconds > 999_999) throw new ArgumentException("--rate x --seconds must stay below 1,000,000 calls (callers are +1 512 2xx xxxx)");
         return o;

@@ -115,9 +115,9 @@ public sealed record RunResult
             var calls = Calls * (1 + Replays);
             s.AppendLine(inv, $"| CPU ms per webhook (incl. its text): app / database | {per.AppCores * per.WallSeconds * 1000 / calls:0.00} / {(Database == "postgres" ? (per.DbCores * per.WallSeconds * 1000 / calls).ToString("0.00", inv) : "in app")} |");
         }
-        s.AppendLine(inv, $"| outcomes in MissedCalls | {string.Join(", ", Outcomes.Select(o => $"{o.Key}: {o.Count}"))} |");
+        s.AppendLine(inv, $"| outcomes recorded (MissedCalls; the floor: floor_calls) | {string.Join(", ", Outcomes.Select(o => $"{o.Key}: {o.Count}"))} |");
         s.AppendLine(inv, $"| outbox statuses | {string.Join(", ", OutboxStatuses.Select(o => $"{o.Key}: {o.Count}"))} |");
-        s.AppendLine(inv, $"| 2xx calls missing from MissedCalls | {CallsMissingFromDb} |");
+        s.AppendLine(inv, $"| 2xx calls not recorded in the database | {CallsMissingFromDb} |");
         s.AppendLine(inv, $"| sink: reconcile lookups / auth failures / wrong sender / unknown recipient | {SinkListRequests} / {SinkAuthFailures} / {WrongSender} / {UnknownRecipient} |");
         s.AppendLine(inv, $"| app log: warnings / errors | {AppWarnings} / {AppErrors} |");
         if (Rejected > 0) s.AppendLine(inv, $"| 2xx answered with <Reject> | {Rejected} |");

@@ -79,10 +79,11 @@ public static class Seeding
         return rows;
     }
 
-    public static async Task<HashSet<string>> CallSidsAsync(DbConnection conn)
+    /// <param name="sql">Selects one column: the call sids recorded.</param>
+    public static async Task<HashSet<string>> CallSidsAsync(DbConnection conn, string sql)
     {
         await using var cmd = conn.CreateCommand();
-        cmd.CommandText = "SELECT \"CallSid\" FROM \"MissedCalls\"";
+        cmd.CommandText = sql;
         var set = new HashSet<string>(StringComparer.Ordinal);
         await using var reader = await cmd.ExecuteReaderAsync();
         while (await reader.ReadAsync()) set.Add(reader.GetString(0));
