@@ -10,6 +10,7 @@ using System.Text;
 using System.Text.Json;
 using System.Threading.Channels;
 using Npgsql;
+using Recoverly.Data;
 using Twilio.Security;
 
 var builder = WebApplication.CreateSlimBuilder(args);
@@ -23,13 +24,8 @@ var voiceUrl = Required("Recoverly:PublicBaseUrl").TrimEnd('/') + "/twilio/voice
 var texts = !bool.TryParse(config["Floor:Texts"], out var t) || t;
 var senders = int.TryParse(config["Floor:Senders"], NumberStyles.None, CultureInfo.InvariantCulture, out var s) && s > 0 ? s : 16;
 
-// The app's connection defaults (docs/deploy.md, "Connections"): prepared statements, no reset on every return, a pool of
-// 20. Whatever the connection string says wins, as in the app.
-var connection = new NpgsqlConnectionStringBuilder(connectionString);
-if (!connectionString.Contains("Max Auto Prepare", StringComparison.OrdinalIgnoreCase)) connection.MaxAutoPrepare = 64;
-if (!connectionString.Contains("No Reset On Close", StringComparison.OrdinalIgnoreCase)) connection.NoResetOnClose = true;
-if (!connectionString.Contains("Pool Size", StringComparison.OrdinalIgnoreCase)) connection.MaxPoolSize = 20;
-await using var db = NpgsqlDataSource.Create(connection.ConnectionString);
+// The app's own connection defaults (docs/deploy.md, "Connections"), so the comparison is about the work.
+await using var db = NpgsqlDataSource.Create(DatabaseSetup.PreparePostgres(connectionString));
 var queue = Channel.CreateUnbounded<QueuedText>(new UnboundedChannelOptions { SingleWriter = false, SingleReader = false });
 using var provider = new HttpClient(new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(5) })
 {
